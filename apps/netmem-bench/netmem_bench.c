@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netmem-bench: the page pool's costs, against DPDK 22.11's mempool measured
+ * in the same run (when built with DPDK), printed as figures and ratios.
+ *
+ *   fast path   alloc + recycle one at a time, and in bulks of 32, by the
+ *               queue's own thread (vs rte_mempool_get/put with a cache)
+ *   ring        alloc, then put back as a foreign thread would (same thread)
+ *   cross-thread one thread allocates, another puts back
+ *   metadata    host bytes per buffer
+ *   bind        binding create + unbind time against dmabuf size
+ *
+ * Each figure is the best of --rounds runs of --ops operations.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <netmem/netmem.h>
+#include <netmem/sim.h>
+
+#ifdef NETMEM_HAVE_DPDK
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#endif
+
+#define BULK 32
+
+static uint64_t ops = 20000000;
+static int rounds = 5;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* ---- ours ---- */
+
+struct ours {
+	struct nm_dma_domain *dom;
+	struct nm_host_mem *mem;
+	struct nm_page_pool *pool;
+};
+
+static int ours_up(struct ours *o)
+{
+	struct nm_host_mem_params hp = { .size = 8u << 20, .buf_size = 2048,
+					 .numa_node = -1 };
+	struct nm_page_pool_params pp = { .pool_size = 2048, .nid = -1,
+					  .flags = NM_PP_FLAG_DMA_MAP };
+	struct nm_err err = { 0 };
+
+	if (nm_dma_domain_identity_create(&o->dom, &err) ||
+	    nm_host_mem_create(o->dom, &hp, &o->mem, &err)) {
+		fprintf(stderr, "netmem-bench: %s\n", err.msg);
+		return -1;
+	}
+	pp.mp = nm_host_mem_mp(o->mem);
+	if (nm_page_pool_create(&pp, &o->pool, &err)) {
+		fprintf(stderr, "netmem-bench: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void ours_down(struct ours *o)
+{
+	nm_page_pool_destroy(o->pool);
+	nm_host_mem_put(o->mem);
+	nm_dma_domain_put(o->dom);
+}
+
+static double ours_single(struct ours *o)
+{
+	double t = now_ns();
+
+	for (uint64_t i = 0; i < ops; i++) {
+		nm_netmem_ref n = nm_page_pool_alloc_netmem(o->pool);
+
+		nm_page_pool_put_netmem(o->pool, n, true);
+	}
+	return (now_ns() - t) / (double)ops;
+}
+
+static double ours_bulk(struct ours *o)
+{
+	nm_netmem_ref refs[BULK];
+	double t = now_ns();
+
+	for (uint64_t i = 0; i < ops / BULK; i++) {
+		nm_page_pool_alloc_netmems(o->pool, refs, BULK);
+		nm_page_pool_put_netmem_bulk(o->pool, refs, BULK, true);
+	}
+	return (now_ns() - t) / (double)(ops / BULK * BULK);
+}
+
+static double ours_ring(struct ours *o)
+{
+	uint64_t n = ops / 4;
+	double t = now_ns();
+
+	for (uint64_t i = 0; i < n; i++)
+		nm_netmem_put(nm_page_pool_alloc_netmem(o->pool));
+	return (now_ns() - t) / (double)n;
+}
+
+/* Cross-thread: a single-producer handoff queue carries buffers to a
+ * returner thread, which puts them back. */
+#define HANDOFF 512
+
+struct handoff {
+	_Alignas(64) atomic_uint_least64_t head;
+	_Alignas(64) atomic_uint_least64_t tail;
+	_Alignas(64) uintptr_t slots[HANDOFF];
+	atomic_bool stop;
+	void (*put)(void *ctx, uintptr_t v);
+	void *ctx;
+};
+
+static void *returner(void *arg)
+{
+	struct handoff *h = arg;
+	uint64_t hd = 0;
+
+	for (;;) {
+		uint64_t t = atomic_load_explicit(&h->tail, memory_order_acquire);
+
+		if (t == hd) {
+			if (atomic_load_explicit(&h->stop, memory_order_acquire) &&
+			    atomic_load(&h->tail) == hd)
+				break;
+			continue;
+		}
+		while (hd != t)
+			h->put(h->ctx, h->slots[hd++ % HANDOFF]);
+		atomic_store_explicit(&h->head, hd, memory_order_release);
+	}
+	return NULL;
+}
+
+static double cross_thread(uintptr_t (*get)(void *), void (*put)(void *, uintptr_t),
+			   void *ctx)
+{
+	static struct handoff h;
+	pthread_t th;
+	uint64_t n = ops / 8, t = 0, done = 0;
+	double t0;
+
+	memset(&h, 0, sizeof(h));
+	h.put = put;
+	h.ctx = ctx;
+	pthread_create(&th, NULL, returner, &h);
+	t0 = now_ns();
+	while (done < n) {
+		uintptr_t v;
+
+		if (t - atomic_load_explicit(&h.head, memory_order_acquire) >= HANDOFF)
+			continue;
+		v = get(ctx);
+		if (!v)
+			continue; /* everything is with the returner */
+		h.slots[t++ % HANDOFF] = v;
+		atomic_store_explicit(&h.tail, t, memory_order_release);
+		done++;
+	}
+	atomic_store(&h.stop, true);
+	pthread_join(th, NULL);
+	return (now_ns() - t0) / (double)n;
+}
+
+static uintptr_t ours_get(void *ctx)
+{
+	return nm_page_pool_alloc_netmem(((struct ours *)ctx)->pool);
+}
+
+static void ours_put(void *ctx, uintptr_t v)
+{
+	(void)ctx;
+	nm_netmem_put(v);
+}
+
+/* ---- DPDK baseline ---- */
+
+#ifdef NETMEM_HAVE_DPDK
+static struct rte_mempool *dpdk_mp;
+
+static int dpdk_up(void)
+{
+	char *eal_argv[] = { "netmem-bench", "--no-huge", "-m", "256", "--no-pci",
+			     "--no-shconf", "--no-telemetry", "-l", "0",
+			     "--log-level=lib.eal:4", NULL };
+
+	if (rte_eal_init(10, eal_argv) < 0) {
+		fprintf(stderr, "netmem-bench: DPDK EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	/* Same object count as our pool; the default cache (256) */
+	dpdk_mp = rte_mempool_create("bench", 2047, 64, 256, 0, NULL, NULL, NULL,
+				     NULL, SOCKET_ID_ANY, 0);
+	if (!dpdk_mp) {
+		fprintf(stderr, "netmem-bench: rte_mempool_create: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static double dpdk_single(void)
+{
+	void *obj;
+	double t = now_ns();
+
+	for (uint64_t i = 0; i < ops; i++) {
+		rte_mempool_get(dpdk_mp, &obj);
+		rte_mempool_put(dpdk_mp, obj);
+	}
+	return (now_ns() - t) / (double)ops;
+}
+
+static double dpdk_bulk(void)
+{
+	void *objs[BULK];
+	double t = now_ns();
+
+	for (uint64_t i = 0; i < ops / BULK; i++) {
+		rte_mempool_get_bulk(dpdk_mp, objs, BULK);
+		rte_mempool_put_bulk(dpdk_mp, objs, BULK);
+	}
+	return (now_ns() - t) / (double)(ops / BULK * BULK);
+}
+
+static uintptr_t dpdk_get(void *ctx)
+{
+	void *obj;
+
+	(void)ctx;
+	return rte_mempool_get(dpdk_mp, &obj) ? 0 : (uintptr_t)obj;
+}
+
+static void dpdk_put(void *ctx, uintptr_t v)
+{
+	(void)ctx;
+	/* A non-EAL thread has no cache: this goes to the ring, as ours does. */
+	rte_mempool_put(dpdk_mp, (void *)v);
+}
+#endif
+
+static double best(double (*fn)(struct ours *), struct ours *o)
+{
+	double b = 1e30;
+
+	for (int r = 0; r < rounds; r++) {
+		double v = fn(o);
+
+		if (v < b)
+			b = v;
+	}
+	return b;
+}
+
+static void row(const char *name, double ours_v, double base_v)
+{
+	if (base_v > 0)
+		printf("%-40s %10.2f %12.2f %8.2f\n", name, ours_v, base_v, ours_v / base_v);
+	else
+		printf("%-40s %10.2f %12s %8s\n", name, ours_v, "-", "-");
+}
+
+static void bind_scaling(uint64_t max)
+{
+	struct nm_sim_params sp = { .num_rx_queues = 1, .ring_size = 16 };
+	struct nm_sim *sim;
+	struct nm_err err = { 0 };
+	double first_per_gib = 0;
+
+	if (nm_sim_create(&sp, &sim, &err)) {
+		fprintf(stderr, "netmem-bench: %s\n", err.msg);
+		return;
+	}
+	printf("\nbind + DMA-map + unbind against dmabuf size (memfd source, identity domain;\n"
+	       "the VFIO type1 figures come from the guest test bed)\n");
+	printf("%-10s %12s %12s %10s\n", "size", "total ms", "ms per GiB", "vs first");
+	for (uint64_t size = 64ull << 20; size <= max; size *= 2) {
+		struct nm_dmabuf *buf;
+		struct nm_dmabuf_binding *b;
+		double t0, t;
+
+		if (nm_dmabuf_create_memfd(size, &buf, &err)) {
+			fprintf(stderr, "netmem-bench: %s\n", err.msg);
+			break;
+		}
+		t0 = now_ns();
+		if (nm_dmabuf_binding_create(nm_sim_netdev(sim), buf, NULL, &b, &err) ||
+		    nm_dmabuf_binding_bind_rxq(b, nm_sim_netdev(sim), 0, &err)) {
+			fprintf(stderr, "netmem-bench: %s\n", err.msg);
+			nm_dmabuf_put(buf);
+			break;
+		}
+		nm_dmabuf_binding_unbind(b);
+		t = (now_ns() - t0) / 1e6;
+		if (!first_per_gib)
+			first_per_gib = t / ((double)size / (1 << 30));
+		printf("%6llu MiB %12.2f %12.2f %10.2f\n", (unsigned long long)(size >> 20), t,
+		       t / ((double)size / (1 << 30)),
+		       t / ((double)size / (1 << 30)) / first_per_gib);
+		nm_dmabuf_put(buf);
+	}
+	nm_sim_destroy(sim);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ops", required_argument, NULL, 'o' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "bind-max", required_argument, NULL, 'b' },
+		{ "no-dpdk", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t bind_max = 4ull << 30;
+	bool use_dpdk = true;
+	double base[4] = { 0 };
+	struct ours o;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (nm_parse_size(optarg, &ops) || ops < BULK * 8)
+				goto usage;
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			if (rounds < 1 || rounds > 100)
+				goto usage;
+			break;
+		case 'b':
+			if (!strcmp(optarg, "0"))
+				bind_max = 0;
+			else if (nm_parse_size(optarg, &bind_max))
+				goto usage;
+			break;
+		case 'n':
+			use_dpdk = false;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (ours_up(&o))
+		return 1;
+#ifdef NETMEM_HAVE_DPDK
+	if (use_dpdk && dpdk_up())
+		use_dpdk = false;
+#else
+	use_dpdk = false;
+#endif
+	printf("page pool vs %s, best of %d rounds of %llu ops\n",
+	       use_dpdk ? "DPDK mempool (ring_mp_mc, cache 256), same run" :
+			  "nothing (built without DPDK or --no-dpdk)",
+	       rounds, (unsigned long long)ops);
+	printf("%-40s %10s %12s %8s\n", "ns per buffer (alloc + put back)", "netmem",
+	       "DPDK", "ratio");
+#ifdef NETMEM_HAVE_DPDK
+	if (use_dpdk) {
+		for (int r = 0; r < rounds; r++) {
+			double s = dpdk_single(), b = dpdk_bulk();
+
+			if (!base[0] || s < base[0]) base[0] = s;
+			if (!base[1] || b < base[1]) base[1] = b;
+		}
+		base[3] = 1e30;
+		for (int r = 0; r < rounds; r++) {
+			double x = cross_thread(dpdk_get, dpdk_put, NULL);
+
+			if (x < base[3])
+				base[3] = x;
+		}
+	}
+#endif
+	row("fast path, one at a time", best(ours_single, &o), base[0]);
+	row("fast path, bulks of 32", best(ours_bulk, &o), base[1]);
+	row("put back through the ring (same thread)", best(ours_ring, &o), 0);
+	{
+		double x = 1e30;
+
+		for (int r = 0; r < rounds; r++) {
+			double v = cross_thread(ours_get, ours_put, &o);
+
+			if (v < x)
+				x = v;
+		}
+		row("cross-thread: alloc here, put there", x, base[3]);
+	}
+	printf("\nhost metadata per buffer: %zu bytes (net_iov %zu + free-stack slot %zu); "
+	       "kernel 6.12 struct net_iov: 48\n",
+	       sizeof(struct nm_net_iov) + sizeof(uint32_t), sizeof(struct nm_net_iov),
+	       sizeof(uint32_t));
+	ours_down(&o);
+	if (bind_max)
+		bind_scaling(bind_max);
+	return 0;
+usage:
+	fprintf(stderr,
+		"usage: netmem-bench [--ops N] [--rounds R] [--bind-max SIZE|0] [--no-dpdk]\n");
+	return 2;
+}

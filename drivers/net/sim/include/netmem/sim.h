@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A software NIC, like the kernel's netdevsim: RX queues with descriptor
+ * rings, header split, flow steering, the framework's queue ops, and an
+ * injector that plays the wire. Its "DMA" goes through an identity DMA
+ * domain, so a write to memory that is not mapped is caught as a fault.
+ *
+ * Threads: any thread may inject; each queue is polled by one thread at a
+ * time (a per-queue lock makes control operations safe against it).
+ */
+#ifndef NETMEM_SIM_H
+#define NETMEM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netmem/err.h>
+#include <netmem/mp_host.h>
+#include <netmem/netdev.h>
+#include <netmem/pkt.h>
+#include <netmem/rx_pkt.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nm_sim_params {
+	const char *name;        /* default "sim0" */
+	uint32_t num_rx_queues;  /* default 4 */
+	uint32_t ring_size;      /* descriptors per queue; default 256 */
+	uint32_t pool_size;      /* buffers per queue pool; default 2 x ring */
+	bool no_hugepages;       /* host memory on normal pages */
+};
+
+struct nm_sim_rxq_stats {
+	uint64_t packets, bytes;
+	uint64_t hdr_bytes;      /* into host header buffers */
+	uint64_t payload_bytes;  /* into the queue's pool buffers */
+	uint64_t split;          /* packets with headers split off */
+	uint64_t drop_stopped;   /* arrived while the queue was stopped */
+	uint64_t drop_no_buf;    /* no posted descriptor */
+	uint64_t drop_too_big;   /* did not fit one buffer */
+	uint64_t dma_faults;     /* write to an unmapped IOVA */
+};
+
+/* Driver callbacks, counted so tests can prove which ran. */
+enum nm_sim_op {
+	NM_SIM_OP_MEM_ALLOC,
+	NM_SIM_OP_MEM_FREE,
+	NM_SIM_OP_START,
+	NM_SIM_OP_STOP,
+	NM_SIM_OP_COUNT
+};
+
+struct nm_sim;
+
+int nm_sim_create(const struct nm_sim_params *params, struct nm_sim **out,
+		  struct nm_err *err);
+void nm_sim_destroy(struct nm_sim *sim);
+
+struct nm_netdev *nm_sim_netdev(struct nm_sim *sim);
+struct nm_host_mem *nm_sim_host_mem(struct nm_sim *sim);
+
+/* Change a queue's capability flags (a test can make a lesser queue). */
+int nm_sim_set_queue_caps(struct nm_sim *sim, uint32_t queue, uint32_t caps);
+
+/* Steer frames of @f's (ipver, l4proto, dst_port) to @queue. */
+int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue);
+
+/* The wire: deliver one frame. Returns the queue it was written to, or a
+ * negative errno when dropped (-ENETDOWN stopped, -ENOBUFS no buffer,
+ * -EMSGSIZE too big, -EFAULT DMA fault). */
+int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len);
+
+/* Poll up to @n received frames from @queue; refills the ring. */
+unsigned int nm_sim_rx_burst(struct nm_sim *sim, uint32_t queue,
+			     struct nm_rx_pkt *pkts, unsigned int n);
+
+void nm_sim_rxq_stats(struct nm_sim *sim, uint32_t queue,
+		      struct nm_sim_rxq_stats *st);
+
+/* How many times each driver callback ran. */
+uint64_t nm_sim_op_count(struct nm_sim *sim, enum nm_sim_op op);
+/* Make the next call of @op fail with @error (negative errno). */
+void nm_sim_fail_next(struct nm_sim *sim, enum nm_sim_op op, int error);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The software NIC. Per queue: a ring of posted descriptors (a header buffer
+ * and a payload buffer each) and a completion ring of the same size, so a
+ * completion always has room. The queue's "memory" (rings and pools) is one
+ * struct sim_qmem per generation; the framework's restart path swaps them.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netmem/sim.h>
+
+#define SIM_MAX_RULES 16
+#define HDR_BUF_SIZE  2048u
+
+struct sim_desc {
+	nm_netmem_ref hdr, payload;
+};
+
+/* One generation of a queue's memory. */
+struct sim_qmem {
+	struct nm_page_pool *hdr_pool;  /* host: headers (split only) */
+	struct nm_page_pool *pool;      /* the queue's provider: payload */
+	bool split;
+	uint32_t size;                  /* ring entries, power of two */
+	struct sim_desc *ring;          /* posted: device takes at head */
+	uint32_t post_head, post_tail;
+	struct nm_rx_pkt *cq;           /* completions */
+	uint32_t cq_head, cq_tail;
+};
+
+struct sim_rxq {
+	pthread_mutex_t lock;
+	struct sim_qmem *cur;           /* running memory, NULL when stopped */
+	struct nm_sim_rxq_stats stats;
+};
+
+struct sim_rule {
+	uint8_t ipver, l4proto;
+	uint16_t dst_port;
+	uint32_t queue;
+};
+
+struct nm_sim {
+	struct nm_netdev dev;           /* first: container_of is a cast */
+	struct nm_host_mem *host;
+	struct sim_rxq *rxq;
+	uint32_t ring_size, pool_size;
+	pthread_mutex_t rules_lock;
+	struct sim_rule rules[SIM_MAX_RULES];
+	unsigned int num_rules;
+	atomic_uint_least64_t op_count[NM_SIM_OP_COUNT];
+	atomic_int fail_next[NM_SIM_OP_COUNT];
+};
+
+static struct nm_sim *to_sim(struct nm_netdev *dev)
+{
+	return (struct nm_sim *)dev;
+}
+
+/* Count a callback; returns the injected failure, if one is armed. */
+static int sim_op(struct nm_sim *sim, enum nm_sim_op op)
+{
+	atomic_fetch_add(&sim->op_count[op], 1);
+	return atomic_exchange(&sim->fail_next[op], 0);
+}
+
+static void qmem_post(struct sim_qmem *q)
+{
+	while (q->post_tail - q->post_head < q->size) {
+		struct sim_desc *d = &q->ring[q->post_tail & (q->size - 1)];
+
+		d->payload = nm_page_pool_alloc_netmem(q->pool);
+		if (!d->payload)
+			break;
+		d->hdr = 0;
+		if (q->split) {
+			d->hdr = nm_page_pool_alloc_netmem(q->hdr_pool);
+			if (!d->hdr) {
+				nm_page_pool_put_netmem(q->pool, d->payload, true);
+				break;
+			}
+		}
+		q->post_tail++;
+	}
+}
+
+static void put_pair(struct sim_qmem *q, nm_netmem_ref hdr, nm_netmem_ref payload)
+{
+	if (hdr)
+		nm_page_pool_put_netmem(q->hdr_pool, hdr, true);
+	if (payload)
+		nm_page_pool_put_netmem(q->pool, payload, true);
+}
+
+static int sim_mem_alloc(struct nm_netdev *dev, void *mem, uint32_t idx,
+			 const struct nm_mp_params *mp, struct nm_err *err)
+{
+	struct nm_sim *sim = to_sim(dev);
+	struct sim_qmem *q = mem;
+	uint32_t caps = dev->rxqs[idx].caps;
+	struct nm_page_pool_params pp = {
+		.pool_size = sim->pool_size,
+		.flags = NM_PP_FLAG_DMA_MAP,
+		.nid = -1,
+		.queue_idx = idx,
+	};
+	int ret = sim_op(sim, NM_SIM_OP_MEM_ALLOC);
+
+	if (ret)
+		return nm_err_set(err, ret, "%s queue %u: mem_alloc failed (injected)",
+				  dev->name, idx);
+	q->size = sim->ring_size;
+	q->split = caps & NM_RXQ_CAP_HEADER_SPLIT;
+	q->ring = calloc(q->size, sizeof(*q->ring));
+	q->cq = calloc(q->size, sizeof(*q->cq));
+	if (!q->ring || !q->cq) {
+		ret = nm_err_set(err, -ENOMEM, "out of memory for rings");
+		goto err_rings;
+	}
+	if (q->split) {
+		pp.mp = nm_host_mem_mp(sim->host);
+		ret = nm_page_pool_create(&pp, &q->hdr_pool, err);
+		if (ret)
+			goto err_rings;
+	}
+	/* Say truthfully what this queue's pool may hold. */
+	if (caps & NM_RXQ_CAP_UNREADABLE)
+		pp.flags |= NM_PP_FLAG_ALLOW_UNREADABLE_NETMEM;
+	pp.mp = mp->ops ? *mp : nm_host_mem_mp(sim->host);
+	ret = nm_page_pool_create(&pp, &q->pool, err);
+	if (ret)
+		goto err_hdr_pool;
+	return 0;
+
+err_hdr_pool:
+	nm_page_pool_destroy(q->hdr_pool);
+err_rings:
+	free(q->ring);
+	free(q->cq);
+	return ret;
+}
+
+static void sim_mem_free(struct nm_netdev *dev, void *mem)
+{
+	struct sim_qmem *q = mem;
+
+	sim_op(to_sim(dev), NM_SIM_OP_MEM_FREE);
+	/* Buffers still held by the application keep the pools alive. */
+	nm_page_pool_destroy(q->pool);
+	nm_page_pool_destroy(q->hdr_pool);
+	free(q->ring);
+	free(q->cq);
+}
+
+static int sim_start(struct nm_netdev *dev, void *mem, uint32_t idx,
+		     struct nm_err *err)
+{
+	struct nm_sim *sim = to_sim(dev);
+	struct sim_rxq *rxq = &sim->rxq[idx];
+	struct sim_qmem *q = mem;
+	int ret = sim_op(sim, NM_SIM_OP_START);
+
+	if (ret)
+		return nm_err_set(err, ret, "%s queue %u: start failed (injected)",
+				  dev->name, idx);
+	pthread_mutex_lock(&rxq->lock);
+	qmem_post(q);
+	rxq->cur = q;
+	pthread_mutex_unlock(&rxq->lock);
+	return 0;
+}
+
+static int sim_stop(struct nm_netdev *dev, void *mem, uint32_t idx,
+		    struct nm_err *err)
+{
+	struct nm_sim *sim = to_sim(dev);
+	struct sim_rxq *rxq = &sim->rxq[idx];
+	struct sim_qmem *q = mem;
+	int ret = sim_op(sim, NM_SIM_OP_STOP);
+
+	if (ret)
+		return nm_err_set(err, ret, "%s queue %u: stop failed (injected)",
+				  dev->name, idx);
+	pthread_mutex_lock(&rxq->lock);
+	rxq->cur = NULL;
+	/* Unpolled completions and posted buffers go back to their pools,
+	 * so a restart back onto this memory starts clean. */
+	for (; q->cq_head != q->cq_tail; q->cq_head++) {
+		struct nm_rx_pkt *c = &q->cq[q->cq_head & (q->size - 1)];
+
+		put_pair(q, c->hdr, c->payload);
+	}
+	for (; q->post_head != q->post_tail; q->post_head++) {
+		struct sim_desc *d = &q->ring[q->post_head & (q->size - 1)];
+
+		put_pair(q, d->hdr, d->payload);
+	}
+	pthread_mutex_unlock(&rxq->lock);
+	return 0;
+}
+
+static struct nm_page_pool *sim_mem_pool(void *mem)
+{
+	return ((struct sim_qmem *)mem)->pool;
+}
+
+static const struct nm_queue_mgmt_ops sim_qops = {
+	.mem_size = sizeof(struct sim_qmem),
+	.mem_alloc = sim_mem_alloc,
+	.mem_free = sim_mem_free,
+	.start = sim_start,
+	.stop = sim_stop,
+	.mem_pool = sim_mem_pool,
+};
+
+int nm_sim_create(const struct nm_sim_params *params, struct nm_sim **out,
+		  struct nm_err *err)
+{
+	struct nm_sim_params p = params ? *params : (struct nm_sim_params){ 0 };
+	struct nm_host_mem_params hp = { .numa_node = -1 };
+	struct nm_dma_domain *dom;
+	struct nm_sim *sim;
+	int ret;
+
+	if (!p.name)
+		p.name = "sim0";
+	if (!p.num_rx_queues)
+		p.num_rx_queues = 4;
+	if (!p.ring_size)
+		p.ring_size = 256;
+	if (!p.pool_size)
+		p.pool_size = 2 * p.ring_size;
+	if (p.num_rx_queues > 64)
+		return nm_err_set(err, -EINVAL, "the software NIC has at most 64 queues");
+	if (p.ring_size < 2 || p.ring_size > 4096 || (p.ring_size & (p.ring_size - 1)))
+		return nm_err_set(err, -EINVAL, "ring size %u: power of two from 2 to 4096",
+				  p.ring_size);
+	if (p.pool_size < p.ring_size)
+		return nm_err_set(err, -EINVAL, "pool size %u is smaller than the ring (%u)",
+				  p.pool_size, p.ring_size);
+	sim = calloc(1, sizeof(*sim));
+	if (!sim)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	sim->ring_size = p.ring_size;
+	sim->pool_size = p.pool_size;
+	pthread_mutex_init(&sim->rules_lock, NULL);
+	sim->rxq = calloc(p.num_rx_queues, sizeof(*sim->rxq));
+	if (!sim->rxq) {
+		ret = nm_err_set(err, -ENOMEM, "out of memory");
+		goto err_free;
+	}
+	for (uint32_t i = 0; i < p.num_rx_queues; i++)
+		pthread_mutex_init(&sim->rxq[i].lock, NULL);
+
+	ret = nm_dma_domain_identity_create(&dom, err);
+	if (ret)
+		goto err_free;
+	/* Headers and default payload pools of every queue, twice over (old
+	 * and new memory during a restart), plus what zombie pools keep. */
+	hp.size = (uint64_t)p.num_rx_queues * p.pool_size * 2 * 3 * HDR_BUF_SIZE;
+	hp.buf_size = HDR_BUF_SIZE;
+	hp.no_hugepages = p.no_hugepages;
+	ret = nm_host_mem_create(dom, &hp, &sim->host, err);
+	if (ret)
+		goto err_dom;
+	ret = nm_netdev_init(&sim->dev, p.name, p.num_rx_queues, &sim_qops, dom, err);
+	if (ret)
+		goto err_host;
+	nm_dma_domain_put(dom); /* the device holds it now */
+	for (uint32_t i = 0; i < p.num_rx_queues; i++)
+		nm_netdev_set_rxq_caps(&sim->dev, i, NM_RXQ_CAP_ALL);
+	ret = nm_netdev_open(&sim->dev, err);
+	if (ret) {
+		nm_netdev_fini(&sim->dev);
+		nm_host_mem_put(sim->host);
+		goto err_free;
+	}
+	*out = sim;
+	return 0;
+
+err_host:
+	nm_host_mem_put(sim->host);
+err_dom:
+	nm_dma_domain_put(dom);
+err_free:
+	free(sim->rxq);
+	free(sim);
+	return ret;
+}
+
+void nm_sim_destroy(struct nm_sim *sim)
+{
+	if (!sim)
+		return;
+	nm_netdev_fini(&sim->dev);
+	nm_host_mem_put(sim->host);
+	for (uint32_t i = 0; i < sim->dev.num_rx_queues; i++)
+		pthread_mutex_destroy(&sim->rxq[i].lock);
+	free(sim->rxq);
+	pthread_mutex_destroy(&sim->rules_lock);
+	free(sim);
+}
+
+struct nm_netdev *nm_sim_netdev(struct nm_sim *sim)
+{
+	return &sim->dev;
+}
+
+struct nm_host_mem *nm_sim_host_mem(struct nm_sim *sim)
+{
+	return sim->host;
+}
+
+int nm_sim_set_queue_caps(struct nm_sim *sim, uint32_t queue, uint32_t caps)
+{
+	return nm_netdev_set_rxq_caps(&sim->dev, queue, caps);
+}
+
+int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue)
+{
+	int ret = 0;
+
+	if (queue >= sim->dev.num_rx_queues)
+		return -EINVAL;
+	pthread_mutex_lock(&sim->rules_lock);
+	if (sim->num_rules == SIM_MAX_RULES)
+		ret = -ENOSPC;
+	else
+		sim->rules[sim->num_rules++] = (struct sim_rule){
+			f->ipver, f->l4proto, f->dst_port, queue };
+	pthread_mutex_unlock(&sim->rules_lock);
+	return ret;
+}
+
+static uint32_t steer(struct nm_sim *sim, const struct nm_pkt_info *pi, int parsed)
+{
+	uint32_t queue = parsed ? pi->flow_hash % sim->dev.num_rx_queues : 0;
+
+	if (parsed) {
+		pthread_mutex_lock(&sim->rules_lock);
+		for (unsigned int i = 0; i < sim->num_rules; i++) {
+			const struct sim_rule *r = &sim->rules[i];
+
+			if (r->ipver == pi->ipver && r->l4proto == pi->l4proto &&
+			    r->dst_port == pi->dst_port) {
+				queue = r->queue;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&sim->rules_lock);
+	}
+	return queue;
+}
+
+/* The device writes @len bytes at @iova, through the IOMMU. */
+static int sim_dma_write(struct nm_sim *sim, uint64_t iova, const void *src,
+			 size_t len)
+{
+	void *dst;
+
+	if (!len)
+		return 0;
+	dst = nm_dma_translate(sim->dev.dma, iova, len);
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len)
+{
+	const uint8_t *bytes = frame;
+	struct nm_pkt_info pi;
+	int parsed = nm_pkt_parse(frame, len, &pi) == 0;
+	uint32_t queue = steer(sim, &pi, parsed);
+	struct sim_rxq *rxq = &sim->rxq[queue];
+	struct sim_qmem *q;
+	struct sim_desc *d;
+	struct nm_rx_pkt *c;
+	uint32_t hlen = 0;
+	int ret = (int)queue;
+
+	pthread_mutex_lock(&rxq->lock);
+	q = rxq->cur;
+	if (!q) {
+		rxq->stats.drop_stopped++;
+		ret = -ENETDOWN;
+		goto out;
+	}
+	if (q->post_head == q->post_tail) {
+		rxq->stats.drop_no_buf++;
+		ret = -ENOBUFS;
+		goto out;
+	}
+	d = &q->ring[q->post_head & (q->size - 1)];
+	if (q->split && parsed)
+		hlen = pi.hdr_len;
+	if ((hlen && hlen > HDR_BUF_SIZE) ||
+	    len - hlen > nm_netmem_buf_size(d->payload)) {
+		rxq->stats.drop_too_big++;
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	if ((hlen && sim_dma_write(sim, nm_netmem_dma_addr(d->hdr), bytes, hlen)) ||
+	    sim_dma_write(sim, nm_netmem_dma_addr(d->payload), bytes + hlen, len - hlen)) {
+		rxq->stats.dma_faults++;
+		ret = -EFAULT;
+		goto out;
+	}
+	q->post_head++;
+	c = &q->cq[q->cq_tail++ & (q->size - 1)];
+	*c = (struct nm_rx_pkt){
+		.hdr = hlen ? d->hdr : 0,
+		.payload = d->payload,
+		.hdr_len = hlen,
+		.payload_len = (uint32_t)(len - hlen),
+		.flags = hlen ? NM_RX_PKT_SPLIT : 0,
+		.queue = queue,
+	};
+	if (!hlen && d->hdr)  /* unparsed frame on a split queue */
+		nm_page_pool_put_netmem(q->hdr_pool, d->hdr, true);
+	rxq->stats.packets++;
+	rxq->stats.bytes += len;
+	rxq->stats.hdr_bytes += hlen;
+	rxq->stats.payload_bytes += len - hlen;
+	rxq->stats.split += hlen != 0;
+out:
+	pthread_mutex_unlock(&rxq->lock);
+	return ret;
+}
+
+unsigned int nm_sim_rx_burst(struct nm_sim *sim, uint32_t queue,
+			     struct nm_rx_pkt *pkts, unsigned int n)
+{
+	struct sim_rxq *rxq;
+	struct sim_qmem *q;
+	unsigned int got = 0;
+
+	if (queue >= sim->dev.num_rx_queues)
+		return 0;
+	rxq = &sim->rxq[queue];
+	pthread_mutex_lock(&rxq->lock);
+	q = rxq->cur;
+	if (q) {
+		while (got < n && q->cq_head != q->cq_tail)
+			pkts[got++] = q->cq[q->cq_head++ & (q->size - 1)];
+		qmem_post(q);
+	}
+	pthread_mutex_unlock(&rxq->lock);
+	return got;
+}
+
+void nm_sim_rxq_stats(struct nm_sim *sim, uint32_t queue,
+		      struct nm_sim_rxq_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (queue >= sim->dev.num_rx_queues)
+		return;
+	pthread_mutex_lock(&sim->rxq[queue].lock);
+	*st = sim->rxq[queue].stats;
+	pthread_mutex_unlock(&sim->rxq[queue].lock);
+}
+
+uint64_t nm_sim_op_count(struct nm_sim *sim, enum nm_sim_op op)
+{
+	return op < NM_SIM_OP_COUNT ? atomic_load(&sim->op_count[op]) : 0;
+}
+
+void nm_sim_fail_next(struct nm_sim *sim, enum nm_sim_op op, int error)
+{
+	if (op < NM_SIM_OP_COUNT)
+		atomic_store(&sim->fail_next[op], error);
+}

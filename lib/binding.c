@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmabuf bindings (the kernel's net_devmem_bind_dmabuf() and friends).
+ * Acquire in order: dmabuf reference, memory to map, DMA mapping, buffer
+ * area; the error path and the final put release in exact reverse order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netmem/binding.h>
+
+#include "netdev_internal.h"
+
+int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
+			     const struct nm_binding_params *params,
+			     struct nm_dmabuf_binding **out, struct nm_err *err)
+{
+	uint32_t buf_size = params && params->buf_size ? params->buf_size :
+			    NM_BINDING_DEFAULT_BUF_SIZE;
+	struct nm_dma_domain *domain = dev->dma;
+	struct nm_dmabuf_binding *b;
+	uint64_t nbufs;
+	void *va;
+	int ret;
+
+	if (!dmabuf)
+		return nm_err_set(err, -EINVAL, "no dmabuf given");
+	if (buf_size < 256 || buf_size > 65536 || (buf_size & (buf_size - 1)))
+		return nm_err_set(err, -EINVAL,
+				  "buffer size %u: must be a power of two from 256 to 65536",
+				  buf_size);
+	nbufs = dmabuf->size / buf_size;
+	if (!nbufs)
+		return nm_err_set(err, -EINVAL,
+				  "dmabuf of %llu bytes is smaller than one %u-byte buffer",
+				  (unsigned long long)dmabuf->size, buf_size);
+	if (nbufs > UINT32_MAX)
+		return nm_err_set(err, -E2BIG, "dmabuf holds too many buffers");
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	atomic_init(&b->refs, 1);
+	nm_dmabuf_get(dmabuf);
+	b->dmabuf = dmabuf;
+	b->size = nbufs * buf_size;
+
+	ret = domain->ops->pins_pages ? nm_dmabuf_pin_addr(dmabuf, &va, err) :
+					nm_dmabuf_cpu_map(dmabuf, &va, err);
+	if (ret)
+		goto err_put_dmabuf;
+	ret = nm_dma_map(domain, va, b->size, &b->iova, err);
+	if (ret)
+		goto err_put_dmabuf;
+	nm_dma_domain_get(domain);
+	b->domain = domain;
+	/* cpu_base stays NULL: these buffers are net_iovs, never read. */
+	ret = nm_net_iov_area_init(&b->area, (uint32_t)nbufs, buf_size, 0,
+				   b->iova, NULL, false, b);
+	if (ret) {
+		nm_err_set(err, ret, "out of memory for %llu buffer descriptors",
+			   (unsigned long long)nbufs);
+		goto err_unmap;
+	}
+	b->dev = dev;
+	pthread_mutex_lock(&dev->lock);
+	b->id = dev->next_binding_id++;
+	pthread_mutex_unlock(&dev->lock);
+	*out = b;
+	return 0;
+
+err_unmap:
+	nm_dma_unmap(domain, b->iova, b->size);
+	nm_dma_domain_put(domain);
+err_put_dmabuf:
+	nm_dmabuf_put(dmabuf);
+	free(b);
+	return ret;
+}
+
+void nm_dmabuf_binding_get(struct nm_dmabuf_binding *b)
+{
+	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b)
+{
+	if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* Every pool on it is gone, so every buffer is back in the area. */
+	nm_net_iov_area_fini(&b->area);
+	nm_dma_unmap(b->domain, b->iova, b->size);
+	nm_dma_domain_put(b->domain);
+	nm_dmabuf_put(b->dmabuf);
+	free(b->bound);
+	free(b);
+}
+
+struct nm_mp_params nm_dmabuf_binding_mp(struct nm_dmabuf_binding *b)
+{
+	return (struct nm_mp_params){ .ops = &nm_mp_dmabuf_ops, .priv = b };
+}
+
+int nm_dmabuf_binding_bind_rxq(struct nm_dmabuf_binding *b,
+			       struct nm_netdev *dev, uint32_t idx,
+			       struct nm_err *err)
+{
+	struct nm_mp_params mp = nm_dmabuf_binding_mp(b);
+	struct nm_rxq **bound;
+	int ret;
+
+	if (dev != b->dev)
+		return nm_err_set(err, -EXDEV,
+				  "binding %u is mapped for %s's DMA domain; it cannot serve a queue of %s",
+				  b->id, b->dev ? b->dev->name : "a removed device", dev->name);
+	pthread_mutex_lock(&dev->lock);
+	if (b->unbound) {
+		ret = nm_err_set(err, -ENOENT, "binding %u was unbound", b->id);
+		goto out;
+	}
+	/* Room first: nothing may fail after the queue has restarted. */
+	bound = realloc(b->bound, (b->num_bound + 1) * sizeof(*bound));
+	if (!bound) {
+		ret = nm_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	b->bound = bound;
+	ret = nm_rxq_bind_mp_locked(dev, idx, &mp, err);
+	if (!ret)
+		b->bound[b->num_bound++] = &dev->rxqs[idx];
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/* The queue left this binding (restart onto other memory, or teardown). */
+void nm_dmabuf_binding_forget_rxq(struct nm_dmabuf_binding *b,
+				  struct nm_rxq *rxq)
+{
+	for (uint32_t i = 0; i < b->num_bound; i++) {
+		if (b->bound[i] != rxq)
+			continue;
+		b->bound[i] = b->bound[--b->num_bound];
+		break;
+	}
+	/* A device being torn down takes its lock and domain with it. */
+	if (rxq->dev->dying && !b->num_bound)
+		b->dev = NULL;
+}
+
+void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b)
+{
+	struct nm_netdev *dev = b->dev;
+
+	if (dev) {
+		pthread_mutex_lock(&dev->lock);
+		b->unbound = true;
+		while (b->num_bound) {
+			struct nm_rxq *rxq = b->bound[b->num_bound - 1];
+
+			if (nm_rxq_restart_locked(dev, rxq->index, NULL, NULL)) {
+				/* Could not restart it: its pool keeps the
+				 * binding alive; the queue just forgets it. */
+				rxq->mp = (struct nm_mp_params){ 0 };
+				nm_dmabuf_binding_forget_rxq(b, rxq);
+			}
+		}
+		pthread_mutex_unlock(&dev->lock);
+	}
+	nm_dmabuf_binding_put(b);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* The kind-independent half of DMA domains: refcount and counters. */
+#include <errno.h>
+#include <stddef.h>
+
+#include <netmem/dma_domain.h>
+
+int nm_dma_map(struct nm_dma_domain *d, void *va, uint64_t len, uint64_t *iova,
+	       struct nm_err *err)
+{
+	int ret;
+
+	if (!len)
+		return nm_err_set(err, -EINVAL, "cannot DMA-map 0 bytes");
+	ret = d->ops->map(d, va, len, iova, err);
+	if (!ret) {
+		d->stats.maps++;
+		d->stats.mapped_bytes += len;
+	}
+	return ret;
+}
+
+int nm_dma_unmap(struct nm_dma_domain *d, uint64_t iova, uint64_t len)
+{
+	int ret = d->ops->unmap(d, iova, len);
+
+	if (!ret) {
+		d->stats.unmaps++;
+		d->stats.mapped_bytes -= len;
+	}
+	return ret;
+}
+
+void *nm_dma_translate(struct nm_dma_domain *d, uint64_t iova, uint64_t len)
+{
+	void *va = d->ops->translate ? d->ops->translate(d, iova, len) : NULL;
+
+	if (!va)
+		__atomic_fetch_add(&d->stats.faults, 1, __ATOMIC_RELAXED);
+	return va;
+}
+
+void nm_dma_domain_get(struct nm_dma_domain *d)
+{
+	atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+}
+
+void nm_dma_domain_put(struct nm_dma_domain *d)
+{
+	if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+		d->ops->destroy(d);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmabuf bindings (the kernel's struct net_devmem_dmabuf_binding): a dmabuf
+ * imported, mapped into a device's DMA domain, cut into buffers of one size,
+ * refcounted, bound to RX queues of that device.
+ *
+ * References: the creator holds one (dropped by unbind); every page pool
+ * built on the binding holds one until its last buffer has come back. So the
+ * memory stays mapped while any buffer is in flight, and is unmapped and
+ * released exactly once, by whichever put is last.
+ */
+#ifndef NETMEM_BINDING_H
+#define NETMEM_BINDING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netmem/dmabuf.h>
+#include <netmem/err.h>
+#include <netmem/mp.h>
+#include <netmem/net_iov.h>
+#include <netmem/netdev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NM_BINDING_DEFAULT_BUF_SIZE 4096u
+
+struct nm_binding_params {
+	uint32_t buf_size;  /* 0: 4096; a power of two from 256 to 64 KiB */
+};
+
+struct nm_dmabuf_binding {
+	atomic_int refs;
+	uint32_t id;
+	struct nm_netdev *dev;          /* device whose domain maps it */
+	struct nm_dmabuf *dmabuf;       /* reference held */
+	struct nm_dma_domain *domain;   /* reference held */
+	uint64_t iova;
+	uint64_t size;                  /* bytes mapped (whole buffers) */
+	struct nm_net_iov_area area;
+	/* Queues bound to it; changed under dev->lock. */
+	struct nm_rxq **bound;
+	uint32_t num_bound;
+	bool unbound;
+};
+
+int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
+			     const struct nm_binding_params *params,
+			     struct nm_dmabuf_binding **out, struct nm_err *err);
+
+/* Bind to queue @idx of @dev through the common restart path. Refuses a
+ * queue of another device (-EXDEV), a bound queue (-EBUSY), a queue without
+ * the flags the dmabuf provider needs (-EOPNOTSUPP), an unbound binding. */
+int nm_dmabuf_binding_bind_rxq(struct nm_dmabuf_binding *b,
+			       struct nm_netdev *dev, uint32_t idx,
+			       struct nm_err *err);
+
+/* Move every bound queue back to default memory and drop the creator's
+ * reference. Buffers in flight keep the memory mapped until they return. */
+void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b);
+
+void nm_dmabuf_binding_get(struct nm_dmabuf_binding *b);
+void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b);
+
+/* The provider parameters that bind a queue to @b. */
+struct nm_mp_params nm_dmabuf_binding_mp(struct nm_dmabuf_binding *b);
+
+/* For the dmabuf provider: @rxq no longer runs on @b. dev->lock held. */
+void nm_dmabuf_binding_forget_rxq(struct nm_dmabuf_binding *b,
+				  struct nm_rxq *rxq);
+
+/* The dmabuf memory provider (mp/dmabuf). */
+extern const struct nm_memory_provider_ops nm_mp_dmabuf_ops;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

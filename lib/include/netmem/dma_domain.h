@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DMA domains: where a device's addresses (IOVAs) come from.
+ *
+ *  - identity: IOVA == CPU address, for the software NIC. It records every
+ *    mapping so the software NIC's "DMA" is checked like an IOMMU would: a
+ *    write to an IOVA that is not mapped is a counted fault, not a write.
+ *  - vfio type1: a VFIO container; VFIO_IOMMU_MAP_DMA pins process memory and
+ *    maps it at an IOVA we allocate.
+ */
+#ifndef NETMEM_DMA_DOMAIN_H
+#define NETMEM_DMA_DOMAIN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netmem/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nm_dma_domain;
+
+struct nm_dma_domain_ops {
+	const char *kind;
+	/* Pins process pages (VFIO type1): needs memory with struct pages,
+	 * not a PFNMAP mapping such as a dmabuf's own mmap. */
+	bool pins_pages;
+	/* Map @len bytes at CPU address @va; returns the IOVA in *@iova. */
+	int (*map)(struct nm_dma_domain *d, void *va, uint64_t len,
+		   uint64_t *iova, struct nm_err *err);
+	int (*unmap)(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
+	/* CPU address behind [iova, iova+len), or NULL if not mapped. Only
+	 * software devices use it; NULL for hardware domains. */
+	void *(*translate)(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
+	void (*destroy)(struct nm_dma_domain *d);
+};
+
+struct nm_dma_domain_stats {
+	uint64_t maps, unmaps, mapped_bytes, faults;
+};
+
+struct nm_dma_domain {
+	const struct nm_dma_domain_ops *ops;
+	atomic_int refs;
+	struct nm_dma_domain_stats stats;
+};
+
+int nm_dma_domain_identity_create(struct nm_dma_domain **out,
+				  struct nm_err *err);
+
+/*
+ * A VFIO type1 container holding the IOMMU group @group (its number, as in
+ * /dev/vfio/N). Fails with a clear reason when VFIO or the group is absent.
+ */
+int nm_dma_domain_vfio_create(int group, struct nm_dma_domain **out,
+			      struct nm_err *err);
+/* The device fd of @bdf ("0000:00:06.0") in a vfio domain's group. */
+int nm_dma_domain_vfio_device_fd(struct nm_dma_domain *d, const char *bdf,
+				 struct nm_err *err);
+
+int nm_dma_map(struct nm_dma_domain *d, void *va, uint64_t len, uint64_t *iova,
+	       struct nm_err *err);
+int nm_dma_unmap(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
+/* For software devices: CPU address of a device write; counts a fault if
+ * the range is not mapped. */
+void *nm_dma_translate(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
+
+void nm_dma_domain_get(struct nm_dma_domain *d);
+void nm_dma_domain_put(struct nm_dma_domain *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmabuf import: take any dmabuf fd, check that it is one, learn its size,
+ * exporter and whether the CPU can map it; bracket CPU access with
+ * DMA_BUF_IOCTL_SYNC.
+ *
+ * The object also knows the memory a DMA domain can pin for it. VFIO type1
+ * cannot pin a dmabuf's own mmap (VM_PFNMAP: EFAULT), so a udmabuf netmem
+ * creates is pinned through the memfd behind it; any other dmabuf has no
+ * pinnable memory from userspace and a VFIO mapping of it is refused with
+ * the reason (see docs/design.md).
+ */
+#ifndef NETMEM_DMABUF_H
+#define NETMEM_DMABUF_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netmem/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NM_DMABUF_EXPORTER_LEN 32
+
+struct nm_dmabuf {
+	atomic_int refs;
+	int fd;                 /* our own dup of the dmabuf fd (-1 if emulated) */
+	int backing_fd;         /* memfd behind it, or -1 when unknown */
+	uint64_t size;
+	char exporter[NM_DMABUF_EXPORTER_LEN];  /* exp_name from fdinfo */
+	bool emulated;          /* a plain memfd standing in for a dmabuf */
+	void *cpu_addr;         /* CPU mapping, made on first use */
+	void *pin_addr;         /* mapping of backing_fd for DMA pinning */
+};
+
+/*
+ * Import the dmabuf behind @fd (the fd is dup'ed; the caller keeps its own).
+ * Refuses with -EBADF for a closed fd and -ENOTTY for an fd that is not a
+ * dmabuf (regular file, pipe, socket), with the reason in @err.
+ */
+int nm_dmabuf_import(int fd, struct nm_dmabuf **out, struct nm_err *err);
+
+/* Create a udmabuf of @size bytes over a sealed memfd (needs /dev/udmabuf). */
+int nm_dmabuf_create_udmabuf(uint64_t size, struct nm_dmabuf **out,
+			     struct nm_err *err);
+
+/*
+ * A memfd of @size bytes standing in for a dmabuf, for machines without any
+ * exporter: exporter "memfd", emulated = true. Never passed off as a dmabuf.
+ */
+int nm_dmabuf_create_memfd(uint64_t size, struct nm_dmabuf **out,
+			   struct nm_err *err);
+
+/*
+ * Open a dmabuf named by a user: "udmabuf:SIZE", "memfd:SIZE", "fd:N" or
+ * "auto:SIZE" (udmabuf if /dev/udmabuf exists, else memfd). SIZE takes K, M,
+ * G suffixes. The same spelling serves the apps, the CLI and the DPDK plugin.
+ */
+int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
+			struct nm_err *err);
+
+void nm_dmabuf_get(struct nm_dmabuf *buf);
+void nm_dmabuf_put(struct nm_dmabuf *buf);
+
+/* Map the whole buffer for CPU access (once; unmapped on the last put). */
+int nm_dmabuf_cpu_map(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
+
+/*
+ * Memory a DMA domain may pin for this buffer. Sets *@addr and returns 0, or
+ * returns -EFAULT when only the dmabuf's own (PFNMAP) mmap exists.
+ */
+int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
+
+/* DMA_BUF_IOCTL_SYNC around CPU reads/writes (no-op when emulated). */
+#define NM_DMABUF_READ  1u
+#define NM_DMABUF_WRITE 2u
+int nm_dmabuf_begin_cpu_access(struct nm_dmabuf *buf, unsigned int dir);
+int nm_dmabuf_end_cpu_access(struct nm_dmabuf *buf, unsigned int dir);
+
+/* Parse "64M", "4096", "1G" into bytes; -EINVAL on junk or zero. */
+int nm_parse_size(const char *s, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netmem handles and net_iov descriptors (the kernel's netmem_ref, struct
+ * net_iov and struct net_iov_area).
+ *
+ * Every buffer a page pool hands out is described by a struct nm_net_iov kept
+ * in host memory. The handle, nm_netmem_ref, is the descriptor's address with
+ * bit 0 saying whether the CPU may touch the payload:
+ *   bit 0 clear: a host buffer, readable; nm_netmem_address() gives its bytes.
+ *   bit 0 set:   a net_iov in device memory (a dmabuf); the CPU must not read
+ *                or write it on the datapath; only its DMA address is used.
+ *
+ * An area is one contiguous run of equal-sized buffers (a dmabuf binding, or
+ * a host memory region) with a free stack of buffer indexes.
+ */
+#ifndef NETMEM_NET_IOV_H
+#define NETMEM_NET_IOV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uintptr_t nm_netmem_ref;
+
+#define NM_NETMEM_NET_IOV 1UL  /* bit 0: unreadable device memory */
+
+struct nm_page_pool;
+struct nm_net_iov_area;
+
+/* 32 bytes per buffer (the kernel's struct net_iov is 48 in 6.12). */
+struct nm_net_iov {
+	struct nm_net_iov_area *owner;  /* area this buffer belongs to */
+	struct nm_page_pool *pp;        /* pool holding it, NULL when free */
+	uint64_t dma_addr;              /* IOVA the device writes to */
+	atomic_int pp_ref_count;        /* 1 while allocated; more when shared */
+	uint32_t index;                 /* position in the area */
+};
+
+struct nm_net_iov_area {
+	struct nm_net_iov *niovs;
+	uint32_t num_niovs;
+	uint32_t buf_size;        /* bytes per buffer */
+	uint64_t base_offset;     /* offset of buffer 0 in the backing memory */
+	uint64_t base_iova;       /* IOVA of buffer 0 */
+	uint8_t *cpu_base;        /* CPU address of buffer 0, NULL if none */
+	bool readable;            /* handles are host buffers (else net_iov) */
+	void *owner_priv;         /* the binding or host region owning the area */
+
+	/* Free stack of buffer indexes; the lock is taken once per bulk. */
+	pthread_mutex_t lock;
+	uint32_t *free_stack;
+	uint32_t free_count;
+};
+
+static inline bool nm_netmem_is_net_iov(nm_netmem_ref netmem)
+{
+	return netmem & NM_NETMEM_NET_IOV;
+}
+
+static inline struct nm_net_iov *nm_netmem_to_net_iov(nm_netmem_ref netmem)
+{
+	return (struct nm_net_iov *)(netmem & ~NM_NETMEM_NET_IOV);
+}
+
+static inline nm_netmem_ref nm_net_iov_to_netmem(const struct nm_net_iov *niov)
+{
+	return (nm_netmem_ref)niov |
+	       (niov->owner->readable ? 0 : NM_NETMEM_NET_IOV);
+}
+
+static inline uint64_t nm_netmem_dma_addr(nm_netmem_ref netmem)
+{
+	return nm_netmem_to_net_iov(netmem)->dma_addr;
+}
+
+/* Offset of the buffer in its backing memory (the dmabuf offset for net_iovs). */
+static inline uint64_t nm_net_iov_offset(const struct nm_net_iov *niov)
+{
+	return niov->owner->base_offset +
+	       (uint64_t)niov->index * niov->owner->buf_size;
+}
+
+/* The payload's CPU address; NULL for a net_iov (the CPU must not touch it). */
+static inline void *nm_netmem_address(nm_netmem_ref netmem)
+{
+	struct nm_net_iov *niov;
+
+	if (nm_netmem_is_net_iov(netmem))
+		return NULL;
+	niov = nm_netmem_to_net_iov(netmem);
+	return niov->owner->cpu_base + (size_t)niov->index * niov->owner->buf_size;
+}
+
+static inline uint32_t nm_netmem_buf_size(nm_netmem_ref netmem)
+{
+	return nm_netmem_to_net_iov(netmem)->owner->buf_size;
+}
+
+/*
+ * Set up @area over @num buffers of @buf_size bytes starting at @iova (and
+ * @cpu_base, may be NULL). All buffers start free. Returns 0 or -errno.
+ */
+int nm_net_iov_area_init(struct nm_net_iov_area *area, uint32_t num,
+			 uint32_t buf_size, uint64_t base_offset, uint64_t iova,
+			 uint8_t *cpu_base, bool readable, void *owner_priv);
+void nm_net_iov_area_fini(struct nm_net_iov_area *area);
+
+/* Take up to @n free buffers (refcount set to 1); returns how many. */
+unsigned int nm_net_iov_area_alloc(struct nm_net_iov_area *area,
+				   nm_netmem_ref *out, unsigned int n);
+/* Give buffers back to the free stack. */
+void nm_net_iov_area_free(struct nm_net_iov_area *area,
+			  const nm_netmem_ref *in, unsigned int n);
+/* Buffers currently taken from the area. */
+uint32_t nm_net_iov_area_in_use(struct nm_net_iov_area *area);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

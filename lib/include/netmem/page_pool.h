@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page pool: a per-queue buffer recycler over a memory provider (the kernel's
+ * page_pool). One thread, the queue's owner, allocates; any thread may put
+ * buffers back.
+ *
+ *  - alloc.cache: a plain array used only by the owner: the fast path is an
+ *    index decrement, no atomics.
+ *  - ring: a lock-free multi-producer ring for buffers put back from other
+ *    threads (or when the cache is full); the owner refills from it.
+ *  - the provider: asked for buffers only when cache and ring are empty.
+ *
+ * A pool never holds more than params.pool_size buffers (cached, in the ring
+ * or in flight), so the ring can never overflow and a put never fails.
+ *
+ * nm_page_pool_destroy() is called by the owner. Buffers still in flight keep
+ * the pool (and through it the provider, e.g. a dmabuf binding) alive; the
+ * last one put back frees it. This is what makes unbinding with buffers in
+ * flight safe.
+ */
+#ifndef NETMEM_PAGE_POOL_H
+#define NETMEM_PAGE_POOL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <netmem/err.h>
+#include <netmem/mp.h>
+#include <netmem/net_iov.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NM_PP_CACHE_SIZE 128
+#define NM_PP_REFILL     64
+
+/* Flags, named and numbered as the kernel's PP_FLAG_*. */
+#define NM_PP_FLAG_DMA_MAP                 0x1u  /* buffers need DMA addresses */
+#define NM_PP_FLAG_ALLOW_UNREADABLE_NETMEM 0x8u  /* net_iovs may be handed out */
+
+struct nm_page_pool_params {
+	uint32_t pool_size;   /* most buffers held at once; > 0 */
+	uint32_t flags;       /* NM_PP_FLAG_* */
+	int nid;              /* NUMA node for metadata, -1 any */
+	uint32_t queue_idx;   /* for introspection */
+	struct nm_mp_params mp;
+};
+
+struct nm_page_pool_stats {
+	uint64_t alloc_fast;     /* from the cache */
+	uint64_t alloc_slow;     /* cache empty: refilled from ring or provider */
+	uint64_t alloc_refill;   /* buffers moved ring -> cache */
+	uint64_t alloc_provider; /* buffers taken from the provider */
+	uint64_t alloc_empty;    /* allocation failed: nothing left */
+	uint64_t recycle_cached; /* put straight back into the cache */
+	uint64_t recycle_ring;   /* came back through the ring (snapshot) */
+	uint64_t released;       /* given back to the provider */
+	uint64_t in_flight;      /* held outside the pool now (snapshot only) */
+};
+
+struct nm_ptr_ring;
+
+struct nm_page_pool {
+	/* Owner-only hot state first. */
+	struct {
+		uint32_t count;
+		nm_netmem_ref cache[NM_PP_CACHE_SIZE];
+	} alloc;
+	struct nm_page_pool_stats stats;
+
+	struct nm_page_pool_params p;
+	void *mp_priv;                 /* the provider's state for this pool */
+	struct nm_ptr_ring *ring;
+	uint64_t hold_cnt;             /* taken from the provider */
+	uint64_t release_cnt;          /* given back to the provider */
+	atomic_int refs;               /* owner + threads inside a put */
+	atomic_bool destroyed;
+	atomic_flag drain_lock;        /* after destroy: who releases */
+	bool owner_dropped;            /* under drain_lock */
+};
+
+int nm_page_pool_create(const struct nm_page_pool_params *params,
+			struct nm_page_pool **out, struct nm_err *err);
+void nm_page_pool_destroy(struct nm_page_pool *pool);
+
+/* Out-of-line parts of the fast path below. */
+nm_netmem_ref nm_page_pool_alloc_slow(struct nm_page_pool *pool);
+unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
+					  nm_netmem_ref *out, unsigned int n);
+void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
+			       bool allow_direct);
+
+/* Snapshot of the counters, in_flight computed. Owner thread, or quiesced. */
+void nm_page_pool_get_stats(const struct nm_page_pool *pool,
+			    struct nm_page_pool_stats *st);
+
+/* One buffer from the pool, or 0 when none is left. Owner thread only. */
+static inline nm_netmem_ref nm_page_pool_alloc_netmem(struct nm_page_pool *pool)
+{
+	if (__builtin_expect(pool->alloc.count != 0, 1)) {
+		pool->stats.alloc_fast++;
+		return pool->alloc.cache[--pool->alloc.count];
+	}
+	return nm_page_pool_alloc_slow(pool);
+}
+
+/* Up to @n buffers; returns how many. Owner thread only. */
+static inline unsigned int nm_page_pool_alloc_netmems(struct nm_page_pool *pool,
+						      nm_netmem_ref *out,
+						      unsigned int n)
+{
+	if (__builtin_expect(pool->alloc.count >= n, 1)) {
+		pool->alloc.count -= n;
+		memcpy(out, &pool->alloc.cache[pool->alloc.count],
+		       n * sizeof(*out));
+		pool->stats.alloc_fast += n;
+		return n;
+	}
+	return nm_page_pool_alloc_bulk_slow(pool, out, n);
+}
+
+/* Take one more reference on an allocated buffer (e.g. shared by two users). */
+static inline void nm_netmem_get(nm_netmem_ref netmem)
+{
+	atomic_fetch_add_explicit(&nm_netmem_to_net_iov(netmem)->pp_ref_count, 1,
+				  memory_order_relaxed);
+}
+
+/*
+ * Drop one reference; true when it was the last, so the buffer goes back to
+ * its pool. The common case, a sole owner, needs no atomic write (as the
+ * kernel's page_pool_unref_netmem()).
+ */
+static inline bool nm_net_iov_unref_is_last(struct nm_net_iov *niov)
+{
+	if (atomic_load_explicit(&niov->pp_ref_count, memory_order_relaxed) == 1)
+		return true;
+	if (atomic_fetch_sub_explicit(&niov->pp_ref_count, 1,
+				      memory_order_acq_rel) != 1)
+		return false;
+	atomic_store_explicit(&niov->pp_ref_count, 1, memory_order_relaxed);
+	return true;
+}
+
+/*
+ * Put a buffer back. @allow_direct: the caller is the pool's owner thread and
+ * the pool is not destroyed, so the buffer may go straight into the cache.
+ * Any other thread passes false.
+ */
+static inline void nm_page_pool_put_netmem(struct nm_page_pool *pool,
+					   nm_netmem_ref netmem,
+					   bool allow_direct)
+{
+	if (!nm_net_iov_unref_is_last(nm_netmem_to_net_iov(netmem)))
+		return;
+	if (allow_direct && pool->alloc.count < NM_PP_CACHE_SIZE) {
+		pool->alloc.cache[pool->alloc.count++] = netmem;
+		pool->stats.recycle_cached++;
+		return;
+	}
+	nm_page_pool_recycle_slow(pool, netmem, allow_direct);
+}
+
+/* Put back @n buffers of @pool. */
+static inline void nm_page_pool_put_netmem_bulk(struct nm_page_pool *pool,
+						const nm_netmem_ref *refs,
+						unsigned int n,
+						bool allow_direct)
+{
+	for (unsigned int i = 0; i < n; i++)
+		nm_page_pool_put_netmem(pool, refs[i], allow_direct);
+}
+
+/* Put back a buffer from any thread: finds its pool itself. */
+static inline void nm_netmem_put(nm_netmem_ref netmem)
+{
+	nm_page_pool_put_netmem(nm_netmem_to_net_iov(netmem)->pp, netmem, false);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

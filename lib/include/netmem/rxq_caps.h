@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RX queue capability flags. A driver sets them on each queue to say what the
+ * queue supports; a memory provider says which it needs. The common restart
+ * path compares the two before any driver callback runs (see netdev.h).
+ */
+#ifndef NETMEM_RXQ_CAPS_H
+#define NETMEM_RXQ_CAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum nm_rxq_cap {
+	/* Payload may land in buffers the CPU cannot read (net_iovs). */
+	NM_RXQ_CAP_UNREADABLE   = 1u << 0,
+	/* Headers go to a separate host buffer, payload to the pool's buffer. */
+	NM_RXQ_CAP_HEADER_SPLIT = 1u << 1,
+	/* The queue can be stopped and restarted on new memory while the
+	 * device runs, without disturbing the other queues. */
+	NM_RXQ_CAP_RESTART      = 1u << 2,
+};
+
+#define NM_RXQ_CAP_ALL (NM_RXQ_CAP_UNREADABLE | NM_RXQ_CAP_HEADER_SPLIT | \
+			NM_RXQ_CAP_RESTART)
+
+/* Short name of one flag ("unreadable", "header-split", "restart"). */
+const char *nm_rxq_cap_name(enum nm_rxq_cap cap);
+
+/*
+ * Write the names of the flags in @caps into @buf, comma separated, or "-"
+ * when none. Returns @buf.
+ */
+char *nm_rxq_caps_str(uint32_t caps, char *buf, size_t len);
+
+/* Parse a comma-separated list of flag names; returns 0 or -EINVAL. */
+int nm_rxq_caps_parse(const char *s, uint32_t *caps);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

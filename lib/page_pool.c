@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page pool slow paths, creation and the deferred destroy.
+ *
+ * Lifetime: pool->refs counts the owner (1, dropped by destroy) and every
+ * thread currently inside a foreign put. After destroy, buffers coming back
+ * are released to the provider by whoever holds drain_lock; the pool is freed
+ * when no buffer is outstanding and no thread is inside a put. A thread that
+ * puts a buffer back pins the pool first, because once its buffer is in the
+ * ring a drainer may release it and, with it, the last reason to keep the
+ * pool.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <netmem/page_pool.h>
+
+#include "ptr_ring.h"
+
+int nm_page_pool_create(const struct nm_page_pool_params *params,
+			struct nm_page_pool **out, struct nm_err *err)
+{
+	const struct nm_memory_provider_ops *ops = params->mp.ops;
+	struct nm_page_pool *pool;
+	int ret;
+
+	if (!params->pool_size)
+		return nm_err_set(err, -EINVAL, "page pool size must be > 0");
+	if (!ops || !ops->alloc_netmems || !ops->release_netmems)
+		return nm_err_set(err, -EINVAL,
+				  "page pool needs a memory provider with alloc/release ops");
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return nm_err_set(err, -ENOMEM, "out of memory for page pool");
+	pool->p = *params;
+	pool->mp_priv = params->mp.priv;
+	/* Every buffer the pool holds fits in the ring: a put never fails. */
+	pool->ring = nm_ptr_ring_create(params->pool_size);
+	if (!pool->ring) {
+		free(pool);
+		return nm_err_set(err, -ENOMEM, "out of memory for recycle ring");
+	}
+	atomic_init(&pool->refs, 1);
+	atomic_init(&pool->destroyed, false);
+	atomic_flag_clear(&pool->drain_lock);
+	if (ops->init) {
+		ret = ops->init(pool);
+		if (ret) {
+			nm_ptr_ring_destroy(pool->ring);
+			free(pool);
+			return nm_err_set(err, ret,
+					  "memory provider '%s' refused the pool: %s",
+					  ops->name, ret == -EINVAL ?
+					  "pool flags do not allow its buffers" :
+					  "init failed");
+		}
+	}
+	*out = pool;
+	return 0;
+}
+
+static void pool_release(struct nm_page_pool *pool, const nm_netmem_ref *refs,
+			 unsigned int n)
+{
+	if (!n)
+		return;
+	pool->p.mp.ops->release_netmems(pool, refs, n);
+	pool->release_cnt += n;
+	pool->stats.released += n;
+}
+
+static void pool_free(struct nm_page_pool *pool)
+{
+	if (pool->p.mp.ops->destroy)
+		pool->p.mp.ops->destroy(pool);
+	nm_ptr_ring_destroy(pool->ring);
+	free(pool);
+}
+
+/* Drop a reference; the last one frees a destroyed, empty pool. */
+static void pool_unpin(struct nm_page_pool *pool)
+{
+	if (atomic_fetch_sub_explicit(&pool->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* refs hit zero only after destroy, with nothing outstanding. */
+	pool_free(pool);
+}
+
+/*
+ * After destroy: release whatever sits in the ring. Runs with a pin held.
+ * Whoever finds the lock taken leaves the work to its holder, who looks at
+ * the ring again after unlocking, so no buffer is left behind.
+ */
+static void pool_drain(struct nm_page_pool *pool)
+{
+	nm_netmem_ref batch[NM_PP_REFILL];
+	unsigned int n;
+	bool empty_now;
+
+	for (;;) {
+		if (atomic_flag_test_and_set_explicit(&pool->drain_lock,
+						      memory_order_acquire))
+			return;
+		while ((n = nm_ptr_ring_consume(pool->ring, batch, NM_PP_REFILL)))
+			pool_release(pool, batch, n);
+		empty_now = false;
+		if (pool->hold_cnt == pool->release_cnt && !pool->owner_dropped) {
+			/* The last buffer is back: one drainer, once, drops
+			 * the owner's share. */
+			pool->owner_dropped = true;
+			empty_now = true;
+		}
+		atomic_flag_clear_explicit(&pool->drain_lock,
+					   memory_order_seq_cst);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (empty_now || nm_ptr_ring_empty(pool->ring))
+			break;
+	}
+	if (empty_now)
+		pool_unpin(pool);
+}
+
+void nm_page_pool_destroy(struct nm_page_pool *pool)
+{
+	if (!pool)
+		return;
+	pool_release(pool, pool->alloc.cache, pool->alloc.count);
+	pool->alloc.count = 0;
+	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+	atomic_store_explicit(&pool->destroyed, true, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
+	pool_drain(pool);
+	pool_unpin(pool);
+}
+
+static unsigned int pool_refill(struct nm_page_pool *pool, unsigned int want)
+{
+	unsigned int got;
+	uint64_t held;
+
+	got = nm_ptr_ring_consume(pool->ring, pool->alloc.cache, want);
+	if (got) {
+		pool->stats.alloc_refill += got;
+		return got;
+	}
+	held = pool->hold_cnt - pool->release_cnt;
+	if (held >= pool->p.pool_size)
+		return 0;
+	if (want > pool->p.pool_size - held)
+		want = (unsigned int)(pool->p.pool_size - held);
+	got = pool->p.mp.ops->alloc_netmems(pool, pool->alloc.cache, want);
+	for (unsigned int i = 0; i < got; i++)
+		nm_netmem_to_net_iov(pool->alloc.cache[i])->pp = pool;
+	pool->hold_cnt += got;
+	pool->stats.alloc_provider += got;
+	return got;
+}
+
+nm_netmem_ref nm_page_pool_alloc_slow(struct nm_page_pool *pool)
+{
+	pool->stats.alloc_slow++;
+	pool->alloc.count = pool_refill(pool, NM_PP_REFILL);
+	if (!pool->alloc.count) {
+		pool->stats.alloc_empty++;
+		return 0;
+	}
+	return pool->alloc.cache[--pool->alloc.count];
+}
+
+unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
+					  nm_netmem_ref *out, unsigned int n)
+{
+	unsigned int done = 0;
+
+	pool->stats.alloc_slow++;
+	while (done < n) {
+		unsigned int take;
+
+		if (!pool->alloc.count) {
+			pool->alloc.count = pool_refill(pool, NM_PP_REFILL);
+			if (!pool->alloc.count) {
+				pool->stats.alloc_empty++;
+				break;
+			}
+		}
+		take = n - done < pool->alloc.count ? n - done : pool->alloc.count;
+		pool->alloc.count -= take;
+		for (unsigned int i = 0; i < take; i++)
+			out[done + i] = pool->alloc.cache[pool->alloc.count + i];
+		done += take;
+	}
+	pool->stats.alloc_fast += done;
+	return done;
+}
+
+void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
+			       bool allow_direct)
+{
+	if (allow_direct) {
+		/* Owner with a full cache: the ring has room for every buffer. */
+		nm_ptr_ring_produce(pool->ring, netmem);
+		return;
+	}
+	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+	nm_ptr_ring_produce(pool->ring, netmem);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&pool->destroyed, memory_order_relaxed))
+		pool_drain(pool);
+	pool_unpin(pool);
+}
+
+void nm_page_pool_get_stats(const struct nm_page_pool *pool,
+			    struct nm_page_pool_stats *st)
+{
+	uint64_t outstanding = pool->hold_cnt - pool->release_cnt;
+	uint64_t parked = pool->alloc.count + nm_ptr_ring_count(pool->ring);
+
+	*st = pool->stats;
+	/* Buffers put back through the ring are counted when the owner takes
+	 * them back, so producers never share a counter. */
+	st->recycle_ring = st->alloc_refill;
+	st->in_flight = outstanding > parked ? outstanding - parked : 0;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ethernet + IPv4/IPv6 + UDP/TCP: build with real checksums, parse far
+ * enough for header split and steering. Addresses default to link-local
+ * (fe80::/64, 169.254/16) so test traffic never names a routable host.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <netmem/pkt.h>
+
+#define ETH_P_IPV4 0x0800
+#define ETH_P_IPV6 0x86dd
+#define IPV4_HLEN 20
+#define IPV6_HLEN 40
+#define UDP_HLEN 8
+#define TCP_HLEN 20
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += get16(p);
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+int nm_flow_from_name(const char *name, uint16_t dst_port, struct nm_flow *f)
+{
+	static const uint8_t mac_a[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x0a };
+	static const uint8_t mac_b[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x0b };
+
+	memset(f, 0, sizeof(*f));
+	if (!strcmp(name, "udp4") || !strcmp(name, "tcp4"))
+		f->ipver = 4;
+	else if (!strcmp(name, "udp6") || !strcmp(name, "tcp6"))
+		f->ipver = 6;
+	else
+		return -EINVAL;
+	f->l4proto = name[0] == 'u' ? IPPROTO_UDP : IPPROTO_TCP;
+	memcpy(f->src_mac, mac_a, 6);
+	memcpy(f->dst_mac, mac_b, 6);
+	if (f->ipver == 4) {
+		inet_pton(AF_INET, "169.254.0.10", f->src_ip);
+		inet_pton(AF_INET, "169.254.0.11", f->dst_ip);
+	} else {
+		inet_pton(AF_INET6, "fe80::5054:ff:fe00:a", f->src_ip);
+		inet_pton(AF_INET6, "fe80::5054:ff:fe00:b", f->dst_ip);
+	}
+	f->src_port = 40000;
+	f->dst_port = dst_port;
+	return 0;
+}
+
+size_t nm_pkt_hdr_len(const struct nm_flow *f)
+{
+	return NM_ETH_HLEN + (f->ipver == 4 ? IPV4_HLEN : IPV6_HLEN) +
+	       (f->l4proto == IPPROTO_UDP ? UDP_HLEN : TCP_HLEN);
+}
+
+int nm_pkt_build(void *buf, size_t cap, const struct nm_flow *f, uint32_t seq,
+		 const void *payload, size_t plen)
+{
+	size_t hlen = nm_pkt_hdr_len(f);
+	size_t l3 = NM_ETH_HLEN, l4, l4len;
+	uint8_t *p = buf;
+	uint32_t sum;
+
+	if (hlen + plen > cap || plen > 65000)
+		return -EMSGSIZE;
+	l4 = l3 + (f->ipver == 4 ? IPV4_HLEN : IPV6_HLEN);
+	l4len = hlen - l4 + plen;
+	memcpy(p, f->dst_mac, 6);
+	memcpy(p + 6, f->src_mac, 6);
+	put16(p + 12, f->ipver == 4 ? ETH_P_IPV4 : ETH_P_IPV6);
+
+	if (f->ipver == 4) {
+		uint8_t *ip = p + l3;
+
+		memset(ip, 0, IPV4_HLEN);
+		ip[0] = 0x45;
+		put16(ip + 2, (uint16_t)(IPV4_HLEN + l4len));
+		put16(ip + 6, 0x4000); /* DF */
+		ip[8] = 64;
+		ip[9] = f->l4proto;
+		memcpy(ip + 12, f->src_ip, 4);
+		memcpy(ip + 16, f->dst_ip, 4);
+		put16(ip + 10, csum_fold(csum_add(0, ip, IPV4_HLEN)));
+		sum = csum_add(0, ip + 12, 8);
+	} else {
+		uint8_t *ip = p + l3;
+
+		memset(ip, 0, IPV6_HLEN);
+		ip[0] = 0x60;
+		put16(ip + 4, (uint16_t)l4len);
+		ip[6] = f->l4proto;
+		ip[7] = 64;
+		memcpy(ip + 8, f->src_ip, 16);
+		memcpy(ip + 24, f->dst_ip, 16);
+		sum = csum_add(0, ip + 8, 32);
+	}
+	sum += f->l4proto + (uint32_t)l4len;
+
+	if (f->l4proto == IPPROTO_UDP) {
+		uint8_t *u = p + l4;
+
+		put16(u, f->src_port);
+		put16(u + 2, f->dst_port);
+		put16(u + 4, (uint16_t)l4len);
+		put16(u + 6, 0);
+	} else {
+		uint8_t *t = p + l4;
+
+		memset(t, 0, TCP_HLEN);
+		put16(t, f->src_port);
+		put16(t + 2, f->dst_port);
+		put32(t + 4, seq);
+		put32(t + 8, 1);
+		t[12] = (TCP_HLEN / 4) << 4;
+		t[13] = 0x18; /* PSH|ACK */
+		put16(t + 14, 65535);
+	}
+	memcpy(p + hlen, payload, plen);
+	sum = csum_add(sum, p + l4, l4len);
+	put16(p + l4 + (f->l4proto == IPPROTO_UDP ? 6 : 16),
+	      f->l4proto == IPPROTO_UDP && csum_fold(sum) == 0 ? 0xffff :
+								     csum_fold(sum));
+	return (int)(hlen + plen);
+}
+
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b1u;
+	return h ^ (h >> 15);
+}
+
+int nm_pkt_parse(const void *frame, size_t len, struct nm_pkt_info *info)
+{
+	const uint8_t *p = frame;
+	size_t off = NM_ETH_HLEN;
+	uint16_t ethertype;
+	uint32_t h = 0;
+	size_t l4len;
+
+	memset(info, 0, sizeof(*info));
+	if (len < NM_ETH_HLEN)
+		return -EINVAL;
+	ethertype = get16(p + 12);
+	if (ethertype == ETH_P_IPV4) {
+		size_t ihl;
+
+		if (len < off + IPV4_HLEN)
+			return -EINVAL;
+		ihl = (size_t)(p[off] & 0xf) * 4;
+		if ((p[off] >> 4) != 4 || ihl < IPV4_HLEN || len < off + ihl)
+			return -EINVAL;
+		info->ipver = 4;
+		info->l4proto = p[off + 9];
+		for (int i = 0; i < 8; i += 4)
+			h = mix(h, get32(p + off + 12 + i));
+		off += ihl;
+	} else if (ethertype == ETH_P_IPV6) {
+		if (len < off + IPV6_HLEN)
+			return -EINVAL;
+		info->ipver = 6;
+		info->l4proto = p[off + 6];
+		for (int i = 0; i < 32; i += 4)
+			h = mix(h, get32(p + off + 8 + i));
+		off += IPV6_HLEN;
+	} else {
+		return -EPROTONOSUPPORT;
+	}
+	if (info->l4proto == IPPROTO_UDP) {
+		l4len = UDP_HLEN;
+	} else if (info->l4proto == IPPROTO_TCP) {
+		if (len < off + TCP_HLEN)
+			return -EINVAL;
+		l4len = (size_t)(p[off + 12] >> 4) * 4;
+		info->tcp_seq = get32(p + off + 4);
+	} else {
+		return -EPROTONOSUPPORT;
+	}
+	if (len < off + l4len || l4len < UDP_HLEN)
+		return -EINVAL;
+	info->src_port = get16(p + off);
+	info->dst_port = get16(p + off + 2);
+	info->hdr_len = (uint32_t)(off + l4len);
+	info->payload_len = (uint32_t)(len - off - l4len);
+	h = mix(h, (uint32_t)info->src_port << 16 | info->dst_port);
+	info->flow_hash = mix(h, info->l4proto);
+	return 0;
+}
+
+void nm_pattern_fill(void *buf, size_t len, uint64_t offset, uint32_t seed)
+{
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = nm_pattern_byte(offset + i, seed);
+}
+
+long nm_pattern_check(const void *buf, size_t len, uint64_t offset,
+		      uint32_t seed)
+{
+	const uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != nm_pattern_byte(offset + i, seed))
+			return (long)i;
+	return -1;
+}

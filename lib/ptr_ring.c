@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "ptr_ring.h"
+
+#define CACHE_LINE 64
+
+struct ring_slot {
+	atomic_size_t seq;
+	nm_netmem_ref val;
+};
+
+struct nm_ptr_ring {
+	_Alignas(CACHE_LINE) atomic_size_t tail;   /* producers */
+	/* Consumer side; atomic only because, after destroy, the consumer
+	 * role moves between threads and others peek at it. */
+	_Alignas(CACHE_LINE) atomic_size_t head;
+	_Alignas(CACHE_LINE) size_t mask;
+	struct ring_slot *slots;
+};
+
+struct nm_ptr_ring *nm_ptr_ring_create(uint32_t min_capacity)
+{
+	struct nm_ptr_ring *r;
+	size_t cap = 2;
+
+	while (cap < min_capacity)
+		cap <<= 1;
+	r = aligned_alloc(CACHE_LINE, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->slots = calloc(cap, sizeof(*r->slots));
+	if (!r->slots) {
+		free(r);
+		return NULL;
+	}
+	r->mask = cap - 1;
+	atomic_init(&r->head, 0);
+	atomic_init(&r->tail, 0);
+	for (size_t i = 0; i < cap; i++)
+		atomic_init(&r->slots[i].seq, i);
+	return r;
+}
+
+void nm_ptr_ring_destroy(struct nm_ptr_ring *r)
+{
+	if (!r)
+		return;
+	free(r->slots);
+	free(r);
+}
+
+bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
+{
+	size_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	for (;;) {
+		struct ring_slot *s = &r->slots[pos & r->mask];
+		size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+		intptr_t dif = (intptr_t)seq - (intptr_t)pos;
+
+		if (dif == 0) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &r->tail, &pos, pos + 1,
+				    memory_order_relaxed, memory_order_relaxed)) {
+				s->val = v;
+				atomic_store_explicit(&s->seq, pos + 1,
+						      memory_order_release);
+				return true;
+			}
+		} else if (dif < 0) {
+			return false; /* full */
+		} else {
+			pos = atomic_load_explicit(&r->tail,
+						   memory_order_relaxed);
+		}
+	}
+}
+
+unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,
+				 unsigned int n)
+{
+	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	unsigned int got = 0;
+
+	while (got < n) {
+		struct ring_slot *s = &r->slots[head & r->mask];
+		size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+
+		if (seq != head + 1)
+			break; /* empty, or the next producer has not published */
+		out[got++] = s->val;
+		atomic_store_explicit(&s->seq, head + r->mask + 1,
+				      memory_order_release);
+		head++;
+	}
+	atomic_store_explicit(&r->head, head, memory_order_release);
+	return got;
+}
+
+bool nm_ptr_ring_empty(struct nm_ptr_ring *r)
+{
+	size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	struct ring_slot *s = &r->slots[head & r->mask];
+
+	return atomic_load_explicit(&s->seq, memory_order_acquire) != head + 1;
+}
+
+uint32_t nm_ptr_ring_count(struct nm_ptr_ring *r)
+{
+	return (uint32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) -
+			  atomic_load_explicit(&r->head, memory_order_acquire));
+}

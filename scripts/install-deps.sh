@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs netmem's build and test dependencies from Debian's packages.
+# Idempotent: safe to run again; it only installs what is missing.
+#
+#   scripts/install-deps.sh [base|guest|all]   (default: all)
+#
+# base  : compiler, meson, libnuma, libdrm, DPDK 22.11 (what `meson test` on the host needs)
+# guest : + bookworm-backports (QEMU 10, the 6.12 kernel image and headers, busybox)
+#
+# bookworm-backports is added by copying this machine's own Debian sources entry
+# with only the suite changed, so no mirror host name lives in this repository.
+set -euo pipefail
+
+what=${1:-all}
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '[install-deps] %s\n' "$*"; }
+
+bpo_list=/etc/apt/sources.list.d/netmem-bookworm-backports.sources
+
+add_backports() {
+	if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		return 0
+	fi
+	local src=/etc/apt/sources.list.d/debian.sources
+	if [ -f "$src" ]; then
+		# deb822: take the first stanza whose Suites names plain "bookworm",
+		# keep its URIs/Components/Signed-By, change only the suite.
+		awk 'BEGIN{RS=""; ORS="\n\n"}
+		     /(^|\n)Suites:[^\n]*(^|[ \t])bookworm([ \t]|\n|$)/ && !done {
+			gsub(/Suites:[^\n]*/, "Suites: bookworm-backports"); print; done=1 }' \
+			"$src" | $SUDO tee "$bpo_list" >/dev/null
+	elif [ -f /etc/apt/sources.list ]; then
+		grep -E '^deb[[:space:]].*[[:space:]]bookworm[[:space:]]' /etc/apt/sources.list | head -n1 |
+			sed -E 's/[[:space:]]bookworm[[:space:]]/ bookworm-backports /' |
+			$SUDO tee /etc/apt/sources.list.d/netmem-bookworm-backports.list >/dev/null
+	fi
+	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		echo "install-deps: could not derive a bookworm-backports entry from this machine's sources" >&2
+		exit 1
+	fi
+	log "added bookworm-backports (derived from the machine's Debian sources)"
+	$SUDO apt-get update -qq
+}
+
+missing() {
+	local p out=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || out+=("$p")
+	done
+	echo "${out[@]:-}"
+}
+
+apt_install() { # [-t suite] pkgs...
+	local target=()
+	if [ "$1" = "-t" ]; then target=(-t "$2"); shift 2; fi
+	local need
+	need=$(missing "$@")
+	[ -n "$need" ] || return 0
+	log "apt-get install ${target[*]:-} $need"
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends "${target[@]}" $need >/dev/null
+}
+
+updated=0
+ensure_updated() {
+	[ $updated -eq 1 ] && return 0
+	# apt lists are needed once per machine; refresh if they look absent
+	if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || [ -n "${NETMEM_APT_UPDATE:-}" ]; then
+		$SUDO apt-get update -qq
+	fi
+	updated=1
+}
+
+base_pkgs=(build-essential meson ninja-build pkg-config python3 libnuma-dev
+	dpdk dpdk-dev libdpdk-dev cpio kmod busybox-static)
+
+ensure_updated
+add_backports
+# QEMU 10 from backports upgrades libdrm2, so libdrm-dev must come from backports too.
+apt_install -t bookworm-backports libdrm-dev
+apt_install "${base_pkgs[@]}"
+
+if [ "$what" = guest ] || [ "$what" = all ]; then
+	apt_install -t bookworm-backports qemu-system-x86
+fi
+log "done ($what)"

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* The software NIC itself: steering, split, drops, ring and pool limits. */
+#include <netmem/netmem.h>
+#include <netmem/sim.h>
+
+#include "nm_test.h"
+#include "sim_flow.h"
+
+static struct nm_sim *make_sim(uint32_t nq, uint32_t ring)
+{
+	struct nm_sim_params sp = { .num_rx_queues = nq, .ring_size = ring,
+				    .no_hugepages = true };
+	struct nm_sim *sim = NULL;
+
+	nm_sim_create(&sp, &sim, NULL);
+	return sim;
+}
+
+static void test_bad_params(void)
+{
+	struct nm_sim_params sp = { .ring_size = 100 };
+	struct nm_sim *sim = NULL;
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(nm_sim_create(&sp, &sim, &err), -EINVAL);
+	CHECK(strstr(err.msg, "power of two") != NULL);
+	sp = (struct nm_sim_params){ .num_rx_queues = 65 };
+	CHECK_EQ(nm_sim_create(&sp, &sim, &err), -EINVAL);
+	sp = (struct nm_sim_params){ .ring_size = 64, .pool_size = 32 };
+	CHECK_EQ(nm_sim_create(&sp, &sim, &err), -EINVAL);
+	CHECK(sim == NULL);
+}
+
+static void test_steering_rules_and_spreading(void)
+{
+	struct nm_sim *sim = make_sim(4, 64);
+	struct test_flow a, b;
+	struct nm_sim_rxq_stats st;
+	uint64_t total = 0;
+	int hit[4] = { 0 };
+
+	CHECK(sim != NULL);
+	test_flow_init(&a, "udp4", 9000, 100);
+	test_flow_init(&b, "tcp6", 9001, 100);
+	CHECK_EQ(nm_sim_steer(sim, &a.flow, 2), 0);
+	CHECK_EQ(nm_sim_steer(sim, &b.flow, 1), 0);
+	CHECK_EQ(nm_sim_steer(sim, &b.flow, 9), -EINVAL);
+	CHECK_EQ(test_flow_send(sim, &a, 10), 10);
+	CHECK_EQ(test_flow_send(sim, &b, 10), 10);
+	CHECK_EQ(test_flow_recv(sim, 2, &a, NULL, NULL, 0), 10);
+	CHECK_EQ(test_flow_recv(sim, 1, &b, NULL, NULL, 0), 10);
+	CHECK_EQ(a.mismatches + b.mismatches + a.hdr_mismatches + b.hdr_mismatches, 0);
+	/* Unsteered flows spread by hash over every queue. */
+	for (uint16_t port = 1; port <= 200; port++) {
+		struct test_flow f;
+		int q;
+		uint8_t frame[200], pl[10] = { 0 };
+
+		test_flow_init(&f, "udp6", port, 10);
+		nm_pkt_build(frame, sizeof(frame), &f.flow, 0, pl, sizeof(pl));
+		q = nm_sim_inject(sim, frame, nm_pkt_hdr_len(&f.flow) + 10);
+		CHECK(q >= 0 && q < 4);
+		hit[q]++;
+	}
+	for (int q = 0; q < 4; q++) {
+		CHECK_MSG(hit[q] > 20, "queue %d got %d of 200", q, hit[q]);
+		nm_sim_rxq_stats(sim, (uint32_t)q, &st);
+		total += st.packets;
+	}
+	CHECK_EQ(total, 220);
+	nm_sim_destroy(sim);
+}
+
+static void test_queue_without_header_split_gets_whole_frame(void)
+{
+	struct nm_sim *sim = make_sim(2, 64);
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct test_flow tf;
+	struct nm_sim_rxq_stats st;
+
+	CHECK_EQ(nm_sim_set_queue_caps(sim, 1, NM_RXQ_CAP_RESTART), 0);
+	/* Caps take effect when the queue's memory is next built. */
+	CHECK_EQ(nm_rxq_restart(dev, 1, NULL, NULL), 0);
+	test_flow_init(&tf, "tcp4", 9100, 1200);
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
+	CHECK_EQ(test_flow_send(sim, &tf, 25), 25);
+	CHECK_EQ(test_flow_recv(sim, 1, &tf, NULL, NULL, 0), 25);
+	CHECK_EQ(tf.unsplit_pkts, 25);
+	CHECK_EQ(tf.split_pkts, 0);
+	CHECK_EQ(tf.mismatches, 0);
+	nm_sim_rxq_stats(sim, 1, &st);
+	CHECK_EQ(st.hdr_bytes, 0);
+	CHECK_EQ(st.split, 0);
+	nm_sim_destroy(sim);
+}
+
+static void test_drops_are_counted(void)
+{
+	struct nm_sim *sim = make_sim(1, 16);
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct test_flow tf;
+	struct nm_sim_rxq_stats st;
+	static nm_netmem_ref held[64];
+	uint8_t frame[9100], pl[9000] = { 0 };
+	int len;
+
+	test_flow_init(&tf, "udp4", 9200, 500);
+	/* The ring holds 16: the 17th frame finds no buffer. */
+	CHECK_EQ(test_flow_send(sim, &tf, 20), 16);
+	nm_sim_rxq_stats(sim, 0, &st);
+	CHECK_EQ(st.drop_no_buf, 4);
+	/* Hold everything: the pool (2 x ring) runs dry, the ring stays short. */
+	CHECK_EQ(test_flow_recv(sim, 0, &tf, NULL, held, 32), 16);
+	CHECK_EQ(test_flow_send(sim, &tf, 20), 16);
+	CHECK_EQ(test_flow_recv(sim, 0, &tf, NULL, held + 32, 16), 16);
+	CHECK_EQ(test_flow_send(sim, &tf, 5), 0);
+	for (int i = 0; i < 64; i++)
+		if (held[i])
+			nm_netmem_put(held[i]);
+	/* A frame larger than a buffer is dropped, not truncated. */
+	len = nm_pkt_build(frame, sizeof(frame), &tf.flow, 0, pl, 4000);
+	CHECK_EQ(nm_sim_inject(sim, frame, (size_t)len), -ENOBUFS); /* ring still empty */
+	CHECK_EQ(nm_sim_rx_burst(sim, 0, NULL, 0), 0);            /* refills */
+	CHECK_EQ(nm_sim_inject(sim, frame, (size_t)len), -EMSGSIZE);
+	nm_netdev_close(dev);
+	CHECK_EQ(test_flow_send(sim, &tf, 3), 0);
+	nm_sim_rxq_stats(sim, 0, &st);
+	CHECK_EQ(st.drop_stopped, 3);
+	CHECK_EQ(st.drop_too_big, 1);
+	nm_sim_destroy(sim);
+}
+
+static void test_queue_table_lists_flags_and_provider(void)
+{
+	struct nm_sim *sim = make_sim(2, 16);
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_rxq_info info;
+	char out[4096] = { 0 };
+	FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+
+	CHECK_EQ(nm_sim_set_queue_caps(sim, 1, NM_RXQ_CAP_HEADER_SPLIT), 0);
+	CHECK_EQ(nm_netdev_rxq_info(dev, 1, &info), 0);
+	CHECK_EQ(info.caps, NM_RXQ_CAP_HEADER_SPLIT);
+	CHECK(info.running);
+	CHECK(info.has_pool);
+	CHECK_EQ(strcmp(info.provider, "host"), 0);
+	CHECK_EQ(nm_netdev_rxq_info(dev, 2, &info), -EINVAL);
+	nm_netdev_print_queues(dev, f);
+	fclose(f);
+	CHECK(strstr(out, "unreadable,header-split,restart") != NULL);
+	CHECK(strstr(out, "\n1      up    header-split ") != NULL);
+	nm_sim_destroy(sim);
+}
+
+NM_TEST_MAIN(
+	NM_TEST(test_bad_params),
+	NM_TEST(test_steering_rules_and_spreading),
+	NM_TEST(test_queue_without_header_split_gets_whole_frame),
+	NM_TEST(test_drops_are_counted),
+	NM_TEST(test_queue_table_lists_flags_and_provider),
+)

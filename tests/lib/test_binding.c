@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmabuf bindings end to end on the software NIC: payload bytes land in the
+ * dmabuf at each net_iov's offset, headers in host buffers; unbinding with
+ * buffers in flight keeps the memory mapped until the last one returns;
+ * bad input is refused and changes nothing.
+ */
+#include <netmem/netmem.h>
+#include <netmem/sim.h>
+
+#include "nm_test.h"
+#include "sim_flow.h"
+
+static struct nm_sim *make_sim(const char *name)
+{
+	struct nm_sim_params sp = { .name = name, .num_rx_queues = 4,
+				    .ring_size = 128, .no_hugepages = true };
+	struct nm_sim *sim = NULL;
+
+	nm_sim_create(&sp, &sim, NULL);
+	return sim;
+}
+
+static void check_flow_lands(const char *flow_name, uint32_t payload)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev;
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b;
+	struct nm_sim_rxq_stats st;
+	struct test_flow tf;
+	unsigned int got = 0;
+
+	CHECK(sim != NULL);
+	dev = nm_sim_netdev(sim);
+	CHECK_EQ(nm_dmabuf_create_memfd(2 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 3, NULL), 0);
+	test_flow_init(&tf, flow_name, 7000, payload);
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 3), 0);
+	/* More frames than the dmabuf holds buffers: recycling must work. */
+	for (int round = 0; round < 20; round++) {
+		CHECK_EQ(test_flow_send(sim, &tf, 100), 100);
+		got += test_flow_recv(sim, 3, &tf, buf, NULL, 0);
+	}
+	CHECK_EQ(got, 2000);
+	CHECK_EQ(tf.received, tf.sent);
+	CHECK_EQ(tf.mismatches, 0);
+	CHECK_EQ(tf.hdr_mismatches, 0);
+	CHECK_EQ(tf.split_pkts, 2000);
+	CHECK_EQ(tf.net_iov_pkts, 2000);
+	nm_sim_rxq_stats(sim, 3, &st);
+	CHECK_EQ(st.payload_bytes, tf.sent);    /* no payload byte in host memory */
+	CHECK_EQ(st.hdr_bytes, 2000 * nm_pkt_hdr_len(&tf.flow));
+	nm_dmabuf_binding_unbind(b);
+	nm_sim_destroy(sim);
+	CHECK_EQ(atomic_load(&buf->refs), 1);  /* only ours is left */
+	nm_dmabuf_put(buf);
+}
+
+static void test_udp4_payload_lands_in_dmabuf(void) { check_flow_lands("udp4", 1472); }
+static void test_tcp4_payload_lands_in_dmabuf(void) { check_flow_lands("tcp4", 1448); }
+static void test_udp6_payload_lands_in_dmabuf(void) { check_flow_lands("udp6", 1452); }
+static void test_tcp6_payload_lands_in_dmabuf(void) { check_flow_lands("tcp6", 1000); }
+
+static void test_net_iov_addresses_are_the_dmabuf(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b;
+	struct nm_rx_pkt pkt;
+	struct test_flow tf;
+	struct nm_net_iov *niov;
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(b->area.num_niovs, (1 << 20) / NM_BINDING_DEFAULT_BUF_SIZE);
+	CHECK(sizeof(struct nm_net_iov) <= 48);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 0, NULL), 0);
+	test_flow_init(&tf, "udp4", 7001, 1000);
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 0), 0);
+	CHECK_EQ(test_flow_send(sim, &tf, 1), 1);
+	CHECK_EQ(nm_sim_rx_burst(sim, 0, &pkt, 1), 1);
+	CHECK(nm_netmem_is_net_iov(pkt.payload));
+	CHECK(nm_netmem_address(pkt.payload) == NULL);  /* never CPU-readable */
+	niov = nm_netmem_to_net_iov(pkt.payload);
+	CHECK(niov->owner == &b->area);
+	CHECK_EQ(niov->dma_addr, b->iova + nm_net_iov_offset(niov));
+	CHECK(nm_net_iov_offset(niov) + 1000 <= buf->size);
+	CHECK(!nm_netmem_is_net_iov(pkt.hdr));
+	nm_netmem_put(pkt.payload);
+	nm_netmem_put(pkt.hdr);
+	nm_dmabuf_binding_unbind(b);
+	nm_sim_destroy(sim);
+	nm_dmabuf_put(buf);
+}
+
+static void test_unbind_with_buffers_in_flight(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dma_domain *dom = dev->dma;
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b;
+	static nm_netmem_ref held[100];
+	struct test_flow tf;
+	uint64_t unmaps, iova, size;
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 1, NULL), 0);
+	test_flow_init(&tf, "tcp4", 7002, 1448);
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
+	CHECK_EQ(test_flow_send(sim, &tf, 50), 50);
+	CHECK_EQ(test_flow_recv(sim, 1, &tf, buf, held, 50), 50);
+	CHECK_EQ(tf.mismatches, 0);
+	iova = b->iova;
+	size = b->size;
+	unmaps = dom->stats.unmaps;
+
+	nm_dmabuf_binding_unbind(b);
+	/* The queue is back on host memory and receiving... */
+	CHECK(dev->rxqs[1].mp.ops == NULL);
+	CHECK_EQ(test_flow_send(sim, &tf, 10), 10);
+	/* ...while the 50 buffers the app holds stay mapped. */
+	CHECK_EQ(dom->stats.unmaps, unmaps);
+	CHECK(nm_dma_translate(dom, iova, size) != NULL);
+	CHECK_EQ(atomic_load(&b->refs), 1);      /* the zombie pool's */
+	CHECK_EQ(nm_net_iov_area_in_use(&b->area), 50);
+	for (int i = 0; i < 50; i++)
+		nm_netmem_put(held[2 * i + 1]);  /* headers: host memory */
+	for (int i = 0; i < 49; i++)
+		nm_netmem_put(held[2 * i]);      /* all payloads but one */
+	CHECK_EQ(dom->stats.unmaps, unmaps);
+	CHECK_EQ(nm_net_iov_area_in_use(&b->area), 1);
+	nm_netmem_put(held[98]);
+	/* Last buffer back: unmapped, exactly once. */
+	CHECK_EQ(dom->stats.unmaps, unmaps + 1);
+	CHECK(nm_dma_translate(dom, iova, size) == NULL);
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	CHECK_EQ(test_flow_recv(sim, 1, &tf, NULL, NULL, 0), 10);
+	CHECK_EQ(tf.mismatches, 0);
+	nm_sim_destroy(sim);
+	nm_dmabuf_put(buf);
+}
+
+static void test_bad_input_changes_nothing(void)
+{
+	struct nm_sim *a = make_sim("simA"), *bdev = make_sim("simB");
+	struct nm_netdev *da = nm_sim_netdev(a), *db = nm_sim_netdev(bdev);
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b;
+	struct nm_err err = { 0 };
+	uint64_t allocs;
+	struct test_flow tf;
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(da, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, da, 0, NULL), 0);
+	allocs = nm_sim_op_count(a, NM_SIM_OP_MEM_ALLOC);
+
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, da, 4, &err), -EINVAL);
+	CHECK_MSG(strstr(err.msg, "out of range") != NULL, "%s", err.msg);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, da, 0, &err), -EBUSY);
+	CHECK_MSG(strstr(err.msg, "already bound") != NULL, "%s", err.msg);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, db, 1, &err), -EXDEV);
+	CHECK_MSG(strstr(err.msg, "simB") != NULL, "%s", err.msg);
+	CHECK_EQ(nm_sim_op_count(a, NM_SIM_OP_MEM_ALLOC), allocs);
+	CHECK_EQ(nm_sim_op_count(bdev, NM_SIM_OP_MEM_ALLOC), 4);  /* its open only */
+	CHECK(db->rxqs[1].mp.ops == NULL);
+	CHECK_EQ(b->num_bound, 1);
+	CHECK_EQ(nm_rxq_unbind_mp(da, 2, &err), -ENOENT);
+	/* Queue 0 still works on the binding. */
+	test_flow_init(&tf, "udp6", 7003, 1200);
+	CHECK_EQ(nm_sim_steer(a, &tf.flow, 0), 0);
+	CHECK_EQ(test_flow_send(a, &tf, 10), 10);
+	CHECK_EQ(test_flow_recv(a, 0, &tf, buf, NULL, 0), 10);
+	CHECK_EQ(tf.net_iov_pkts, 10);
+	CHECK_EQ(tf.mismatches, 0);
+
+	/* A binding someone else still references refuses new queues once
+	 * unbound (the caller's own handle is gone after unbind). */
+	nm_dmabuf_binding_get(b);
+	nm_dmabuf_binding_unbind(b);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, da, 1, &err), -ENOENT);
+	CHECK(da->rxqs[1].mp.ops == NULL);
+	nm_dmabuf_binding_put(b);
+	nm_sim_destroy(a);
+	nm_sim_destroy(bdev);
+	nm_dmabuf_put(buf);
+}
+
+static void test_binding_params_are_checked(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b = NULL;
+	struct nm_binding_params bp = { .buf_size = 3000 };
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(nm_dmabuf_create_memfd(8192, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, &bp, &b, &err), -EINVAL);
+	CHECK(strstr(err.msg, "power of two") != NULL);
+	bp.buf_size = 16384;
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, &bp, &b, &err), -EINVAL);
+	CHECK(strstr(err.msg, "smaller than one") != NULL);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, NULL, NULL, &b, &err), -EINVAL);
+	CHECK(b == NULL);
+	CHECK_EQ(dev->dma->stats.maps, 1);     /* only the host memory */
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	nm_sim_destroy(sim);
+	nm_dmabuf_put(buf);
+}
+
+static void test_device_teardown_while_bound(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b;
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 0, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 2, NULL), 0);
+	nm_sim_destroy(sim);            /* queues uninstall the binding */
+	CHECK_EQ(b->num_bound, 0);
+	CHECK(b->dev == NULL);
+	nm_dmabuf_binding_unbind(b);    /* safe: only drops the reference */
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	nm_dmabuf_put(buf);
+}
+
+NM_TEST_MAIN(
+	NM_TEST(test_udp4_payload_lands_in_dmabuf),
+	NM_TEST(test_tcp4_payload_lands_in_dmabuf),
+	NM_TEST(test_udp6_payload_lands_in_dmabuf),
+	NM_TEST(test_tcp6_payload_lands_in_dmabuf),
+	NM_TEST(test_net_iov_addresses_are_the_dmabuf),
+	NM_TEST(test_unbind_with_buffers_in_flight),
+	NM_TEST(test_bad_input_changes_nothing),
+	NM_TEST(test_binding_params_are_checked),
+	NM_TEST(test_device_teardown_while_bound),
+)

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/* Page pool: fast path, limits, ring recycle, deferred destroy, stress. */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <netmem/netmem.h>
+
+#include "nm_test.h"
+
+/* The host provider, with its callbacks counted. */
+static atomic_int inits, destroys;
+
+static int counting_init(struct nm_page_pool *pool)
+{
+	atomic_fetch_add(&inits, 1);
+	return nm_mp_host_ops.init(pool);
+}
+
+static void counting_destroy(struct nm_page_pool *pool)
+{
+	atomic_fetch_add(&destroys, 1);
+	nm_mp_host_ops.destroy(pool);
+}
+
+static struct nm_memory_provider_ops counting_ops;
+
+struct fixture {
+	struct nm_dma_domain *dom;
+	struct nm_host_mem *mem;
+	struct nm_page_pool *pool;
+};
+
+static int fixture_up(struct fixture *f, uint32_t nbufs, uint32_t pool_size)
+{
+	struct nm_host_mem_params hp = {
+		.size = (uint64_t)nbufs * 2048, .buf_size = 2048, .numa_node = -1,
+		.no_hugepages = true,
+	};
+	struct nm_page_pool_params pp = { .pool_size = pool_size, .nid = -1,
+					  .flags = NM_PP_FLAG_DMA_MAP };
+
+	counting_ops = nm_mp_host_ops;
+	counting_ops.init = counting_init;
+	counting_ops.destroy = counting_destroy;
+	atomic_store(&inits, 0);
+	atomic_store(&destroys, 0);
+	if (nm_dma_domain_identity_create(&f->dom, NULL) ||
+	    nm_host_mem_create(f->dom, &hp, &f->mem, NULL))
+		return -1;
+	pp.mp = (struct nm_mp_params){ &counting_ops, f->mem };
+	return nm_page_pool_create(&pp, &f->pool, NULL);
+}
+
+static void fixture_down(struct fixture *f)
+{
+	nm_host_mem_put(f->mem);
+	nm_dma_domain_put(f->dom);
+}
+
+static void test_fast_path_counts(void)
+{
+	struct fixture f;
+	struct nm_page_pool_stats st;
+	nm_netmem_ref a, b;
+
+	CHECK_EQ(fixture_up(&f, 1024, 256), 0);
+	CHECK_EQ(atomic_load(&inits), 1);
+	a = nm_page_pool_alloc_netmem(f.pool);
+	CHECK(a != 0);
+	CHECK(!nm_netmem_is_net_iov(a));       /* host memory is readable */
+	CHECK(nm_netmem_address(a) != NULL);
+	CHECK_EQ(nm_netmem_to_net_iov(a)->pp, f.pool);
+	nm_page_pool_put_netmem(f.pool, a, true);
+	b = nm_page_pool_alloc_netmem(f.pool);
+	CHECK_EQ(a, b);                         /* LIFO cache: same buffer */
+	nm_page_pool_put_netmem(f.pool, b, true);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.alloc_slow, 1);
+	CHECK_EQ(st.alloc_fast, 1);
+	CHECK_EQ(st.alloc_provider, NM_PP_REFILL);
+	CHECK_EQ(st.recycle_cached, 2);
+	CHECK_EQ(st.in_flight, 0);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), NM_PP_REFILL);
+	nm_page_pool_destroy(f.pool);
+	CHECK_EQ(atomic_load(&destroys), 1);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
+static void test_pool_size_is_a_hard_limit(void)
+{
+	struct fixture f;
+	static nm_netmem_ref held[300];
+	struct nm_page_pool_stats st;
+	unsigned int n = 0;
+
+	CHECK_EQ(fixture_up(&f, 1024, 200), 0);
+	while (n < 300 && (held[n] = nm_page_pool_alloc_netmem(f.pool)))
+		n++;
+	CHECK_EQ(n, 200);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK(st.alloc_empty >= 1);
+	CHECK_EQ(st.in_flight, 200);
+	/* Puts from "another thread" go through the ring, and come back. */
+	for (unsigned int i = 0; i < n; i++)
+		nm_netmem_put(held[i]);
+	n = nm_page_pool_alloc_netmems(f.pool, held, 200);
+	CHECK_EQ(n, 200);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.recycle_ring, 200);
+	CHECK_EQ(st.alloc_provider, 200);       /* nothing new from the provider */
+	nm_page_pool_put_netmem_bulk(f.pool, held, n, true);
+	nm_page_pool_destroy(f.pool);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
+static void test_shared_buffer_recycles_on_last_put(void)
+{
+	struct fixture f;
+	struct nm_page_pool_stats st;
+	nm_netmem_ref a;
+
+	CHECK_EQ(fixture_up(&f, 256, 64), 0);
+	a = nm_page_pool_alloc_netmem(f.pool);
+	nm_netmem_get(a);                       /* two users now */
+	nm_page_pool_put_netmem(f.pool, a, true);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.recycle_cached, 0);          /* still held by the other */
+	CHECK_EQ(st.in_flight, 1);
+	nm_page_pool_put_netmem(f.pool, a, true);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.recycle_cached, 1);
+	CHECK_EQ(atomic_load(&nm_netmem_to_net_iov(a)->pp_ref_count), 1);
+	nm_page_pool_destroy(f.pool);
+	fixture_down(&f);
+}
+
+static void test_destroy_waits_for_buffers_in_flight(void)
+{
+	struct fixture f;
+	nm_netmem_ref held[10];
+
+	CHECK_EQ(fixture_up(&f, 256, 64), 0);
+	CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, held, 10), 10);
+	nm_page_pool_destroy(f.pool);
+	/* Ten buffers out: the provider must not be told yet. */
+	CHECK_EQ(atomic_load(&destroys), 0);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 10);
+	for (int i = 0; i < 9; i++)
+		nm_netmem_put(held[i]);
+	CHECK_EQ(atomic_load(&destroys), 0);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 1);
+	nm_netmem_put(held[9]);
+	CHECK_EQ(atomic_load(&destroys), 1);     /* exactly once, at the last */
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
+static void test_provider_refusal_is_reported(void)
+{
+	struct nm_page_pool_params pp = { .pool_size = 0 };
+	struct nm_page_pool *pool = NULL;
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(nm_page_pool_create(&pp, &pool, &err), -EINVAL);
+	CHECK(pool == NULL);
+	CHECK(strstr(err.msg, "size") != NULL);
+	pp.pool_size = 8;
+	CHECK_EQ(nm_page_pool_create(&pp, &pool, &err), -EINVAL);
+	CHECK(strstr(err.msg, "provider") != NULL);
+}
+
+/* Cross-thread stress: the owner allocates, returners put back. */
+#define STRESS_THREADS 3
+#define STRESS_OPS     (3u << 20)
+
+struct handoff {
+	_Alignas(64) atomic_uint_least64_t head;
+	atomic_uint_least64_t tail;
+	nm_netmem_ref slots[1024];
+	atomic_bool done;
+	uint64_t returned;
+};
+
+static void *returner(void *arg)
+{
+	struct handoff *h = arg;
+
+	for (;;) {
+		uint64_t t = atomic_load_explicit(&h->tail, memory_order_acquire);
+		uint64_t hd = atomic_load_explicit(&h->head, memory_order_relaxed);
+
+		if (t == hd) {
+			if (atomic_load(&h->done) &&
+			    atomic_load(&h->tail) == atomic_load(&h->head))
+				break;
+			continue;
+		}
+		nm_netmem_put(h->slots[hd % 1024]);
+		atomic_store_explicit(&h->head, hd + 1, memory_order_release);
+		h->returned++;
+	}
+	return NULL;
+}
+
+static void test_cross_thread_recycle_stress(void)
+{
+	static struct handoff h[STRESS_THREADS];
+	pthread_t th[STRESS_THREADS];
+	struct nm_page_pool_stats st;
+	uint64_t allocated = 0, direct = 0, returned = 0;
+	struct fixture f;
+
+	CHECK_EQ(fixture_up(&f, 4096, 2048), 0);
+	for (int i = 0; i < STRESS_THREADS; i++) {
+		memset(&h[i], 0, sizeof(h[i]));
+		pthread_create(&th[i], NULL, returner, &h[i]);
+	}
+	for (uint32_t op = 0; op < STRESS_OPS; op++) {
+		nm_netmem_ref n = nm_page_pool_alloc_netmem(f.pool);
+		struct handoff *q = &h[op % STRESS_THREADS];
+		uint64_t t;
+
+		if (!n) {
+			/* Everything is out with the returners: wait a bit. */
+			op--;
+			continue;
+		}
+		allocated++;
+		t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+		if (t - atomic_load_explicit(&q->head, memory_order_acquire) >= 1024 ||
+		    (op & 7) == 0) {
+			nm_page_pool_put_netmem(f.pool, n, true);
+			direct++;
+			continue;
+		}
+		q->slots[t % 1024] = n;
+		atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+	}
+	for (int i = 0; i < STRESS_THREADS; i++)
+		atomic_store(&h[i].done, true);
+	for (int i = 0; i < STRESS_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		returned += h[i].returned;
+	}
+	CHECK_EQ(allocated, STRESS_OPS);
+	CHECK_EQ(direct + returned, allocated);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.in_flight, 0);
+	CHECK_EQ(st.alloc_fast + st.alloc_slow - st.alloc_empty, allocated);
+	CHECK(st.alloc_provider <= 2048);
+	/* Every buffer accounted for: cached + ring + provider = held. */
+	nm_page_pool_destroy(f.pool);
+	CHECK_EQ(atomic_load(&destroys), 1);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
+/* Returners still putting while the owner destroys the pool. */
+static void *late_returner(void *arg)
+{
+	nm_netmem_ref *refs = arg;
+
+	for (int i = 0; i < 500; i++)
+		nm_netmem_put(refs[i]);
+	return NULL;
+}
+
+static void test_destroy_races_with_foreign_puts(void)
+{
+	static nm_netmem_ref refs[4][500];
+	pthread_t th[4];
+
+	for (int round = 0; round < 50; round++) {
+		struct fixture f;
+
+		CHECK_EQ(fixture_up(&f, 4096, 2000), 0);
+		for (int t = 0; t < 4; t++)
+			CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, refs[t], 500), 500);
+		for (int t = 0; t < 4; t++)
+			pthread_create(&th[t], NULL, late_returner, refs[t]);
+		nm_page_pool_destroy(f.pool);
+		for (int t = 0; t < 4; t++)
+			pthread_join(th[t], NULL);
+		CHECK_EQ(atomic_load(&destroys), 1);
+		CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+		fixture_down(&f);
+	}
+}
+
+NM_TEST_MAIN(
+	NM_TEST(test_fast_path_counts),
+	NM_TEST(test_pool_size_is_a_hard_limit),
+	NM_TEST(test_shared_buffer_recycles_on_last_put),
+	NM_TEST(test_destroy_waits_for_buffers_in_flight),
+	NM_TEST(test_provider_refusal_is_reported),
+	NM_TEST(test_cross_thread_recycle_stress),
+	NM_TEST(test_destroy_races_with_foreign_puts),
+)

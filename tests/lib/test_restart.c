@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The common restart path, on the software NIC: check-first refusals run no
+ * driver callback and leave the queue receiving; failing driver steps roll
+ * back to the old memory.
+ */
+#include <netmem/netmem.h>
+#include <netmem/sim.h>
+
+#include "nm_test.h"
+#include "sim_flow.h"
+
+struct ops_snapshot {
+	uint64_t n[NM_SIM_OP_COUNT];
+};
+
+static void snap(struct nm_sim *sim, struct ops_snapshot *s)
+{
+	for (int i = 0; i < NM_SIM_OP_COUNT; i++)
+		s->n[i] = nm_sim_op_count(sim, (enum nm_sim_op)i);
+}
+
+static uint64_t delta(struct nm_sim *sim, const struct ops_snapshot *s,
+		      enum nm_sim_op op)
+{
+	return nm_sim_op_count(sim, op) - s->n[op];
+}
+
+struct rig {
+	struct nm_sim *sim;
+	struct nm_netdev *dev;
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b;
+	struct test_flow tf;
+};
+
+static int rig_up(struct rig *r, uint32_t queue, uint32_t caps)
+{
+	struct nm_sim_params sp = { .num_rx_queues = 4, .ring_size = 64,
+				    .no_hugepages = true };
+
+	memset(r, 0, sizeof(*r));
+	if (nm_sim_create(&sp, &r->sim, NULL))
+		return -1;
+	r->dev = nm_sim_netdev(r->sim);
+	nm_sim_set_queue_caps(r->sim, queue, caps);
+	if (nm_dmabuf_create_memfd(1 << 20, &r->buf, NULL) ||
+	    nm_dmabuf_binding_create(r->dev, r->buf, NULL, &r->b, NULL))
+		return -1;
+	test_flow_init(&r->tf, "udp4", 5201, 1400);
+	return nm_sim_steer(r->sim, &r->tf.flow, queue);
+}
+
+static void rig_down(struct rig *r)
+{
+	if (r->b)
+		nm_dmabuf_binding_unbind(r->b);
+	nm_sim_destroy(r->sim);
+	nm_dmabuf_put(r->buf);
+}
+
+/* Send @n frames to the rig's queue and receive them all back intact. */
+static int round_trip(struct rig *r, uint32_t queue, unsigned int n,
+		      struct nm_dmabuf *dmabuf)
+{
+	uint64_t bad = r->tf.mismatches + r->tf.hdr_mismatches;
+
+	if (test_flow_send(r->sim, &r->tf, n) != n)
+		return -1;
+	if (test_flow_recv(r->sim, queue, &r->tf, dmabuf, NULL, 0) != n)
+		return -2;
+	return r->tf.mismatches + r->tf.hdr_mismatches == bad ? 0 : -3;
+}
+
+static void test_refused_bind_runs_no_callback(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+	struct nm_err err = { 0 };
+	struct nm_sim_rxq_stats st;
+
+	CHECK_EQ(rig_up(&r, 2, NM_RXQ_CAP_HEADER_SPLIT | NM_RXQ_CAP_RESTART), 0);
+	CHECK_EQ(round_trip(&r, 2, 20, NULL), 0);
+	snap(r.sim, &before);
+
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 2, &err), -EOPNOTSUPP);
+	CHECK_MSG(strstr(err.msg, "lacks unreadable") != NULL, "reason: %s", err.msg);
+	printf("# refused as expected: %s\n", err.msg);
+	for (int op = 0; op < NM_SIM_OP_COUNT; op++)
+		CHECK_EQ(delta(r.sim, &before, (enum nm_sim_op)op), 0);
+	CHECK(r.dev->rxqs[2].mp.ops == NULL);
+	CHECK_EQ(r.dev->rxqs[2].counters.refused, 1);
+	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
+	CHECK_EQ(r.b->num_bound, 0);
+	/* The queue never stopped: traffic goes on, nothing dropped. */
+	CHECK_EQ(round_trip(&r, 2, 20, NULL), 0);
+	nm_sim_rxq_stats(r.sim, 2, &st);
+	CHECK_EQ(st.packets, 40);
+	CHECK_EQ(st.drop_stopped + st.drop_no_buf, 0);
+	rig_down(&r);
+}
+
+static void test_running_queue_without_restart_flag_is_refused(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_UNREADABLE | NM_RXQ_CAP_HEADER_SPLIT), 0);
+	snap(r.sim, &before);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -EOPNOTSUPP);
+	CHECK_MSG(strstr(err.msg, "restart") != NULL, "reason: %s", err.msg);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
+	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
+	rig_down(&r);
+}
+
+static void test_failing_mem_alloc_keeps_old_memory(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
+	void *old_qmem = r.dev->rxqs[1].qmem;
+
+	snap(r.sim, &before);
+	nm_sim_fail_next(r.sim, NM_SIM_OP_MEM_ALLOC, -ENOMEM);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -ENOMEM);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_STOP), 0);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 0);
+	CHECK(r.dev->rxqs[1].qmem == old_qmem);
+	CHECK(r.dev->rxqs[1].mp.ops == NULL);
+	CHECK_EQ(r.dev->rxqs[1].counters.rollbacks, 1);
+	CHECK_EQ(atomic_load(&r.b->refs), 1);          /* no pool kept it */
+	CHECK_EQ(round_trip(&r, 1, 20, NULL), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 0);                 /* still host memory */
+	rig_down(&r);
+}
+
+static void test_failing_start_rolls_back(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
+	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
+	snap(r.sim, &before);
+	nm_sim_fail_next(r.sim, NM_SIM_OP_START, -EIO);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -EIO);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_STOP), 1);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 2); /* new failed, old again */
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
+	CHECK(r.dev->rxqs[1].qmem != NULL);
+	CHECK(r.dev->rxqs[1].mp.ops == NULL);
+	CHECK_EQ(nm_net_iov_area_in_use(&r.b->area), 0);
+	CHECK_EQ(atomic_load(&r.b->refs), 1);
+	CHECK_EQ(round_trip(&r, 1, 20, NULL), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 0);
+	rig_down(&r);
+}
+
+static void test_failing_stop_keeps_queue_running(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
+	snap(r.sim, &before);
+	nm_sim_fail_next(r.sim, NM_SIM_OP_STOP, -EBUSY);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), -EBUSY);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 0);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
+	CHECK_EQ(round_trip(&r, 1, 20, NULL), 0);
+	rig_down(&r);
+}
+
+static void test_restart_runs_each_step_once(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
+	snap(r.sim, &before);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_STOP), 1);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 1);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
+	CHECK_EQ(r.dev->rxqs[1].counters.restarts, 1);
+	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
+	CHECK_EQ(round_trip(&r, 1, 20, r.buf), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 20);
+	rig_down(&r);
+}
+
+static void test_other_queues_untouched_by_restart(void)
+{
+	struct rig r;
+	struct test_flow other;
+	struct nm_sim_rxq_stats st;
+	void *q0;
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
+	test_flow_init(&other, "tcp6", 6000, 1000);
+	CHECK_EQ(nm_sim_steer(r.sim, &other.flow, 0), 0);
+	q0 = r.dev->rxqs[0].qmem;
+	CHECK_EQ(test_flow_send(r.sim, &other, 30), 30);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
+	CHECK_EQ(test_flow_send(r.sim, &other, 30), 30);
+	CHECK(r.dev->rxqs[0].qmem == q0);
+	/* Frames that arrived before and during queue 1's restart are all
+	 * there, in order, intact. */
+	CHECK_EQ(test_flow_recv(r.sim, 0, &other, NULL, NULL, 0), 60);
+	CHECK_EQ(other.mismatches + other.hdr_mismatches, 0);
+	nm_sim_rxq_stats(r.sim, 0, &st);
+	CHECK_EQ(st.drop_stopped + st.drop_no_buf, 0);
+	rig_down(&r);
+}
+
+static void test_bind_while_down_applies_at_open(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_UNREADABLE | NM_RXQ_CAP_HEADER_SPLIT), 0);
+	nm_netdev_close(r.dev);
+	snap(r.sim, &before);
+	/* No restart needed while down, so no restart flag needed. */
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
+	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
+	CHECK_EQ(nm_netdev_open(r.dev, NULL), 0);
+	CHECK_EQ(round_trip(&r, 1, 10, r.buf), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 10);
+	rig_down(&r);
+}
+
+NM_TEST_MAIN(
+	NM_TEST(test_refused_bind_runs_no_callback),
+	NM_TEST(test_running_queue_without_restart_flag_is_refused),
+	NM_TEST(test_failing_mem_alloc_keeps_old_memory),
+	NM_TEST(test_failing_start_rolls_back),
+	NM_TEST(test_failing_stop_keeps_queue_running),
+	NM_TEST(test_restart_runs_each_step_once),
+	NM_TEST(test_other_queues_untouched_by_restart),
+	NM_TEST(test_bind_while_down_applies_at_open),
+)
