@@ -201,12 +201,42 @@ void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
 		nm_ptr_ring_produce(pool->ring, netmem);
 		return;
 	}
+	nm_page_pool_return_bulk(pool, &netmem, 1);
+}
+
+void nm_page_pool_return_bulk(struct nm_page_pool *pool,
+			      const nm_netmem_ref *refs, unsigned int n)
+{
+	/* Pinned: once in the ring, our buffers may be released by a drainer,
+	 * and with them the last reason for the pool to exist. */
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-	nm_ptr_ring_produce(pool->ring, netmem);
+	nm_ptr_ring_produce_bulk(pool->ring, refs, n);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&pool->destroyed, memory_order_relaxed))
 		pool_drain(pool);
 	pool_unpin(pool);
+}
+
+void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n)
+{
+	nm_netmem_ref batch[NM_PP_REFILL];
+	struct nm_page_pool *cur = NULL;
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct nm_net_iov *niov = nm_netmem_to_net_iov(refs[i]);
+
+		if (!nm_net_iov_unref_is_last(niov))
+			continue;
+		if (k && (niov->pp != cur || k == NM_PP_REFILL)) {
+			nm_page_pool_return_bulk(cur, batch, k);
+			k = 0;
+		}
+		cur = niov->pp;
+		batch[k++] = refs[i];
+	}
+	if (k)
+		nm_page_pool_return_bulk(cur, batch, k);
 }
 
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,

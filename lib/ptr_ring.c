@@ -51,31 +51,30 @@ void nm_ptr_ring_destroy(struct nm_ptr_ring *r)
 	free(r);
 }
 
-bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
+/* Wait for the slot at @pos to be free (its consumer may still be storing
+ * its release), then publish @v there. */
+static void ring_publish(struct nm_ptr_ring *r, size_t pos, nm_netmem_ref v)
 {
-	size_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	struct ring_slot *s = &r->slots[pos & r->mask];
 
-	for (;;) {
-		struct ring_slot *s = &r->slots[pos & r->mask];
-		size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-		intptr_t dif = (intptr_t)seq - (intptr_t)pos;
+	while (atomic_load_explicit(&s->seq, memory_order_acquire) != pos)
+		;
+	s->val = v;
+	atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+}
 
-		if (dif == 0) {
-			if (atomic_compare_exchange_weak_explicit(
-				    &r->tail, &pos, pos + 1,
-				    memory_order_relaxed, memory_order_relaxed)) {
-				s->val = v;
-				atomic_store_explicit(&s->seq, pos + 1,
-						      memory_order_release);
-				return true;
-			}
-		} else if (dif < 0) {
-			return false; /* full */
-		} else {
-			pos = atomic_load_explicit(&r->tail,
-						   memory_order_relaxed);
-		}
-	}
+void nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
+{
+	ring_publish(r, atomic_fetch_add_explicit(&r->tail, 1, memory_order_relaxed), v);
+}
+
+void nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
+			      unsigned int n)
+{
+	size_t pos = atomic_fetch_add_explicit(&r->tail, n, memory_order_relaxed);
+
+	for (unsigned int i = 0; i < n; i++)
+		ring_publish(r, pos + i, v[i]);
 }
 
 unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,

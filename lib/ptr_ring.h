@@ -2,9 +2,13 @@
 /*
  * A bounded lock-free ring of netmem handles: many producers, one consumer
  * at a time (the pool's owner, or after destroy whoever holds the drain
- * lock). Each slot carries a sequence number, so a producer claims a slot
- * with one CAS on the tail and publishes it with one release store; the
+ * lock). Each slot carries a sequence number: a producer claims slots with
+ * one fetch-add on the tail and publishes each with a release store; the
  * consumer needs no atomic read-modify-write at all.
+ *
+ * The ring never fills: its user guarantees it never holds more entries than
+ * its capacity (a page pool never holds more buffers than that), so
+ * producing cannot fail.
  */
 #ifndef NETMEM_PTR_RING_H
 #define NETMEM_PTR_RING_H
@@ -18,8 +22,9 @@ struct nm_ptr_ring;
 
 struct nm_ptr_ring *nm_ptr_ring_create(uint32_t min_capacity);
 void nm_ptr_ring_destroy(struct nm_ptr_ring *r);
-/* false only when full. */
-bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v);
+void nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v);
+void nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
+			      unsigned int n);
 /* Up to @n entries; returns how many. Single consumer. */
 unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,
 				 unsigned int n);

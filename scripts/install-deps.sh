@@ -12,6 +12,7 @@
 set -euo pipefail
 
 what=${1:-all}
+case $what in base | guest | all) ;; *) echo "usage: $0 [base|guest|all]" >&2; exit 2 ;; esac
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive

@@ -171,6 +171,38 @@ static void test_provider_refusal_is_reported(void)
 	CHECK(strstr(err.msg, "provider") != NULL);
 }
 
+static void test_bulk_puts_respect_shared_references(void)
+{
+	struct fixture f;
+	static nm_netmem_ref refs[100];
+	struct nm_page_pool_stats st;
+
+	CHECK_EQ(fixture_up(&f, 1024, 512), 0);
+	CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, refs, 100), 100);
+	for (int i = 0; i < 100; i += 10)
+		nm_netmem_get(refs[i]);              /* ten buffers shared */
+	nm_netmem_put_bulk(refs, 100);           /* as a foreign thread */
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.in_flight, 10);
+	for (int i = 0; i < 100; i += 10)
+		nm_netmem_put_bulk(&refs[i], 1);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.in_flight, 0);
+	/* Owner-side bulk put with a shared buffer among them. */
+	CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, refs, 32), 32);
+	nm_netmem_get(refs[5]);
+	nm_page_pool_put_netmem_bulk(f.pool, refs, 32, true);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.in_flight, 1);
+	nm_page_pool_put_netmem(f.pool, refs[5], true);
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.in_flight, 0);
+	nm_page_pool_destroy(f.pool);
+	CHECK_EQ(atomic_load(&destroys), 1);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
 /* Cross-thread stress: the owner allocates, returners put back. */
 #define STRESS_THREADS 3
 #define STRESS_OPS     (3u << 20)
@@ -197,9 +229,23 @@ static void *returner(void *arg)
 				break;
 			continue;
 		}
-		nm_netmem_put(h->slots[hd % 1024]);
-		atomic_store_explicit(&h->head, hd + 1, memory_order_release);
-		h->returned++;
+		if (hd & 1) {
+			nm_netmem_put(h->slots[hd % 1024]);
+			atomic_store_explicit(&h->head, hd + 1, memory_order_release);
+			h->returned++;
+		} else {
+			/* A bulk of whatever has arrived, up to 16. */
+			nm_netmem_ref batch[16];
+			unsigned int n = 0;
+
+			while (hd + n != t && n < 16) {
+				batch[n] = h->slots[(hd + n) % 1024];
+				n++;
+			}
+			nm_netmem_put_bulk(batch, n);
+			atomic_store_explicit(&h->head, hd + n, memory_order_release);
+			h->returned += n;
+		}
 	}
 	return NULL;
 }
@@ -295,6 +341,7 @@ NM_TEST_MAIN(
 	NM_TEST(test_shared_buffer_recycles_on_last_put),
 	NM_TEST(test_destroy_waits_for_buffers_in_flight),
 	NM_TEST(test_provider_refusal_is_reported),
+	NM_TEST(test_bulk_puts_respect_shared_references),
 	NM_TEST(test_cross_thread_recycle_stress),
 	NM_TEST(test_destroy_races_with_foreign_puts),
 )

@@ -84,9 +84,17 @@ hidden_in_guest() {
 }
 
 cwd=$(pwd -P)
+# A checkout under /tmp or /run (a CI clone, say) is shared with the guest on its own
+# and mounted over the guest's tmpfs at the same path.
+workdir=""
 if hidden_in_guest "$cwd"; then
-	say "the current directory $cwd is not visible in the guest (it mounts its own /tmp, /run, /proc, /sys, /dev); run from elsewhere"
-	exit 2
+	case $cwd/ in
+	/tmp/* | /run/*) workdir=$(git -C "$cwd" rev-parse --show-toplevel 2>/dev/null || echo "$cwd") ;;
+	*)
+		say "the current directory $cwd is not visible in the guest (it mounts its own /proc, /sys, /dev); run from elsewhere"
+		exit 2
+		;;
+	esac
 fi
 
 # --- what the test bed needs ----------------------------------------------------
@@ -135,6 +143,7 @@ mkdir -p "$tmp/extra/netmem"
 	echo "VFIO=$VFIO"
 	echo "HUGEPAGES=$HUGEPAGES"
 	echo "MODDIR=$(shq "$kdir/lib/modules/$kver")"
+	echo "WORKDIR=$(shq "$workdir")"
 } >"$tmp/extra/netmem/config"
 {
 	echo "export PATH=$(shq "${PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}")"
@@ -163,6 +172,11 @@ qemu_args=(
 	-netdev hubport,id=p1,hubid=0 -device igb,netdev=p1,addr=0x6,mac=52:54:00:00:00:0b
 	-serial "file:$tmp/console.log" -serial "file:$tmp/output.log"
 )
+if [ -n "$workdir" ]; then
+	# shellcheck disable=SC2054
+	qemu_args+=(-fsdev "local,id=workdir,path=$workdir,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=workdir,mount_tag=workdir,addr=0x3)
+fi
 
 : >"$tmp/console.log"
 : >"$tmp/output.log"

@@ -82,6 +82,12 @@ mount -o rbind /sys /host/sys || fail "bind /sys"
 mount -o rbind /dev /host/dev || fail "bind /dev"
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "tmpfs /tmp"
 mount -t tmpfs -o mode=755 tmpfs /host/run || fail "tmpfs /run"
+if [ -n "${WORKDIR:-}" ]; then
+	# The caller's checkout lives under /tmp or /run: mount it where it was.
+	mkdir -p "/host$WORKDIR" || fail "mkdir $WORKDIR"
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose workdir "/host$WORKDIR" ||
+		fail "cannot mount the work tree $WORKDIR (9p, tag workdir)"
+fi
 mkdir -p /host/tmp/home
 
 # The guest kernel's own modules where modprobe looks for them, /lib/modules/<release>.

@@ -93,6 +93,15 @@ unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
 void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
 			       bool allow_direct);
 
+/* Any thread: put back buffers of @pool whose last reference the caller
+ * has already dropped. */
+void nm_page_pool_return_bulk(struct nm_page_pool *pool,
+			      const nm_netmem_ref *refs, unsigned int n);
+
+/* Any thread: put back buffers of any pools, one ring operation per run of
+ * buffers from the same pool. */
+void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n);
+
 /* Snapshot of the counters, in_flight computed. Owner thread, or quiesced. */
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 			    struct nm_page_pool_stats *st);
@@ -164,14 +173,46 @@ static inline void nm_page_pool_put_netmem(struct nm_page_pool *pool,
 	nm_page_pool_recycle_slow(pool, netmem, allow_direct);
 }
 
-/* Put back @n buffers of @pool. */
+/* Put back @n buffers of @pool (references checked one by one). */
 static inline void nm_page_pool_put_netmem_bulk(struct nm_page_pool *pool,
 						const nm_netmem_ref *refs,
 						unsigned int n,
 						bool allow_direct)
 {
+	uint32_t count = pool->alloc.count;
+
+	if (allow_direct && count + n <= NM_PP_CACHE_SIZE) {
+		uint32_t kept = 0;
+
+		for (unsigned int i = 0; i < n; i++)
+			if (nm_net_iov_unref_is_last(nm_netmem_to_net_iov(refs[i])))
+				pool->alloc.cache[count + kept++] = refs[i];
+		pool->alloc.count = count + kept;
+		pool->stats.recycle_cached += kept;
+		return;
+	}
 	for (unsigned int i = 0; i < n; i++)
 		nm_page_pool_put_netmem(pool, refs[i], allow_direct);
+}
+
+/*
+ * Owner thread only: recycle buffers the caller holds the sole reference to
+ * (a driver taking back buffers it never handed out, or an application that
+ * never shared them). No per-buffer reference check, the same work as a
+ * mempool put (the kernel's page_pool_put_unrefed_netmem idea).
+ */
+static inline void nm_page_pool_recycle_direct_bulk(struct nm_page_pool *pool,
+						    const nm_netmem_ref *refs,
+						    unsigned int n)
+{
+	if (__builtin_expect(pool->alloc.count + n <= NM_PP_CACHE_SIZE, 1)) {
+		memcpy(&pool->alloc.cache[pool->alloc.count], refs, n * sizeof(*refs));
+		pool->alloc.count += n;
+		pool->stats.recycle_cached += n;
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		nm_page_pool_put_netmem(pool, refs[i], true);
 }
 
 /* Put back a buffer from any thread: finds its pool itself. */

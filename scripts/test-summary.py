@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Sum meson test logs into one line: 'N passed, N failed, N skipped'.
+
+A TAP test counts each of its subtests; any other test counts once. A test
+that crashed or timed out counts one failure beyond the subtests it reported.
+Exit status: 1 if anything failed, else 0.
+"""
+import json
+import re
+import sys
+
+TAP = re.compile(r'^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b.*)?$', re.I)
+
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        print(f'test-summary: {e}', file=sys.stderr)
+        failed += 1
+        continue
+    for line in lines:
+        t = json.loads(line)
+        res = t.get('result', '')
+        name = t.get('name', '?')
+        out = (t.get('stdout') or '').splitlines()
+        is_tap = any(re.match(r'^1\.\.\d+', l) for l in out)
+        subs = [m for m in (TAP.match(l) for l in out) if m] if is_tap else []
+        if subs:
+            for m in subs:
+                if m.group(1).lower() == 'not ok':
+                    failed += 1
+                elif m.group(3) and m.group(3).upper() == 'SKIP':
+                    skipped += 1
+                else:
+                    passed += 1
+            if res in ('ERROR', 'TIMEOUT') or (res == 'FAIL' and not any(
+                    m.group(1).lower() == 'not ok' for m in subs)):
+                failed += 1
+                print(f'test-summary: {name}: {res}', file=sys.stderr)
+        elif res in ('OK', 'EXPECTEDFAIL'):
+            passed += 1
+        elif res == 'SKIP':
+            skipped += 1
+        else:
+            failed += 1
+            print(f'test-summary: {name}: {res}', file=sys.stderr)
+
+print(f'{passed} passed, {failed} failed, {skipped} skipped')
+sys.exit(1 if failed else 0)

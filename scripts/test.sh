@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install what netmem needs, build it twice (plain, and with ASan/UBSan), and run
+# every test suite: unit tests in both builds, then the DPDK, guest and kmod
+# suites in the plain build. Ends with one line: "N passed, N failed, N skipped".
+#
+#   scripts/test.sh                 everything
+#   NETMEM_SKIP_INSTALL=1 scripts/test.sh    skip the apt step
+#   NETMEM_SUITES="unit guest" scripts/test.sh  only these suites
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if [ -z "${NETMEM_SKIP_INSTALL:-}" ]; then
+	scripts/install-deps.sh all
+fi
+
+suites=${NETMEM_SUITES:-unit dpdk guest kmod}
+jobs=$(nproc)
+
+setup() { # dir, extra meson args...
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	ninja -C "$dir" -j "$jobs" >/dev/null
+}
+
+echo "== build (plain)"
+setup build
+echo "== build (ASan + UBSan)"
+setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug -Ddpdk=disabled
+
+logs=()
+run_suite() { # builddir suite
+	local dir=$1 suite=$2 log
+	if ! meson test -C "$dir" --list 2>/dev/null | grep -q "^netmem:$suite / "; then
+		echo "== $suite ($dir): no tests in this build"
+		return 0
+	fi
+	echo "== suite $suite ($dir)"
+	log="$root/$dir/meson-logs/testlog-$suite.json"
+	# meson exits non-zero on a failure; the summary below counts it.
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C "$dir" --suite "$suite" --print-errorlogs --logbase "testlog-$suite" || true
+	logs+=("$log")
+}
+
+for s in $suites; do
+	run_suite build "$s"
+	if [ "$s" = unit ]; then
+		run_suite build-asan unit
+	fi
+done
+
+python3 scripts/test-summary.py "${logs[@]}"
