@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <netmem/page_pool.h>
 
@@ -29,9 +30,11 @@ int nm_page_pool_create(const struct nm_page_pool_params *params,
 	if (!ops || !ops->alloc_netmems || !ops->release_netmems)
 		return nm_err_set(err, -EINVAL,
 				  "page pool needs a memory provider with alloc/release ops");
-	pool = calloc(1, sizeof(*pool));
+	pool = aligned_alloc(_Alignof(struct nm_page_pool), sizeof(*pool));
 	if (!pool)
 		return nm_err_set(err, -ENOMEM, "out of memory for page pool");
+	memset(pool, 0, sizeof(*pool));
+	atomic_init(&pool->shared_refs, 0);
 	pool->p = *params;
 	pool->mp_priv = params->mp.priv;
 	/* Every buffer the pool holds fits in the ring: a put never fails. */
@@ -191,6 +194,25 @@ unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
 	}
 	pool->stats.alloc_fast += done;
 	return done;
+}
+
+bool nm_net_iov_unref_slow(struct nm_net_iov *niov)
+{
+	struct nm_page_pool *pool = niov->pp;
+	bool last;
+
+	/* Once our reference is gone, another user may return the buffer and
+	 * (after destroy) free the pool: pin it until its count is updated. */
+	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+	last = atomic_fetch_sub_explicit(&niov->pp_ref_count, 1,
+					 memory_order_acq_rel) == 1;
+	if (last)
+		/* A concurrent put already took the shared count back. */
+		atomic_store_explicit(&niov->pp_ref_count, 1, memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&pool->shared_refs, 1, memory_order_release);
+	pool_unpin(pool);
+	return last;
 }
 
 void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,

@@ -62,7 +62,12 @@ apt_install() { # [-t suite] pkgs...
 	[ -n "$need" ] || return 0
 	log "apt-get install ${target[*]:-} $need"
 	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends "${target[@]}" $need >/dev/null
+	if ! $SUDO apt-get install -y -qq --no-install-recommends "${target[@]}" $need >/dev/null; then
+		# Stale package lists name versions the archive no longer has.
+		log "install failed; refreshing the package lists and trying again"
+		$SUDO apt-get update -qq
+		$SUDO apt-get install -y -qq --no-install-recommends "${target[@]}" $need >/dev/null
+	fi
 }
 
 updated=0

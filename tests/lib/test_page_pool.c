@@ -256,6 +256,8 @@ static void test_cross_thread_recycle_stress(void)
 	pthread_t th[STRESS_THREADS];
 	struct nm_page_pool_stats st;
 	uint64_t allocated = 0, direct = 0, returned = 0;
+	nm_netmem_ref shared[8];
+	unsigned int nshared = 0;
 	struct fixture f;
 
 	CHECK_EQ(fixture_up(&f, 4096, 2048), 0);
@@ -281,9 +283,20 @@ static void test_cross_thread_recycle_stress(void)
 			direct++;
 			continue;
 		}
+		if ((op & 15) == 3) {
+			/* Share it: the returner and we both put it back, in
+			 * either order; the second put recycles it. */
+			nm_netmem_get(n);
+			shared[nshared++] = n;
+		}
 		q->slots[t % 1024] = n;
 		atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+		if (nshared == 8) {
+			nm_page_pool_put_netmem_bulk(f.pool, shared, nshared, true);
+			nshared = 0;
+		}
 	}
+	nm_page_pool_put_netmem_bulk(f.pool, shared, nshared, true);
 	for (int i = 0; i < STRESS_THREADS; i++)
 		atomic_store(&h[i].done, true);
 	for (int i = 0; i < STRESS_THREADS; i++) {
@@ -294,6 +307,7 @@ static void test_cross_thread_recycle_stress(void)
 	CHECK_EQ(direct + returned, allocated);
 	nm_page_pool_get_stats(f.pool, &st);
 	CHECK_EQ(st.in_flight, 0);
+	CHECK_EQ(atomic_load(&f.pool->shared_refs), 0);
 	CHECK_EQ(st.alloc_fast + st.alloc_slow - st.alloc_empty, allocated);
 	CHECK(st.alloc_provider <= 2048);
 	/* Every buffer accounted for: cached + ring + provider = held. */

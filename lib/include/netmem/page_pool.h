@@ -71,7 +71,13 @@ struct nm_page_pool {
 	} alloc;
 	struct nm_page_pool_stats stats;
 
-	struct nm_page_pool_params p;
+	/* Extra references outstanding on this pool's buffers, the sum of
+	 * (refcount - 1): zero means every buffer has a single user, so a bulk
+	 * put needs no per-buffer check. Written only when buffers are shared,
+	 * by any thread; its own cache line. */
+	_Alignas(64) atomic_long shared_refs;
+
+	_Alignas(64) struct nm_page_pool_params p;
 	void *mp_priv;                 /* the provider's state for this pool */
 	struct nm_ptr_ring *ring;
 	uint64_t hold_cnt;             /* taken from the provider */
@@ -131,12 +137,21 @@ static inline unsigned int nm_page_pool_alloc_netmems(struct nm_page_pool *pool,
 	return nm_page_pool_alloc_bulk_slow(pool, out, n);
 }
 
-/* Take one more reference on an allocated buffer (e.g. shared by two users). */
+/*
+ * Take one more reference on an allocated buffer (e.g. shared by two users).
+ * The caller holds a reference, so the buffer's pool is alive. The pool's
+ * count goes up before the buffer's, so nobody sees a shared buffer while
+ * the pool's count says none is.
+ */
 static inline void nm_netmem_get(nm_netmem_ref netmem)
 {
-	atomic_fetch_add_explicit(&nm_netmem_to_net_iov(netmem)->pp_ref_count, 1,
-				  memory_order_relaxed);
+	struct nm_net_iov *niov = nm_netmem_to_net_iov(netmem);
+
+	atomic_fetch_add_explicit(&niov->pp->shared_refs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&niov->pp_ref_count, 1, memory_order_release);
 }
+
+bool nm_net_iov_unref_slow(struct nm_net_iov *niov);
 
 /*
  * Drop one reference; true when it was the last, so the buffer goes back to
@@ -145,13 +160,9 @@ static inline void nm_netmem_get(nm_netmem_ref netmem)
  */
 static inline bool nm_net_iov_unref_is_last(struct nm_net_iov *niov)
 {
-	if (atomic_load_explicit(&niov->pp_ref_count, memory_order_relaxed) == 1)
+	if (atomic_load_explicit(&niov->pp_ref_count, memory_order_acquire) == 1)
 		return true;
-	if (atomic_fetch_sub_explicit(&niov->pp_ref_count, 1,
-				      memory_order_acq_rel) != 1)
-		return false;
-	atomic_store_explicit(&niov->pp_ref_count, 1, memory_order_relaxed);
-	return true;
+	return nm_net_iov_unref_slow(niov);
 }
 
 /*
@@ -181,8 +192,17 @@ static inline void nm_page_pool_put_netmem_bulk(struct nm_page_pool *pool,
 {
 	uint32_t count = pool->alloc.count;
 
-	if (allow_direct && count + n <= NM_PP_CACHE_SIZE) {
+	if (allow_direct && n <= NM_PP_CACHE_SIZE - count) {
 		uint32_t kept = 0;
+
+		/* No buffer of this pool is shared: each has one user, us. */
+		if (__builtin_expect(atomic_load_explicit(&pool->shared_refs,
+							  memory_order_acquire) == 0, 1)) {
+			memcpy(&pool->alloc.cache[count], refs, n * sizeof(*refs));
+			pool->alloc.count = count + n;
+			pool->stats.recycle_cached += n;
+			return;
+		}
 
 		for (unsigned int i = 0; i < n; i++)
 			if (nm_net_iov_unref_is_last(nm_netmem_to_net_iov(refs[i])))
@@ -205,7 +225,7 @@ static inline void nm_page_pool_recycle_direct_bulk(struct nm_page_pool *pool,
 						    const nm_netmem_ref *refs,
 						    unsigned int n)
 {
-	if (__builtin_expect(pool->alloc.count + n <= NM_PP_CACHE_SIZE, 1)) {
+	if (__builtin_expect(n <= NM_PP_CACHE_SIZE - pool->alloc.count, 1)) {
 		memcpy(&pool->alloc.cache[pool->alloc.count], refs, n * sizeof(*refs));
 		pool->alloc.count += n;
 		pool->stats.recycle_cached += n;
