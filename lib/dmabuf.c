@@ -68,6 +68,17 @@ static int fdinfo_exporter(int fd, char *name, size_t len)
 	return found;
 }
 
+/* Exporters of device memory (GPUs) often refuse mmap: try one page. */
+static bool probe_cpu_mappable(int fd)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, 4096);
+	return true;
+}
+
 static struct nm_dmabuf *dmabuf_alloc(void)
 {
 	struct nm_dmabuf *buf = calloc(1, sizeof(*buf));
@@ -123,6 +134,7 @@ int nm_dmabuf_import(int fd, struct nm_dmabuf **out, struct nm_err *err)
 	}
 	buf->size = (uint64_t)size;
 	snprintf(buf->exporter, sizeof(buf->exporter), "%s", exporter);
+	buf->cpu_mappable = probe_cpu_mappable(buf->fd);
 	*out = buf;
 	return 0;
 }
@@ -217,6 +229,7 @@ int nm_dmabuf_create_memfd(uint64_t size, struct nm_dmabuf **out,
 	buf->backing_fd = memfd;
 	buf->size = size;
 	buf->emulated = true;
+	buf->cpu_mappable = true;
 	snprintf(buf->exporter, sizeof(buf->exporter), "memfd");
 	*out = buf;
 	return 0;
@@ -292,6 +305,10 @@ int nm_dmabuf_cpu_map(struct nm_dmabuf *buf, void **addr, struct nm_err *err)
 {
 	int ret;
 
+	if (!buf->cpu_mappable)
+		return nm_err_set(err, -ENODEV,
+				  "the '%s' exporter does not let the CPU map this dmabuf",
+				  buf->exporter);
 	if (!buf->cpu_addr) {
 		ret = buf->fd >= 0 ?
 			map_fd(buf->fd, buf->size, &buf->cpu_addr, err, "the dmabuf") :

@@ -63,6 +63,7 @@ static void test_memfd_is_not_a_dmabuf(void)
 	/* The emulated source is labelled, never passed off as a dmabuf. */
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 16, &emu, &err), 0);
 	CHECK(emu->emulated);
+	CHECK(emu->cpu_mappable);
 	CHECK_EQ(strcmp(emu->exporter, "memfd"), 0);
 	CHECK_EQ(nm_dmabuf_import(emu->backing_fd, &buf, &err), -ENOTTY);
 	CHECK(buf == NULL);
@@ -140,6 +141,7 @@ static void test_udmabuf_import(void)
 	CHECK_EQ(strcmp(buf->exporter, "udmabuf"), 0);
 	CHECK_EQ(buf->size, 1 << 20);
 	CHECK(!buf->emulated);
+	CHECK(buf->cpu_mappable);
 	CHECK(buf->backing_fd >= 0);
 	CHECK_EQ(nm_dmabuf_cpu_map(buf, (void **)&cpu, &err), 0);
 	CHECK_EQ(nm_dmabuf_begin_cpu_access(buf, NM_DMABUF_WRITE), 0);

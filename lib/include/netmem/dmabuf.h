@@ -32,6 +32,7 @@ struct nm_dmabuf {
 	uint64_t size;
 	char exporter[NM_DMABUF_EXPORTER_LEN];  /* exp_name from fdinfo */
 	bool emulated;          /* a plain memfd standing in for a dmabuf */
+	bool cpu_mappable;      /* its exporter lets the CPU mmap it */
 	void *cpu_addr;         /* CPU mapping, made on first use */
 	void *pin_addr;         /* mapping of backing_fd for DMA pinning */
 };
