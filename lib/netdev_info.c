@@ -43,15 +43,15 @@ int nm_netdev_rxq_info(struct nm_netdev *dev, uint32_t idx,
 
 void nm_netdev_print_queues(struct nm_netdev *dev, FILE *out)
 {
-	fprintf(out, "%-6s %-5s %-28s %-8s %8s %8s %7s  %s\n", "queue", "state",
-		"flags", "provider", "restarts", "refused", "inflt", "bound to");
+	fprintf(out, "%-6s %-5s %-31s %-8s %8s %8s %8s  %s\n", "queue", "state",
+		"flags", "provider", "restarts", "refused", "inflight", "provider detail");
 	for (uint32_t i = 0; i < dev->num_rx_queues; i++) {
 		struct nm_rxq_info info;
 		char caps[64];
 
 		if (nm_netdev_rxq_info(dev, i, &info))
 			continue;
-		fprintf(out, "%-6u %-5s %-28s %-8s %8llu %8llu %7llu  %s\n", i,
+		fprintf(out, "%-6u %-5s %-31s %-8s %8llu %8llu %8llu  %s\n", i,
 			info.running ? "up" : "down",
 			nm_rxq_caps_str(info.caps, caps, sizeof(caps)),
 			info.provider,

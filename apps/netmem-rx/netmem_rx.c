@@ -27,6 +27,9 @@ struct options {
 	uint16_t port;
 	uint64_t bytes;
 	bool quiet;
+	bool ctl;               /* serve a control socket */
+	const char *ctl_sock;   /* at this path (NULL: default) */
+	uint32_t hold;          /* seconds to keep serving after the run */
 };
 
 struct counters {
@@ -49,6 +52,10 @@ static void usage(FILE *out)
 		"  --bytes SIZE       payload bytes to receive (default 256M)\n"
 		"  --payload N        payload bytes per frame (default 1448)\n"
 		"  --buf-size N       bytes per dmabuf buffer (default 4096)\n"
+		"  --ctl              serve a control socket for netmem-ctl (in $NETMEM_RUN_DIR,\n"
+		"                     default /run/netmem)\n"
+		"  --ctl-sock PATH    serve it at PATH\n"
+		"  --hold SECONDS     keep serving it this long after the run\n"
 		"  --quiet            summary only\n"
 		"  --help\n\n"
 		"Exit status: 0 when every byte arrived intact, 1 on a mismatch or loss,\n"
@@ -81,6 +88,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "payload", required_argument, NULL, 's' },
 		{ "buf-size", required_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'Q' },
+		{ "ctl", no_argument, NULL, 'c' },
+		{ "ctl-sock", required_argument, NULL, 'C' },
+		{ "hold", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -95,6 +105,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'd': o->dmabuf = optarg; break;
 		case 'f': o->flow = optarg; break;
 		case 'Q': o->quiet = true; break;
+		case 'c': o->ctl = true; break;
+		case 'C': o->ctl = true; o->ctl_sock = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'b':
 			if (nm_parse_size(optarg, &o->bytes))
@@ -117,6 +129,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			else if (c == 'p' && v <= 65535) o->port = (uint16_t)v;
 			else if (c == 's') o->payload = v;
 			else if (c == 'B') o->buf_size = v;
+			else if (c == 'H') o->hold = v;
 			else goto bad;
 		}
 	}
@@ -180,7 +193,9 @@ int main(int argc, char **argv)
 	struct nm_sim_params sp = { 0 };
 	struct nm_netdev *dev;
 	struct nm_dmabuf_binding *b = NULL;
+	struct nm_ctl_server *ctl = NULL;
 	struct nm_binding_params bp;
+	uint64_t iter = 0;
 	struct nm_flow flow, other;
 	struct counters c = { 0 };
 	uint64_t sent_off = 0, recv_off = 0, other_off = 0, other_recv = 0;
@@ -227,6 +242,16 @@ int main(int argc, char **argv)
 		nm_rxq_restart(dev, (uint32_t)o.lesser_queue, NULL, NULL);
 	}
 
+	if (o.ctl) {
+		if (nm_ctl_server_create(o.ctl_sock, &ctl, &err)) {
+			fprintf(stderr, "netmem-rx: %s\n", err.msg);
+			goto out;
+		}
+		nm_ctl_server_add_netdev(ctl, dev);
+		printf("control socket: %s (netmem-ctl --sock %s queue-get)\n",
+		       nm_ctl_server_path(ctl), nm_ctl_server_path(ctl));
+	}
+
 	bp.buf_size = o.buf_size;
 	if (nm_dmabuf_binding_create(dev, buf, &bp, &b, &err)) {
 		fprintf(stderr, "netmem-rx: %s\n", err.msg);
@@ -260,6 +285,8 @@ int main(int argc, char **argv)
 		struct nm_rx_pkt pkts[64];
 		unsigned int n, sent;
 
+		if (ctl && (++iter & 255) == 0)
+			nm_ctl_server_poll(ctl, 0);
 		sent = send_frames(sim, &flow, seed, &sent_off, o.payload, 64, o.bytes);
 		/* A little traffic on queue 0 proves the other queues run on. */
 		send_frames(sim, &other, 1, &other_off, 512, sent / 8 + 1, UINT64_MAX);
@@ -331,7 +358,16 @@ int main(int argc, char **argv)
 	       (unsigned long long)c.other_frames, (unsigned long long)c.other_mismatches);
 	nm_netdev_print_queues(dev, stdout);
 	ret = c.mismatches || c.other_mismatches || recv_off != o.bytes ? 1 : 0;
+	if (ctl && o.hold) {
+		double until = now_s() + o.hold;
+
+		printf("\nserving %s for %u s\n", nm_ctl_server_path(ctl), o.hold);
+		fflush(stdout);
+		while (now_s() < until)
+			nm_ctl_server_poll(ctl, 100);
+	}
 out:
+	nm_ctl_server_destroy(ctl);
 	if (b)
 		nm_dmabuf_binding_unbind(b);
 	nm_sim_destroy(sim);

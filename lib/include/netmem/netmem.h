@@ -4,6 +4,7 @@
 #define NETMEM_NETMEM_H
 
 #include <netmem/binding.h>
+#include <netmem/ctl.h>
 #include <netmem/dma_domain.h>
 #include <netmem/dmabuf.h>
 #include <netmem/err.h>

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* The control socket server and its JSON answers. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <netmem/ctl.h>
+
+struct nm_ctl_server {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct nm_netdev *devs[NM_CTL_MAX_NETDEVS];
+	unsigned int ndevs;
+};
+
+const char *nm_ctl_run_dir(void)
+{
+	const char *d = getenv("NETMEM_RUN_DIR");
+
+	return d && *d ? d : "/run/netmem";
+}
+
+int nm_ctl_server_create(const char *path, struct nm_ctl_server **out,
+			 struct nm_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct nm_ctl_server *s;
+	int ret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	if (path) {
+		ret = snprintf(s->path, sizeof(s->path), "%s", path);
+	} else {
+		mkdir(nm_ctl_run_dir(), 0755);
+		ret = snprintf(s->path, sizeof(s->path), "%s/netmem-%d.sock",
+			       nm_ctl_run_dir(), (int)getpid());
+	}
+	if (ret < 0 || (size_t)ret >= sizeof(s->path)) {
+		free(s);
+		return nm_err_set(err, -ENAMETOOLONG, "control socket path too long");
+	}
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->fd < 0) {
+		ret = -errno;
+		free(s);
+		return nm_err_set(err, ret, "socket: %s", strerror(-ret));
+	}
+	memcpy(sa.sun_path, s->path, sizeof(s->path));
+	unlink(s->path); /* a stale socket of a dead process */
+	if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(s->fd, 8)) {
+		ret = -errno;
+		close(s->fd);
+		nm_err_set(err, ret, "cannot listen on %s: %s", s->path, strerror(-ret));
+		free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+int nm_ctl_server_add_netdev(struct nm_ctl_server *s, struct nm_netdev *dev)
+{
+	if (s->ndevs == NM_CTL_MAX_NETDEVS)
+		return -ENOSPC;
+	s->devs[s->ndevs++] = dev;
+	return 0;
+}
+
+void nm_ctl_server_remove_netdev(struct nm_ctl_server *s, struct nm_netdev *dev)
+{
+	for (unsigned int i = 0; i < s->ndevs; i++) {
+		if (s->devs[i] == dev) {
+			s->devs[i] = s->devs[--s->ndevs];
+			return;
+		}
+	}
+}
+
+int nm_ctl_server_fd(const struct nm_ctl_server *s)
+{
+	return s->fd;
+}
+
+const char *nm_ctl_server_path(const struct nm_ctl_server *s)
+{
+	return s->path;
+}
+
+void nm_ctl_server_destroy(struct nm_ctl_server *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	unlink(s->path);
+	free(s);
+}
+
+static void json_str(FILE *out, const char *key, const char *v)
+{
+	fprintf(out, "\"%s\":\"", key);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', out);
+		if ((unsigned char)*v >= 0x20)
+			fputc(*v, out);
+	}
+	fputc('"', out);
+}
+
+static void json_caps(FILE *out, uint32_t caps)
+{
+	bool first = true;
+
+	fprintf(out, "\"flags\":[");
+	for (uint32_t bit = 1; bit & NM_RXQ_CAP_ALL; bit <<= 1) {
+		if (!(caps & bit))
+			continue;
+		fprintf(out, "%s\"%s\"", first ? "" : ",", nm_rxq_cap_name(bit));
+		first = false;
+	}
+	fputc(']', out);
+}
+
+static void json_pool(FILE *out, const struct nm_page_pool_stats *p)
+{
+	fprintf(out, "\"pool\":{\"alloc-fast\":%llu,\"alloc-slow\":%llu,"
+		"\"alloc-refill\":%llu,\"alloc-provider\":%llu,\"alloc-empty\":%llu,"
+		"\"recycle-cached\":%llu,\"recycle-ring\":%llu,\"released\":%llu,"
+		"\"in-flight\":%llu}",
+		(unsigned long long)p->alloc_fast, (unsigned long long)p->alloc_slow,
+		(unsigned long long)p->alloc_refill, (unsigned long long)p->alloc_provider,
+		(unsigned long long)p->alloc_empty, (unsigned long long)p->recycle_cached,
+		(unsigned long long)p->recycle_ring, (unsigned long long)p->released,
+		(unsigned long long)p->in_flight);
+}
+
+static void answer_queues(struct nm_netdev *dev, bool pools, FILE *out)
+{
+	fprintf(out, "\"queues\":[");
+	for (uint32_t i = 0; i < dev->num_rx_queues; i++) {
+		struct nm_rxq_info info;
+
+		if (nm_netdev_rxq_info(dev, i, &info))
+			continue;
+		fprintf(out, "%s{\"index\":%u,\"state\":\"%s\",", i ? "," : "", i,
+			info.running ? "up" : "down");
+		json_caps(out, info.caps);
+		fputc(',', out);
+		json_str(out, "provider", info.provider);
+		fputc(',', out);
+		json_str(out, "provider-desc", info.provider_desc);
+		fprintf(out, ",\"restarts\":%llu,\"refused\":%llu,\"rollbacks\":%llu",
+			(unsigned long long)info.counters.restarts,
+			(unsigned long long)info.counters.refused,
+			(unsigned long long)info.counters.rollbacks);
+		if (pools && info.has_pool) {
+			fputc(',', out);
+			json_pool(out, &info.pool);
+		}
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+static void answer_text(struct nm_netdev *const *devs, unsigned int ndevs,
+			FILE *out)
+{
+	for (unsigned int d = 0; d < ndevs; d++) {
+		fprintf(out, "%s%s: %u RX queues, %s, DMA domain %s\n", d ? "\n" : "",
+			devs[d]->name, devs[d]->num_rx_queues,
+			devs[d]->up ? "up" : "down", devs[d]->dma->ops->kind);
+		nm_netdev_print_queues(devs[d], out);
+	}
+}
+
+int nm_ctl_answer(struct nm_netdev *const *devs, unsigned int ndevs,
+		  const char *request, FILE *out)
+{
+	bool queues = !strcmp(request, "queue-get");
+	bool pools = !strcmp(request, "page-pool-get");
+
+	if (!strcmp(request, "queue-get text")) {
+		answer_text(devs, ndevs, out);
+		return 0;
+	}
+
+	if (!queues && !pools && strcmp(request, "dev-get")) {
+		fprintf(out, "{\"error\":\"unknown request; try dev-get, queue-get, "
+			"page-pool-get, queue-get text\"}\n");
+		return -EINVAL;
+	}
+	fprintf(out, "{\"pid\":%d,\"devices\":[", (int)getpid());
+	for (unsigned int d = 0; d < ndevs; d++) {
+		struct nm_netdev *dev = devs[d];
+
+		fprintf(out, "%s{", d ? "," : "");
+		json_str(out, "name", dev->name);
+		fprintf(out, ",\"rx-queues\":%u,\"up\":%s,", dev->num_rx_queues,
+			dev->up ? "true" : "false");
+		json_str(out, "dma-domain", dev->dma->ops->kind);
+		if (queues || pools) {
+			fputc(',', out);
+			answer_queues(dev, pools, out);
+		}
+		fputc('}', out);
+	}
+	fprintf(out, "]}\n");
+	return 0;
+}
+
+static int serve_one(struct nm_ctl_server *s, int c)
+{
+	char req[64];
+	ssize_t n;
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *out;
+	struct pollfd pfd = { .fd = c, .events = POLLIN };
+
+	/* A client has one second to say what it wants. */
+	if (poll(&pfd, 1, 1000) <= 0)
+		return -ETIMEDOUT;
+	n = read(c, req, sizeof(req) - 1);
+	if (n <= 0)
+		return -EIO;
+	req[n] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	out = open_memstream(&buf, &len);
+	if (!out)
+		return -ENOMEM;
+	nm_ctl_answer(s->devs, s->ndevs, req, out);
+	fclose(out);
+	for (size_t off = 0; off < len;) {
+		n = write(c, buf + off, len - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(buf);
+	return 0;
+}
+
+int nm_ctl_server_poll(struct nm_ctl_server *s, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	int served = 0;
+
+	if (poll(&pfd, 1, timeout_ms) < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (;;) {
+		int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0)
+			break; /* EAGAIN: nobody else waiting */
+		serve_one(s, c);
+		close(c);
+		served++;
+	}
+	return served;
+}

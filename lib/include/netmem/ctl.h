@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket: how `netmem-ctl` sees inside a running netmem process
+ * (our counterpart of netdev netlink's queue-get / page-pool-get).
+ *
+ * The application owns the server and serves it from its own loop: call
+ * nm_ctl_server_poll() when convenient (or when nm_ctl_server_fd() is
+ * readable). No thread is started behind its back.
+ *
+ * Protocol: a client connects to the unix socket, writes one request line
+ * ("dev-get", "queue-get", "page-pool-get") and reads one JSON document until
+ * the server closes the connection; "queue-get text" answers with the table
+ * nm_netdev_print_queues() prints.
+ */
+#ifndef NETMEM_CTL_H
+#define NETMEM_CTL_H
+
+#include <netmem/err.h>
+#include <netmem/netdev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NM_CTL_MAX_NETDEVS 16
+
+struct nm_ctl_server;
+
+/* Directory of control sockets: $NETMEM_RUN_DIR, else /run/netmem. */
+const char *nm_ctl_run_dir(void);
+
+/* Listen on @path (NULL: <run dir>/netmem-<pid>.sock). */
+int nm_ctl_server_create(const char *path, struct nm_ctl_server **out,
+			 struct nm_err *err);
+/* Serve @dev's queues; the device must outlive its registration. */
+int nm_ctl_server_add_netdev(struct nm_ctl_server *s, struct nm_netdev *dev);
+void nm_ctl_server_remove_netdev(struct nm_ctl_server *s, struct nm_netdev *dev);
+int nm_ctl_server_fd(const struct nm_ctl_server *s);
+const char *nm_ctl_server_path(const struct nm_ctl_server *s);
+/* Answer pending clients, waiting up to @timeout_ms for the first.
+ * Returns how many were served, or -errno. */
+int nm_ctl_server_poll(struct nm_ctl_server *s, int timeout_ms);
+/* Close and unlink the socket. */
+void nm_ctl_server_destroy(struct nm_ctl_server *s);
+
+/* Write the answer to @request for @devs into @out (what the server sends). */
+int nm_ctl_answer(struct nm_netdev *const *devs, unsigned int ndevs,
+		  const char *request, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
