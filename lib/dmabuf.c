@@ -10,7 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
+#include <xf86drm.h>
+
+#include <uapi/netmem_bridge.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +92,7 @@ static struct nm_dmabuf *dmabuf_alloc(void)
 	atomic_init(&buf->refs, 1);
 	buf->fd = -1;
 	buf->backing_fd = -1;
+	buf->bridge_fd = -1;
 	return buf;
 }
 
@@ -167,6 +172,20 @@ static int sealed_memfd(const char *name, uint64_t size, struct nm_err *err)
 	return memfd;
 }
 
+/* udmabuf's per-buffer cap in MiB (a module parameter), -1 if unknown. */
+static long udmabuf_size_limit_mb(void)
+{
+	FILE *f = fopen("/sys/module/udmabuf/parameters/size_limit_mb", "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 int nm_dmabuf_create_udmabuf(uint64_t size, struct nm_dmabuf **out,
 			     struct nm_err *err)
 {
@@ -194,7 +213,15 @@ int nm_dmabuf_create_udmabuf(uint64_t size, struct nm_dmabuf **out,
 	ret = -errno;
 	close(devfd);
 	if (dbuf < 0) {
+		long limit_mb = udmabuf_size_limit_mb();
+
 		close(memfd);
+		if (ret == -EINVAL && limit_mb > 0 && size > (uint64_t)limit_mb << 20)
+			return nm_err_set(err, ret,
+					  "udmabuf limits one buffer to %ld MiB, %llu MiB asked: raise "
+					  "/sys/module/udmabuf/parameters/size_limit_mb (or boot with "
+					  "udmabuf.size_limit_mb=N)", limit_mb,
+					  (unsigned long long)(size >> 20));
 		return nm_err_set(err, ret, "UDMABUF_CREATE of %llu bytes failed: %s",
 				  (unsigned long long)size, strerror(-ret));
 	}
@@ -235,6 +262,109 @@ int nm_dmabuf_create_memfd(uint64_t size, struct nm_dmabuf **out,
 	return 0;
 }
 
+/* The first /dev/dri node whose driver is vgem, opened. */
+static int open_vgem(char *path, size_t len)
+{
+	static const char *const fmts[] = { "/dev/dri/card%d", "/dev/dri/renderD%d" };
+
+	for (unsigned int f = 0; f < 2; f++) {
+		for (int i = 0; i < 16; i++) {
+			drmVersionPtr v;
+			int fd;
+
+			snprintf(path, len, fmts[f], f ? 128 + i : i);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			v = drmGetVersion(fd);
+			if (v && !strcmp(v->name, "vgem")) {
+				drmFreeVersion(v);
+				return fd;
+			}
+			drmFreeVersion(v);
+			close(fd);
+		}
+	}
+	return -ENOENT;
+}
+
+int nm_dmabuf_create_drm(const char *node, uint64_t size, struct nm_dmabuf **out,
+			 struct nm_err *err)
+{
+	struct drm_mode_create_dumb create = { 0 };
+	struct drm_gem_close gem_close = { 0 };
+	char path[64];
+	int fd, dbuf = -1, ret;
+
+	ret = check_create_size(size, err);
+	if (ret)
+		return ret;
+	if (size / 4096 > UINT32_MAX)
+		return nm_err_set(err, -E2BIG, "DRM dumb buffers are at most 16 TiB");
+	if (node) {
+		snprintf(path, sizeof(path), "%s", node);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return nm_err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
+	} else {
+		fd = open_vgem(path, sizeof(path));
+		if (fd < 0)
+			return nm_err_set(err, -ENODEV,
+					  "no vgem device in /dev/dri (load it: modprobe vgem)");
+	}
+	/* One 4 KiB row per page: width 1024 at 32 bits per pixel. */
+	create.width = 1024;
+	create.bpp = 32;
+	create.height = (uint32_t)(size / 4096);
+	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &create)) {
+		ret = nm_err_set(err, -errno, "%s: cannot create a %llu-byte dumb buffer: %s",
+				 path, (unsigned long long)size, strerror(errno));
+		goto out;
+	}
+	if (drmPrimeHandleToFD(fd, create.handle, DRM_CLOEXEC | DRM_RDWR, &dbuf)) {
+		ret = nm_err_set(err, -errno, "%s: PRIME export failed: %s", path,
+				 strerror(errno));
+	} else {
+		ret = nm_dmabuf_import(dbuf, out, err);
+		close(dbuf);
+	}
+	/* The dmabuf holds the buffer now; our handle can go. */
+	gem_close.handle = create.handle;
+	drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gem_close);
+out:
+	close(fd);
+	return ret;
+}
+
+int nm_dmabuf_create_heap(const char *heap, uint64_t size, struct nm_dmabuf **out,
+			  struct nm_err *err)
+{
+	struct dma_heap_allocation_data alloc = {
+		.len = size, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	char path[128];
+	int fd, ret;
+
+	ret = check_create_size(size, err);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap ? heap : "system");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nm_err_set(err, -errno, "cannot open %s: %s%s", path, strerror(errno),
+				  errno == ENOENT ? " (the kernel needs CONFIG_DMABUF_HEAPS)" : "");
+	if (ioctl(fd, DMA_HEAP_IOCTL_ALLOC, &alloc)) {
+		ret = nm_err_set(err, -errno, "%s: cannot allocate %llu bytes: %s", path,
+				 (unsigned long long)size, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	ret = nm_dmabuf_import((int)alloc.fd, out, err);
+	close((int)alloc.fd);
+	return ret;
+}
+
 int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 			struct nm_err *err)
 {
@@ -244,9 +374,38 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 
 	if (!colon)
 		return nm_err_set(err, -EINVAL,
-				  "dmabuf source '%s' is not KIND:ARG (udmabuf:64M, memfd:64M, fd:N, auto:64M)",
+				  "dmabuf source '%s' is not KIND:ARG (udmabuf:64M, vgem:64M, "
+				  "heap:64M, fd:N, memfd:64M, auto:64M)",
 				  spec ? spec : "(null)");
 	kind_len = (size_t)(colon - spec);
+	if (kind_len == 3 && !strncmp(spec, "drm", 3)) {
+		/* drm:/dev/dri/card0:SIZE */
+		const char *last = strrchr(spec, ':');
+		char node[64];
+
+		if (last == colon || (size_t)(last - colon - 1) >= sizeof(node))
+			return nm_err_set(err, -EINVAL, "'%s': use drm:/dev/dri/NODE:SIZE", spec);
+		memcpy(node, colon + 1, (size_t)(last - colon - 1));
+		node[last - colon - 1] = '\0';
+		if (nm_parse_size(last + 1, &size))
+			return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, last + 1);
+		return nm_dmabuf_create_drm(node, size, out, err);
+	}
+	if (kind_len == 4 && !strncmp(spec, "heap", 4) && strchr(colon + 1, ':')) {
+		/* heap:NAME:SIZE */
+		const char *last = strrchr(spec, ':');
+		char name[64];
+
+		if ((size_t)(last - colon - 1) >= sizeof(name) || last == colon + 1)
+			return nm_err_set(err, -EINVAL, "'%s': use heap:NAME:SIZE", spec);
+		memcpy(name, colon + 1, (size_t)(last - colon - 1));
+		name[last - colon - 1] = '\0';
+		if (strchr(name, '/'))
+			return nm_err_set(err, -EINVAL, "'%s': bad heap name", spec);
+		if (nm_parse_size(last + 1, &size))
+			return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, last + 1);
+		return nm_dmabuf_create_heap(name, size, out, err);
+	}
 	if (kind_len == 2 && !strncmp(spec, "fd", 2)) {
 		char *end;
 		long fd = strtol(colon + 1, &end, 10);
@@ -261,13 +420,18 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 		return nm_dmabuf_create_udmabuf(size, out, err);
 	if (kind_len == 5 && !strncmp(spec, "memfd", 5))
 		return nm_dmabuf_create_memfd(size, out, err);
+	if (kind_len == 4 && !strncmp(spec, "vgem", 4))
+		return nm_dmabuf_create_drm(NULL, size, out, err);
+	if (kind_len == 4 && !strncmp(spec, "heap", 4))
+		return nm_dmabuf_create_heap(NULL, size, out, err);
 	if (kind_len == 4 && !strncmp(spec, "auto", 4)) {
 		if (access("/dev/udmabuf", R_OK | W_OK) == 0)
 			return nm_dmabuf_create_udmabuf(size, out, err);
 		return nm_dmabuf_create_memfd(size, out, err);
 	}
 	return nm_err_set(err, -EINVAL,
-			  "unknown dmabuf source kind in '%s' (udmabuf, memfd, fd, auto)", spec);
+			  "unknown dmabuf source kind in '%s' (udmabuf, vgem, drm, heap, fd, memfd, auto)",
+			  spec);
 }
 
 void nm_dmabuf_get(struct nm_dmabuf *buf)
@@ -283,6 +447,8 @@ void nm_dmabuf_put(struct nm_dmabuf *buf)
 		munmap(buf->cpu_addr, buf->size);
 	if (buf->pin_addr)
 		munmap(buf->pin_addr, buf->size);
+	if (buf->bridge_fd >= 0)
+		close(buf->bridge_fd);
 	if (buf->fd >= 0)
 		close(buf->fd);
 	if (buf->backing_fd >= 0)
@@ -320,20 +486,58 @@ int nm_dmabuf_cpu_map(struct nm_dmabuf *buf, void **addr, struct nm_err *err)
 	return 0;
 }
 
+/* Pin through the kernel bridge: an fd whose mmap holds the dmabuf's pages. */
+static int bridge_pin(struct nm_dmabuf *buf, struct nm_err *err)
+{
+	struct netmem_bridge_import imp = { .dmabuf_fd = buf->fd };
+	int dev, ret;
+
+	dev = open(NETMEM_BRIDGE_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		ret = errno;
+		if (ret == ENOENT || ret == ENODEV || ret == ENXIO)
+			return nm_err_set(err, -ENODEV,
+					  "dmabuf from exporter '%s' can be DMA-mapped through VFIO type1 "
+					  "only via the netmem bridge, which is not loaded: build it with "
+					  "'make -C kmod/bridge' and load it with "
+					  "'insmod kmod/bridge/netmem_bridge.ko' (root)", buf->exporter);
+		return nm_err_set(err, -ret, "cannot open %s: %s%s", NETMEM_BRIDGE_DEV,
+				  strerror(ret), ret == EACCES ? " (root only)" : "");
+	}
+	ret = ioctl(dev, NETMEM_BRIDGE_IOC_IMPORT, &imp) ? -errno : 0;
+	close(dev);
+	if (ret == -EOPNOTSUPP)
+		return nm_err_set(err, ret,
+				  "dmabuf from exporter '%s' has chunks without struct pages (device "
+				  "memory): VFIO type1 can pin only pages; importing such a dmabuf "
+				  "needs iommufd with dmabuf support (newer kernels)", buf->exporter);
+	if (ret == -EBUSY)
+		return nm_err_set(err, ret,
+				  "this dmabuf (exporter '%s') is bridged already, by another binding "
+				  "or process; bind that one, or release it first", buf->exporter);
+	if (ret)
+		return nm_err_set(err, ret, "netmem bridge refused the dmabuf: %s",
+				  strerror(-ret));
+	buf->bridge_fd = imp.fd;
+	return map_fd(buf->bridge_fd, buf->size, &buf->pin_addr, err,
+		      "the bridge's view of the dmabuf");
+}
+
 int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err)
 {
 	int ret;
 
-	if (buf->backing_fd < 0)
-		return nm_err_set(err, -EFAULT,
-				  "dmabuf from exporter '%s' has no memory userspace can pin: "
-				  "VFIO type1 refuses a dmabuf's own mmap (VM_PFNMAP, EFAULT). "
-				  "Use a udmabuf netmem creates (udmabuf:SIZE, pinned through its memfd), "
-				  "the netmem kernel bridge, or iommufd on a newer kernel",
-				  buf->exporter);
 	if (!buf->pin_addr) {
-		ret = map_fd(buf->backing_fd, buf->size, &buf->pin_addr, err,
-			     "the memory behind the dmabuf");
+		if (buf->backing_fd >= 0)
+			ret = map_fd(buf->backing_fd, buf->size, &buf->pin_addr, err,
+				     "the memory behind the dmabuf");
+		else if (buf->fd >= 0)
+			ret = bridge_pin(buf, err);
+		else
+			ret = nm_err_set(err, -EFAULT,
+					 "dmabuf from exporter '%s' has no memory userspace can pin: "
+					 "VFIO type1 refuses a dmabuf's own mmap (VM_PFNMAP, EFAULT)",
+					 buf->exporter);
 		if (ret)
 			return ret;
 	}

@@ -91,5 +91,9 @@ apt_install "${base_pkgs[@]}"
 
 if [ "$what" = guest ] || [ "$what" = all ]; then
 	apt_install -t bookworm-backports qemu-system-x86
+	# The guest's kernel (downloaded, cached) and the headers kernel modules
+	# are built against; scripts/guest-kernel.sh resolves the version.
+	"$(dirname "$0")/guest-kernel.sh" fetch >/dev/null
+	"$(dirname "$0")/guest-kernel.sh" headers >/dev/null
 fi
 log "done ($what)"

@@ -112,6 +112,13 @@ static void test_source_specs(void)
 	CHECK_EQ(nm_dmabuf_open_spec("fd:abc", &buf, &err), -EINVAL);
 	CHECK_EQ(nm_dmabuf_open_spec("fd:0", &buf, &err), -ENOTTY); /* stdin */
 	CHECK(buf == NULL);
+	CHECK_EQ(nm_dmabuf_open_spec("vgem:1000", &buf, &err), -EINVAL);   /* odd size */
+	CHECK(strstr(err.msg, "page size") != NULL);
+	CHECK_EQ(nm_dmabuf_open_spec("heap:0", &buf, &err), -EINVAL);
+	CHECK_EQ(nm_dmabuf_open_spec("heap:../x:1M", &buf, &err), -EINVAL);
+	CHECK_EQ(nm_dmabuf_open_spec("drm:4M", &buf, &err), -EINVAL);
+	CHECK(strstr(err.msg, "drm:/dev/dri/NODE:SIZE") != NULL);
+	CHECK(buf == NULL);
 	CHECK_EQ(nm_dmabuf_open_spec("auto:1M", &buf, &err), 0);
 	CHECK(buf->emulated == (access("/dev/udmabuf", R_OK | W_OK) != 0));
 	nm_dmabuf_put(buf);
@@ -127,6 +134,20 @@ static void test_memfd_cannot_be_pinned_as_dmabuf_mmap(void)
 	CHECK_EQ(nm_dmabuf_pin_addr(&fake, &p, &err), -EFAULT);
 	CHECK(strstr(err.msg, "VM_PFNMAP") != NULL);
 	CHECK(strstr(err.msg, "drm") != NULL);
+}
+
+static void test_missing_exporters_are_named(void)
+{
+	struct nm_dmabuf *buf = NULL;
+	struct nm_err err = { 0 };
+
+	if (access("/dev/dri", F_OK) == 0 || access("/dev/dma_heap", F_OK) == 0)
+		SKIP("this machine has DRM or dma-heap devices (the guest suite covers them)");
+	CHECK_EQ(nm_dmabuf_open_spec("vgem:1M", &buf, &err), -ENODEV);
+	CHECK_MSG(strstr(err.msg, "modprobe vgem") != NULL, "%s", err.msg);
+	CHECK_EQ(nm_dmabuf_open_spec("heap:1M", &buf, &err), -ENOENT);
+	CHECK_MSG(strstr(err.msg, "/dev/dma_heap/system") != NULL, "%s", err.msg);
+	CHECK(buf == NULL);
 }
 
 static void test_udmabuf_import(void)
@@ -164,5 +185,6 @@ NM_TEST_MAIN(
 	NM_TEST(test_sizes_are_checked),
 	NM_TEST(test_source_specs),
 	NM_TEST(test_memfd_cannot_be_pinned_as_dmabuf_mmap),
+	NM_TEST(test_missing_exporters_are_named),
 	NM_TEST(test_udmabuf_import),
 )

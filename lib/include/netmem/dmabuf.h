@@ -5,10 +5,12 @@
  * DMA_BUF_IOCTL_SYNC.
  *
  * The object also knows the memory a DMA domain can pin for it. VFIO type1
- * cannot pin a dmabuf's own mmap (VM_PFNMAP: EFAULT), so a udmabuf netmem
- * creates is pinned through the memfd behind it; any other dmabuf has no
- * pinnable memory from userspace and a VFIO mapping of it is refused with
- * the reason (see docs/design.md).
+ * cannot pin a dmabuf's own mmap (VM_PFNMAP: EFAULT), so the path is chosen
+ * here: a udmabuf netmem creates is pinned through the memfd behind it; any
+ * other page-backed dmabuf (DRM PRIME, dma-heap) through the netmem kernel
+ * bridge (kmod/bridge), which maps exactly its pages; without the bridge, or
+ * for device memory without struct pages, a clear error says why and what
+ * to do (see docs/dmabuf-paths.md).
  */
 #ifndef NETMEM_DMABUF_H
 #define NETMEM_DMABUF_H
@@ -34,7 +36,8 @@ struct nm_dmabuf {
 	bool emulated;          /* a plain memfd standing in for a dmabuf */
 	bool cpu_mappable;      /* its exporter lets the CPU mmap it */
 	void *cpu_addr;         /* CPU mapping, made on first use */
-	void *pin_addr;         /* mapping of backing_fd for DMA pinning */
+	void *pin_addr;         /* pinnable mapping (memfd or bridge) */
+	int bridge_fd;          /* the bridge's fd when pinned through it */
 };
 
 /*
@@ -55,10 +58,27 @@ int nm_dmabuf_create_udmabuf(uint64_t size, struct nm_dmabuf **out,
 int nm_dmabuf_create_memfd(uint64_t size, struct nm_dmabuf **out,
 			   struct nm_err *err);
 
+/* A dumb buffer of @size bytes from a DRM device, exported with PRIME
+ * (libdrm). @node: a /dev/dri path, or NULL to find the vgem device. */
+int nm_dmabuf_create_drm(const char *node, uint64_t size, struct nm_dmabuf **out,
+			 struct nm_err *err);
+
+/* A buffer of @size bytes from a dma-heap (@heap: "system" when NULL). */
+int nm_dmabuf_create_heap(const char *heap, uint64_t size, struct nm_dmabuf **out,
+			  struct nm_err *err);
+
 /*
- * Open a dmabuf named by a user: "udmabuf:SIZE", "memfd:SIZE", "fd:N" or
- * "auto:SIZE" (udmabuf if /dev/udmabuf exists, else memfd). SIZE takes K, M,
- * G suffixes. The same spelling serves the apps, the CLI and the DPDK plugin.
+ * Open a dmabuf named by a user:
+ *   udmabuf:SIZE         a udmabuf over a sealed memfd
+ *   vgem:SIZE            a vgem dumb buffer exported with DRM PRIME
+ *   drm:/dev/dri/X:SIZE  the same from any DRM node with dumb buffers
+ *   heap:SIZE            a dma-heap buffer (/dev/dma_heap/system)
+ *   heap:NAME:SIZE       from /dev/dma_heap/NAME
+ *   fd:N                 a dmabuf fd the process already holds
+ *   memfd:SIZE           a memfd standing in for a dmabuf (no exporter here)
+ *   auto:SIZE            udmabuf if /dev/udmabuf is usable, else memfd
+ * SIZE takes K, M, G suffixes. The same spelling serves the apps, the CLI and
+ * the DPDK plugin.
  */
 int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 			struct nm_err *err);
@@ -70,8 +90,10 @@ void nm_dmabuf_put(struct nm_dmabuf *buf);
 int nm_dmabuf_cpu_map(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
 
 /*
- * Memory a DMA domain may pin for this buffer. Sets *@addr and returns 0, or
- * returns -EFAULT when only the dmabuf's own (PFNMAP) mmap exists.
+ * Memory a DMA domain may pin for this buffer (the memfd behind a udmabuf,
+ * else the bridge's mapping). Sets *@addr and returns 0, or: -ENODEV no
+ * bridge loaded, -EOPNOTSUPP device memory without struct pages, -EBUSY the
+ * dmabuf is bridged already, -EFAULT nothing pinnable at all.
  */
 int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
 
