@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netmem-kctl: control, checks and benchmarks for netmem_kmod
+ * (kmod/include/uapi/netmem_kmod.h) and for the kernel's own devmem path on
+ * the module's virtual NIC (netdev netlink bind-rx).
+ */
+#ifndef NETMEM_KCTL_H
+#define NETMEM_KCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netmem_kmod.h>
+
+/* ---- kdev.c: the module's device and the things a test needs ------------- */
+
+struct kdev {
+	int fd;                  /* /dev/netmem-kmod */
+	struct nmk_info info;
+};
+
+/* Open the control device; -errno (with a message on stderr) when absent. */
+int kdev_open(struct kdev *kd);
+void kdev_close(struct kdev *kd);
+int kdev_info(struct kdev *kd);
+int kdev_queue(struct kdev *kd, uint32_t idx, struct nmk_queue *q);
+/* Each returns 0 or -errno; the argument holds the reason on failure. */
+int kdev_bind(struct kdev *kd, struct nmk_bind *b);
+int kdev_unbind(struct kdev *kd, struct nmk_unbind *u);
+int kdev_bench(struct kdev *kd, struct nmk_bench *b);
+
+/* Set or clear IFF_UP on @ifname. */
+int link_set_up(const char *ifname, bool up);
+
+/* A udmabuf of @bytes over a sealed memfd, pages faulted in; returns the
+ * dmabuf fd or -errno. *memfd_out (may be NULL) gets the memfd. */
+int udmabuf_create(uint64_t bytes, int *memfd_out);
+/* Free memory in bytes: MemFree plus the pages on per-cpu lists. */
+uint64_t mem_free_bytes(void);
+/* /sys/module/netmem_kmod/refcnt, or -1. */
+long module_refcnt(void);
+
+double now_us(void);
+const char *caps_str(uint32_t caps, char *buf, size_t len);
+const char *provider_str(uint32_t provider);
+const char *check_str(uint32_t check);
+int check_parse(const char *s, uint32_t *check);
+
+/* ---- devmem_nl.c: the kernel's netdev netlink family ---------------------- */
+
+struct devmem_nl {
+	int fd;
+	uint16_t family;
+	uint32_t seq;
+	char ext_msg[256];       /* the kernel's extack message of the last error */
+};
+
+/* Open a socket and resolve the "netdev" family; -errno. */
+int devmem_nl_open(struct devmem_nl *nl);
+void devmem_nl_close(struct devmem_nl *nl);
+/* bind-rx: @dmabuf_fd to RX queue @queue of @ifindex. The binding lives as
+ * long as this socket. Returns 0 and *id, or -errno (ext_msg says why). */
+int devmem_nl_bind_rx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
+		      uint32_t queue, uint32_t *id);
+/* queue-get: the dmabuf id bound to RX queue @queue (0: none). */
+int devmem_nl_queue_dmabuf(struct devmem_nl *nl, uint32_t ifindex,
+			   uint32_t queue, uint32_t *dmabuf_id);
+
+struct devmem_pool {
+	uint64_t id;
+	uint32_t dmabuf;         /* 0: host pages */
+	uint64_t inflight;
+};
+
+/* page-pool-get dump: pools of @ifindex, up to @max; returns how many. */
+int devmem_nl_pools(struct devmem_nl *nl, uint32_t ifindex,
+		    struct devmem_pool *out, int max);
+
+/* ---- checks.c / bench.c --------------------------------------------------- */
+
+struct kctl_opts {
+	uint64_t size;           /* dmabuf bytes */
+	uint32_t buf_size;
+	uint32_t reps;           /* bind/unbind repetitions */
+	bool csv;
+};
+
+int kctl_check(const char *what, const struct kctl_opts *o);
+int kctl_bench(const struct kctl_opts *o);
+
+#endif

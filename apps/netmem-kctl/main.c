@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netmem-kctl: the user side of netmem_kmod.
+ *
+ *   netmem-kctl info                     module, NIC and live objects
+ *   netmem-kctl queues                   every RX queue: flags, provider, counters
+ *   netmem-kctl up | down                set the virtual NIC's link
+ *   netmem-kctl bind -q Q [-s MiB] [-b BYTES] [-c MODE] [-t SECONDS]
+ *                                        bind a new udmabuf through the module
+ *   netmem-kctl bind-rx -q Q [-s MiB] [-t SECONDS]
+ *                                        the same through the kernel (netlink)
+ *   netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]
+ *   netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]
+ *
+ * MODE: check-first (default), check-after-alloc, check-after-restart.
+ * A binding lives while the command runs (-t keeps it that long).
+ * Exit status of check/bench: 0 passed, 1 failed, 77 module or udmabuf absent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: netmem-kctl info | queues | up | down\n"
+	      "       netmem-kctl bind -q QUEUE [-s MiB] [-b BYTES] [-c MODE] [-t SECONDS]\n"
+	      "       netmem-kctl bind-rx -q QUEUE [-s MiB] [-t SECONDS]\n"
+	      "       netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]\n"
+	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
+	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
+}
+
+static void print_info(const struct kdev *kd)
+{
+	const struct nmk_info *in = &kd->info;
+
+	printf("module ABI %u: %s (ifindex %u), %u RX queues, ring %u, pool %u, page %u\n",
+	       in->abi_version, in->ifname, in->ifindex, in->num_rx_queues, in->ring_size,
+	       in->pool_size, in->page_size);
+	printf("descriptor: %u bytes (kernel struct net_iov: %u)\n", in->sizeof_net_iov,
+	       in->sizeof_kernel_net_iov);
+	printf("live: %llu bindings, %llu kmod pools, %llu net_iovs out, %llu kernel devmem pools; "
+	       "%llu bindings freed, %llu net_iovs found not back\n",
+	       (unsigned long long)in->live_bindings, (unsigned long long)in->live_pools,
+	       (unsigned long long)in->bufs_out, (unsigned long long)in->kernel_devmem_pools,
+	       (unsigned long long)in->bindings_freed, (unsigned long long)in->free_errors);
+}
+
+/* Like `ynl --family netdev --dump queue-get`, with the flags. */
+static void print_queues(struct kdev *kd)
+{
+	char caps[48];
+
+	printf("%-5s %-31s %-14s %-7s %6s %8s %7s %7s %9s  %s\n", "queue", "flags", "provider",
+	       "binding", "ring", "restarts", "refused", "rollbk", "callbacks", "memory");
+	for (uint32_t i = 0; i < kd->info.num_rx_queues; i++) {
+		struct nmk_queue q;
+
+		if (kdev_queue(kd, i, &q))
+			continue;
+		printf("%-5u %-31s %-14s %-7u %6u %8llu %7llu %7llu %9llu  %s\n", i,
+		       caps_str(q.caps, caps, sizeof(caps)), provider_str(q.provider),
+		       q.binding_id, q.ring_fill, (unsigned long long)q.counters.restarts,
+		       (unsigned long long)q.counters.refused,
+		       (unsigned long long)q.counters.rollbacks,
+		       (unsigned long long)callbacks(&q.counters), q.provider_desc);
+	}
+}
+
+static int cmd_bind(struct kdev *kd, bool kernel, uint32_t queue, uint32_t check,
+		    const struct kctl_opts *o, unsigned int hold)
+{
+	int fd = udmabuf_create(o->size, NULL), ret;
+
+	if (fd < 0) {
+		fprintf(stderr, "netmem-kctl: udmabuf: %s\n", strerror(-fd));
+		return 1;
+	}
+	if (kernel) {
+		struct devmem_nl nl;
+		uint32_t id = 0;
+
+		ret = devmem_nl_open(&nl);
+		if (!ret)
+			ret = devmem_nl_bind_rx(&nl, kd->info.ifindex, fd, queue, &id);
+		if (ret) {
+			fprintf(stderr, "netmem-kctl: bind-rx: %s%s%s\n", strerror(-ret),
+				nl.ext_msg[0] ? ": " : "", nl.ext_msg);
+			return 1;
+		}
+		printf("kernel devmem binding %u on %s queue %u\n", id, kd->info.ifname, queue);
+		print_queues(kd);
+		sleep(hold);
+		devmem_nl_close(&nl);
+	} else {
+		struct nmk_bind b = { .dmabuf_fd = fd, .queue = queue,
+				      .buf_size = o->buf_size, .check = check };
+
+		ret = kdev_bind(kd, &b);
+		if (ret) {
+			fprintf(stderr, "netmem-kctl: bind: %s: %s\n", strerror(-ret), b.reason);
+			print_queues(kd);
+			return 1;
+		}
+		printf("binding %u on %s queue %u: %u buffers, %u DMA segments in %u runs, %.1f us\n",
+		       b.id, kd->info.ifname, queue, b.num_bufs, b.sg_nents, b.dma_runs,
+		       b.elapsed_ns / 1e3);
+		print_queues(kd);
+		sleep(hold);
+	}
+	close(fd);
+	return 0;
+}
+
+int kctl_check(const char *what, const struct kctl_opts *o)
+{
+	static const char *const all[] = { "alloc", "refuse", "bad-input", "devmem" };
+	struct tap t = { .name = what };
+	struct kdev kd;
+	int ret, fd;
+
+	fd = open("/dev/udmabuf", 0);
+	if (fd < 0) {
+		fprintf(stderr, "netmem-kctl: SKIP: /dev/udmabuf: %s\n", strerror(errno));
+		return 77;
+	}
+	close(fd);
+	ret = kctl_setup(&kd, &t);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "netmem-kctl: SKIP: netmem_kmod is not loaded\n");
+		return 77;
+	}
+	if (ret)
+		return tap_done(&t);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(what, "all") && strcmp(what, all[i]))
+			continue;
+		tap_note(&t, "check %s", all[i]);
+		if (i == 0)
+			check_alloc(&kd, &t, o);
+		else if (i == 1)
+			check_refuse(&kd, &t, o);
+		else if (i == 2)
+			check_bad_input(&kd, &t, o);
+		else
+			check_devmem(&kd, &t, o);
+	}
+	if (!t.n) {
+		fprintf(stderr, "netmem-kctl: unknown check '%s'\n", what);
+		return 2;
+	}
+	kdev_close(&kd);
+	return tap_done(&t);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "size", required_argument, NULL, 's' },
+		{ "buf-size", required_argument, NULL, 'b' },
+		{ "check", required_argument, NULL, 'c' },
+		{ "hold", required_argument, NULL, 't' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct kctl_opts o = { .size = 16ull << 20, .buf_size = 4096, .reps = 5 };
+	uint32_t queue = 0, check = NMK_CHECK_FIRST;
+	unsigned int hold = 0;
+	const char *cmd;
+	struct kdev kd;
+	int c, ret;
+
+	/* Lines reach a log as they happen (tests watch for them). */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	optind = 2;
+	if (!strcmp(cmd, "check"))
+		optind = 3;
+	while ((c = getopt_long(argc, argv, "q:s:b:c:t:r:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': queue = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 's': o.size = strtoull(optarg, NULL, 0) << 20; break;
+		case 'b': o.buf_size = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'c':
+			if (check_parse(optarg, &check)) {
+				fprintf(stderr, "netmem-kctl: unknown check mode '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 't': hold = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'r': o.reps = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!o.size) {
+		fprintf(stderr, "netmem-kctl: -s needs at least 1 MiB\n");
+		return 2;
+	}
+
+	if (!strcmp(cmd, "check")) {
+		if (argc < 3) {
+			usage(stderr);
+			return 2;
+		}
+		return kctl_check(argv[2], &o);
+	}
+	if (!strcmp(cmd, "bench"))
+		return kctl_bench(&o);
+
+	ret = kdev_open(&kd);
+	if (ret)
+		return 1;
+	if (!strcmp(cmd, "info")) {
+		print_info(&kd);
+	} else if (!strcmp(cmd, "queues")) {
+		print_queues(&kd);
+	} else if (!strcmp(cmd, "up") || !strcmp(cmd, "down")) {
+		ret = link_set_up(kd.info.ifname, !strcmp(cmd, "up"));
+		if (ret)
+			fprintf(stderr, "netmem-kctl: %s %s: %s\n", kd.info.ifname, cmd,
+				strerror(-ret));
+	} else if (!strcmp(cmd, "bind") || !strcmp(cmd, "bind-rx")) {
+		ret = cmd_bind(&kd, !strcmp(cmd, "bind-rx"), queue, check, &o, hold);
+	} else {
+		usage(stderr);
+		ret = 2;
+	}
+	kdev_close(&kd);
+	return ret ? (ret == 2 ? 2 : 1) : 0;
+}

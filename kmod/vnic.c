@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The virtual NIC: a net_device with several RX queues and the kernel's
+ * queue management ops (netdev_queue_mgmt_ops), so that queue restarts are
+ * real in the kernel, whether this module drives them (restart.c) or the
+ * kernel does (netlink bind-rx -> netdev_rx_queue_restart()).
+ *
+ * Each queue has capability flags, set here by the driver (module parameter
+ * rxq_caps). A running queue owns a ring of posted buffers from a page pool:
+ *  - bound to this module's provider and able to take unreadable buffers:
+ *    our nm_page_pool on that provider;
+ *  - otherwise a kernel page_pool. It asks for unreadable netmem
+ *    (PP_FLAG_ALLOW_UNREADABLE_NETMEM) exactly when the queue has the
+ *    unreadable flag, and the kernel then gives it the devmem binding of
+ *    rxq->mp_params if netlink bound one. A queue without the flag ignores
+ *    any provider, as a kernel driver without the page pool flag does.
+ * Nothing moves packets: the datapath is not what is compared here.
+ */
+#include <linux/etherdevice.h>
+#include <linux/module.h>
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+#include <net/netdev_queues.h>
+#include <net/netdev_rx_queue.h>
+#include <net/page_pool/helpers.h>
+
+#include "nm_kmod.h"
+
+static struct nm_vnic *to_vnic(struct net_device *nd)
+{
+	return netdev_priv(nd);
+}
+
+/* The kernel's netlink bind-rx has its binding on queue @idx. */
+static bool kernel_bound(struct nm_vnic *dev, u32 idx)
+{
+	return __netif_get_rx_queue(dev->netdev, idx)->mp_params.mp_ops;
+}
+
+/*
+ * While a queue runs on the kernel's devmem, its pool holds the module
+ * (qmem_build_kernel). A down queue has no pool, yet the binding stays
+ * installed and, when its netlink socket closes, is unmapped against our
+ * device: hold the module for it until the kernel takes it off the queue
+ * (it restarts the queue then, so mem_alloc sees it gone) or the queue
+ * runs again.
+ */
+static void kernel_pin_set(struct nm_vnic *dev, u32 idx, bool pin)
+{
+	if (pin == dev->kernel_pin[idx])
+		return;
+	if (pin && !try_module_get(THIS_MODULE))
+		return;
+	if (!pin)
+		module_put(THIS_MODULE);
+	dev->kernel_pin[idx] = pin;
+}
+
+/* Post buffers from our pool on our provider. */
+static int qmem_build_nm(struct nm_vnic *dev, struct nm_rxq *rxq,
+			 struct nm_vnic_qmem *qm)
+{
+	struct nm_page_pool_params pp = {
+		.pool_size = dev->pool_size,
+		.flags = NM_PP_FLAG_DMA_MAP | NM_PP_FLAG_ALLOW_UNREADABLE_NETMEM,
+		.nid = NUMA_NO_NODE,
+		.queue_idx = rxq->index,
+		.dev = dev,
+		.mp = rxq->mp,
+	};
+	nm_netmem_ref netmem;
+	int ret;
+
+	ret = nm_page_pool_create(&pp, &qm->npp, NULL);
+	if (ret)
+		return ret;
+	while (qm->ring_fill < dev->ring_size) {
+		netmem = nm_page_pool_alloc_netmem(qm->npp);
+		if (!netmem)
+			break;
+		qm->ring[qm->ring_fill++] = netmem;
+	}
+	return 0;
+}
+
+/* Post buffers from a kernel page_pool (host pages or the kernel's devmem). */
+static int qmem_build_kernel(struct nm_vnic *dev, struct nm_rxq *rxq,
+			     struct nm_vnic_qmem *qm)
+{
+	struct page_pool_params pp = {
+		.order = 0,
+		.pool_size = dev->pool_size,
+		.nid = NUMA_NO_NODE,
+		.dev = dev->dma_dev,
+		.dma_dir = DMA_FROM_DEVICE,
+		.max_len = PAGE_SIZE,
+		.offset = 0,
+		.netdev = dev->netdev,
+		.queue_idx = rxq->index,
+		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+	};
+	netmem_ref netmem;
+
+	if (rxq->caps & NM_RXQ_CAP_UNREADABLE)
+		pp.flags |= PP_FLAG_ALLOW_UNREADABLE_NETMEM;
+	qm->kpp = page_pool_create(&pp);
+	if (IS_ERR(qm->kpp)) {
+		int ret = PTR_ERR(qm->kpp);
+
+		qm->kpp = NULL;
+		return ret;
+	}
+	if (qm->kpp->mp_ops) {
+		/* The kernel's binding now lives in this pool and will be
+		 * unmapped against our device: stay loaded until it is gone. */
+		qm->kernel_devmem = true;
+		__module_get(THIS_MODULE);
+	}
+	while (qm->ring_fill < dev->ring_size) {
+		netmem = page_pool_alloc_netmem(qm->kpp, GFP_KERNEL);
+		if (!netmem)
+			break;
+		qm->ring[qm->ring_fill++] = (__force unsigned long)netmem;
+	}
+	return 0;
+}
+
+static void qmem_release(struct nm_vnic_qmem *qm)
+{
+	u32 i;
+
+	if (qm->npp) {
+		for (i = 0; i < qm->ring_fill; i++)
+			nm_page_pool_put_netmem(qm->npp, qm->ring[i], false);
+		nm_page_pool_destroy(qm->npp);
+	}
+	if (qm->kpp) {
+		for (i = 0; i < qm->ring_fill; i++)
+			page_pool_put_full_netmem(qm->kpp,
+						  (__force netmem_ref)qm->ring[i],
+						  false);
+		page_pool_destroy(qm->kpp);
+		if (qm->kernel_devmem)
+			module_put(THIS_MODULE);
+	}
+	kvfree(qm->ring);
+	memset(qm, 0, sizeof(*qm));
+}
+
+static int qmem_build(struct nm_vnic *dev, struct nm_vnic_qmem *qm, u32 idx)
+{
+	struct nm_rxq *rxq = &dev->rxqs[idx];
+	int ret;
+
+	memset(qm, 0, sizeof(*qm));
+	qm->ring = kvcalloc(dev->ring_size, sizeof(*qm->ring), GFP_KERNEL);
+	if (!qm->ring)
+		return -ENOMEM;
+	if (rxq->mp.ops && (rxq->caps & NM_RXQ_CAP_UNREADABLE))
+		ret = qmem_build_nm(dev, rxq, qm);
+	else
+		ret = qmem_build_kernel(dev, rxq, qm);
+	if (!ret && !qm->ring_fill)
+		ret = -ENOMEM;          /* a ring with no buffer receives nothing */
+	if (ret) {
+		qmem_release(qm);
+		return ret;
+	}
+	rxq->counters.bufs_posted += qm->ring_fill;
+	return 0;
+}
+
+/* ---- netdev_queue_mgmt_ops: what the restart paths call ------------------ */
+
+static int nm_vnic_queue_mem_alloc(struct net_device *nd, void *mem, int idx)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+
+	dev->rxqs[idx].counters.cb_mem_alloc++;
+	if (dev->kernel_pin[idx] && !kernel_bound(dev, idx))
+		kernel_pin_set(dev, idx, false);
+	return qmem_build(dev, mem, idx);
+}
+
+static void nm_vnic_queue_mem_free(struct net_device *nd, void *mem)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+	struct nm_vnic_qmem *qm = mem;
+	u32 idx = 0;
+
+	if (qm->npp)
+		idx = qm->npp->p.queue_idx;
+	else if (qm->kpp)
+		idx = qm->kpp->slow.queue_idx;
+	dev->rxqs[idx].counters.cb_mem_free++;
+	qmem_release(qm);
+}
+
+static int nm_vnic_queue_stop(struct net_device *nd, void *mem, int idx)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+	struct nm_rxq *rxq = &dev->rxqs[idx];
+
+	rxq->counters.cb_stop++;
+	if (!dev->running[idx])
+		return -ENETDOWN;
+	/* The driver cannot stop this queue alone while the device runs. */
+	if (!(rxq->caps & NM_RXQ_CAP_RESTART))
+		return -EOPNOTSUPP;
+	dev->running[idx] = false;
+	memcpy(mem, &dev->cur[idx], sizeof(dev->cur[idx]));
+	memset(&dev->cur[idx], 0, sizeof(dev->cur[idx]));
+	return 0;
+}
+
+static int nm_vnic_queue_start(struct net_device *nd, void *mem, int idx)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+
+	dev->rxqs[idx].counters.cb_start++;
+	if (dev->running[idx] || !netif_running(nd))
+		return -EBUSY;
+	memcpy(&dev->cur[idx], mem, sizeof(dev->cur[idx]));
+	dev->running[idx] = true;
+	return 0;
+}
+
+static const struct netdev_queue_mgmt_ops nm_vnic_qops = {
+	.ndo_queue_mem_size = sizeof(struct nm_vnic_qmem),
+	.ndo_queue_mem_alloc = nm_vnic_queue_mem_alloc,
+	.ndo_queue_mem_free = nm_vnic_queue_mem_free,
+	.ndo_queue_start = nm_vnic_queue_start,
+	.ndo_queue_stop = nm_vnic_queue_stop,
+};
+
+/* ---- net_device_ops ------------------------------------------------------- */
+
+static void nm_vnic_close_queues(struct nm_vnic *dev)
+{
+	u32 i;
+
+	for (i = 0; i < dev->num_rx_queues; i++) {
+		if (dev->running[i]) {
+			dev->running[i] = false;
+			qmem_release(&dev->cur[i]);
+		}
+		kernel_pin_set(dev, i, kernel_bound(dev, i));
+	}
+}
+
+static int nm_vnic_open(struct net_device *nd)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+	u32 i;
+	int ret;
+
+	for (i = 0; i < dev->num_rx_queues; i++) {
+		ret = qmem_build(dev, &dev->cur[i], i);
+		if (ret) {
+			nm_vnic_close_queues(dev);
+			return ret;
+		}
+		dev->running[i] = true;
+		kernel_pin_set(dev, i, false);
+	}
+	netif_carrier_on(nd);
+	netif_start_queue(nd);
+	return 0;
+}
+
+static int nm_vnic_stop(struct net_device *nd)
+{
+	netif_stop_queue(nd);
+	netif_carrier_off(nd);
+	nm_vnic_close_queues(to_vnic(nd));
+	return 0;
+}
+
+static netdev_tx_t nm_vnic_xmit(struct sk_buff *skb, struct net_device *nd)
+{
+	DEV_STATS_INC(nd, tx_dropped);
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
+static const struct net_device_ops nm_vnic_netdev_ops = {
+	.ndo_open = nm_vnic_open,
+	.ndo_stop = nm_vnic_stop,
+	.ndo_start_xmit = nm_vnic_xmit,
+	.ndo_validate_addr = eth_validate_addr,
+	.ndo_set_mac_address = eth_mac_addr,
+};
+
+static void nm_vnic_setup(struct net_device *nd)
+{
+	ether_setup(nd);
+	nd->netdev_ops = &nm_vnic_netdev_ops;
+	nd->queue_mgmt_ops = &nm_vnic_qops;
+	nd->flags |= IFF_NOARP;
+	nd->priv_flags |= IFF_NO_QUEUE;
+}
+
+int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
+		   u32 ring_size, u32 pool_size, struct nm_vnic **out)
+{
+	struct net_device *nd;
+	struct nm_vnic *dev;
+	u32 i;
+	int ret;
+
+	if (!nrxq || nrxq > NM_MAX_RXQ || !ring_size || !pool_size)
+		return -EINVAL;
+	nd = alloc_netdev_mqs(sizeof(*dev), "nmk%d", NET_NAME_ENUM,
+			      nm_vnic_setup, 1, nrxq);
+	if (!nd)
+		return -ENOMEM;
+	SET_NETDEV_DEV(nd, parent);
+	eth_hw_addr_random(nd);
+
+	dev = to_vnic(nd);
+	dev->netdev = nd;
+	dev->dma_dev = parent;
+	dev->num_rx_queues = nrxq;
+	dev->ring_size = ring_size;
+	dev->pool_size = pool_size;
+	spin_lock_init(&dev->pools_lock);
+	INIT_LIST_HEAD(&dev->pools);
+	for (i = 0; i < nrxq; i++) {
+		dev->rxqs[i].dev = dev;
+		dev->rxqs[i].index = i;
+		dev->rxqs[i].caps = caps[i] & NM_RXQ_CAP_ALL;
+	}
+
+	ret = register_netdev(nd);
+	if (ret) {
+		free_netdev(nd);
+		return ret;
+	}
+	*out = dev;
+	return 0;
+}
+
+void nm_vnic_destroy(struct nm_vnic *dev)
+{
+	struct net_device *nd = dev->netdev;
+
+	unregister_netdev(nd);
+	free_netdev(nd);
+}
+
+u32 nm_vnic_kernel_devmem_pools(struct nm_vnic *dev)
+{
+	u32 i, n = 0;
+
+	ASSERT_RTNL();
+	for (i = 0; i < dev->num_rx_queues; i++)
+		n += dev->running[i] && dev->cur[i].kernel_devmem;
+	return n;
+}
+
+void nm_vnic_queue_info(struct nm_vnic *dev, u32 idx, struct nmk_queue *q)
+{
+	struct nm_rxq *rxq = &dev->rxqs[idx];
+	struct nm_vnic_qmem *qm = &dev->cur[idx];
+
+	ASSERT_RTNL();
+	q->caps = rxq->caps;
+	q->running = dev->running[idx];
+	q->counters = rxq->counters;
+	if (rxq->mp.ops == &nm_mp_dmabuf_ops)
+		q->binding_id = ((struct nm_dmabuf_binding *)rxq->mp.priv)->id;
+	q->kernel_bound = !!__netif_get_rx_queue(dev->netdev, idx)->mp_params.mp_ops;
+	if (!q->running) {
+		q->provider = NMK_PROVIDER_NONE;
+		scnprintf(q->provider_desc, sizeof(q->provider_desc), "queue down");
+		return;
+	}
+	q->ring_fill = qm->ring_fill;
+	if (qm->npp) {
+		struct nm_page_pool *pp = qm->npp;
+
+		q->provider = NMK_PROVIDER_DMABUF;
+		q->pool_hold = pp->hold_cnt;
+		spin_lock(&pp->lock);
+		q->pool_release = pp->release_cnt;
+		spin_unlock(&pp->lock);
+		pp->p.mp.ops->describe(pp->mp_priv, q->provider_desc,
+				       sizeof(q->provider_desc));
+		return;
+	}
+	q->pool_hold = qm->kpp->pages_state_hold_cnt;
+	q->pool_release = atomic_read(&qm->kpp->pages_state_release_cnt);
+	if (qm->kernel_devmem) {
+		q->provider = NMK_PROVIDER_KERNEL_DEVMEM;
+		scnprintf(q->provider_desc, sizeof(q->provider_desc),
+			  "kernel page_pool on the kernel's mp_dmabuf_devmem (netlink bind-rx)");
+	} else {
+		q->provider = NMK_PROVIDER_HOST;
+		scnprintf(q->provider_desc, sizeof(q->provider_desc),
+			  "kernel page_pool, host pages%s",
+			  (rxq->caps & NM_RXQ_CAP_UNREADABLE) ?
+			  " (allows unreadable netmem)" : "");
+	}
+}

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# The comparison: userspace (libnetmem) vs the kernel module's provider vs
+# the kernel's own devmem, same udmabuf and sizes, in one boot of the test
+# guest. Writes a table (docs/kmod-compare.md) and a plot (docs/kmod-compare.svg).
+#
+#   scripts/kmod-compare.sh [--build DIR] [--sizes "4 16 64"] [--reps N] [--out DIR]
+#
+#   --build DIR   meson build directory (default: build); netmem-kctl and
+#                 netmem-bench are taken from it when built, the module is
+#                 built into DIR/kmod-compare
+#   --sizes LIST  dmabuf sizes in MiB (default "4 16 64"); the middle one is
+#                 the table's reference size
+#   --reps N      bind/unbind repetitions per size, median reported (default 5)
+#   --out DIR     where the table and the plot go (default: docs)
+#   --from RAW    write the report from an earlier run's raw output
+#                 (DIR/kmod-compare/raw.txt) without booting the guest
+#
+# Needs what tests/kmod needs (kernel headers: scripts/guest-kernel.sh headers;
+# QEMU and the guest kernel: scripts/install-deps.sh guest) and python3.
+# Exit: 0 written, 1 failed, 77 the test bed is not available here.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+build=$repo/build
+sizes="4 16 64"
+reps=5
+out=$repo/docs
+from=""
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$(cd "$2" && pwd); shift 2 ;;
+	--sizes) sizes=$2; shift 2 ;;
+	--reps) reps=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--from) from=$(readlink -f "$2"); shift 2 ;;
+	-h | --help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "kmod-compare: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+for s in $sizes; do
+	if ! [[ $s =~ ^[0-9]+$ ]] || [ "$s" -lt 1 ] || [ "$s" -gt 256 ]; then
+		echo "kmod-compare: sizes are 1 to 256 MiB, not '$s'" >&2
+		exit 2
+	fi
+done
+if ! [[ $reps =~ ^[0-9]+$ ]] || [ "$reps" -lt 1 ] || [ "$reps" -gt 64 ]; then
+	echo "kmod-compare: --reps takes 1 to 64" >&2
+	exit 2
+fi
+command -v python3 >/dev/null || { echo "kmod-compare: python3 is needed for the report" >&2; exit 1; }
+
+work=$build/kmod-compare
+mkdir -p "$work" "$out"
+log() { printf 'kmod-compare: %s\n' "$*" >&2; }
+
+# Build what the guest runs, boot it once, keep its output in $raw.
+run_guest() {
+	local ko kctl bench bench_cmd guest_cmd qemu_ver rc=0
+
+	ko=$("$repo/tests/kmod/build.sh" "$work") || rc=$?
+	[ $rc -eq 0 ] || exit $rc
+	kctl=$build/apps/netmem-kctl/netmem-kctl
+	if [ ! -x "$kctl" ]; then
+		# Not in the meson build (yet): the tool is plain C with no dependency.
+		kctl=$work/netmem-kctl
+		log "building netmem-kctl into $kctl"
+		${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
+			-I"$repo/kmod/include/uapi" "$repo"/apps/netmem-kctl/*.c -o "$kctl"
+	fi
+	bench=$build/apps/netmem-bench
+	bench_cmd=""
+	if [ -x "$bench" ]; then
+		bench_cmd="$bench --no-dpdk --ops 2000000 --rounds 3 --bind-max 64M"
+	else
+		log "no $bench: the userspace column will say so"
+	fi
+
+	guest_cmd="set -o pipefail
+insmod '$ko' || exit 1
+for s in $sizes; do
+	echo \"size,\$s\"
+	'$kctl' bench -s \$s -r $reps | grep -E '^(csv|#)' || exit 1
+done
+rmmod netmem_kmod || exit 1
+if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
+if [ -n '$bench_cmd' ]; then echo 'userspace-bench-begin'; $bench_cmd; echo 'userspace-bench-end'; fi"
+
+	qemu_ver=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || true)
+	echo "env,$(date -u +%Y-%m-%d), guest $("$repo/scripts/guest-kernel.sh" version) under ${qemu_ver:-QEMU} TCG (2 vCPUs), host $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >"$raw"
+	log "one guest boot: sizes $sizes MiB, $reps reps (TCG: a few minutes)"
+	(cd "$repo" && "$repo/tests/vm/guest-run.sh" --timeout 900 -- bash -c "$guest_cmd") >>"$raw" || rc=$?
+	if [ $rc -ne 0 ]; then
+		tail -n 30 "$raw" >&2
+		log "the guest run failed (exit $rc)"
+		[ $rc -eq 77 ] && exit 77
+		exit 1
+	fi
+}
+
+raw=$work/raw.txt
+if [ -n "$from" ]; then
+	raw=$from
+	sizes=$(sed -n 's/^size,//p' "$raw" | tr '\n' ' ')
+	reps=$(sed -n 's/^# bench: .*, \([0-9]*\) reps.*/\1/p' "$raw" | head -n1)
+else
+	run_guest
+fi
+
+# --- the report -------------------------------------------------------------------
+python3 - "$raw" "$out/kmod-compare.md" "$out/kmod-compare.svg" "$sizes" "$reps" <<'PY'
+import html
+import re
+import sys
+
+raw, md_path, svg_path, sizes_arg, reps = sys.argv[1:]
+env_line = "(no environment line in the raw output)"
+sizes = [int(s) for s in sizes_arg.split()]
+ref = sizes[len(sizes) // 2]
+
+fig = {}          # (size, metric, impl) -> (value, unit, note)
+size = None
+userspace = []
+in_bench = False
+for line in open(raw, errors="replace"):
+    line = line.rstrip("\n")
+    if line == "userspace-bench-begin":
+        in_bench = True
+        continue
+    if line == "userspace-bench-end":
+        in_bench = False
+        continue
+    if in_bench:
+        userspace.append(line)
+        continue
+    if line.startswith("env,"):
+        env_line = line[4:]
+    elif line.startswith("size,"):
+        size = int(line.split(",")[1])
+    elif line.startswith("csv,") and size is not None:
+        _, metric, impl, value, unit, note = line.split(",", 5)
+        fig[(size, metric, impl)] = (float(value), unit, note)
+
+us = {}
+for line in userspace:
+    m = re.match(r"fast path, one at a time\s+([\d.]+)", line)
+    if m:
+        us["recycle"] = float(m.group(1))
+    m = re.match(r"host metadata per buffer: (\d+) bytes", line)
+    if m:
+        us["meta"] = float(m.group(1))
+    # "[source]  N MiB  total-ms ..." rows of the bind scaling table
+    m = re.match(r"\s*(?:([a-z-]+)\s+)?(\d+) MiB\s+([\d.]+)", line)
+    if m:
+        us.setdefault("bind", {})[(m.group(1) or "memfd", int(m.group(2)))] = float(m.group(3))
+
+def get(metric, impl, s=ref):
+    v = fig.get((s, metric, impl))
+    return None if v is None else v[0]
+
+def fmt(v, digits=0):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.{digits}f}"
+
+def ratio(a, b):
+    return "" if a is None or b is None or a == 0 else f"{b / a:,.0f}x"
+
+NO_US = "not measured by netmem-bench"
+rows = []
+kb, kr = get("bind_us", "kmod"), get("bind_us", "kernel")
+def us_bind():
+    b = us.get("bind", {})
+    if not b:
+        return "n/a"
+    pick = sorted(b, key=lambda k: (k[1] != ref, k[0] != "udmabuf", k[1]))[0]
+    return (f"bind + unbind: {b[pick] * 1000:,.0f} at {pick[1]} MiB "
+            f"({pick[0]}, netmem-bench)")
+rows.append((f"bind latency, {ref} MiB (us)", us_bind(), fmt(kb), fmt(kr), ratio(kb, kr)))
+ku, kru = get("unbind_us", "kmod"), get("unbind_us", "kernel")
+rows.append((f"unbind latency, {ref} MiB (us)", "(in the line above)", fmt(ku), fmt(kru), ratio(ku, kru)))
+a1, a2 = get("alloc_all_ns", "kmod"), get("alloc_all_ns", "kernel")
+rows.append(("take every buffer from the provider (ns/buffer)", NO_US, fmt(a1), fmt(a2), ratio(a1, a2)))
+p1, p2 = get("put_all_ns", "kmod"), get("put_all_ns", "kernel")
+rows.append(("put every buffer back, remote (ns/buffer)", NO_US, fmt(p1), fmt(p2), ratio(p1, p2)))
+def fast(impl):
+    a, p = get("alloc_recycle_ns", impl), get("put_recycle_ns", impl)
+    return None if a is None or p is None else a + p
+f1, f2 = fast("kmod"), fast("kernel")
+rows.append(("alloc + put, pool fast path (ns/buffer)",
+             f"{us['recycle']:.1f} (one at a time)" if "recycle" in us else "n/a",
+             fmt(f1, 1) + " (64 at a time)", fmt(f2, 1) + " (64 at a time)", ""))
+rows.append(("restarts per refused bind (queue without unreadable)",
+             "0 (check-first; tests/lib/test_restart.c asserts no callback)",
+             fmt(get("refused_restarts_check-first", "kmod")),
+             fmt(get("refused_restarts_bind-rx", "kernel")), ""))
+rows.append(("driver callbacks per refused bind",
+             "0 (same test)",
+             fmt(get("refused_callbacks_check-first", "kmod")),
+             fmt(get("refused_callbacks_bind-rx", "kernel")), ""))
+rows.append(("buffers posted in vain per refused bind", "0",
+             fmt(get("refused_buffers_check-first", "kmod")),
+             fmt(get("refused_buffers_bind-rx", "kernel")), ""))
+m1, m2 = get("meta_bytes_est", "kmod"), get("meta_bytes_est", "kernel")
+rows.append(("metadata bytes per buffer, from the allocations made",
+             fmt(us.get("meta")) + " (net_iov 32 + free-stack slot 4)" if "meta" in us else "n/a",
+             fmt(m1, 1), fmt(m2) + " (lower bound)", ratio(m1, m2)))
+n1, n2 = get("meta_bytes_measured", "kmod"), get("meta_bytes_measured", "kernel")
+rows.append(("metadata bytes per buffer, measured (free memory drop)", NO_US,
+             fmt(n1), fmt(n2), ratio(n1, n2)))
+rows.append(("descriptor bytes (net_iov)", "32",
+             fmt(get("net_iov_bytes", "kmod")), fmt(get("net_iov_bytes", "kernel")), ""))
+
+modes = [("check-first", "kmod", "ours: flags checked before any callback"),
+         ("check-after-alloc", "kmod", "6.12 as merged, reproduced in the module"),
+         ("check-after-restart", "kmod", "the seed's v19 order, with a restart back"),
+         ("bind-rx", "kernel", "the real 6.12 kernel, netlink bind-rx")]
+
+segs = get("dma_segments", "kmod")
+out = []
+out.append("<!-- Generated by scripts/kmod-compare.sh; do not edit by hand. -->")
+out.append("# kmod comparison: userspace vs kernel module vs the kernel's devmem\n")
+out.append(f"Measured {env_line}. One guest boot; udmabuf of {', '.join(map(str, sizes))} MiB "
+           f"({fmt(segs)} DMA segments at {ref} MiB: a udmabuf maps one per page), 4096-byte "
+           f"buffers, bind/unbind median of {reps}. Under TCG absolute times are slow and move "
+           "with the host's load; compare within a column set, not with hardware. "
+           "How each figure is taken: [kmod.md](kmod.md#the-comparison).\n")
+out.append(f"## At {ref} MiB\n")
+out.append("| figure | userspace (libnetmem) | kmod (check-first) | kernel 6.12 devmem | kernel / kmod |")
+out.append("|---|---|---|---|---|")
+for r in rows:
+    out.append("| " + " | ".join(r) + " |")
+out.append("\n## A refused bind (queue 2: header-split, restart; no unreadable)\n")
+out.append("| restart path | restarts (stop + start) | driver callbacks | buffers posted in vain | |")
+out.append("|---|---|---|---|---|")
+for mode, impl, what in modes:
+    out.append(f"| {mode} | {fmt(get('refused_restarts_' + mode, impl))} | "
+               f"{fmt(get('refused_callbacks_' + mode, impl))} | "
+               f"{fmt(get('refused_buffers_' + mode, impl))} | {what} |")
+out.append("\n## Against dmabuf size\n")
+out.append("| MiB | buffers | kmod bind us | kernel bind us | kmod unbind us | kernel unbind us | "
+           "kmod alloc ns/buf | kernel alloc ns/buf | kmod put ns/buf | kernel put ns/buf | "
+           "kmod meta B/buf | kernel meta B/buf |")
+out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+for s in sizes:
+    out.append(f"| {s} | {s * 256} | " + " | ".join(fmt(get(m, i, s)) for m, i in [
+        ("bind_us", "kmod"), ("bind_us", "kernel"), ("unbind_us", "kmod"), ("unbind_us", "kernel"),
+        ("alloc_all_ns", "kmod"), ("alloc_all_ns", "kernel"), ("put_all_ns", "kmod"),
+        ("put_all_ns", "kernel"), ("meta_bytes_measured", "kmod"),
+        ("meta_bytes_measured", "kernel")]) + " |")
+out.append("\n![per-buffer cost and bind latency against dmabuf size](kmod-compare.svg)\n")
+if userspace:
+    out.append("## netmem-bench in the same guest\n")
+    out.append("```")
+    out.extend(userspace)
+    out.append("```")
+else:
+    out.append("## Userspace\n")
+    out.append("`build/apps/netmem-bench` was not built when this ran: the userspace column "
+               "is left for it (the lead's benchmark; see kmod.md).")
+open(md_path, "w").write("\n".join(out) + "\n")
+
+# ---- the plot: three log-scale panels, plain SVG --------------------------------
+import math
+W, H, PW, PH, L, T = 1020, 390, 280, 250, 60, 50
+series = [
+    ("alloc_all_ns", "ns per buffer: take every buffer", [("kmod", "#1f77b4"), ("kernel", "#d62728")]),
+    ("put_all_ns", "ns per buffer: put every buffer back", [("kmod", "#1f77b4"), ("kernel", "#d62728")]),
+    ("bind_us", "bind latency, us", [("kmod", "#1f77b4"), ("kernel", "#d62728")]),
+]
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
+       '<rect width="100%" height="100%" fill="white"/>',
+       f'<text x="{W / 2}" y="18" text-anchor="middle" font-size="14">kmod provider (blue) vs '
+       f'Linux 6.12 devmem (red), udmabuf, log scale, TCG guest</text>']
+for p, (metric, title, impls) in enumerate(series):
+    x0 = L + p * (PW + 60)
+    vals = [get(metric, i, s) for i, _ in impls for s in sizes]
+    vals = [v for v in vals if v and v > 0]
+    if not vals:
+        continue
+    lo = 10 ** math.floor(math.log10(min(vals)))
+    hi = 10 ** math.ceil(math.log10(max(vals)))
+    if hi <= lo:
+        hi = lo * 10
+    def X(i):
+        return x0 + (PW * (i + 0.5) / len(sizes))
+    def Y(v):
+        return T + PH - PH * (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+    svg.append(f'<text x="{x0 + PW / 2}" y="{T - 10}" text-anchor="middle">{html.escape(title)}</text>')
+    svg.append(f'<rect x="{x0}" y="{T}" width="{PW}" height="{PH}" fill="none" stroke="#888"/>')
+    e = math.log10(lo)
+    while e <= math.log10(hi) + 1e-9:
+        y = Y(10 ** e)
+        svg.append(f'<line x1="{x0}" x2="{x0 + PW}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        v = 10 ** e
+        label = f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}"
+        svg.append(f'<text x="{x0 - 4}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+        e += 1
+    for i, s in enumerate(sizes):
+        svg.append(f'<text x="{X(i):.1f}" y="{T + PH + 16}" text-anchor="middle">{s} MiB</text>')
+    for impl, color in impls:
+        pts = [(X(i), Y(get(metric, impl, s))) for i, s in enumerate(sizes)
+               if get(metric, impl, s)]
+        if len(pts) > 1:
+            svg.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' %
+                       (color, " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)))
+        for x, y in pts:
+            svg.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}"/>')
+svg.append(f'<text x="{L}" y="{H - 10}">dmabuf size (buffers of 4096 B: 256 per MiB)</text>')
+for k, (name, color) in enumerate([("kmod: this module's provider", "#1f77b4"),
+                                   ("kernel 6.12: mp_dmabuf_devmem (bind-rx)", "#d62728")]):
+    lx = W - 560 + k * 280
+    svg.append(f'<line x1="{lx}" x2="{lx + 24}" y1="{H - 14}" y2="{H - 14}" stroke="{color}" stroke-width="3"/>')
+    svg.append(f'<text x="{lx + 30}" y="{H - 10}">{html.escape(name)}</text>')
+svg.append("</svg>")
+open(svg_path, "w").write("\n".join(svg) + "\n")
+print(f"kmod-compare: wrote {md_path} and {svg_path}", file=sys.stderr)
+PY
+log "raw figures: $raw"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# A kmod guest test: builds the module (tests/kmod/build.sh) and runs
+# tests/kmod/guest.sh in the test guest (tests/vm/guest-run.sh).
+#
+#   tests/kmod/run.sh KCTL OUTDIR GROUP [SIZE_MIB]
+#
+# Exit: guest.sh's status; 77 (skipped, reason on stderr) when the module
+# cannot be built here or the guest cannot run; 124 timeout.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+[ $# -ge 3 ] || { echo "usage: $0 KCTL OUTDIR GROUP [SIZE_MIB]" >&2; exit 2; }
+# meson may pass paths relative to the build directory: pin them down.
+kctl=$(readlink -f "$1") outdir=$(readlink -f "$2") group=$3
+shift 3
+
+rc=0
+ko=$("$here/build.sh" "$outdir") || rc=$?
+[ $rc -eq 0 ] || exit $rc
+
+# The guest mounts its own /tmp, /run, /proc, /sys, /dev: artifacts built
+# there are invisible to it, so stage them in the (shared) cache instead.
+hidden() { case $1/ in /tmp/* | /run/* | /proc/* | /sys/* | /dev/*) return 0 ;; esac; return 1; }
+if hidden "$ko" || hidden "$kctl"; then
+	stage=${NETMEM_CACHE:-${HOME:-/root}/.cache/netmem}/kmod-stage/$group
+	if hidden "$stage"; then
+		echo "kmod: SKIP: build dir and NETMEM_CACHE are both invisible to the guest" >&2
+		exit 77
+	fi
+	mkdir -p "$stage"
+	cp "$ko" "$stage/netmem_kmod.ko"
+	cp "$kctl" "$stage/netmem-kctl"
+	ko=$stage/netmem_kmod.ko kctl=$stage/netmem-kctl
+fi
+
+cd "$repo"
+exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-200}" -- \
+	"$here/guest.sh" "$ko" "$kctl" "$group" "$@"
