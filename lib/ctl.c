@@ -220,18 +220,23 @@ static int serve_one(struct nm_ctl_server *s, int c)
 {
 	char req[64];
 	ssize_t n;
-	size_t len = 0;
+	size_t len = 0, got = 0;
 	char *buf = NULL;
 	FILE *out;
 	struct pollfd pfd = { .fd = c, .events = POLLIN };
 
-	/* A client has one second to say what it wants. */
-	if (poll(&pfd, 1, 1000) <= 0)
-		return -ETIMEDOUT;
-	n = read(c, req, sizeof(req) - 1);
-	if (n <= 0)
+	/* A client has one second to say what it wants, in one line. */
+	while (got < sizeof(req) - 1 && !memchr(req, '\n', got)) {
+		if (poll(&pfd, 1, 1000) <= 0)
+			return -ETIMEDOUT;
+		n = read(c, req + got, sizeof(req) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (!got)
 		return -EIO;
-	req[n] = '\0';
+	req[got] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
 	out = open_memstream(&buf, &len);
 	if (!out)
@@ -239,7 +244,8 @@ static int serve_one(struct nm_ctl_server *s, int c)
 	nm_ctl_answer(s->devs, s->ndevs, req, out);
 	fclose(out);
 	for (size_t off = 0; off < len;) {
-		n = write(c, buf + off, len - off);
+		/* A client gone early must not kill the application: no SIGPIPE. */
+		n = send(c, buf + off, len - off, MSG_NOSIGNAL);
 		if (n <= 0)
 			break;
 		off += (size_t)n;

@@ -40,9 +40,9 @@ static void usage(FILE *out)
 static int ask(const char *path, const char *req, FILE *out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[4096];
+	char buf[4096], line[128];
 	ssize_t n;
-	int fd, ret = 0;
+	int fd, ret = 0, len;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -50,8 +50,11 @@ static int ask(const char *path, const char *req, FILE *out)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* The whole request in one send: the server answers and closes once it
+	 * has a line, and a second write would then meet a closed socket. */
+	len = snprintf(line, sizeof(line), "%s\n", req);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, req, strlen(req)) != (ssize_t)strlen(req) || write(fd, "\n", 1) != 1) {
+	    send(fd, line, (size_t)len, MSG_NOSIGNAL) != len) {
 		ret = -errno;
 		close(fd);
 		return ret;
