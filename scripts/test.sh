@@ -14,7 +14,7 @@ if [ -z "${NETMEM_SKIP_INSTALL:-}" ]; then
 	scripts/install-deps.sh all
 fi
 
-suites=${NETMEM_SUITES:-unit apps guest kmod}
+suites=${NETMEM_SUITES:-unit apps dpdk guest kmod}
 jobs=$(nproc)
 
 setup() { # dir, extra meson args...

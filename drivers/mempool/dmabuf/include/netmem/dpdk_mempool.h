@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "dmabuf" DPDK mempool driver: mbufs whose data buffers live in a
+ * dmabuf.
+ *
+ * The mbuf headers (struct rte_mbuf, its private area, its shared info) are
+ * ordinary mempool objects in host memory. Each mbuf is pinned, for the life
+ * of the pool, to one buffer of a netmem dmabuf binding (one net_iov): its
+ * buf_iova is the net_iov's DMA address and it carries RTE_MBUF_F_EXTERNAL,
+ * exactly as DPDK's pinned external buffer pools
+ * (rte_pktmbuf_pool_create_extbuf()). The free list of the pool IS the
+ * binding's buffer allocator: taking an mbuf takes its net_iov, putting it
+ * back frees the net_iov.
+ *
+ * The dmabuf is registered with DPDK (rte_extmem_register()) and DMA-mapped
+ * (rte_dev_dma_map()) for every DMA-capable ethdev port present when the
+ * pool is created; nm_dpdk_pool_dma_map_port() maps it for a port probed
+ * later. Needs IOVA-as-VA (what EAL picks with VFIO and an IOMMU, or
+ * --no-huge); a pool in IOVA-as-PA mode is refused with the reason.
+ *
+ * The memory DPDK maps is what netmem's nm_dmabuf_pin_addr() chooses
+ * (docs/dmabuf-paths.md): the memfd behind a udmabuf, or the netmem kernel
+ * bridge's mapping of any other page-backed dmabuf (DRM PRIME, dma-heap).
+ * Both are also the CPU's view of the buffers, so buf_addr is valid. A
+ * dmabuf with nothing userspace can pin (device memory without struct
+ * pages, or any fd:N dmabuf when the bridge is not loaded and no memfd is
+ * given) is refused at pool creation with netmem's reason (EOPNOTSUPP,
+ * ENODEV, EFAULT): DPDK's VFIO type1 container has no other way in.
+ *
+ * Three ways to select it:
+ *   - nm_dpdk_pktmbuf_pool_create() below (a source string or a dmabuf fd);
+ *   - rte_pktmbuf_pool_create_by_ops(..., "dmabuf"): the source then comes
+ *     from $NETMEM_DMABUF;
+ *   - the EAL option --mbuf-pool-ops-name=dmabuf for unmodified apps
+ *     (dpdk-testpmd -d librte_mempool_dmabuf.so ...), also from
+ *     $NETMEM_DMABUF.
+ *
+ * NETMEM_DMABUF: any nm_dmabuf_open_spec() source: "udmabuf:SIZE",
+ * "vgem:SIZE", "heap:SIZE", "fd:N" (an inherited dmabuf fd), "auto:SIZE",
+ * "memfd:SIZE" (a stand-in for machines without /dev/udmabuf; never passed
+ * off as a dmabuf). Unset: "auto", sized to fit the pool. Each pool
+ * needs its own dmabuf: a second pool on the same dmabuf is refused (EBUSY).
+ *
+ * A udmabuf passed as "fd:N" can bring its memfd along
+ * (NETMEM_DMABUF_MEMFD=M, or params.memfd): it is then pinned through that
+ * memfd, no bridge needed, once the driver has checked that the two show
+ * the same bytes.
+ */
+#ifndef NETMEM_DPDK_MEMPOOL_H
+#define NETMEM_DPDK_MEMPOOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include <netmem/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The mempool ops name. */
+#define NM_DPDK_MEMPOOL_OPS "dmabuf"
+/* The environment variable naming the dmabuf of pools made without params. */
+#define NM_DPDK_DMABUF_ENV "NETMEM_DMABUF"
+/* With NETMEM_DMABUF=fd:N: the memfd behind that udmabuf (see below). */
+#define NM_DPDK_DMABUF_MEMFD_ENV "NETMEM_DMABUF_MEMFD"
+
+/*
+ * Where a pool's dmabuf comes from. Also what rte_mempool_set_ops_byname()
+ * takes as pool_config for the "dmabuf" ops (NULL: $NETMEM_DMABUF). The fds
+ * count when > 0, so a zeroed struct means "from the environment".
+ */
+struct nm_dpdk_pool_params {
+	const char *source;   /* nm_dmabuf_open_spec() syntax; NULL: env/auto */
+	int dmabuf_fd;        /* > 0: this dmabuf (dup'ed); wins over source */
+	int memfd;            /* > 0: the memfd behind dmabuf_fd (a udmabuf) */
+	struct nm_err *err;   /* optional: the reason a creation failed */
+};
+
+/*
+ * A pktmbuf pool of @n mbufs, each pinned to one @data_room_size buffer of a
+ * dmabuf (buffers are the next power of two >= @data_room_size, >= 256).
+ * The mbufs carry no data room in host memory. Returns NULL with rte_errno
+ * set and the reason in @params->err (and the log) on failure.
+ */
+struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n,
+						unsigned int cache_size,
+						uint16_t priv_size,
+						uint16_t data_room_size,
+						int socket_id,
+						const struct nm_dpdk_pool_params *params);
+
+/* True when @mp runs on the "dmabuf" ops. */
+bool nm_dpdk_pool_is_dmabuf(const struct rte_mempool *mp);
+
+/*
+ * Free a pool, but only when every mbuf is back (in the pool or an lcore
+ * cache): returns -EBUSY and leaves the pool untouched otherwise. (A plain
+ * rte_mempool_free() with mbufs outstanding cannot be refused; the driver
+ * then keeps the dmabuf mapped for the rest of the process, so a device
+ * still holding a buffer cannot write into freed memory, and says so.)
+ */
+int nm_dpdk_pool_free(struct rte_mempool *mp, struct nm_err *err);
+
+/* DMA-map @mp's dmabuf for @port's device (no-op when done or when the
+ * device does no DMA, e.g. a vdev). */
+int nm_dpdk_pool_dma_map_port(struct rte_mempool *mp, uint16_t port,
+			      struct nm_err *err);
+
+struct nm_dpdk_pool_info {
+	char source[64];          /* what the dmabuf came from */
+	char exporter[32];        /* "udmabuf", "memfd", ... */
+	bool emulated;            /* a memfd standing in for a dmabuf */
+	bool readable;            /* the CPU can read the buffers */
+	bool orphaned;            /* freed with mbufs outstanding */
+	uint32_t binding_id;
+	uint64_t dmabuf_size;
+	uint64_t iova;            /* of buffer 0 */
+	uint32_t buf_size;        /* bytes per buffer in the dmabuf */
+	uint32_t num_bufs;        /* buffers in the binding */
+	uint32_t num_objs;        /* mbufs in the pool */
+	uint32_t free_bufs;       /* in the pool's free list (not lcore caches) */
+	uint32_t mapped_devices;  /* devices the dmabuf is DMA-mapped for */
+};
+
+/* Facts about a "dmabuf" pool; -EINVAL for another kind of pool. */
+int nm_dpdk_pool_info(const struct rte_mempool *mp,
+		      struct nm_dpdk_pool_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "dmabuf" mempool ops (see netmem/dpdk_mempool.h).
+ *
+ * Where an object's data lives, in one place: object i of the pool is the
+ * mbuf pinned to buffer (net_iov) i of the pool's dmabuf binding.
+ *
+ *   buf_addr = CPU mapping of the dmabuf + net_iov offset
+ *   buf_iova = net_iov dma_addr (the IOVA EAL's DMA domain gave the dmabuf)
+ *   ol_flags = RTE_MBUF_F_EXTERNAL, shinfo in the object's tail
+ *
+ * The free list is the binding's buffer allocator (nm_net_iov_area): dequeue
+ * takes buffers from it and returns their mbufs, enqueue gives buffers back.
+ * At alloc the pool takes every buffer of the area; populating hands one to
+ * each new object, whose first enqueue frees it; buffers beyond the pool
+ * size stay taken. So "free in the area" == "free in the pool".
+ *
+ * The mbuf fields are written once, at the first dequeue (before it, for a
+ * pool built by rte_pktmbuf_pool_create_by_ops(), rte_pktmbuf_init() still
+ * has to run over the objects and would overwrite them) or right after
+ * creation by nm_dpdk_pktmbuf_pool_create().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <netmem/dmabuf.h>
+#include <netmem/net_iov.h>
+
+#include "internal.h"
+
+#define BATCH 64u
+
+RTE_LOG_REGISTER(nm_dpdk_logtype, pmd.mempool.dmabuf, INFO);
+
+pthread_mutex_t nm_dpdk_lock = PTHREAD_MUTEX_INITIALIZER;
+struct nm_dpdk_pool_list nm_dpdk_pools = TAILQ_HEAD_INITIALIZER(nm_dpdk_pools);
+
+static void watch_pool_events(void);
+
+static inline struct nm_dpdk_obj_tail *obj_tail(const struct nm_dpdk_pool *p,
+						void *obj)
+{
+	return (struct nm_dpdk_obj_tail *)((uint8_t *)obj + p->tail_off);
+}
+
+/* The last reference to a pinned buffer went (a clone was freed): the mbuf
+ * goes back to its pool. As DPDK's own rte_pktmbuf_free_pinned_extmem(). */
+static void pinned_free_cb(void *addr, void *opaque)
+{
+	struct rte_mbuf *m = opaque;
+
+	(void)addr;
+	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
+	m->ol_flags = RTE_MBUF_F_EXTERNAL;
+	m->next = NULL;
+	m->nb_segs = 1;
+	rte_mbuf_raw_free(m);
+}
+
+/* Pin mbuf @obj to buffer @idx. The mbuf is in the pool, not in use. */
+static void attach_one(struct nm_dpdk_pool *p, void *obj, uint32_t idx)
+{
+	struct rte_mbuf *m = obj;
+	struct nm_net_iov *niov = &p->area->niovs[idx];
+	struct nm_dpdk_obj_tail *t = obj_tail(p, obj);
+
+	m->buf_addr = p->cpu_base + nm_net_iov_offset(niov);
+	rte_mbuf_iova_set(m, niov->dma_addr);
+	m->buf_len = p->buf_len;
+	m->data_off = RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, p->buf_len);
+	m->ol_flags = RTE_MBUF_F_EXTERNAL;
+	m->shinfo = &t->shinfo;
+	t->shinfo.free_cb = pinned_free_cb;
+	t->shinfo.fcb_opaque = m;
+	rte_mbuf_ext_refcnt_set(&t->shinfo, 1);
+}
+
+static void attach_all(struct nm_dpdk_pool *p)
+{
+	pthread_mutex_lock(&p->attach_lock);
+	if (!atomic_load_explicit(&p->attached, memory_order_relaxed)) {
+		for (uint32_t i = 0; i < p->num_objs; i++)
+			attach_one(p, p->objs[i], i);
+		atomic_store_explicit(&p->attached, true, memory_order_release);
+	}
+	pthread_mutex_unlock(&p->attach_lock);
+}
+
+static uint32_t next_pow2(uint32_t v)
+{
+	uint32_t p = 256;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* A dmabuf may back one pool only: two pools on one free list would hand
+ * out each other's buffers. Identified by its file (st_dev, st_ino). */
+static int claim_dmabuf(struct nm_dpdk_pool *p, struct nm_dmabuf *buf,
+			struct nm_err *err)
+{
+	struct nm_dpdk_pool *o;
+	struct stat st;
+	int fd = buf->fd >= 0 ? buf->fd : buf->backing_fd;
+	int ret = 0;
+
+	if (fd >= 0 && !fstat(fd, &st)) {
+		p->dev_dev = (uint64_t)st.st_dev;
+		p->dev_ino = (uint64_t)st.st_ino;
+	}
+	pthread_mutex_lock(&nm_dpdk_lock);
+	TAILQ_FOREACH(o, &nm_dpdk_pools, next) {
+		if (p->dev_ino && o->dev_ino == p->dev_ino && o->dev_dev == p->dev_dev) {
+			ret = nm_err_set(err, -EBUSY,
+					 "the dmabuf (%s) already backs pool '%s'; "
+					 "each dmabuf pool needs its own dmabuf",
+					 p->source, o->name);
+			break;
+		}
+	}
+	if (!ret)
+		TAILQ_INSERT_TAIL(&nm_dpdk_pools, p, next);
+	pthread_mutex_unlock(&nm_dpdk_lock);
+	return ret;
+}
+
+static void pool_release(struct nm_dpdk_pool *p)
+{
+	if (p->b)
+		nm_dmabuf_binding_unbind(p->b);
+	pthread_mutex_destroy(&p->attach_lock);
+	free(p->objs);
+	free(p);
+}
+
+static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
+{
+	const struct nm_dpdk_pool_params *params = mp->pool_config;
+	struct rte_pktmbuf_pool_private *priv;
+	struct nm_binding_params bp = { 0 };
+	struct nm_dma_domain *dom;
+	struct nm_netdev *owner;
+	struct nm_dmabuf *buf = NULL;
+	struct nm_dpdk_pool *p;
+	nm_netmem_ref *all;
+	uint32_t taken;
+	int ret;
+
+	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private))
+		return nm_err_set(err, -EINVAL,
+				  "pool '%s' is not a pktmbuf pool: the dmabuf ops pin mbufs "
+				  "to dmabuf buffers", mp->name);
+	priv = rte_mempool_get_priv(mp);
+	if (!priv->mbuf_data_room_size)
+		return nm_err_set(err, -EINVAL,
+				  "pool '%s' has no data room: nothing to put in a dmabuf", mp->name);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	p->mp = mp;
+	snprintf(p->name, sizeof(p->name), "%s", mp->name);
+	pthread_mutex_init(&p->attach_lock, NULL);
+	p->buf_len = priv->mbuf_data_room_size;
+	p->tail_off = (uint32_t)(sizeof(struct rte_mbuf) + priv->mbuf_priv_size);
+	if (mp->elt_size < p->tail_off + sizeof(struct nm_dpdk_obj_tail)) {
+		ret = nm_err_set(err, -EINVAL,
+				 "pool '%s': objects of %u bytes leave no room after the mbuf "
+				 "for the external buffer info (%zu bytes)", mp->name,
+				 mp->elt_size, sizeof(struct nm_dpdk_obj_tail));
+		goto fail;
+	}
+	bp.buf_size = next_pow2(p->buf_len);
+
+	ret = nm_dpdk_open_source(params, (uint64_t)mp->size * bp.buf_size, &buf,
+			  p->source, sizeof(p->source), err);
+	if (ret)
+		goto fail;
+	ret = claim_dmabuf(p, buf, err);
+	if (ret)
+		goto fail_put_buf;
+	ret = nm_dpdk_eal_domain(&dom, &owner, err);
+	if (ret)
+		goto fail_unlist;
+	watch_pool_events();
+	ret = nm_dmabuf_binding_create(owner, buf, &bp, &p->b, err);
+	if (ret)
+		goto fail_unlist;
+	nm_dmabuf_put(buf);   /* the binding holds it */
+	buf = NULL;
+	p->area = &p->b->area;
+	/* The domain pins the memory behind the dmabuf; that mapping is also
+	 * the CPU's view of the buffers. */
+	p->cpu_base = p->b->dmabuf->pin_addr;
+	if (p->area->num_niovs < mp->size) {
+		ret = nm_err_set(err, -ENOSPC,
+				 "pool '%s' needs %u buffers of %u bytes, but dmabuf %s "
+				 "(%llu bytes) holds %u; use a bigger dmabuf or fewer mbufs",
+				 mp->name, mp->size, bp.buf_size, p->source,
+				 (unsigned long long)p->b->dmabuf->size, p->area->num_niovs);
+		goto fail_unlist;
+	}
+	p->objs = calloc(p->area->num_niovs, sizeof(*p->objs));
+	all = malloc(p->area->num_niovs * sizeof(*all));
+	if (!p->objs || !all) {
+		free(all);
+		ret = nm_err_set(err, -ENOMEM, "out of memory for %u objects",
+				 p->area->num_niovs);
+		goto fail_unlist;
+	}
+	/* Take every buffer: each comes back with its object's first
+	 * enqueue; the ones beyond mp->size are never handed out. */
+	taken = nm_net_iov_area_alloc(p->area, all, p->area->num_niovs);
+	free(all);
+	if (taken != p->area->num_niovs) {
+		ret = nm_err_set(err, -EBUSY, "binding %u has buffers in use", p->b->id);
+		goto fail_unlist;
+	}
+	/* Like rte_pktmbuf_pool_create_extbuf(): detach never resets them. */
+	priv->flags |= RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
+	mp->pool_data = p;
+	pthread_mutex_lock(&nm_dpdk_lock);
+	p->ready = true;
+	pthread_mutex_unlock(&nm_dpdk_lock);
+	NM_LOG(INFO, "pool '%s': %u mbufs on %s%s (%s, %llu MiB), binding %u: %u x %u B at iova %#llx, "
+	       "DMA-mapped for %u device(s)", mp->name, mp->size, p->b->dmabuf->exporter,
+	       p->b->dmabuf->emulated ? " (emulated)" : "", p->source,
+	       (unsigned long long)(p->b->dmabuf->size >> 20), p->b->id,
+	       p->area->num_niovs, bp.buf_size, (unsigned long long)p->b->iova,
+	       nm_dpdk_domain_mapped_devices(dom, p->b->iova));
+	return 0;
+
+fail_unlist:
+	pthread_mutex_lock(&nm_dpdk_lock);
+	TAILQ_REMOVE(&nm_dpdk_pools, p, next);
+	pthread_mutex_unlock(&nm_dpdk_lock);
+fail_put_buf:
+	nm_dmabuf_put(buf);
+fail:
+	pool_release(p);
+	return ret;
+}
+
+static int dmabuf_alloc(struct rte_mempool *mp)
+{
+	const struct nm_dpdk_pool_params *params = mp->pool_config;
+	struct nm_err local = { 0 };
+	struct nm_err *err = params && params->err ? params->err : &local;
+	int ret = pool_setup(mp, err);
+
+	if (ret)
+		NM_LOG(ERR, "pool '%s': %s", mp->name, err->msg);
+	else
+		nm_dpdk_ctl_start();
+	return ret;
+}
+
+/* Objects in the lcore caches: back from the app, but not in our list. */
+static uint32_t cached_objs(const struct rte_mempool *mp)
+{
+	uint32_t n = 0;
+
+	if (!mp->cache_size || !mp->local_cache)
+		return 0;
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+		n += mp->local_cache[i].len;
+	return n;
+}
+
+static uint32_t free_bufs(struct nm_dpdk_pool *p)
+{
+	return p->area->num_niovs - nm_net_iov_area_in_use(p->area);
+}
+
+/*
+ * rte_mempool_free() drains the free list (it dequeues every object) before
+ * it calls our free op, so by then "free" says nothing. The mempool
+ * DESTROY event comes first: count the mbufs still out there.
+ */
+static void pool_event(enum rte_mempool_event event, struct rte_mempool *mp,
+		       void *arg)
+{
+	struct nm_dpdk_pool *p;
+	uint32_t back;
+
+	(void)arg;
+	if (event != RTE_MEMPOOL_EVENT_DESTROY || !nm_dpdk_pool_is_dmabuf(mp) ||
+	    !mp->pool_data)
+		return;
+	p = mp->pool_data;
+	back = free_bufs(p) + cached_objs(mp);
+	p->outstanding = p->num_objs > back ? p->num_objs - back : 0;
+	p->destroy_seen = true;
+}
+
+static void watch_pool_events(void)
+{
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+	static bool done;
+	int ret;
+
+	pthread_mutex_lock(&once);
+	if (!done) {
+		ret = rte_mempool_event_callback_register(pool_event, NULL);
+		if (ret && ret != -EEXIST)
+			NM_LOG(WARNING, "cannot watch mempool events (%s): a freed pool "
+			       "keeps its dmabuf mapped", rte_strerror(-ret));
+		done = true;
+	}
+	pthread_mutex_unlock(&once);
+}
+
+static void dmabuf_free(struct rte_mempool *mp)
+{
+	struct nm_dpdk_pool *p = mp->pool_data;
+	uint32_t out;
+
+	if (!p)
+		return;
+	/* Without the DESTROY event we cannot tell: keep the memory. */
+	out = p->destroy_seen ? p->outstanding : p->num_objs;
+	pthread_mutex_lock(&nm_dpdk_lock);
+	p->mp = NULL;
+	if (out) {
+		/* The mbufs are gone with the pool's memory, but a device may
+		 * still hold their buffers: keep the dmabuf mapped. */
+		p->orphaned = true;
+		pthread_mutex_unlock(&nm_dpdk_lock);
+		NM_LOG(ERR, "pool '%s' freed with %u of %u mbufs outstanding: its dmabuf "
+		       "(binding %u) stays mapped until the process exits", p->name, out,
+		       p->num_objs, p->b->id);
+		return;
+	}
+	TAILQ_REMOVE(&nm_dpdk_pools, p, next);
+	pthread_mutex_unlock(&nm_dpdk_lock);
+	pool_release(p);
+}
+
+static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table,
+			  unsigned int n)
+{
+	struct nm_dpdk_pool *p = mp->pool_data;
+	nm_netmem_ref refs[BATCH];
+
+	while (n) {
+		unsigned int k = RTE_MIN(n, BATCH);
+
+		for (unsigned int i = 0; i < k; i++) {
+			uint32_t idx = obj_tail(p, obj_table[i])->niov;
+
+			/* A stranger would corrupt the free list. */
+			if (unlikely(idx >= p->num_objs || p->objs[idx] != obj_table[i])) {
+				NM_LOG(ERR, "pool '%s': object %p is not one of ours",
+				       p->name, obj_table[i]);
+				nm_net_iov_area_free(p->area, refs, i);
+				return -EINVAL;
+			}
+			refs[i] = nm_net_iov_to_netmem(&p->area->niovs[idx]);
+		}
+		nm_net_iov_area_free(p->area, refs, k);
+		obj_table += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table,
+			  unsigned int n)
+{
+	struct nm_dpdk_pool *p = mp->pool_data;
+	nm_netmem_ref refs[BATCH];
+	unsigned int got = 0;
+
+	if (unlikely(!atomic_load_explicit(&p->attached, memory_order_acquire)))
+		attach_all(p);
+	while (got < n) {
+		unsigned int k = RTE_MIN(n - got, BATCH);
+		unsigned int r = nm_net_iov_area_alloc(p->area, refs, k);
+
+		for (unsigned int i = 0; i < r; i++)
+			obj_table[got + i] = p->objs[nm_netmem_to_net_iov(refs[i])->index];
+		got += r;
+		if (r < k) {
+			/* All or nothing: give back what we took. */
+			dmabuf_enqueue(mp, obj_table, got);
+			return -ENOBUFS;
+		}
+	}
+	return 0;
+}
+
+static unsigned int dmabuf_get_count(const struct rte_mempool *mp)
+{
+	return free_bufs(mp->pool_data);
+}
+
+struct populate_ctx {
+	struct nm_dpdk_pool *p;
+	rte_mempool_populate_obj_cb_t *cb;
+	void *arg;
+};
+
+/* A new object: give it the next buffer, then let the library add it
+ * (its first enqueue frees the buffer into the pool's free list). */
+static void pin_new_obj(struct rte_mempool *mp, void *opaque, void *obj,
+			rte_iova_t iova)
+{
+	struct populate_ctx *c = opaque;
+	uint32_t idx = c->p->num_objs;
+
+	obj_tail(c->p, obj)->niov = idx;
+	c->p->objs[idx] = obj;
+	c->p->num_objs = idx + 1;
+	c->cb(mp, c->arg, obj, iova);
+}
+
+static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
+			   void *vaddr, rte_iova_t iova, size_t len,
+			   rte_mempool_populate_obj_cb_t *obj_cb, void *obj_cb_arg)
+{
+	struct nm_dpdk_pool *p = mp->pool_data;
+	struct populate_ctx c = { p, obj_cb, obj_cb_arg };
+	unsigned int room = p->area->num_niovs - p->num_objs;
+
+	return rte_mempool_op_populate_helper(mp, 0, RTE_MIN(max_objs, room), vaddr,
+					      iova, len, pin_new_obj, &c);
+}
+
+static struct rte_mempool_ops ops_dmabuf = {
+	.name = NM_DPDK_MEMPOOL_OPS,
+	.alloc = dmabuf_alloc,
+	.free = dmabuf_free,
+	.enqueue = dmabuf_enqueue,
+	.dequeue = dmabuf_dequeue,
+	.get_count = dmabuf_get_count,
+	.populate = dmabuf_populate,
+};
+
+RTE_MEMPOOL_REGISTER_OPS(ops_dmabuf);
+
+bool nm_dpdk_pool_is_dmabuf(const struct rte_mempool *mp)
+{
+	return mp && rte_mempool_get_ops(mp->ops_index)->alloc == dmabuf_alloc;
+}
+
+struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n,
+						unsigned int cache_size,
+						uint16_t priv_size,
+						uint16_t data_room_size,
+						int socket_id,
+						const struct nm_dpdk_pool_params *params)
+{
+	struct nm_err *err = params ? params->err : NULL;
+	struct rte_pktmbuf_pool_private mbp_priv = {
+		.mbuf_data_room_size = data_room_size,
+		.mbuf_priv_size = priv_size,
+		.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF,
+	};
+	struct nm_dpdk_pool_params defaults = { .source = NULL, .dmabuf_fd = -1, .memfd = -1 };
+	struct rte_mempool *mp;
+	unsigned int elt_size;
+	int ret;
+
+	if (RTE_ALIGN(priv_size, RTE_MBUF_PRIV_ALIGN) != priv_size || !data_room_size) {
+		nm_err_set(err, -EINVAL, "priv_size %u must be a multiple of %u and the "
+			   "data room > 0", priv_size, RTE_MBUF_PRIV_ALIGN);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	elt_size = sizeof(struct rte_mbuf) + priv_size + sizeof(struct nm_dpdk_obj_tail);
+	mp = rte_mempool_create_empty(name, n, elt_size, cache_size,
+				      sizeof(struct rte_pktmbuf_pool_private), socket_id, 0);
+	if (!mp) {
+		nm_err_set(err, -rte_errno, "rte_mempool_create_empty '%s': %s", name,
+			   rte_strerror(rte_errno));
+		return NULL;
+	}
+	ret = rte_mempool_set_ops_byname(mp, NM_DPDK_MEMPOOL_OPS,
+					 (void *)(params ? params : &defaults));
+	if (ret) {
+		nm_err_set(err, ret, "no mempool ops named '%s'", NM_DPDK_MEMPOOL_OPS);
+		goto fail;
+	}
+	rte_pktmbuf_pool_init(mp, &mbp_priv);
+	ret = rte_mempool_populate_default(mp);
+	if (ret < 0)
+		goto fail;
+	mp->pool_config = NULL;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	attach_all(mp->pool_data);
+	return mp;
+fail:
+	mp->pool_config = NULL;
+	rte_mempool_free(mp);
+	rte_errno = -ret;
+	return NULL;
+}
+
+int nm_dpdk_pool_free(struct rte_mempool *mp, struct nm_err *err)
+{
+	unsigned int in_use;
+
+	if (!nm_dpdk_pool_is_dmabuf(mp))
+		return nm_err_set(err, -EINVAL, "not a dmabuf pool");
+	in_use = rte_mempool_in_use_count(mp);
+	if (in_use)
+		return nm_err_set(err, -EBUSY,
+				  "pool '%s' has %u of %u mbufs outstanding; put them back first "
+				  "(a device may still be writing into their buffers)",
+				  mp->name, in_use, mp->size);
+	rte_mempool_free(mp);
+	return 0;
+}
+
+int nm_dpdk_pool_dma_map_port(struct rte_mempool *mp, uint16_t port,
+			      struct nm_err *err)
+{
+	struct rte_eth_dev_info info;
+	struct nm_dpdk_pool *p;
+	int ret;
+
+	if (!nm_dpdk_pool_is_dmabuf(mp) || !mp->pool_data)
+		return nm_err_set(err, -EINVAL, "pool is not a dmabuf pool");
+	p = mp->pool_data;
+	ret = rte_eth_dev_info_get(port, &info);
+	if (ret)
+		return nm_err_set(err, ret, "port %u: %s", port, rte_strerror(-ret));
+	ret = nm_dpdk_domain_map_device(p->b->domain, p->b->iova, info.device, err);
+	return ret < 0 ? ret : 0;
+}
+
+void nm_dpdk_pool_fill_info(struct nm_dpdk_pool *p, struct nm_dpdk_pool_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->source, sizeof(info->source), "%s", p->source);
+	snprintf(info->exporter, sizeof(info->exporter), "%s", p->b->dmabuf->exporter);
+	info->emulated = p->b->dmabuf->emulated;
+	info->readable = p->cpu_base != NULL;
+	info->orphaned = p->orphaned;
+	info->binding_id = p->b->id;
+	info->dmabuf_size = p->b->dmabuf->size;
+	info->iova = p->b->iova;
+	info->buf_size = p->area->buf_size;
+	info->num_bufs = p->area->num_niovs;
+	info->num_objs = p->num_objs;
+	info->free_bufs = free_bufs(p);
+	info->mapped_devices = nm_dpdk_domain_mapped_devices(p->b->domain, p->b->iova);
+}
+
+int nm_dpdk_pool_info(const struct rte_mempool *mp, struct nm_dpdk_pool_info *info)
+{
+	if (!nm_dpdk_pool_is_dmabuf(mp) || !mp->pool_data)
+		return -EINVAL;
+	pthread_mutex_lock(&nm_dpdk_lock);
+	nm_dpdk_pool_fill_info(mp->pool_data, info);
+	pthread_mutex_unlock(&nm_dpdk_lock);
+	return 0;
+}

@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "dmabuf" mempool ops under EAL without hugepages (--no-huge, no PCI).
+ * The host has no /dev/udmabuf, so the pools here sit on "memfd:SIZE", a
+ * memfd standing in for a dmabuf (netmem says so: exporter "memfd",
+ * emulated); the tests that need a real udmabuf skip on the host and run in
+ * the guest (tests/dpdk/guest-*.sh).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
+
+#include <netmem/dpdk_mempool.h>
+#include <netmem/pkt.h>
+
+#include "internal.h"
+#include "nm_test.h"
+#include "dpdk_test.h"
+
+#define N_MBUFS 1024u
+#define ROOM 2048u
+
+static unsigned int listed_pools(void)
+{
+	struct nm_dpdk_pool *p;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&nm_dpdk_lock);
+	TAILQ_FOREACH(p, &nm_dpdk_pools, next)
+		n += !p->orphaned;
+	pthread_mutex_unlock(&nm_dpdk_lock);
+	return n;
+}
+
+static struct rte_mempool *make_pool(const char *name, unsigned int n,
+				     unsigned int cache, const char *source,
+				     struct nm_err *err)
+{
+	struct nm_dpdk_pool_params prm = { .source = source, .dmabuf_fd = -1, .err = err };
+
+	return nm_dpdk_pktmbuf_pool_create(name, n, cache, 0, ROOM, 0, &prm);
+}
+
+static void test_ops_registered(void)
+{
+	struct rte_mempool_ops *ops = NULL;
+
+	for (unsigned int i = 0; i < rte_mempool_ops_table.num_ops; i++)
+		if (!strcmp(rte_mempool_ops_table.ops[i].name, "dmabuf"))
+			ops = &rte_mempool_ops_table.ops[i];
+	CHECK_MSG(ops, "no mempool ops named dmabuf among %u", rte_mempool_ops_table.num_ops);
+}
+
+/* Every mbuf is pinned to its own buffer of the dmabuf: external, with the
+ * buffer's IOVA, and the buffers tile the dmabuf without overlap. */
+static void test_mbufs_pinned_to_buffers(void)
+{
+	static struct rte_mbuf *m[N_MBUFS];
+	struct nm_err err = { 0 };
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *mp = make_pool("t_pinned", N_MBUFS, 0, "memfd:4M", &err);
+	static uint8_t seen[2048];
+	uint8_t *base;
+
+	CHECK_MSG(mp, "%s", err.msg);
+	CHECK_EQ(nm_dpdk_pool_info(mp, &pi), 0);
+	CHECK(!strcmp(pi.exporter, "memfd") && pi.emulated && pi.readable);
+	CHECK_EQ(pi.buf_size, 2048);
+	CHECK_EQ(pi.num_bufs, 2048);   /* 4 MiB / 2 KiB; the rest stays unused */
+	CHECK_EQ(pi.num_objs, N_MBUFS);
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS);
+	CHECK_EQ(rte_pktmbuf_alloc_bulk(mp, m, N_MBUFS), 0);
+	base = (uint8_t *)m[0]->buf_addr - (m[0]->buf_iova - pi.iova);
+	memset(seen, 0, sizeof(seen));
+	for (unsigned int i = 0; i < N_MBUFS; i++) {
+		uint64_t off = m[i]->buf_iova - pi.iova;
+
+		CHECK(m[i]->ol_flags & RTE_MBUF_F_EXTERNAL);
+		CHECK(RTE_MBUF_HAS_PINNED_EXTBUF(m[i]));
+		CHECK(m[i]->shinfo && rte_mbuf_ext_refcnt_read(m[i]->shinfo) == 1);
+		CHECK_EQ(m[i]->buf_len, ROOM);
+		CHECK_EQ(m[i]->data_off, RTE_PKTMBUF_HEADROOM);
+		CHECK_EQ(off % 2048, 0);
+		CHECK(off < pi.dmabuf_size);
+		CHECK((uint8_t *)m[i]->buf_addr == base + off);
+		CHECK_MSG(!seen[off / 2048], "buffer %llu handed out twice",
+			  (unsigned long long)(off / 2048));
+		seen[off / 2048] = 1;
+		/* The CPU view and the device view are the same bytes. */
+		nm_pattern_fill(rte_pktmbuf_mtod(m[i], void *), 64, 0, i);
+		CHECK(rte_mem_virt2iova(rte_pktmbuf_mtod(m[i], void *)) ==
+		      rte_pktmbuf_iova(m[i]));
+	}
+	for (unsigned int i = 0; i < N_MBUFS; i++)
+		CHECK_EQ(nm_pattern_check(rte_pktmbuf_mtod(m[i], void *), 64, 0, i), -1);
+	rte_pktmbuf_free_bulk(m, N_MBUFS);
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS);
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+}
+
+/* Bulk get/put move buffers between the pool and the caller, and the ops'
+ * count and the binding's free list agree at every step. */
+static void test_bulk_get_put_counts(void)
+{
+	static void *objs[N_MBUFS];
+	struct nm_err err = { 0 };
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *mp = make_pool("t_bulk", N_MBUFS, 0, "memfd:2M", &err);
+
+	CHECK_MSG(mp, "%s", err.msg);
+	CHECK_EQ(rte_mempool_get_bulk(mp, objs, 100), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS - 100);
+	CHECK_EQ(rte_mempool_in_use_count(mp), 100);
+	CHECK_EQ(nm_dpdk_pool_info(mp, &pi), 0);
+	CHECK_EQ(pi.free_bufs, N_MBUFS - 100);
+	CHECK_EQ(rte_mempool_get_bulk(mp, objs + 100, 28), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS - 128);
+	rte_mempool_put_bulk(mp, objs, 64);
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS - 64);
+	rte_mempool_put_bulk(mp, objs + 64, 64);
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS);
+	CHECK(rte_mempool_full(mp));
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+}
+
+/* Running dry is an error, and a failed get takes nothing. */
+static void test_exhaustion_loses_nothing(void)
+{
+	static void *objs[N_MBUFS + 32];
+	struct nm_err err = { 0 };
+	struct rte_mempool *mp = make_pool("t_dry", N_MBUFS, 0, "memfd:2M", &err);
+	unsigned int got = 0;
+
+	CHECK_MSG(mp, "%s", err.msg);
+	while (got + 100 <= N_MBUFS) {
+		CHECK_EQ(rte_mempool_get_bulk(mp, objs + got, 100), 0);
+		got += 100;
+	}
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS - got);       /* 24 left */
+	CHECK(rte_mempool_get_bulk(mp, objs + got, 32) < 0);         /* wants 32 */
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS - got);       /* still 24 */
+	CHECK_EQ(rte_mempool_get_bulk(mp, objs + got, N_MBUFS - got), 0);
+	got = N_MBUFS;
+	CHECK_EQ(rte_mempool_avail_count(mp), 0);
+	CHECK(rte_mempool_get(mp, &objs[got]) < 0);
+	CHECK(rte_pktmbuf_alloc(mp) == NULL);
+	CHECK_EQ(rte_mempool_avail_count(mp), 0);
+	/* All distinct, all ours. */
+	for (unsigned int i = 0; i < got; i++)
+		for (unsigned int j = i + 1; j < got; j++)
+			CHECK(objs[i] != objs[j]);
+	rte_mempool_put_bulk(mp, objs, got);
+	CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS);
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+}
+
+/* With a per-lcore cache the counts still add up, and freeing works once
+ * every mbuf is back (some of them in the cache). */
+static void test_cache_counts(void)
+{
+	static void *objs[512];
+	struct nm_err err = { 0 };
+	struct rte_mempool *mp = make_pool("t_cache", N_MBUFS, 64, "memfd:2M", &err);
+
+	CHECK_MSG(mp, "%s", err.msg);
+	for (int round = 0; round < 50; round++) {
+		unsigned int n = 1 + (unsigned int)(round * 37) % 500;
+
+		CHECK_EQ(rte_mempool_get_bulk(mp, objs, n), 0);
+		CHECK_EQ(rte_mempool_in_use_count(mp), n);
+		rte_mempool_put_bulk(mp, objs, n);
+		CHECK_EQ(rte_mempool_avail_count(mp), N_MBUFS);
+	}
+	CHECK(rte_mempool_default_cache(mp, rte_lcore_id())->len > 0);
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+}
+
+/* nm_dpdk_pool_free() refuses while mbufs are out and the pool keeps
+ * working; once they are back it frees, and the dmabuf leaves EAL. */
+static void test_free_refused_while_outstanding(void)
+{
+	struct rte_mbuf *m[5];
+	struct nm_err err = { 0 };
+	struct rte_mempool *mp = make_pool("t_busy", N_MBUFS, 32, "memfd:2M", &err);
+	unsigned int before = listed_pools();
+	void *addr;
+
+	CHECK_MSG(mp, "%s", err.msg);
+	CHECK_EQ(rte_pktmbuf_alloc_bulk(mp, m, 5), 0);
+	addr = m[0]->buf_addr;
+	CHECK(rte_mem_virt2memseg_list(addr) != NULL);   /* registered with EAL */
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), -EBUSY);
+	CHECK_MSG(strstr(err.msg, "5 of 1024"), "reason: %s", err.msg);
+	CHECK_EQ(listed_pools(), before);
+	/* Still a working pool. */
+	struct rte_mbuf *x = rte_pktmbuf_alloc(mp);
+
+	CHECK(x);
+	rte_pktmbuf_free(x);
+	rte_pktmbuf_free_bulk(m, 5);
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+	CHECK_EQ(listed_pools(), before - 1);
+	CHECK(rte_mem_virt2memseg_list(addr) == NULL);   /* gone from EAL */
+}
+
+/* A plain rte_mempool_free() cannot be refused; with mbufs out, the driver
+ * keeps the dmabuf registered and mapped, and says the pool is orphaned. */
+static void test_plain_free_keeps_dmabuf_mapped(void)
+{
+	struct nm_err err = { 0 };
+	struct rte_mempool *mp = make_pool("t_orphan", 256, 0, "memfd:1M", &err);
+	struct nm_dpdk_pool *p;
+	struct rte_mbuf *m;
+	bool orphaned = false;
+	void *addr;
+
+	CHECK_MSG(mp, "%s", err.msg);
+	m = rte_pktmbuf_alloc(mp);
+	CHECK(m);
+	addr = m->buf_addr;
+	rte_mempool_free(mp);          /* m's header is gone with the pool */
+	CHECK(rte_mem_virt2memseg_list(addr) != NULL);
+	pthread_mutex_lock(&nm_dpdk_lock);
+	TAILQ_FOREACH(p, &nm_dpdk_pools, next)
+		if (!strcmp(p->name, "t_orphan"))
+			orphaned = p->orphaned;
+	pthread_mutex_unlock(&nm_dpdk_lock);
+	CHECK(orphaned);
+}
+
+/* A clone shares the pinned buffer: the mbuf goes back only when both the
+ * original and the clone are freed. */
+static void test_clone_holds_buffer(void)
+{
+	struct nm_err err = { 0 };
+	struct rte_mempool *mp = make_pool("t_clone", 64, 0, "memfd:1M", &err);
+	struct rte_mempool *ind = rte_pktmbuf_pool_create_by_ops("t_ind", 64, 0, 0, 0, 0,
+								 "ring_mp_mc");
+	struct rte_mbuf *m, *c;
+
+	CHECK_MSG(mp, "%s", err.msg);
+	CHECK(ind);
+	m = rte_pktmbuf_alloc(mp);
+	CHECK(m);
+	rte_pktmbuf_append(m, 100);
+	c = rte_pktmbuf_clone(m, ind);
+	CHECK(c);
+	CHECK(c->buf_iova == m->buf_iova);
+	CHECK_EQ(rte_mbuf_ext_refcnt_read(m->shinfo), 2);
+	rte_pktmbuf_free(m);
+	CHECK_EQ(rte_mempool_avail_count(mp), 63);   /* the clone holds it */
+	rte_pktmbuf_free(c);
+	CHECK_EQ(rte_mempool_avail_count(mp), 64);
+	CHECK_EQ(rte_mempool_avail_count(ind), 64);
+	m = rte_pktmbuf_alloc(mp);
+	CHECK(m && rte_mbuf_ext_refcnt_read(m->shinfo) == 1);
+	CHECK(m->ol_flags & RTE_MBUF_F_EXTERNAL);
+	rte_pktmbuf_free(m);
+	rte_mempool_free(ind);
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+}
+
+/* rte_pktmbuf_pool_create_by_ops(..., "dmabuf") with the source from
+ * $NETMEM_DMABUF: the mbufs still get their data room in the dmabuf. */
+static void test_by_ops_name_env(void)
+{
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *mp;
+	struct rte_mbuf *m;
+
+	setenv("NETMEM_DMABUF", "memfd:4M", 1);
+	mp = rte_pktmbuf_pool_create_by_ops("t_byops", 512, 32, 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE, 0, "dmabuf");
+	unsetenv("NETMEM_DMABUF");
+	CHECK_MSG(mp, "rte_errno %d", rte_errno);
+	CHECK(nm_dpdk_pool_is_dmabuf(mp));
+	CHECK_EQ(nm_dpdk_pool_info(mp, &pi), 0);
+	CHECK(!strcmp(pi.source, "memfd:4M"));
+	CHECK_EQ(pi.buf_size, 4096);   /* 2176 rounded up */
+	m = rte_pktmbuf_alloc(mp);
+	CHECK(m);
+	CHECK(m->ol_flags & RTE_MBUF_F_EXTERNAL);
+	CHECK(m->buf_iova >= pi.iova && m->buf_iova < pi.iova + pi.dmabuf_size);
+	CHECK_EQ(m->buf_len, RTE_MBUF_DEFAULT_BUF_SIZE);
+	rte_pktmbuf_free(m);
+	CHECK_EQ(nm_dpdk_pool_free(mp, NULL), 0);
+}
+
+/* What --mbuf-pool-ops-name=dmabuf does for an unmodified app: the user's
+ * ops become the best ops, and rte_pktmbuf_pool_create() uses them; with
+ * no $NETMEM_DMABUF the dmabuf is sized to fit. */
+static void test_best_ops_for_unmodified_apps(void)
+{
+	const char *old = rte_mbuf_best_mempool_ops();
+	char saved[RTE_MEMPOOL_OPS_NAMESIZE];
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *mp;
+
+	snprintf(saved, sizeof(saved), "%s", old);
+	unsetenv("NETMEM_DMABUF");
+	CHECK_EQ(rte_mbuf_set_user_mempool_ops("dmabuf"), 0);
+	mp = rte_pktmbuf_pool_create("t_best", 300, 16, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	rte_mbuf_set_user_mempool_ops(saved);
+	CHECK_MSG(mp, "rte_errno %d", rte_errno);
+	CHECK(nm_dpdk_pool_is_dmabuf(mp));
+	CHECK_EQ(nm_dpdk_pool_info(mp, &pi), 0);
+	CHECK_MSG(!strncmp(pi.source, "auto:", 5), "source %s", pi.source);
+	CHECK_EQ(pi.num_bufs, 300);
+	CHECK_EQ(nm_dpdk_pool_free(mp, NULL), 0);
+}
+
+/* A dmabuf too small for the pool: refused with the reason, nothing left. */
+static void test_too_small_refused(void)
+{
+	struct nm_err err = { 0 };
+	unsigned int before = listed_pools();
+	struct rte_mempool *mp = make_pool("t_small", 512, 0, "memfd:64K", &err);
+
+	CHECK(mp == NULL);
+	CHECK_EQ(rte_errno, ENOSPC);
+	CHECK_MSG(strstr(err.msg, "holds 32"), "reason: %s", err.msg);
+	CHECK(rte_mempool_lookup("t_small") == NULL);
+	CHECK_EQ(listed_pools(), before);
+}
+
+/* "fd:N" must name a dmabuf; a regular file is refused, and says why. */
+static void test_not_a_dmabuf_refused(void)
+{
+	char path[] = "/tmp/nmtest-notdmabuf-XXXXXX";
+	struct nm_err err = { 0 };
+	struct nm_dpdk_pool_params prm = { .dmabuf_fd = -1, .err = &err };
+	struct rte_mempool *mp;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	unlink(path);
+	CHECK_EQ(ftruncate(fd, 1 << 20), 0);
+	prm.dmabuf_fd = fd;
+	mp = nm_dpdk_pktmbuf_pool_create("t_notdb", 64, 0, 0, ROOM, 0, &prm);
+	close(fd);
+	CHECK(mp == NULL);
+	CHECK_EQ(rte_errno, ENOTTY);
+	CHECK_MSG(strstr(err.msg, "not a dmabuf"), "reason: %s", err.msg);
+}
+
+/* A real udmabuf, and the same dmabuf refused for a second pool. */
+static void test_udmabuf_one_pool_per_dmabuf(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_dmabuf *db;
+	struct nm_dpdk_pool_params prm = { .dmabuf_fd = -1, .err = &err };
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *a, *b;
+
+	if (access("/dev/udmabuf", R_OK | W_OK))
+		SKIP("no /dev/udmabuf on this machine (the guest suite runs it)");
+	CHECK_MSG(nm_dmabuf_create_udmabuf(2 << 20, &db, &err) == 0, "%s", err.msg);
+	prm.dmabuf_fd = db->fd;
+	prm.memfd = db->backing_fd;   /* what VFIO type1 can pin */
+	a = nm_dpdk_pktmbuf_pool_create("t_udma", 512, 0, 0, ROOM, 0, &prm);
+	CHECK_MSG(a, "%s", err.msg);
+	CHECK_EQ(nm_dpdk_pool_info(a, &pi), 0);
+	CHECK(!strcmp(pi.exporter, "udmabuf") && !pi.emulated);
+	b = nm_dpdk_pktmbuf_pool_create("t_udmb", 64, 0, 0, ROOM, 0, &prm);
+	CHECK(b == NULL);
+	CHECK_EQ(rte_errno, EBUSY);
+	CHECK_EQ(nm_dpdk_pool_free(a, &err), 0);
+	nm_dmabuf_put(db);
+}
+
+/* A PMD fills dmabuf mbufs and they all come back: net_null receives from
+ * the dmabuf pool, the app frees, the counts return to full. */
+static void test_net_null_receives_into_dmabuf(void)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_mbuf *pkts[32];
+	struct nm_err err = { 0 };
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *mp = make_pool("t_null", 512, 32, "memfd:1M", &err);
+	uint16_t port;
+	uint64_t rx = 0;
+
+	CHECK_MSG(mp, "%s", err.msg);
+	CHECK_EQ(rte_eth_dev_get_port_by_name("net_null0", &port), 0);
+	CHECK_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
+	CHECK_EQ(rte_eth_rx_queue_setup(port, 0, 128, 0, NULL, mp), 0);
+	CHECK_EQ(rte_eth_tx_queue_setup(port, 0, 128, 0, NULL), 0);
+	CHECK_EQ(rte_eth_dev_start(port), 0);
+	CHECK_EQ(nm_dpdk_pool_info(mp, &pi), 0);
+	for (int i = 0; i < 100; i++) {
+		uint16_t n = rte_eth_rx_burst(port, 0, pkts, 32);
+
+		for (uint16_t k = 0; k < n; k++) {
+			CHECK(pkts[k]->pool == mp);
+			CHECK(pkts[k]->buf_iova >= pi.iova &&
+			      pkts[k]->buf_iova < pi.iova + pi.dmabuf_size);
+		}
+		rx += n;
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	CHECK_EQ(rx, 3200);
+	CHECK_EQ(rte_eth_dev_stop(port), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), 512);
+	/* The pool is free to go, its port keeps no mbufs. */
+	CHECK_EQ(rte_eth_dev_close(port), 0);
+	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const vdevs[] = { "--vdev=net_null0", NULL };
+	static const struct nm_test tests[] = {
+		NM_TEST(test_ops_registered),
+		NM_TEST(test_mbufs_pinned_to_buffers),
+		NM_TEST(test_bulk_get_put_counts),
+		NM_TEST(test_exhaustion_loses_nothing),
+		NM_TEST(test_cache_counts),
+		NM_TEST(test_free_refused_while_outstanding),
+		NM_TEST(test_plain_free_keeps_dmabuf_mapped),
+		NM_TEST(test_clone_holds_buffer),
+		NM_TEST(test_by_ops_name_env),
+		NM_TEST(test_best_ops_for_unmodified_apps),
+		NM_TEST(test_too_small_refused),
+		NM_TEST(test_not_a_dmabuf_refused),
+		NM_TEST(test_udmabuf_one_pool_per_dmabuf),
+		NM_TEST(test_net_null_receives_into_dmabuf),
+	};
+	int ret;
+
+	(void)argc;
+	setenv("NETMEM_CTL", "0", 1);   /* no control socket needed here */
+	if (nm_dpdk_test_eal_init(argv[0], vdevs))
+		return 0;
+	ret = nm_test_run(tests, sizeof(tests) / sizeof(tests[0]));
+	rte_eal_cleanup();
+	return ret;
+}
