@@ -59,6 +59,13 @@ for f in "$plugin" "$hold" "$sender"; do
 done
 command -v dpdk-testpmd >/dev/null || skip_rest "dpdk-testpmd is not installed"
 
+# EAL loads -d plugins only from paths no group or other user can write to: the
+# checkout may live under /tmp (a CI clone), so load a copy from the guest's /run.
+plugdir=/run/netmem-dpdk-plugin
+mkdir -p "$plugdir" && chmod 755 "$plugdir" && cp "$plugin" "$plugdir/" ||
+	skip_rest "cannot stage the plugin in $plugdir"
+plugin=$plugdir/${plugin##*/}
+
 tmp=$(mktemp -d)
 log=$tmp/testpmd.log
 fifo=$tmp/stdin
