@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flow steering through RSS (82576 datasheet 7.1.2.8). The device hashes
+ * the 5-tuple of TCP and UDP frames (Toeplitz, with the 40-byte key in
+ * RSSRK) and sends the frame to the queue in entry (hash & 127) of the
+ * redirection table (RETA). We program the key, so we compute the same hash
+ * and point exactly the entry of a chosen flow at the chosen queue; every
+ * other entry stays on queue 0. Frames the device does not hash (not TCP or
+ * UDP over IP) go to queue 0 too.
+ *
+ * Why RSS: QEMU's igb model (hw/net/igb_core.c) implements RSS and VMDq
+ * pools but none of the 82576's exact-match filters (2-tuple, SYN, flex;
+ * ETQF only tags packets), so the redirection table is the one mechanism
+ * that places a chosen TCP/UDP flow on a chosen queue on both the model
+ * and real hardware. The catch: another flow whose hash shares the same
+ * 7 low bits lands on the same queue (see docs/igb.md).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "igb_internal.h"
+
+/* The well-known Microsoft RSS key, as most drivers use. */
+static const uint8_t rss_key[IGB_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+static uint32_t toeplitz(const uint8_t *in, size_t len)
+{
+	uint32_t hash = 0;
+	uint32_t v = (uint32_t)rss_key[0] << 24 | (uint32_t)rss_key[1] << 16 |
+		     (uint32_t)rss_key[2] << 8 | rss_key[3];
+
+	for (size_t i = 0; i < len; i++) {
+		for (int b = 7; b >= 0; b--) {
+			if (in[i] & (1u << b))
+				hash ^= v;
+			v = v << 1 | ((rss_key[i + 4] >> b) & 1u);
+		}
+	}
+	return hash;
+}
+
+uint32_t nm_igb_rss_hash(const struct nm_flow *f)
+{
+	size_t alen = f->ipver == 4 ? 4 : 16;
+	uint8_t in[36];
+
+	/* Source address, destination address, source port, destination port. */
+	memcpy(in, f->src_ip, alen);
+	memcpy(in + alen, f->dst_ip, alen);
+	in[2 * alen] = (uint8_t)(f->src_port >> 8);
+	in[2 * alen + 1] = (uint8_t)f->src_port;
+	in[2 * alen + 2] = (uint8_t)(f->dst_port >> 8);
+	in[2 * alen + 3] = (uint8_t)f->dst_port;
+	return toeplitz(in, 2 * alen + 4);
+}
+
+static void write_reta(struct nm_igb *igb, uint32_t reg)
+{
+	const uint8_t *e = &igb->reta[4 * reg];
+
+	igb_wr32(igb->bar0, IGB_RETA(reg), (uint32_t)e[0] | (uint32_t)e[1] << 8 |
+		 (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24);
+}
+
+void igb_rss_init(struct nm_igb *igb)
+{
+	volatile uint8_t *bar0 = igb->bar0;
+
+	for (uint32_t i = 0; i < IGB_RSS_KEY_LEN / 4; i++)
+		igb_wr32(bar0, IGB_RSSRK(i), (uint32_t)rss_key[4 * i] |
+			 (uint32_t)rss_key[4 * i + 1] << 8 | (uint32_t)rss_key[4 * i + 2] << 16 |
+			 (uint32_t)rss_key[4 * i + 3] << 24);
+	memset(igb->reta, 0, sizeof(igb->reta));
+	memset(igb->reta_owned, 0, sizeof(igb->reta_owned));
+	for (uint32_t i = 0; i < IGB_RETA_SIZE / 4; i++)
+		write_reta(igb, i);
+	/* The hash goes into the descriptor instead of the IP checksum. */
+	igb_wr32(bar0, IGB_RXCSUM, IGB_RXCSUM_PCSD);
+	/* TCP and UDP over IPv4 and IPv6 only: anything else is not hashed
+	 * and stays on queue 0. Bit 18 is TCP/IPv6 with extension headers,
+	 * which QEMU's model uses for all TCP/IPv6; bit 21 is plain TCP/IPv6
+	 * on the real device. */
+	igb_wr32(bar0, IGB_MRQC, IGB_MRQC_ENABLE_RSS | IGB_MRQC_RSS_TCPIPV4 |
+		 IGB_MRQC_RSS_TCPIPV6 | (1u << 21) | IGB_MRQC_RSS_UDPIPV4 |
+		 IGB_MRQC_RSS_UDPIPV6);
+}
+
+int nm_igb_steer(struct nm_igb *igb, const struct nm_flow *f, uint32_t queue,
+		 struct nm_err *err)
+{
+	uint32_t hash, slot;
+	int ret = 0;
+
+	if (queue >= igb->dev.num_rx_queues)
+		return nm_err_set(err, -EINVAL, "queue %u out of range: %s has %u RX queues",
+				  queue, igb->dev.name, igb->dev.num_rx_queues);
+	if ((f->ipver != 4 && f->ipver != 6) || (f->l4proto != 6 && f->l4proto != 17))
+		return nm_err_set(err, -EINVAL,
+				  "only TCP and UDP over IPv4/IPv6 can be steered (RSS hashes those)");
+	hash = nm_igb_rss_hash(f);
+	slot = hash & (IGB_RETA_SIZE - 1);
+	pthread_mutex_lock(&igb->rss_lock);
+	if (slot == 0 && queue != 0) {
+		ret = nm_err_set(err, -EEXIST,
+				 "flow to port %u hashes (0x%08x) to redirection entry 0, which stays "
+				 "on queue 0 for unhashed traffic; choose another port",
+				 f->dst_port, hash);
+	} else if (igb->reta_owned[slot] && igb->reta[slot] != queue) {
+		ret = nm_err_set(err, -EEXIST,
+				 "flow to port %u shares redirection entry %u (hash 0x%08x) with a flow "
+				 "already steered to queue %u; choose another port",
+				 f->dst_port, slot, hash, igb->reta[slot]);
+	} else {
+		igb->reta[slot] = (uint8_t)queue;
+		igb->reta_owned[slot] = true;
+		write_reta(igb, slot / 4);
+	}
+	pthread_mutex_unlock(&igb->rss_lock);
+	return ret;
+}

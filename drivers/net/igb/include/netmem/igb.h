@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A poll-mode driver for the Intel 82576 (igb) over VFIO.
+ *
+ * It owns the PCI function through VFIO (the container and group are a
+ * netmem VFIO DMA domain), runs several RX queues on advanced descriptors
+ * with header split (headers into host memory, payload into the queue's
+ * pool by IOVA, which may be a dmabuf binding), implements the framework's
+ * queue ops so one queue restarts on new memory while the others keep
+ * receiving, steers chosen flows to chosen queues through the RSS
+ * redirection table, and transmits on queue 0. No interrupts: the caller
+ * polls. See docs/igb.md.
+ *
+ * Threads: each RX queue may be polled by one thread at a time; control
+ * operations (restart, bind) may run from another thread concurrently
+ * (a per-queue lock serialises them against the poller).
+ */
+#ifndef NETMEM_IGB_H
+#define NETMEM_IGB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netmem/err.h>
+#include <netmem/mp_host.h>
+#include <netmem/netdev.h>
+#include <netmem/pkt.h>
+#include <netmem/rx_pkt.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NM_IGB_MAX_RX_QUEUES 8
+
+struct nm_igb_params {
+	const char *bdf;          /* PCI address, "0000:00:06.0"; bound to vfio-pci */
+	uint32_t num_rx_queues;   /* default 4, at most NM_IGB_MAX_RX_QUEUES */
+	uint32_t ring_size;       /* RX descriptors per queue: power of two,
+				     64..4096; default 512 */
+	uint32_t pool_size;       /* buffers per queue pool; default 2 x ring */
+	uint32_t no_split_mask;   /* queues (bit n) that run without header
+				     split, and so cannot take unreadable memory */
+	bool no_hugepages;        /* host buffers on 4 KiB pages */
+	int link_timeout_ms;      /* wait for link; default 5000 */
+};
+
+struct nm_igb;
+
+/*
+ * Claim the device: VFIO container + group + device, BAR0, bus master,
+ * reset, link up, RSS and every RX queue running on host memory.
+ */
+int nm_igb_open(const struct nm_igb_params *params, struct nm_igb **out,
+		struct nm_err *err);
+/* Stop the device, release every queue's memory and every DMA mapping. */
+void nm_igb_close(struct nm_igb *igb);
+
+struct nm_netdev *nm_igb_netdev(struct nm_igb *igb);
+/* The host memory headers, default payload and TX buffers come from. */
+struct nm_host_mem *nm_igb_host_mem(struct nm_igb *igb);
+void nm_igb_mac_addr(struct nm_igb *igb, uint8_t mac[6]);
+
+/*
+ * Poll up to @n frames from RX queue @queue and refill its ring. With
+ * header split the headers are in @hdr (host memory) and the payload in
+ * @payload (the queue's pool: a net_iov on a dmabuf binding). A frame the
+ * device could not split (not TCP/UDP over IP) on a queue whose pool is
+ * unreadable is dropped and counted: its headers would be in device memory.
+ */
+unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
+			     struct nm_rx_pkt *pkts, unsigned int n);
+
+/*
+ * Give back the buffers of @n frames from the thread that polls @queue
+ * (the kernel's page_pool_recycle_direct()): buffers of the queue's current
+ * pools go straight into their caches, anything else (a pool left behind by
+ * a restart) takes the any-thread path. Other threads use nm_netmem_put().
+ */
+void nm_igb_rx_recycle(struct nm_igb *igb, uint32_t queue,
+		       const struct nm_rx_pkt *pkts, unsigned int n);
+
+/* Copy up to @n frames into host buffers and send them on TX queue 0.
+ * Returns how many were queued (fewer when the ring is full). */
+unsigned int nm_igb_tx_burst(struct nm_igb *igb, const void *const *frames,
+			     const uint16_t *lens, unsigned int n);
+
+/*
+ * Steer the frames of flow @f (its 5-tuple as the device receives it) to
+ * @queue: the driver computes the flow's RSS (Toeplitz) hash with the key
+ * it programmed and points that entry of the 128-entry redirection table at
+ * @queue. Every other entry stays on queue 0, so unsteered traffic lands
+ * there. -EEXIST when an earlier flow to another queue owns the entry (or
+ * it is entry 0, kept for unhashed traffic): choose another port.
+ */
+int nm_igb_steer(struct nm_igb *igb, const struct nm_flow *f, uint32_t queue,
+		 struct nm_err *err);
+/* The RSS hash the device computes for frames of @f. */
+uint32_t nm_igb_rss_hash(const struct nm_flow *f);
+
+/*
+ * Turn header split on or off for @queue: updates its capability flags and
+ * restarts it through the common path (refused if its provider needs split).
+ */
+int nm_igb_set_header_split(struct nm_igb *igb, uint32_t queue, bool on,
+			    struct nm_err *err);
+
+struct nm_igb_rxq_stats {
+	uint64_t packets, bytes;
+	uint64_t split;          /* frames whose headers went to host memory */
+	uint64_t hdr_bytes;      /* bytes in header buffers */
+	uint64_t payload_bytes;  /* bytes in the pool's buffers */
+	uint64_t drop_unsplit;   /* not split, pool unreadable: dropped */
+	uint64_t drop_error;     /* frame error or a frame over several buffers */
+	uint64_t refill_empty;   /* refills that found the pool empty */
+};
+void nm_igb_rxq_stats(struct nm_igb *igb, uint32_t queue,
+		      struct nm_igb_rxq_stats *st);
+
+/* What the device's registers for one RX ring hold right now. */
+struct nm_igb_ring_regs {
+	uint32_t rdbal, rdbah, rdlen, srrctl, rxdctl, rdh, rdt;
+};
+void nm_igb_ring_regs(struct nm_igb *igb, uint32_t queue,
+		      struct nm_igb_ring_regs *r);
+
+/* Device counters accumulated since open (the registers clear on read). */
+struct nm_igb_hw_stats {
+	uint64_t rx_good, tx_good, rx_missed;
+};
+void nm_igb_hw_stats(struct nm_igb *igb, struct nm_igb_hw_stats *st);
+
+/* Driver queue-op callbacks, counted so tests can prove which ran. */
+enum nm_igb_op {
+	NM_IGB_OP_MEM_ALLOC,
+	NM_IGB_OP_MEM_FREE,
+	NM_IGB_OP_START,
+	NM_IGB_OP_STOP,
+	NM_IGB_OP_COUNT
+};
+uint64_t nm_igb_op_count(struct nm_igb *igb, enum nm_igb_op op);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

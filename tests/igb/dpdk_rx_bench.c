@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * igb-dpdk-rx-bench: DPDK's own igb PMD (net_e1000_igb) under exactly the
+ * loop igb-rx-bench runs on our driver: rte_eth_rx_burst of 32, free the
+ * mbufs unread, count the TSC cycles of the polls that returned packets.
+ * One RX queue, 512 descriptors, default mbufs. Same options and output.
+ *
+ *   igb-dpdk-rx-bench -l 0-1 -n 1 -a BDF -- [--idle-ms MS]
+ *                     [--rounds R --per-round N --go FIFO]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#define BURST 32
+#define MAX_ROUNDS 1000
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of the rounds' cycles per packet: a round the host
+ * preempted (TCG's TSC runs on) does not move it. */
+static double median(double *v, unsigned long n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "idle-ms", required_argument, NULL, 'i' }, { "rounds", required_argument, NULL, 'r' },
+		{ "per-round", required_argument, NULL, 'n' }, { "go", required_argument, NULL, 'g' },
+		{ 0 },
+	};
+	struct rte_eth_conf conf;
+	struct rte_eth_link link;
+	struct rte_mempool *mp;
+	struct rte_eth_stats es;
+	struct rte_eth_dev_info info;
+	unsigned long idle_ms = 2000, rounds = 0, per_round = 0;
+	const char *go_path = NULL;
+	uint64_t pkts = 0, bytes = 0, busy = 0, round_busy = 0, round_pkts = 0;
+	double per_round_cpp[MAX_ROUNDS];
+	double first = 0, last = 0;
+	FILE *go = NULL;
+	int ret, c;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		return 1;
+	argc -= ret;
+	argv += ret;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': idle_ms = strtoul(optarg, NULL, 0); break;
+		case 'r': rounds = strtoul(optarg, NULL, 0); break;
+		case 'n': per_round = strtoul(optarg, NULL, 0); break;
+		case 'g': go_path = optarg; break;
+		default: return 2;
+		}
+	}
+	if (rte_eth_dev_count_avail() != 1 || (rounds && (!per_round || !go_path))) {
+		fprintf(stderr, "igb-dpdk-rx-bench: give one port (-a BDF) and, for drain, "
+			"--rounds --per-round --go\n");
+		return 2;
+	}
+	memset(&conf, 0, sizeof(conf));
+	mp = rte_pktmbuf_pool_create("rx", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     (int)rte_socket_id());
+	if (!mp || rte_eth_dev_configure(0, 1, 1, &conf) ||
+	    rte_eth_rx_queue_setup(0, 0, 512, rte_eth_dev_socket_id(0), NULL, mp) ||
+	    rte_eth_tx_queue_setup(0, 0, 512, rte_eth_dev_socket_id(0), NULL) ||
+	    rte_eth_dev_start(0)) {
+		fprintf(stderr, "igb-dpdk-rx-bench: port setup failed\n");
+		return 1;
+	}
+	for (int i = 0; i < 100; i++) {
+		rte_eth_link_get_nowait(0, &link);
+		if (link.link_status)
+			break;
+		rte_delay_ms(100);
+	}
+	rte_eth_dev_info_get(0, &info);
+	printf("igb-dpdk-rx-bench: port 0 (%s), 1 RX queue, link %s; ready\n",
+	       info.driver_name, link.link_status ? "up" : "DOWN");
+	fflush(stdout);
+	if (rounds > MAX_ROUNDS)
+		rounds = MAX_ROUNDS;
+	if (rounds && !(go = fopen(go_path, "r")))
+		return 1;
+
+	for (unsigned long round = 0, in_round = 0;;) {
+		struct rte_mbuf *burst[BURST];
+		uint64_t t;
+		uint16_t n;
+
+		if (rounds && !in_round) {
+			char line[16];
+
+			if (round == rounds || !fgets(line, sizeof(line), go))
+				break;
+			round++;
+			last = now_s();
+		}
+		t = rte_rdtsc();
+		n = rte_eth_rx_burst(0, 0, burst, BURST);
+		if (!n) {
+			if ((pkts || rounds) && (now_s() - last) * 1000 > (double)idle_ms) {
+				if (!rounds)
+					break;
+				printf("igb-dpdk-rx-bench: round %lu: only %lu of %lu frames\n", round,
+				       in_round, per_round);
+				in_round = 0;
+				per_round_cpp[round - 1] = round_pkts ?
+					(double)round_busy / (double)round_pkts : 0;
+				round_busy = round_pkts = 0;
+			}
+			continue;
+		}
+		for (uint16_t i = 0; i < n; i++)
+			bytes += burst[i]->pkt_len;
+		rte_pktmbuf_free_bulk(burst, n);
+		t = rte_rdtsc() - t;
+		busy += t;
+		round_busy += t;
+		round_pkts += n;
+		if (!pkts)
+			first = now_s();
+		last = now_s();
+		pkts += n;
+		if (rounds && (in_round += n) >= per_round) {
+			in_round = 0;
+			per_round_cpp[round - 1] = (double)round_busy / (double)round_pkts;
+			round_busy = round_pkts = 0;
+			printf("igb-dpdk-rx-bench: round %lu drained\n", round);
+			fflush(stdout);
+		}
+	}
+	rte_eth_stats_get(0, &es);
+	printf("igb-dpdk-rx-bench: mode=%s packets=%llu bytes=%llu seconds=%.3f pps=%.0f "
+	       "bytes_per_s=%.0f busy_cycles=%llu cycles_per_packet=%.1f tsc_mhz=%.0f "
+	       "device_rx_good=%llu device_rx_missed=%llu "
+	       "round_median_cycles_per_packet=%.1f\n", rounds ? "drain" : "stream",
+	       (unsigned long long)pkts, (unsigned long long)bytes, last - first,
+	       (double)pkts / (last - first), (double)bytes / (last - first),
+	       (unsigned long long)busy, (double)busy / (double)pkts,
+	       (double)rte_get_tsc_hz() / 1e6, (unsigned long long)es.ipackets,
+	       (unsigned long long)es.imissed, median(per_round_cpp, rounds));
+	rte_eth_dev_stop(0);
+	rte_eth_dev_close(0);
+	rte_eal_cleanup();
+	return 0;
+}
