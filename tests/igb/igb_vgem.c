@@ -7,13 +7,9 @@
  * device's queues are not touched. Needs `modprobe vgem` first, and the
  * netmem kernel bridge not loaded (with it, such a dmabuf can be mapped).
  */
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
-#include <xf86drm.h>
 
 #include <netmem/igb.h>
 
@@ -21,39 +17,9 @@
 
 const char *igbt_name = "igb-vgem";
 
-static int open_vgem(char *path, size_t len)
-{
-	DIR *d = opendir("/dev/dri");
-	struct dirent *e;
-	int fd = -1;
-
-	while (d && (e = readdir(d))) {
-		drmVersionPtr v;
-
-		if (strncmp(e->d_name, "card", 4))
-			continue;
-		snprintf(path, len, "/dev/dri/%s", e->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			break;
-		}
-		drmFreeVersion(v);
-		close(fd);
-		fd = -1;
-	}
-	if (d)
-		closedir(d);
-	return fd;
-}
-
 int main(void)
 {
 	struct nm_igb_params p = { .bdf = getenv("NETMEM_GUEST_PORT_B_BDF") };
-	struct drm_mode_create_dumb dumb = { .width = 1024, .height = 1024, .bpp = 32 };
 	struct nm_err err = { 0 };
 	struct nm_igb *igb;
 	struct nm_netdev *dev;
@@ -61,21 +27,15 @@ int main(void)
 	struct nm_dmabuf_binding *b = NULL;
 	struct nm_dma_domain_stats before;
 	uint64_t ops[NM_IGB_OP_COUNT], iova;
-	char path[300];
 	void *map;
-	int card, prime = -1, ret;
+	int ret;
 
 	if (!p.bdf)
 		IGBT_DIE("run in the test guest with --vfio");
-	card = open_vgem(path, sizeof(path));
-	IGBT_CHECK(card >= 0, "vgem's DRM node (%s)", card >= 0 ? path : "none: modprobe vgem");
-	ret = drmIoctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &dumb);
-	IGBT_CHECK(!ret, "a %llu-byte vgem dumb buffer", (unsigned long long)dumb.size);
-	ret = drmPrimeHandleToFD(card, dumb.handle, DRM_CLOEXEC | DRM_RDWR, &prime);
-	IGBT_CHECK(!ret && prime >= 0, "exported as a dmabuf with PRIME (fd %d)", prime);
-	ret = nm_dmabuf_import(prime, &buf, &err);
-	IGBT_CHECK(!ret, "imported: exporter '%s', %llu bytes", ret ? err.msg : buf->exporter,
-		   ret ? 0ull : (unsigned long long)buf->size);
+	/* A vgem dumb buffer exported with DRM PRIME (libdrm), imported. */
+	ret = nm_dmabuf_open_spec("vgem:4M", &buf, &err);
+	IGBT_CHECK(!ret, "a vgem PRIME dmabuf: exporter '%s', %llu bytes",
+		   ret ? err.msg : buf->exporter, ret ? 0ull : (unsigned long long)buf->size);
 
 	ret = nm_igb_open(&p, &igb, &err);
 	IGBT_CHECK(!ret, "open %s%s%s", p.bdf, ret ? ": " : "", ret ? err.msg : "");
@@ -85,7 +45,7 @@ int main(void)
 		ops[i] = nm_igb_op_count(igb, (enum nm_igb_op)i);
 
 	/* What the kernel says to the dmabuf's own mapping. */
-	map = mmap(NULL, buf->size, PROT_READ | PROT_WRITE, MAP_SHARED, prime, 0);
+	map = mmap(NULL, buf->size, PROT_READ | PROT_WRITE, MAP_SHARED, buf->fd, 0);
 	IGBT_CHECK(map != MAP_FAILED, "the dmabuf mmaps for the CPU");
 	ret = nm_dma_map(dev->dma, map, buf->size, &iova, &err);
 	IGBT_CHECK(ret == -EFAULT, "VFIO_IOMMU_MAP_DMA of that mapping fails: %s", err.msg);
@@ -106,7 +66,5 @@ int main(void)
 		   "nothing was mapped and no queue was touched");
 	nm_igb_close(igb);
 	nm_dmabuf_put(buf);
-	close(prime);
-	close(card);
 	return 0;
 }

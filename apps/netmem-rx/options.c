@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* netmem-rx's command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netmem_rx.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: netmem-rx [options]\n"
+		"Receive a flow into a dmabuf bound to one RX queue and check every byte.\n\n"
+		"  --dmabuf SPEC      udmabuf:SIZE | memfd:SIZE | fd:N | auto:SIZE  (default auto:16M)\n"
+		"  --queues N         RX queues on the software NIC (default 4)\n"
+		"  --queue Q          queue the dmabuf is bound to (default 1)\n"
+		"  --lesser-queue Q   queue given no 'unreadable' flag, to show a refused bind\n"
+		"                     (default: the last queue; -1: none)\n"
+		"  --flow NAME        udp4 | tcp4 | udp6 | tcp6 (default tcp4)\n"
+		"  --port P           destination port of the flow (default 5201)\n"
+		"  --bytes SIZE       payload bytes to receive (default 256M)\n"
+		"  --payload N        payload bytes per frame (default 1448)\n"
+		"  --buf-size N       bytes per dmabuf buffer (default 4096)\n"
+		"  --ctl              serve a control socket for netmem-ctl (in $NETMEM_RUN_DIR,\n"
+		"                     default /run/netmem)\n"
+		"  --ctl-sock PATH    serve it at PATH\n"
+		"  --hold SECONDS     keep serving it this long after the run\n"
+		"  --dev igb:BDF      receive from an Intel 82576 at PCI address BDF (bound to\n"
+		"                     vfio-pci) instead of the software NIC; the flow comes\n"
+		"                     from the wire, from port 40000 of the flow's source\n"
+		"  --ack-every N      (igb) every N frames, send the sender a progress frame\n"
+		"                     (ethertype 0x88b5) so a raw sender can pace itself\n"
+		"  --timeout S        (igb) give up after S seconds without a frame (default 30)\n"
+		"  --quiet            summary only\n"
+		"  --help\n\n"
+		"Exit status: 0 when every byte arrived intact, 1 on a mismatch or loss,\n"
+		"2 on bad options or setup errors.\n");
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || !*s || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "dmabuf", required_argument, NULL, 'd' },
+		{ "queues", required_argument, NULL, 'n' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "lesser-queue", required_argument, NULL, 'l' },
+		{ "flow", required_argument, NULL, 'f' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "payload", required_argument, NULL, 's' },
+		{ "buf-size", required_argument, NULL, 'B' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ "ctl", no_argument, NULL, 'c' },
+		{ "ctl-sock", required_argument, NULL, 'C' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "dev", required_argument, NULL, 'D' },
+		{ "ack-every", required_argument, NULL, 'A' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint32_t v;
+	int c;
+
+	*o = (struct options){ .dmabuf = "auto:16M", .flow = "tcp4", .queues = 4,
+			       .queue = 1, .payload = 1448, .buf_size = 4096,
+			       .lesser_queue = -2, .port = 5201, .bytes = 256ull << 20,
+			       .timeout = 30 };
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->dmabuf = optarg; break;
+		case 'f': o->flow = optarg; break;
+		case 'Q': o->quiet = true; break;
+		case 'c': o->ctl = true; break;
+		case 'C': o->ctl = true; o->ctl_sock = optarg; break;
+		case 'D': o->dev = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case 'b':
+			if (nm_parse_size(optarg, &o->bytes))
+				goto bad;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "-1")) {
+				o->lesser_queue = -1;
+				break;
+			}
+			if (parse_u32(optarg, &v))
+				goto bad;
+			o->lesser_queue = (int)v;
+			break;
+		default:
+			if (!optarg || parse_u32(optarg, &v))
+				goto bad;
+			if (c == 'n') o->queues = v;
+			else if (c == 'q') o->queue = v;
+			else if (c == 'p' && v <= 65535) o->port = (uint16_t)v;
+			else if (c == 's') o->payload = v;
+			else if (c == 'B') o->buf_size = v;
+			else if (c == 'H') o->hold = v;
+			else if (c == 'A') o->ack_every = v;
+			else if (c == 'T' && v) o->timeout = v;
+			else goto bad;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "netmem-rx: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->lesser_queue == -2)
+		o->lesser_queue = o->queues > 1 ? (int)o->queues - 1 : -1;
+	if (o->lesser_queue == (int)o->queue) {
+		fprintf(stderr, "netmem-rx: --lesser-queue must differ from --queue\n");
+		return -EINVAL;
+	}
+	if (o->dev && strncmp(o->dev, "igb:", 4)) {
+		fprintf(stderr, "netmem-rx: --dev %s: the one NIC driver is igb (igb:BDF)\n", o->dev);
+		return -EINVAL;
+	}
+	if (!o->payload || o->payload > 8900) {
+		fprintf(stderr, "netmem-rx: --payload must be 1..8900\n");
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "netmem-rx: bad value for --%s: '%s' (see --help)\n",
+		longopts[0].name ? argv[optind - 1] + 2 : "?", optarg ? optarg : "");
+	return -EINVAL;
+}
+
