@@ -13,7 +13,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: netmem-rx [options]\n"
 		"Receive a flow into a dmabuf bound to one RX queue and check every byte.\n\n"
-		"  --dmabuf SPEC      udmabuf:SIZE | memfd:SIZE | fd:N | auto:SIZE  (default auto:16M)\n"
+		"  --dmabuf SPEC      udmabuf:SIZE | vgem:SIZE | heap:SIZE | drm:/dev/dri/X:SIZE |\n"
+		"                     fd:N | memfd:SIZE | auto:SIZE  (default auto:16M; see\n"
+		"                     docs/dmabuf-paths.md for what reaches a VFIO-owned NIC)\n"
 		"  --queues N         RX queues on the software NIC (default 4)\n"
 		"  --queue Q          queue the dmabuf is bound to (default 1)\n"
 		"  --lesser-queue Q   queue given no 'unreadable' flag, to show a refused bind\n"
