@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netmem/dmabuf.h>
@@ -542,6 +543,56 @@ int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err)
 			return ret;
 	}
 	*addr = buf->pin_addr;
+	return 0;
+}
+
+int nm_dmabuf_attach_memfd(struct nm_dmabuf *buf, int memfd, struct nm_err *err)
+{
+	uint64_t cookie, saved, seen = 0;
+	uint8_t *dm = MAP_FAILED, *mf = MAP_FAILED;
+	struct timespec ts;
+	struct stat st;
+	int fd, ret = 0;
+
+	if (buf->fd < 0 || buf->backing_fd >= 0)
+		return nm_err_set(err, -EINVAL, "this buffer %s",
+				  buf->fd < 0 ? "is not a dmabuf" : "has its memory known already");
+	if (fstat(memfd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < buf->size)
+		return nm_err_set(err, -EINVAL, "fd %d is not a memfd of at least %llu bytes",
+				  memfd, (unsigned long long)buf->size);
+	fd = fcntl(memfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return nm_err_set(err, -errno, "cannot dup memfd %d: %s", memfd, strerror(errno));
+	dm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, buf->fd, 0);
+	mf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (dm == MAP_FAILED || mf == MAP_FAILED) {
+		ret = nm_err_set(err, -errno, "cannot map the dmabuf and memfd %d to compare "
+				 "them: %s", memfd, strerror(errno));
+		goto out;
+	}
+	/* A cookie written through the memfd must show through the dmabuf;
+	 * the byte it covered is put back. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	cookie = ((uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec) ^ 0x6e6d2d636f6f6b69ull;
+	nm_dmabuf_begin_cpu_access(buf, NM_DMABUF_READ | NM_DMABUF_WRITE);
+	memcpy(&saved, mf, sizeof(saved));
+	memcpy(mf, &cookie, sizeof(cookie));
+	memcpy(&seen, dm, sizeof(seen));
+	memcpy(mf, &saved, sizeof(saved));
+	nm_dmabuf_end_cpu_access(buf, NM_DMABUF_READ | NM_DMABUF_WRITE);
+	if (seen != cookie)
+		ret = nm_err_set(err, -EINVAL, "fd %d is not the memory behind this dmabuf "
+				 "(exporter %s)", memfd, buf->exporter);
+out:
+	if (dm != MAP_FAILED)
+		munmap(dm, 4096);
+	if (mf != MAP_FAILED)
+		munmap(mf, 4096);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	buf->backing_fd = fd;
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dmabuf import: real dmabufs accepted, everything else refused clearly. */
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -173,6 +174,20 @@ static void test_udmabuf_import(void)
 	CHECK_EQ(again->size, buf->size);
 	CHECK_EQ(strcmp(again->exporter, "udmabuf"), 0);
 	CHECK_EQ(again->backing_fd, -1);
+	/* Its memfd, told to the second import, is checked before it is taken. */
+	{
+		int other = memfd_create("other", 0);
+
+		CHECK_EQ(ftruncate(other, 1 << 20), 0);
+		CHECK_EQ(nm_dmabuf_attach_memfd(again, other, &err), -EINVAL);
+		CHECK_MSG(strstr(err.msg, "not the memory behind") != NULL, "%s", err.msg);
+		CHECK_EQ(again->backing_fd, -1);
+		close(other);
+	}
+	CHECK_EQ(nm_dmabuf_attach_memfd(again, buf->backing_fd, &err), 0);
+	CHECK(again->backing_fd >= 0);
+	CHECK_EQ(cpu[0], 0xab);                  /* the cookie's bytes restored */
+	CHECK_EQ(nm_dmabuf_attach_memfd(again, buf->backing_fd, &err), -EINVAL);
 	nm_dmabuf_put(again);
 	nm_dmabuf_put(buf);
 }

@@ -22,57 +22,6 @@
 
 #include "internal.h"
 
-/*
- * VFIO type1 cannot pin a dmabuf's own mmap, only the memory behind it. For
- * a udmabuf netmem creates it knows that memfd; for one passed in as an fd,
- * the caller can pass its memfd too (else netmem goes through its kernel
- * bridge). Check that it really is the same memory (a cookie written
- * through one shows through the other) before the device is given it:
- * otherwise the NIC would write elsewhere.
- */
-static int attach_memfd(struct nm_dmabuf *buf, int memfd, struct nm_err *err)
-{
-	uint64_t cookie, saved, seen = 0;
-	uint8_t *dm = NULL, *mf = NULL;
-	struct stat st;
-	int fd, ret = 0;
-
-	if (fstat(memfd, &st) || (uint64_t)st.st_size < buf->size)
-		return nm_err_set(err, -EINVAL, "memfd %d is not a file of at least %llu bytes",
-				  memfd, (unsigned long long)buf->size);
-	fd = fcntl(memfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return nm_err_set(err, -errno, "cannot dup memfd %d: %s", memfd, strerror(errno));
-	dm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, buf->fd, 0);
-	mf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (dm == MAP_FAILED || mf == MAP_FAILED) {
-		ret = nm_err_set(err, -errno, "cannot map the dmabuf and memfd %d to compare "
-				 "them: %s", memfd, strerror(errno));
-		goto out;
-	}
-	cookie = (uint64_t)rte_rdtsc() ^ 0x6e6d2d636f6f6b69ull;
-	nm_dmabuf_begin_cpu_access(buf, NM_DMABUF_READ | NM_DMABUF_WRITE);
-	memcpy(&saved, mf, sizeof(saved));
-	memcpy(mf, &cookie, sizeof(cookie));
-	memcpy(&seen, dm, sizeof(seen));
-	memcpy(mf, &saved, sizeof(saved));
-	nm_dmabuf_end_cpu_access(buf, NM_DMABUF_READ | NM_DMABUF_WRITE);
-	if (seen != cookie)
-		ret = nm_err_set(err, -EINVAL, "memfd %d is not the memory behind dmabuf "
-				 "(exporter %s)", memfd, buf->exporter);
-out:
-	if (dm && dm != MAP_FAILED)
-		munmap(dm, 4096);
-	if (mf && mf != MAP_FAILED)
-		munmap(mf, 4096);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	buf->backing_fd = fd;
-	return 0;
-}
-
 static int env_int(const char *name)
 {
 	const char *v = getenv(name);
@@ -121,7 +70,7 @@ int nm_dpdk_open_source(const struct nm_dpdk_pool_params *params, uint64_t need,
 		nm_dmabuf_put(*out);
 		return nm_err_set(err, -EINVAL, "a memfd goes only with a dmabuf passed as an fd");
 	}
-	ret = attach_memfd(*out, memfd, err);
+	ret = nm_dmabuf_attach_memfd(*out, memfd, err);
 	if (ret)
 		nm_dmabuf_put(*out);
 	return ret;

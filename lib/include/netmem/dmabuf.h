@@ -83,6 +83,14 @@ int nm_dmabuf_create_heap(const char *heap, uint64_t size, struct nm_dmabuf **ou
 int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 			struct nm_err *err);
 
+/*
+ * Tell netmem the memfd behind an imported udmabuf (made by someone else), so
+ * VFIO pins it directly. Checked first: a cookie written through @memfd must
+ * show through the dmabuf (the byte is restored), else -EINVAL and nothing
+ * changes, so a device is never given the wrong memory. @memfd is dup'ed.
+ */
+int nm_dmabuf_attach_memfd(struct nm_dmabuf *buf, int memfd, struct nm_err *err);
+
 void nm_dmabuf_get(struct nm_dmabuf *buf);
 void nm_dmabuf_put(struct nm_dmabuf *buf);
 
