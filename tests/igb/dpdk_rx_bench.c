@@ -19,33 +19,11 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "bench_stats.h"
+
 #define BURST 32
 #define MAX_ROUNDS 1000
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of the rounds' cycles per packet: a round the host
- * preempted (TCG's TSC runs on) does not move it. */
-static double median(double *v, unsigned long n)
-{
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
