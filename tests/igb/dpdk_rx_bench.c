@@ -22,7 +22,6 @@
 #include "bench_stats.h"
 
 #define BURST 32
-#define MAX_ROUNDS 1000
 
 
 int main(int argc, char **argv)
@@ -37,12 +36,10 @@ int main(int argc, char **argv)
 	struct rte_mempool *mp;
 	struct rte_eth_stats es;
 	struct rte_eth_dev_info info;
-	unsigned long idle_ms = 2000, rounds = 0, per_round = 0;
+	
 	const char *go_path = NULL;
-	uint64_t pkts = 0, bytes = 0, busy = 0, round_busy = 0, round_pkts = 0;
-	double per_round_cpp[MAX_ROUNDS];
-	double first = 0, last = 0;
-	FILE *go = NULL;
+	static struct bench run = { .name = "igb-dpdk-rx-bench", .idle_ms = 2000 };
+	uint64_t bytes = 0;
 	int ret, c;
 
 	ret = rte_eal_init(argc, argv);
@@ -52,14 +49,14 @@ int main(int argc, char **argv)
 	argv += ret;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': idle_ms = strtoul(optarg, NULL, 0); break;
-		case 'r': rounds = strtoul(optarg, NULL, 0); break;
-		case 'n': per_round = strtoul(optarg, NULL, 0); break;
+		case 'i': run.idle_ms = strtoul(optarg, NULL, 0); break;
+		case 'r': run.rounds = strtoul(optarg, NULL, 0); break;
+		case 'n': run.per_round = strtoul(optarg, NULL, 0); break;
 		case 'g': go_path = optarg; break;
 		default: return 2;
 		}
 	}
-	if (rte_eth_dev_count_avail() != 1 || (rounds && (!per_round || !go_path))) {
+	if (rte_eth_dev_count_avail() != 1 || (run.rounds && (!run.per_round || !go_path))) {
 		fprintf(stderr, "igb-dpdk-rx-bench: give one port (-a BDF) and, for drain, "
 			"--rounds --per-round --go\n");
 		return 2;
@@ -84,68 +81,41 @@ int main(int argc, char **argv)
 	printf("igb-dpdk-rx-bench: port 0 (%s), 1 RX queue, link %s; ready\n",
 	       info.driver_name, link.link_status ? "up" : "DOWN");
 	fflush(stdout);
-	if (rounds > MAX_ROUNDS)
-		rounds = MAX_ROUNDS;
-	if (rounds && !(go = fopen(go_path, "r")))
+	if (run.rounds > BENCH_MAX_ROUNDS)
+		run.rounds = BENCH_MAX_ROUNDS;
+	if (run.rounds && !(run.go = fopen(go_path, "r")))
 		return 1;
 
-	for (unsigned long round = 0, in_round = 0;;) {
+	for (;;) {
 		struct rte_mbuf *burst[BURST];
 		uint64_t t;
 		uint16_t n;
 
-		if (rounds && !in_round) {
-			char line[16];
-
-			if (round == rounds || !fgets(line, sizeof(line), go))
-				break;
-			round++;
-			last = now_s();
-		}
+		if (!bench_next(&run))
+			break;
 		t = rte_rdtsc();
 		n = rte_eth_rx_burst(0, 0, burst, BURST);
 		if (!n) {
-			if ((pkts || rounds) && (now_s() - last) * 1000 > (double)idle_ms) {
-				if (!rounds)
-					break;
-				printf("igb-dpdk-rx-bench: round %lu: only %lu of %lu frames\n", round,
-				       in_round, per_round);
-				in_round = 0;
-				per_round_cpp[round - 1] = round_pkts ?
-					(double)round_busy / (double)round_pkts : 0;
-				round_busy = round_pkts = 0;
-			}
+			if (!bench_idle(&run))
+				break;
 			continue;
 		}
 		for (uint16_t i = 0; i < n; i++)
 			bytes += burst[i]->pkt_len;
 		rte_pktmbuf_free_bulk(burst, n);
 		t = rte_rdtsc() - t;
-		busy += t;
-		round_busy += t;
-		round_pkts += n;
-		if (!pkts)
-			first = now_s();
-		last = now_s();
-		pkts += n;
-		if (rounds && (in_round += n) >= per_round) {
-			in_round = 0;
-			per_round_cpp[round - 1] = (double)round_busy / (double)round_pkts;
-			round_busy = round_pkts = 0;
-			printf("igb-dpdk-rx-bench: round %lu drained\n", round);
-			fflush(stdout);
-		}
+		bench_count(&run, n, t);
 	}
 	rte_eth_stats_get(0, &es);
 	printf("igb-dpdk-rx-bench: mode=%s packets=%llu bytes=%llu seconds=%.3f pps=%.0f "
 	       "bytes_per_s=%.0f busy_cycles=%llu cycles_per_packet=%.1f tsc_mhz=%.0f "
 	       "device_rx_good=%llu device_rx_missed=%llu "
-	       "round_median_cycles_per_packet=%.1f\n", rounds ? "drain" : "stream",
-	       (unsigned long long)pkts, (unsigned long long)bytes, last - first,
-	       (double)pkts / (last - first), (double)bytes / (last - first),
-	       (unsigned long long)busy, (double)busy / (double)pkts,
+	       "round_median_cycles_per_packet=%.1f\n", run.rounds ? "drain" : "stream",
+	       (unsigned long long)run.pkts, (unsigned long long)bytes, run.last - run.first,
+	       (double)run.pkts / (run.last - run.first), (double)bytes / (run.last - run.first),
+	       (unsigned long long)run.busy, (double)run.busy / (double)run.pkts,
 	       (double)rte_get_tsc_hz() / 1e6, (unsigned long long)es.ipackets,
-	       (unsigned long long)es.imissed, median(per_round_cpp, rounds));
+	       (unsigned long long)es.imissed, median(run.cpp, run.rounds));
 	rte_eth_dev_stop(0);
 	rte_eth_dev_close(0);
 	rte_eal_cleanup();

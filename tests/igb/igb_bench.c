@@ -27,7 +27,6 @@
 
 #define QUEUE 1
 #define BURST 32
-#define MAX_ROUNDS 1000
 
 static uint64_t cycles(void)
 {
@@ -62,9 +61,8 @@ int main(int argc, char **argv)
 	};
 	struct nm_igb_params p = { 0 };
 	const char *flow_name = "udp6", *spec = "udmabuf:64M";
-	unsigned long port = 5201, idle_ms = 2000, rounds = 0, per_round = 0;
+	unsigned long port = 5201;
 	const char *go_path = NULL;
-	FILE *go = NULL;
 	struct nm_err err = { 0 };
 	struct nm_igb *igb;
 	struct nm_netdev *dev;
@@ -73,9 +71,9 @@ int main(int argc, char **argv)
 	struct nm_igb_hw_stats hw;
 	struct nm_igb_rxq_stats st;
 	struct nm_flow f;
-	uint64_t pkts = 0, bytes = 0, busy = 0, round_busy = 0, round_pkts = 0;
-	double per_round_cpp[MAX_ROUNDS];
-	double hz, first = 0, last = 0;
+	static struct bench run = { .name = "igb-rx-bench", .idle_ms = 2000 };
+	uint64_t bytes = 0;
+	double hz;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -84,15 +82,15 @@ int main(int argc, char **argv)
 		case 'f': flow_name = optarg; break;
 		case 'p': port = strtoul(optarg, NULL, 0); break;
 		case 'd': spec = optarg; break;
-		case 'i': idle_ms = strtoul(optarg, NULL, 0); break;
-		case 'r': rounds = strtoul(optarg, NULL, 0); break;
-		case 'n': per_round = strtoul(optarg, NULL, 0); break;
+		case 'i': run.idle_ms = strtoul(optarg, NULL, 0); break;
+		case 'r': run.rounds = strtoul(optarg, NULL, 0); break;
+		case 'n': run.per_round = strtoul(optarg, NULL, 0); break;
 		case 'g': go_path = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!p.bdf || port > 65535 || nm_flow_from_name(flow_name, (uint16_t)port, &f) ||
-	    (rounds && (!per_round || !go_path))) {
+	    (run.rounds && (!run.per_round || !go_path))) {
 		fprintf(stderr, "usage: igb-rx-bench --bdf BDF [--flow udp6] [--port P] "
 			"[--dmabuf SPEC|none] [--idle-ms MS]\n");
 		return 2;
@@ -111,39 +109,25 @@ int main(int argc, char **argv)
 	printf("igb-rx-bench: %s to port %lu on queue %d (header split, payload in %s); ready\n",
 	       flow_name, port, QUEUE, b ? spec : "host memory");
 	fflush(stdout);
-	if (rounds > MAX_ROUNDS)
-		rounds = MAX_ROUNDS;
-	if (rounds && !(go = fopen(go_path, "r"))) {
+	if (run.rounds > BENCH_MAX_ROUNDS)
+		run.rounds = BENCH_MAX_ROUNDS;
+	if (run.rounds && !(run.go = fopen(go_path, "r"))) {
 		fprintf(stderr, "igb-rx-bench: %s: cannot open\n", go_path);
 		return 1;
 	}
 
-	for (unsigned long round = 0, in_round = 0;;) {
+	for (;;) {
 		struct nm_rx_pkt burst[BURST];
 		uint64_t t;
 		unsigned int n;
 
-		if (rounds && !in_round) {
-			char line[16];
-
-			if (round == rounds || !fgets(line, sizeof(line), go))
-				break;
-			round++;
-			last = now_s();
-		}
+		if (!bench_next(&run))
+			break;
 		t = cycles();
 		n = nm_igb_rx_burst(igb, QUEUE, burst, BURST);
 		if (!n) {
-			if ((pkts || rounds) && (now_s() - last) * 1000 > (double)idle_ms) {
-				if (!rounds)
-					break;
-				printf("igb-rx-bench: round %lu: only %lu of %lu frames\n", round,
-				       in_round, per_round);
-				in_round = 0;
-				per_round_cpp[round - 1] = round_pkts ?
-					(double)round_busy / (double)round_pkts : 0;
-				round_busy = round_pkts = 0;
-			}
+			if (!bench_idle(&run))
+				break;
 			continue;
 		}
 		for (unsigned int i = 0; i < n; i++)
@@ -152,20 +136,7 @@ int main(int argc, char **argv)
 		 * lcore's mempool cache. */
 		nm_igb_rx_recycle(igb, QUEUE, burst, n);
 		t = cycles() - t;
-		busy += t;
-		round_busy += t;
-		round_pkts += n;
-		if (!pkts)
-			first = now_s();
-		last = now_s();
-		pkts += n;
-		if (rounds && (in_round += n) >= per_round) {
-			in_round = 0;
-			per_round_cpp[round - 1] = (double)round_busy / (double)round_pkts;
-			round_busy = round_pkts = 0;
-			printf("igb-rx-bench: round %lu drained\n", round);
-			fflush(stdout);
-		}
+		bench_count(&run, n, t);
 	}
 	nm_igb_hw_stats(igb, &hw);
 	nm_igb_rxq_stats(igb, QUEUE, &st);
@@ -173,12 +144,12 @@ int main(int argc, char **argv)
 	       "busy_cycles=%llu cycles_per_packet=%.1f tsc_mhz=%.0f split=%llu "
 	       "device_rx_good=%llu device_rx_missed=%llu "
 	       "round_median_cycles_per_packet=%.1f\n",
-	       rounds ? "drain" : "stream", (unsigned long long)pkts, (unsigned long long)bytes,
-	       last - first,
-	       (double)pkts / (last - first), (double)bytes / (last - first),
-	       (unsigned long long)busy, (double)busy / (double)pkts, hz / 1e6,
+	       run.rounds ? "drain" : "stream", (unsigned long long)run.pkts, (unsigned long long)bytes,
+	       run.last - run.first,
+	       (double)run.pkts / (run.last - run.first), (double)bytes / (run.last - run.first),
+	       (unsigned long long)run.busy, (double)run.busy / (double)run.pkts, hz / 1e6,
 	       (unsigned long long)st.split, (unsigned long long)hw.rx_good,
-	       (unsigned long long)hw.rx_missed, median(per_round_cpp, rounds));
+	       (unsigned long long)hw.rx_missed, median(run.cpp, run.rounds));
 	if (b)
 		nm_dmabuf_binding_unbind(b);
 	nm_igb_close(igb);
