@@ -366,6 +366,23 @@ int nm_dmabuf_create_heap(const char *heap, uint64_t size, struct nm_dmabuf **ou
 	return ret;
 }
 
+/* KIND:MIDDLE:SIZE, @colon after KIND: copy MIDDLE (non-empty) and parse SIZE. */
+static int split_middle_size(const char *spec, const char *colon, char *middle,
+			     size_t len, uint64_t *size, const char *usage,
+			     struct nm_err *err)
+{
+	const char *last = strrchr(spec, ':');
+	size_t n = (size_t)(last - colon - 1);
+
+	if (last == colon || !n || n >= len)
+		return nm_err_set(err, -EINVAL, "'%s': use %s", spec, usage);
+	memcpy(middle, colon + 1, n);
+	middle[n] = '\0';
+	if (nm_parse_size(last + 1, size))
+		return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, last + 1);
+	return 0;
+}
+
 int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 			struct nm_err *err)
 {
@@ -381,30 +398,24 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 	kind_len = (size_t)(colon - spec);
 	if (kind_len == 3 && !strncmp(spec, "drm", 3)) {
 		/* drm:/dev/dri/card0:SIZE */
-		const char *last = strrchr(spec, ':');
 		char node[64];
+		int ret = split_middle_size(spec, colon, node, sizeof(node), &size,
+					    "drm:/dev/dri/NODE:SIZE", err);
 
-		if (last == colon || (size_t)(last - colon - 1) >= sizeof(node))
-			return nm_err_set(err, -EINVAL, "'%s': use drm:/dev/dri/NODE:SIZE", spec);
-		memcpy(node, colon + 1, (size_t)(last - colon - 1));
-		node[last - colon - 1] = '\0';
-		if (nm_parse_size(last + 1, &size))
-			return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, last + 1);
+		if (ret)
+			return ret;
 		return nm_dmabuf_create_drm(node, size, out, err);
 	}
 	if (kind_len == 4 && !strncmp(spec, "heap", 4) && strchr(colon + 1, ':')) {
 		/* heap:NAME:SIZE */
-		const char *last = strrchr(spec, ':');
 		char name[64];
+		int ret = split_middle_size(spec, colon, name, sizeof(name), &size,
+					    "heap:NAME:SIZE", err);
 
-		if ((size_t)(last - colon - 1) >= sizeof(name) || last == colon + 1)
-			return nm_err_set(err, -EINVAL, "'%s': use heap:NAME:SIZE", spec);
-		memcpy(name, colon + 1, (size_t)(last - colon - 1));
-		name[last - colon - 1] = '\0';
+		if (ret)
+			return ret;
 		if (strchr(name, '/'))
 			return nm_err_set(err, -EINVAL, "'%s': bad heap name", spec);
-		if (nm_parse_size(last + 1, &size))
-			return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, last + 1);
 		return nm_dmabuf_create_heap(name, size, out, err);
 	}
 	if (kind_len == 2 && !strncmp(spec, "fd", 2)) {
