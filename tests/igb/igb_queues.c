@@ -46,9 +46,16 @@ static void *poll_main(void *arg)
 	while (!atomic_load(&po->stop)) {
 		for (uint32_t q = 0; q < dev->num_rx_queues; q++) {
 			struct nm_rx_pkt pkts[32];
-			unsigned int n = nm_igb_rx_burst(po->igb, q, pkts, 32);
 			bool restarting = atomic_load(&po->restarting);
+			unsigned int n;
 			char why[200];
+
+			/* Leave the restarting queue alone, as a datapath thread
+			 * would: polling it would wait on its lock and stall the
+			 * other queues' polling (and the paced sender) with it. */
+			if (q == 1 && restarting)
+				continue;
+			n = nm_igb_rx_burst(po->igb, q, pkts, 32);
 
 			for (unsigned int i = 0; i < n; i++) {
 				struct nm_rx_pkt *p = &pkts[i];
