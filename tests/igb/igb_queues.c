@@ -31,6 +31,7 @@ struct poller {
 	struct igbt_sender *s;
 	struct igbt_flow *flows;
 	atomic_bool stop, restarting;
+	atomic_bool hold_23;                    /* leave queues 2 and 3 for now */
 	atomic_uint_least64_t frames[4];        /* per queue */
 	atomic_uint_least64_t during_restart[4];
 	atomic_int q1_kind;                     /* 0 host, else the binding id */
@@ -53,7 +54,8 @@ static void *poll_main(void *arg)
 			/* Leave the restarting queue alone, as a datapath thread
 			 * would: polling it would wait on its lock and stall the
 			 * other queues' polling (and the paced sender) with it. */
-			if (q == 1 && restarting)
+			if ((q == 1 && restarting) ||
+			    ((q == 2 || q == 3) && atomic_load(&po->hold_23)))
 				continue;
 			n = nm_igb_rx_burst(po->igb, q, pkts, 32);
 
@@ -145,7 +147,19 @@ static void phase_restart(struct nm_igb *igb, struct poller *po)
 		double t0;
 		int ret;
 
+		/* Let frames for queues 2 and 3 queue up in their rings (the
+		 * sender stops at its window), so that the restart below runs
+		 * with work waiting on the other queues, whatever the guest's
+		 * scheduler does with the sender. */
+		atomic_store(&po->hold_23, true);
+		for (double tw = igbt_now(); igbt_now() - tw < 5;) {
+			if (atomic_load(&po->s->sent) - atomic_load(&po->s->taken) >=
+			    po->s->window - 8)
+				break;
+			usleep(1000);
+		}
 		atomic_store(&po->restarting, true);
+		atomic_store(&po->hold_23, false);
 		t0 = igbt_now();
 		ret = to ? nm_dmabuf_binding_bind_rxq(to, dev, 1, &err) :
 			   nm_rxq_unbind_mp(dev, 1, &err);
