@@ -106,6 +106,13 @@ int nm_dmabuf_binding_bind_rxq(struct nm_dmabuf_binding *b,
 			       struct nm_netdev *dev, uint32_t idx,
 			       struct nm_err *err)
 {
+	return nm_dmabuf_binding_bind_rxq_caps(b, dev, idx, 0, err);
+}
+
+int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
+				    struct nm_netdev *dev, uint32_t idx,
+				    uint32_t extra_caps, struct nm_err *err)
+{
 	struct nm_mp_params mp = nm_dmabuf_binding_mp(b);
 	struct nm_rxq **bound;
 	int ret;
@@ -126,6 +133,7 @@ int nm_dmabuf_binding_bind_rxq(struct nm_dmabuf_binding *b,
 		goto out;
 	}
 	b->bound = bound;
+	mp.extra_caps = extra_caps;
 	ret = nm_rxq_bind_mp_locked(dev, idx, &mp, err);
 	if (!ret)
 		b->bound[b->num_bound++] = &dev->rxqs[idx];

@@ -177,7 +177,7 @@ static const char *mp_name(const struct nm_mp_params *mp)
 static int rxq_check_caps(struct nm_netdev *dev, struct nm_rxq *rxq,
 			  const struct nm_mp_params *mp, struct nm_err *err)
 {
-	uint32_t need = mp->ops ? mp->ops->required_caps : 0;
+	uint32_t need = (mp->ops ? mp->ops->required_caps : 0) | mp->extra_caps;
 	char missing[64], has[64];
 
 	if (dev->up)
@@ -186,9 +186,10 @@ static int rxq_check_caps(struct nm_netdev *dev, struct nm_rxq *rxq,
 		return 0;
 	rxq->counters.refused++;
 	return nm_err_set(err, -EOPNOTSUPP,
-			  "%s queue %u cannot take provider '%s': it lacks %s (it has: %s); "
+			  "%s queue %u cannot take provider '%s'%s: it lacks %s (it has: %s); "
 			  "refused before touching the queue",
 			  dev->name, rxq->index, mp_name(mp),
+			  (mp->extra_caps & ~rxq->caps) ? " for its user" : "",
 			  nm_rxq_caps_str(need & ~rxq->caps, missing, sizeof(missing)),
 			  nm_rxq_caps_str(rxq->caps, has, sizeof(has)));
 }

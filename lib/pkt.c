@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <netmem/pkt.h>
+#include <netmem/rx_pkt.h>
 
 #define ETH_P_IPV4 0x0800
 #define ETH_P_IPV6 0x86dd
@@ -221,6 +222,53 @@ int nm_pkt_parse(const void *frame, size_t len, struct nm_pkt_info *info)
 	h = mix(h, (uint32_t)info->src_port << 16 | info->dst_port);
 	info->flow_hash = mix(h, info->l4proto);
 	return 0;
+}
+
+uint32_t nm_pkt_csum_verdict(const void *frame, size_t len)
+{
+	const uint8_t *p = frame;
+	size_t l3 = NM_ETH_HLEN, l4, end;
+	uint8_t proto;
+	uint32_t sum;
+
+	if (len < NM_ETH_HLEN + IPV4_HLEN)
+		return 0;
+	if (get16(p + 12) == ETH_P_IPV4) {
+		size_t ihl = (size_t)(p[l3] & 0xf) * 4;
+
+		if ((p[l3] >> 4) != 4 || ihl < IPV4_HLEN || len < l3 + ihl)
+			return 0;
+		if (csum_fold(csum_add(0, p + l3, ihl)) != 0)
+			return NM_RX_PKT_IP_CSUM_BAD;
+		end = l3 + get16(p + l3 + 2);
+		/* Fragments carry no whole L4 segment to check. */
+		if (end > len || end < l3 + ihl || (get16(p + l3 + 6) & 0x3fff))
+			return 0;
+		proto = p[l3 + 9];
+		l4 = l3 + ihl;
+		sum = csum_add(0, p + l3 + 12, 8);
+	} else if (get16(p + 12) == ETH_P_IPV6) {
+		if (len < l3 + IPV6_HLEN)
+			return 0;
+		proto = p[l3 + 6];
+		l4 = l3 + IPV6_HLEN;
+		end = l4 + get16(p + l3 + 4);
+		if (end > len)
+			return 0;
+		sum = csum_add(0, p + l3 + 8, 32);
+	} else {
+		return 0;
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return 0;
+	if (end - l4 < (proto == IPPROTO_TCP ? TCP_HLEN : UDP_HLEN))
+		return NM_RX_PKT_L4_CSUM_BAD;
+	/* UDP over IPv4 may carry no checksum at all. */
+	if (proto == IPPROTO_UDP && get16(p + 12) == ETH_P_IPV4 && get16(p + l4 + 6) == 0)
+		return NM_RX_PKT_L4_CSUM_GOOD;
+	sum += proto + (uint32_t)(end - l4);
+	sum = csum_add(sum, p + l4, end - l4);
+	return csum_fold(sum) == 0 ? NM_RX_PKT_L4_CSUM_GOOD : NM_RX_PKT_L4_CSUM_BAD;
 }
 
 void nm_pattern_fill(void *buf, size_t len, uint64_t offset, uint32_t seed)

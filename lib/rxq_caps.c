@@ -12,6 +12,7 @@ static const struct {
 	{ NM_RXQ_CAP_UNREADABLE, "unreadable" },
 	{ NM_RXQ_CAP_HEADER_SPLIT, "header-split" },
 	{ NM_RXQ_CAP_RESTART, "restart" },
+	{ NM_RXQ_CAP_RX_CSUM, "rx-csum" },
 };
 
 #define NUM_CAPS (sizeof(cap_names) / sizeof(cap_names[0]))

@@ -249,7 +249,7 @@ static void phase_refuse(struct nm_igb *igb, struct poller *po)
 		   nm_rxq_caps_str(dev->rxqs[1].caps, caps, sizeof(caps)), ret ? ": " : "",
 		   ret ? err.msg : "");
 	ret = nm_igb_set_header_split(igb, 1, false, &err);
-	IGBT_CHECK(ret == -EOPNOTSUPP && dev->rxqs[1].caps == NM_RXQ_CAP_ALL,
+	IGBT_CHECK(ret == -EOPNOTSUPP && dev->rxqs[1].caps == (NM_RXQ_CAP_ALL & ~NM_RXQ_CAP_RX_CSUM),
 		   "turning header split off on the bound queue 1 is refused, flags kept: %s",
 		   err.msg);
 	nm_dmabuf_binding_unbind(b);

@@ -47,7 +47,7 @@ static int fixture_up(struct fixture *f, uint32_t nbufs, uint32_t pool_size)
 	if (nm_dma_domain_identity_create(&f->dom, NULL) ||
 	    nm_host_mem_create(f->dom, &hp, &f->mem, NULL))
 		return -1;
-	pp.mp = (struct nm_mp_params){ &counting_ops, f->mem };
+	pp.mp = (struct nm_mp_params){ .ops = &counting_ops, .priv = f->mem };
 	return nm_page_pool_create(&pp, &f->pool, NULL);
 }
 

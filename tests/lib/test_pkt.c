@@ -97,6 +97,40 @@ static void test_pattern_catches_shifts(void)
 	CHECK(nm_pattern_check(a, 256, 0, 2) != -1);   /* other flow */
 }
 
+/* What a NIC's checksum engine says: good frames good, one flipped bit bad,
+ * Ethernet padding ignored, a bad IPv4 header named as such. */
+static void test_csum_verdict(void)
+{
+	static const char *const names[] = { "udp4", "tcp4", "udp6", "tcp6" };
+	uint8_t frame[256], payload[64];
+
+	nm_pattern_fill(payload, sizeof(payload), 0, 7);
+	for (size_t i = 0; i < 4; i++) {
+		struct nm_flow f;
+		int len;
+
+		CHECK_EQ(nm_flow_from_name(names[i], 5201, &f), 0);
+		len = nm_pkt_build(frame, sizeof(frame), &f, 1000, payload, sizeof(payload));
+		CHECK(len > 0);
+		CHECK_EQ(nm_pkt_csum_verdict(frame, (size_t)len), NM_RX_PKT_L4_CSUM_GOOD);
+		/* Padding after the IP packet is not part of the sum. */
+		memset(frame + len, 0xa5, 16);
+		CHECK_EQ(nm_pkt_csum_verdict(frame, (size_t)len + 16), NM_RX_PKT_L4_CSUM_GOOD);
+		frame[len - 3] ^= 0x10;
+		CHECK_EQ(nm_pkt_csum_verdict(frame, (size_t)len), NM_RX_PKT_L4_CSUM_BAD);
+		frame[len - 3] ^= 0x10;
+		if (f.ipver == 4) {
+			frame[NM_ETH_HLEN + 8] ^= 1;   /* TTL: header sum breaks */
+			CHECK_EQ(nm_pkt_csum_verdict(frame, (size_t)len), NM_RX_PKT_IP_CSUM_BAD);
+			frame[NM_ETH_HLEN + 8] ^= 1;
+		}
+		/* Truncated below the IP length: nothing to judge. */
+		CHECK_EQ(nm_pkt_csum_verdict(frame, (size_t)len - 1), 0);
+	}
+	memset(frame, 0, 60);   /* not IP */
+	CHECK_EQ(nm_pkt_csum_verdict(frame, 60), 0);
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_udp4),
 	NM_TEST(test_tcp4),
@@ -104,4 +138,5 @@ NM_TEST_MAIN(
 	NM_TEST(test_tcp6),
 	NM_TEST(test_bad_frames),
 	NM_TEST(test_pattern_catches_shifts),
+	NM_TEST(test_csum_verdict),
 )

@@ -238,6 +238,33 @@ static void test_bind_while_down_applies_at_open(void)
 	rig_down(&r);
 }
 
+/* A user's extra need (rx-csum, as a TCP listener on unreadable memory has)
+ * is checked in the same place: refused with zero callbacks, zero restarts,
+ * the queue still receiving; a queue with the flag takes the same bind. */
+static void test_extra_caps_refused_first(void)
+{
+	struct rig r;
+	struct ops_snapshot before;
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(rig_up(&r, 2, NM_RXQ_CAP_ALL & ~NM_RXQ_CAP_RX_CSUM), 0);
+	CHECK_EQ(round_trip(&r, 2, 10, NULL), 0);
+	snap(r.sim, &before);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq_caps(r.b, r.dev, 2, NM_RXQ_CAP_RX_CSUM, &err),
+		 -EOPNOTSUPP);
+	CHECK_MSG(strstr(err.msg, "lacks rx-csum") != NULL, "reason: %s", err.msg);
+	for (int op = 0; op < NM_SIM_OP_COUNT; op++)
+		CHECK_EQ(delta(r.sim, &before, (enum nm_sim_op)op), 0);
+	CHECK_EQ(r.dev->rxqs[2].counters.refused, 1);
+	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
+	CHECK(r.dev->rxqs[2].mp.ops == NULL);
+	CHECK_EQ(round_trip(&r, 2, 10, NULL), 0);
+	/* Without the extra need the same queue takes it. */
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 2, &err), 0);
+	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 1);
+	rig_down(&r);
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_refused_bind_runs_no_callback),
 	NM_TEST(test_running_queue_without_restart_flag_is_refused),
@@ -247,4 +274,5 @@ NM_TEST_MAIN(
 	NM_TEST(test_restart_runs_each_step_once),
 	NM_TEST(test_other_queues_untouched_by_restart),
 	NM_TEST(test_bind_while_down_applies_at_open),
+	NM_TEST(test_extra_caps_refused_first),
 )

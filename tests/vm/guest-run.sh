@@ -236,6 +236,15 @@ boot_once() {
 	vfio_group=$(tr -d '\r' <"$tmp/console.log" | sed -n 's/.*NETMEM_GUEST_VFIO_GROUP=\([0-9]*\).*/\1/p' | head -n1)
 }
 
+# One guest at a time on this machine, whichever checkout starts it: two TCG
+# guests on two cores starve each other's timers (boot panics, RCU stalls).
+# The wait is announced; the guest's own timeout starts once it holds the lock.
+exec 8>"${NETMEM_GUEST_LOCK:-/tmp/netmem-guest.lock}"
+if ! flock -n 8; then
+	say "another guest is running on this machine; waiting for it"
+	flock 8
+fi
+
 # A boot that dies before the command starts (TCG on a loaded machine can fail the
 # kernel's early timer check) ran nothing, so one more boot is safe.
 attempt=1

@@ -103,6 +103,8 @@ uint32_t nm_dpdk_rxq_caps(const struct rte_eth_dev_info *info,
 			  bool can_restore, bool port_stopped)
 {
 	const uint64_t split = RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT;
+	const uint64_t csum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+			      RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	uint32_t caps = 0;
 
 	if (((info->rx_queue_offload_capa & split) ||
@@ -115,6 +117,9 @@ uint32_t nm_dpdk_rxq_caps(const struct rte_eth_dev_info *info,
 	if (can_restore &&
 	    (port_stopped || (info->dev_capa & RTE_ETH_DEV_CAPA_RUNTIME_RX_QUEUE_SETUP)))
 		caps |= NM_RXQ_CAP_RESTART;
+	/* Verdicts in every mbuf's ol_flags only once the port runs with them. */
+	if ((port_rx_offloads & csum) == csum)
+		caps |= NM_RXQ_CAP_RX_CSUM;
 	return caps;
 }
 

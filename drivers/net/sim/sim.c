@@ -25,6 +25,7 @@ struct sim_qmem {
 	struct nm_page_pool *hdr_pool;  /* host: headers (split only) */
 	struct nm_page_pool *pool;      /* the queue's provider: payload */
 	bool split;
+	bool rx_csum;                   /* report checksum verdicts */
 	uint32_t size;                  /* ring entries, power of two */
 	struct sim_desc *ring;          /* posted: device takes at head */
 	uint32_t post_head, post_tail;
@@ -115,6 +116,7 @@ static int sim_mem_alloc(struct nm_netdev *dev, void *mem, uint32_t idx,
 				  dev->name, idx);
 	q->size = sim->ring_size;
 	q->split = caps & NM_RXQ_CAP_HEADER_SPLIT;
+	q->rx_csum = caps & NM_RXQ_CAP_RX_CSUM;
 	q->ring = calloc(q->size, sizeof(*q->ring));
 	q->cq = calloc(q->size, sizeof(*q->cq));
 	if (!q->ring || !q->cq) {
@@ -418,7 +420,8 @@ int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len)
 		.payload = d->payload,
 		.hdr_len = hlen,
 		.payload_len = (uint32_t)(len - hlen),
-		.flags = hlen ? NM_RX_PKT_SPLIT : 0,
+		.flags = (hlen ? NM_RX_PKT_SPLIT : 0) |
+			 (q->rx_csum ? nm_pkt_csum_verdict(frame, len) : 0),
 		.queue = queue,
 	};
 	if (!hlen && d->hdr)  /* unparsed frame on a split queue */

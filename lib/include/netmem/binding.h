@@ -57,6 +57,12 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 int nm_dmabuf_binding_bind_rxq(struct nm_dmabuf_binding *b,
 			       struct nm_netdev *dev, uint32_t idx,
 			       struct nm_err *err);
+/* The same, for a user that needs more of the queue than the provider
+ * does (@extra_caps, NM_RXQ_CAP_*): checked in the same place, before any
+ * driver callback, with the same refusal. */
+int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
+				    struct nm_netdev *dev, uint32_t idx,
+				    uint32_t extra_caps, struct nm_err *err);
 
 /* Move every bound queue back to default memory and drop the creator's
  * reference. Buffers in flight keep the memory mapped until they return. */

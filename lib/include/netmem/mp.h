@@ -45,6 +45,10 @@ struct nm_memory_provider_ops {
 struct nm_mp_params {
 	const struct nm_memory_provider_ops *ops;  /* NULL: driver default */
 	void *priv;
+	/* NM_RXQ_CAP_* the queue's user needs on top of the provider's own
+	 * (a TCP listener on unreadable memory needs rx-csum); checked with
+	 * them, before any driver callback. */
+	uint32_t extra_caps;
 };
 
 #ifdef __cplusplus

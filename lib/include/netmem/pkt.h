@@ -51,6 +51,15 @@ int nm_pkt_build(void *buf, size_t cap, const struct nm_flow *f, uint32_t seq,
  * (info->hdr_len is then 0), -EINVAL for a truncated frame. */
 int nm_pkt_parse(const void *frame, size_t len, struct nm_pkt_info *info);
 
+/*
+ * What a NIC's RX checksum engine reports for one whole frame: the
+ * NM_RX_PKT_*_CSUM_* flags (rx_pkt.h), 0 when there is nothing it checks
+ * (not IPv4/IPv6 + TCP/UDP, a fragment, a truncated frame). Honours the
+ * IP length, so Ethernet padding is not summed. Models (the software and
+ * TAP NICs) use it; real NICs report the same from their descriptors.
+ */
+uint32_t nm_pkt_csum_verdict(const void *frame, size_t len);
+
 /* The test payload: byte at stream offset o of a flow seeded @seed. */
 static inline uint8_t nm_pattern_byte(uint64_t o, uint32_t seed)
 {

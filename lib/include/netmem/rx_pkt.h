@@ -17,7 +17,13 @@
 extern "C" {
 #endif
 
-#define NM_RX_PKT_SPLIT 1u  /* headers and payload in separate buffers */
+#define NM_RX_PKT_SPLIT        (1u << 0)  /* headers and payload apart */
+/* Checksum verdicts of a queue with NM_RXQ_CAP_RX_CSUM. Neither GOOD nor
+ * BAD set: the NIC did not check (not TCP/UDP, or no offload), and only
+ * software that may read the bytes can. */
+#define NM_RX_PKT_L4_CSUM_GOOD (1u << 1)  /* TCP/UDP checksum verified */
+#define NM_RX_PKT_L4_CSUM_BAD  (1u << 2)  /* TCP/UDP checksum wrong */
+#define NM_RX_PKT_IP_CSUM_BAD  (1u << 3)  /* IPv4 header checksum wrong */
 
 struct nm_rx_pkt {
 	nm_netmem_ref hdr;      /* host buffer with the headers, or 0 */

@@ -22,12 +22,16 @@ enum nm_rxq_cap {
 	/* The queue can be stopped and restarted on new memory while the
 	 * device runs, without disturbing the other queues. */
 	NM_RXQ_CAP_RESTART      = 1u << 2,
+	/* The NIC verifies IPv4 and TCP/UDP checksums of every frame it
+	 * receives and reports the verdict per frame (NM_RX_PKT_*_CSUM_*):
+	 * the only way to trust payload the CPU cannot read. */
+	NM_RXQ_CAP_RX_CSUM      = 1u << 3,
 };
 
 #define NM_RXQ_CAP_ALL (NM_RXQ_CAP_UNREADABLE | NM_RXQ_CAP_HEADER_SPLIT | \
-			NM_RXQ_CAP_RESTART)
+			NM_RXQ_CAP_RESTART | NM_RXQ_CAP_RX_CSUM)
 
-/* Short name of one flag ("unreadable", "header-split", "restart"). */
+/* Short name of one flag ("unreadable", "header-split", "restart", "rx-csum"). */
 const char *nm_rxq_cap_name(enum nm_rxq_cap cap);
 
 /*
