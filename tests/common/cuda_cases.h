@@ -102,18 +102,19 @@ static const struct nm_queue_mgmt_ops standin_qops = {
  * reason and the way out, before any mapping or driver callback. */
 static void cuda_case_vfio_refused(void)
 {
-	struct nm_dma_domain *dom = calloc(1, sizeof(*dom));
+	struct nm_dma_domain *dom;
 	struct nm_err err = { 0 };
 	struct nm_netdev dev;
 	struct nm_dmabuf_binding *b = NULL;
 	struct nm_dmabuf *buf;
 
+	CASES_MAKE(buf);
+	dom = calloc(1, sizeof(*dom));
 	CHECK(dom != NULL);
 	dom->ops = &vfio_standin_ops;
 	atomic_init(&dom->refs, 1);
 	CHECK_EQ(nm_netdev_init(&dev, "vfio0", 2, &standin_qops, dom, &err), 0);
 	nm_dma_domain_put(dom);
-	CASES_MAKE(buf);
 	vfio_standin_maps = standin_calls = 0;
 	CHECK_EQ(nm_dmabuf_binding_create(&dev, buf, NULL, &b, &err), -EOPNOTSUPP);
 	printf("# refused: %s\n", err.msg);
