@@ -238,6 +238,20 @@ int nm_dmabuf_create_udmabuf(uint64_t size, struct nm_dmabuf **out,
 	return 0;
 }
 
+int nm_dmabuf_alloc_unexported(uint64_t size, const char *exporter,
+			       struct nm_dmabuf **out, struct nm_err *err)
+{
+	struct nm_dmabuf *buf = dmabuf_alloc();
+
+	if (!buf)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	buf->size = size;
+	buf->emulated = true;
+	snprintf(buf->exporter, sizeof(buf->exporter), "%s", exporter);
+	*out = buf;
+	return 0;
+}
+
 int nm_dmabuf_create_memfd(uint64_t size, struct nm_dmabuf **out,
 			   struct nm_err *err)
 {
@@ -385,8 +399,8 @@ static int split_middle_size(const char *spec, const char *colon, char *middle,
 }
 
 /* cuda:SIZE[:GPU] from @arg (after "cuda:"). */
-static int open_cuda(const char *spec, const char *arg, struct nm_dmabuf **out,
-		     struct nm_err *err)
+static int open_cuda(const char *spec, const char *arg, bool exported,
+		     struct nm_dmabuf **out, struct nm_err *err)
 {
 	const char *colon = strchr(arg, ':');
 	char size_str[32];
@@ -408,7 +422,8 @@ static int open_cuda(const char *spec, const char *arg, struct nm_dmabuf **out,
 			return nm_err_set(err, -EINVAL,
 					  "'%s': GPU must be a device index (0, 1, ...)", spec);
 	}
-	return nm_dmabuf_create_cuda(size, (int)gpu, out, err);
+	return exported ? nm_dmabuf_create_cuda(size, (int)gpu, out, err) :
+			  nm_dmabuf_create_cuda_unexported(size, (int)gpu, out, err);
 }
 
 int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
@@ -455,7 +470,9 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 		return nm_dmabuf_import((int)fd, out, err);
 	}
 	if (kind_len == 4 && !strncmp(spec, "cuda", 4))
-		return open_cuda(spec, colon + 1, out, err);
+		return open_cuda(spec, colon + 1, true, out, err);
+	if (kind_len == 7 && !strncmp(spec, "cudamem", 7))
+		return open_cuda(spec, colon + 1, false, out, err);
 	if (nm_parse_size(colon + 1, &size))
 		return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, colon + 1);
 	if (kind_len == 7 && !strncmp(spec, "udmabuf", 7))
@@ -473,7 +490,7 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 	}
 	return nm_err_set(err, -EINVAL,
 			  "unknown dmabuf source kind in '%s' (udmabuf, vgem, drm, heap, fd, memfd, auto, "
-			  "cuda)",
+			  "cuda, cudamem)",
 			  spec);
 }
 

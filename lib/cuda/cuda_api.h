@@ -67,7 +67,7 @@ const char *nm_cuda_errname(const struct nm_cuda_api *api, CUresult r,
 
 /* nm_dmabuf_create_cuda() with an explicit table (the test hook). */
 int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
-			       int gpu, struct nm_dmabuf **out,
+			       int gpu, bool exported, struct nm_dmabuf **out,
 			       struct nm_err *err);
 
 /* nm_cuda_check_pattern() with an explicit kernel image (NULL: none). */

@@ -85,8 +85,8 @@ const struct nm_dmabuf_dev_ops nm_cuda_dev_ops = {
 };
 
 /* cuInit, the device, and what it must support. */
-static int cuda_device(const struct nm_cuda_api *api, int gpu, CUdevice *dev,
-		       char *name, size_t name_len, struct nm_err *err)
+static int cuda_device(const struct nm_cuda_api *api, int gpu, bool need_dmabuf,
+		       CUdevice *dev, char *name, size_t name_len, struct nm_err *err)
 {
 	char ebuf[32];
 	int count = 0, dmabuf = 0, vmm = 0;
@@ -121,16 +121,18 @@ static int cuda_device(const struct nm_cuda_api *api, int gpu, CUdevice *dev,
 				  "cuda: GPU %d (%s) has no virtual memory management (cuMemCreate), "
 				  "which this source allocates with", gpu, name);
 	r = api->device_get_attribute(&dmabuf, CU_DEVICE_ATTRIBUTE_DMA_BUF_SUPPORTED, *dev);
-	if (r != CUDA_SUCCESS || !dmabuf)
+	if (need_dmabuf && (r != CUDA_SUCCESS || !dmabuf))
 		return nm_err_set(err, -EOPNOTSUPP,
 				  "cuda: the driver cannot export GPU %d (%s) memory as a dmabuf "
 				  "(CU_DEVICE_ATTRIBUTE_DMA_BUF_SUPPORTED is 0: it needs NVIDIA's open "
-				  "kernel modules and Linux 5.12 or later)", gpu, name);
+				  "kernel modules and Linux 5.12 or later; cudamem: runs without it)",
+				  gpu, name);
 	return 0;
 }
 
 int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
-			       int gpu, struct nm_dmabuf **out, struct nm_err *err)
+			       int gpu, bool exported, struct nm_dmabuf **out,
+			       struct nm_err *err)
 {
 	CUmemAllocationProp prop = { 0 };
 	CUmemAccessDesc access = { 0 };
@@ -150,7 +152,7 @@ int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
 	m->api = api;
 	m->ordinal = gpu;
 	m->size = size;
-	ret = cuda_device(api, gpu, &m->dev, name, sizeof(name), err);
+	ret = cuda_device(api, gpu, exported, &m->dev, name, sizeof(name), err);
 	if (ret)
 		goto err_free;
 	r = api->primary_ctx_retain(&m->ctx, m->dev);
@@ -206,6 +208,13 @@ int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
 		ret = nm_err_set(err, -EIO, "cuMemSetAccess: %s", ERRNAME(api, r));
 		goto err_unmap;
 	}
+	if (!exported) {
+		nm_cuda_mem_leave(m);
+		ret = nm_dmabuf_alloc_unexported(size, "cuda (not exported)", &buf, err);
+		if (ret)
+			goto err_unmap_nocx;
+		goto done;
+	}
 	r = api->mem_get_handle(&fd, m->base, size, CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD, 0);
 	if (r != CUDA_SUCCESS || fd < 0) {
 		ret = nm_err_set(err, r == CUDA_ERROR_NOT_SUPPORTED ? -EOPNOTSUPP : -EIO,
@@ -219,6 +228,7 @@ int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
 	close(fd);
 	if (ret)
 		goto err_unmap_nocx;
+done:
 	/* The CPU has no address for it, whatever the fd's mmap would say. */
 	buf->cpu_mappable = false;
 	buf->dev_ops = &nm_cuda_dev_ops;
@@ -250,7 +260,16 @@ int nm_dmabuf_create_cuda(uint64_t size, int gpu, struct nm_dmabuf **out,
 	const struct nm_cuda_api *api;
 	int ret = nm_cuda_api_get(&api, err);
 
-	return ret ? ret : nm_cuda_dmabuf_create_with(api, size, gpu, out, err);
+	return ret ? ret : nm_cuda_dmabuf_create_with(api, size, gpu, true, out, err);
+}
+
+int nm_dmabuf_create_cuda_unexported(uint64_t size, int gpu, struct nm_dmabuf **out,
+				     struct nm_err *err)
+{
+	const struct nm_cuda_api *api;
+	int ret = nm_cuda_api_get(&api, err);
+
+	return ret ? ret : nm_cuda_dmabuf_create_with(api, size, gpu, false, out, err);
 }
 
 bool nm_dmabuf_is_cuda(const struct nm_dmabuf *buf)
@@ -268,7 +287,7 @@ int nm_cuda_describe(int gpu, char *out, size_t len, struct nm_err *err)
 	ret = nm_cuda_api_get(&api, err);
 	if (ret)
 		return ret;
-	ret = cuda_device(api, gpu, &dev, name, sizeof(name), err);
+	ret = cuda_device(api, gpu, true, &dev, name, sizeof(name), err);
 	if (ret && ret != -EOPNOTSUPP)
 		return ret;
 	api->driver_get_version(&ver);
@@ -287,6 +306,12 @@ int nm_dmabuf_create_cuda(uint64_t size, int gpu, struct nm_dmabuf **out,
 {
 	(void)size; (void)gpu; (void)out;
 	return nm_err_set(err, -ENOSYS, NO_CUDA_MSG);
+}
+
+int nm_dmabuf_create_cuda_unexported(uint64_t size, int gpu, struct nm_dmabuf **out,
+				     struct nm_err *err)
+{
+	return nm_dmabuf_create_cuda(size, gpu, out, err);
 }
 
 bool nm_dmabuf_is_cuda(const struct nm_dmabuf *buf)

@@ -295,10 +295,12 @@ static int open_fds(void)
 	CHECK_EQ(f.allocs, f.frees); \
 	} while (0)
 
+static bool fake_unexported;   /* cudamem: instead of cuda: */
+
 static int cases_make(struct nm_dmabuf **out, struct nm_err *err)
 {
 	fake_reset();
-	return nm_cuda_dmabuf_create_with(&fake_api, FAKE_SIZE, 0, out, err);
+	return nm_cuda_dmabuf_create_with(&fake_api, FAKE_SIZE, 0, !fake_unexported, out, err);
 }
 
 static int cases_check(struct nm_dmabuf *buf, const struct nm_cuda_span *s,
@@ -317,7 +319,7 @@ static int expect_failure(enum step s, CUresult r, uint64_t size, int gpu, int w
 
 	f.fail = s;
 	f.fail_with = r;
-	ret = nm_cuda_dmabuf_create_with(&fake_api, size, gpu, &buf, &err);
+	ret = nm_cuda_dmabuf_create_with(&fake_api, size, gpu, true, &buf, &err);
 	printf("# step %d: %d %s\n", s, ret, err.msg);
 	if (ret != want || !strstr(err.msg, phrase) || buf || open_fds() != fds ||
 	    f.retained != f.released || f.pushed != f.popped || f.created != f.mem_released ||
@@ -449,6 +451,33 @@ static void test_sim_receive(void)
 	CHECK_BALANCED();
 }
 
+/* cudamem: where the driver exports no dmabuf: the same memory, no fd,
+ * the same software NIC path. */
+static void test_unexported(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_dmabuf *buf;
+	int fds = open_fds();
+
+	fake_reset();
+	f.dmabuf_attr = 0;
+	CHECK_EQ(nm_cuda_dmabuf_create_with(&fake_api, FAKE_SIZE, 0, false, &buf, &err), 0);
+	CHECK(nm_dmabuf_is_cuda(buf));
+	CHECK(buf->emulated);
+	CHECK_EQ(buf->fd, -1);
+	CHECK(!buf->cpu_mappable);
+	nm_dmabuf_put(buf);
+	CHECK_BALANCED();
+	CHECK_EQ(open_fds(), fds);
+	fake_unexported = true;
+	cuda_case_sim_receive();
+	fake_unexported = false;
+	if (nm_test_failed)
+		return;
+	CHECK(f.htod_bytes >= 40 * 64 * 3000);
+	CHECK_BALANCED();
+}
+
 /* The spec parser: bad input refused before any driver is touched. */
 static void test_spec(void)
 {
@@ -461,10 +490,11 @@ static void test_spec(void)
 	CHECK(strstr(err.msg, "GPU must be a device index") != NULL);
 	CHECK_EQ(nm_dmabuf_open_spec("cuda:64M:", &buf, &err), -EINVAL);
 	CHECK_EQ(nm_dmabuf_open_spec("cuda:", &buf, &err), -EINVAL);
+	CHECK_EQ(nm_dmabuf_open_spec("cudamem:1x", &buf, &err), -EINVAL);
 	CHECK(buf == NULL);
 }
 
 NM_TEST_MAIN(NM_TEST(test_error_paths), NM_TEST(test_release_order),
 	     NM_TEST(test_check_kernel), NM_TEST(cuda_case_import),
 	     NM_TEST(cuda_case_vfio_refused), NM_TEST(test_sim_receive),
-	     NM_TEST(test_spec))
+	     NM_TEST(test_unexported), NM_TEST(test_spec))

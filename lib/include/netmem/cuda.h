@@ -44,7 +44,16 @@ extern "C" {
 int nm_dmabuf_create_cuda(uint64_t size, int gpu, struct nm_dmabuf **out,
 			  struct nm_err *err);
 
-/* Is @buf device memory made by nm_dmabuf_create_cuda()? */
+/*
+ * The same device memory without the dmabuf export (cudamem:SIZE[:GPU]),
+ * for drivers that cannot export one here: no fd (emulated = true), so only
+ * the software NIC can use it; everything else is as for cuda:. The
+ * stand-in that lets the copy engine and the GPU check run anyway.
+ */
+int nm_dmabuf_create_cuda_unexported(uint64_t size, int gpu, struct nm_dmabuf **out,
+				     struct nm_err *err);
+
+/* Is @buf device memory made by nm_dmabuf_create_cuda*()? */
 bool nm_dmabuf_is_cuda(const struct nm_dmabuf *buf);
 
 /* A payload range to check: @len bytes at dmabuf offset @off that should

@@ -103,6 +103,8 @@ int nm_dmabuf_create_heap(const char *heap, uint64_t size, struct nm_dmabuf **ou
  *   auto:SIZE            udmabuf if /dev/udmabuf is usable, else memfd
  *   cuda:SIZE[:GPU]      NVIDIA GPU memory (GPU: device index, default 0),
  *                        exported by the CUDA driver (netmem/cuda.h)
+ *   cudamem:SIZE[:GPU]   the same GPU memory without the dmabuf export, for
+ *                        drivers that have none (software NIC only)
  * SIZE takes K, M, G suffixes. The same spelling serves the apps, the CLI and
  * the DPDK plugin.
  */
@@ -137,6 +139,14 @@ int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
 #define NM_DMABUF_WRITE 2u
 int nm_dmabuf_begin_cpu_access(struct nm_dmabuf *buf, unsigned int dir);
 int nm_dmabuf_end_cpu_access(struct nm_dmabuf *buf, unsigned int dir);
+
+/*
+ * For sources of device memory whose driver exports no dmabuf here: an
+ * object with no fd (emulated = true, not CPU-mappable) that the source
+ * then gives its dev_ops. The software NIC path works the same on it.
+ */
+int nm_dmabuf_alloc_unexported(uint64_t size, const char *exporter,
+			       struct nm_dmabuf **out, struct nm_err *err);
 
 /* Parse "64M", "4096", "1G" into bytes; -EINVAL on junk or zero. */
 int nm_parse_size(const char *s, uint64_t *out);
