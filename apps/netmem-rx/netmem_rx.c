@@ -4,6 +4,8 @@
  * checks every payload byte where it landed in the dmabuf (through a CPU
  * mapping used only for the check), and prints throughput, split counts and
  * the queue table.
+ * On GPU memory (--dmabuf cuda:SIZE) the check runs on the GPU instead
+ * (gpu_check.c) and the CPU reads no payload byte.
  *
  * With no NIC it runs on the software NIC, which also plays the sender; with
  * no /dev/udmabuf the dmabuf is a memfd standing in for one, and it says so.
