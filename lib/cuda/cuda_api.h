@@ -81,6 +81,7 @@ struct nm_cuda_mem {
 	CUdevice dev;
 	int ordinal;
 	CUcontext ctx;              /* the primary context, retained */
+	bool vmm;                   /* cuMemCreate + map, else cuMemAlloc */
 	CUmemGenericAllocationHandle handle;
 	CUdeviceptr base;
 	uint64_t size;

@@ -4,8 +4,8 @@
  *
  * Acquire in order: the driver (dlopen), cuInit, the device, its dmabuf
  * support, the primary context (retained), physical memory (cuMemCreate at
- * the driver's granularity), a virtual range, the mapping, access, the
- * dmabuf fd, the import. Errors release in exact reverse order; so does the
+ * the driver's granularity), a virtual range, the mapping, access (or, where
+ * the GPU or sandbox has no VMM, one cuMemAlloc), the dmabuf fd, the import. Errors release in exact reverse order; so does the
  * dmabuf's last put, through cuda_release().
  */
 #include <errno.h>
@@ -55,6 +55,120 @@ static int cuda_write(struct nm_dmabuf *buf, uint64_t off, const void *src,
 	return r == CUDA_SUCCESS ? 0 : -EIO;
 }
 
+/* The VMM path: physical memory at the driver's granularity, a virtual
+ * range, the mapping, access. */
+static int alloc_vmm(struct nm_cuda_mem *m, const char *name, long page,
+		     struct nm_err *err)
+{
+	const struct nm_cuda_api *api = m->api;
+	CUmemAllocationProp prop = { 0 };
+	CUmemAccessDesc access = { 0 };
+	char ebuf[32];
+	size_t gran = 0;
+	int ret;
+	CUresult r;
+
+	prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+	prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	prop.location.id = m->ordinal;
+	r = api->mem_get_granularity(&gran, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM);
+	if (r != CUDA_SUCCESS || !gran)
+		return nm_err_set(err, -EIO, "cuMemGetAllocationGranularity: %s",
+				  r != CUDA_SUCCESS ? ERRNAME(api, r) : "granularity 0");
+	/* The export needs the range aligned to both the host page and the
+	 * driver's granularity. */
+	if (m->size % gran || m->size % (uint64_t)page)
+		return nm_err_set(err, -EINVAL,
+				  "cuda: %llu bytes is not a multiple of GPU %d's allocation "
+				  "granularity (%zu KiB) and the host page (%ld bytes)",
+				  (unsigned long long)m->size, m->ordinal, gran >> 10, page);
+	r = api->mem_create(&m->handle, m->size, &prop, 0);
+	if (r == CUDA_ERROR_NOT_SUPPORTED)
+		return 1;       /* not here after all: cuMemAlloc */
+	if (r != CUDA_SUCCESS)
+		return nm_err_set(err, r == CUDA_ERROR_OUT_OF_MEMORY ? -ENOMEM : -EIO,
+				  "cuMemCreate of %llu MiB on GPU %d (%s): %s",
+				  (unsigned long long)(m->size >> 20), m->ordinal, name,
+				  ERRNAME(api, r));
+	r = api->mem_address_reserve(&m->base, m->size, gran, 0, 0);
+	if (r != CUDA_SUCCESS) {
+		ret = nm_err_set(err, -ENOMEM, "cuMemAddressReserve of %llu bytes: %s",
+				 (unsigned long long)m->size, ERRNAME(api, r));
+		goto err_release;
+	}
+	r = api->mem_map(m->base, m->size, 0, m->handle, 0);
+	if (r != CUDA_SUCCESS) {
+		ret = nm_err_set(err, -EIO, "cuMemMap: %s", ERRNAME(api, r));
+		goto err_addr;
+	}
+	access.location = prop.location;
+	access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+	r = api->mem_set_access(m->base, m->size, &access, 1);
+	if (r != CUDA_SUCCESS) {
+		ret = nm_err_set(err, -EIO, "cuMemSetAccess: %s", ERRNAME(api, r));
+		goto err_unmap;
+	}
+	m->vmm = true;
+	return 0;
+
+err_unmap:
+	api->mem_unmap(m->base, m->size);
+err_addr:
+	api->mem_address_free(m->base, m->size);
+err_release:
+	api->mem_release(m->handle);
+	return ret;
+}
+
+/* Without VMM (older GPUs, some sandboxes): cuMemAlloc, whose large
+ * allocations start on a 2 MiB boundary; checked, since the export needs
+ * host-page alignment. */
+static int alloc_legacy(struct nm_cuda_mem *m, const char *name, long page,
+			struct nm_err *err)
+{
+	char ebuf[32];
+	CUresult r;
+
+	if (m->size % (uint64_t)page)
+		return nm_err_set(err, -EINVAL,
+				  "cuda: %llu bytes is not a multiple of the host page (%ld bytes)",
+				  (unsigned long long)m->size, page);
+	r = m->api->mem_alloc(&m->base, m->size);
+	if (r != CUDA_SUCCESS)
+		return nm_err_set(err, r == CUDA_ERROR_OUT_OF_MEMORY ? -ENOMEM : -EIO,
+				  "cuMemAlloc of %llu MiB on GPU %d (%s): %s",
+				  (unsigned long long)(m->size >> 20), m->ordinal, name,
+				  ERRNAME(m->api, r));
+	if (m->base % (uint64_t)page) {
+		m->api->mem_free(m->base);
+		return nm_err_set(err, -EINVAL,
+				  "cuMemAlloc gave %#llx, not aligned to the host page: cannot "
+				  "export it", (unsigned long long)m->base);
+	}
+	m->vmm = false;
+	return 0;
+}
+
+static int cuda_mem_alloc(struct nm_cuda_mem *m, bool has_vmm, const char *name,
+			  struct nm_err *err)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int ret = has_vmm ? alloc_vmm(m, name, page, err) : 1;
+
+	return ret == 1 ? alloc_legacy(m, name, page, err) : ret;
+}
+
+static void cuda_mem_unalloc(struct nm_cuda_mem *m)
+{
+	if (m->vmm) {
+		m->api->mem_unmap(m->base, m->size);
+		m->api->mem_address_free(m->base, m->size);
+		m->api->mem_release(m->handle);
+	} else {
+		m->api->mem_free(m->base);
+	}
+}
+
 /* Reverse of the acquisition; every step is taken exactly once. */
 static void cuda_mem_free(struct nm_cuda_mem *m)
 {
@@ -63,9 +177,7 @@ static void cuda_mem_free(struct nm_cuda_mem *m)
 
 	if (m->module)
 		api->module_unload(m->module);
-	api->mem_unmap(m->base, m->size);
-	api->mem_address_free(m->base, m->size);
-	api->mem_release(m->handle);
+	cuda_mem_unalloc(m);
 	if (ctx)
 		nm_cuda_mem_leave(m);
 	api->primary_ctx_release(m->dev);
@@ -86,7 +198,8 @@ const struct nm_dmabuf_dev_ops nm_cuda_dev_ops = {
 
 /* cuInit, the device, and what it must support. */
 static int cuda_device(const struct nm_cuda_api *api, int gpu, bool need_dmabuf,
-		       CUdevice *dev, char *name, size_t name_len, struct nm_err *err)
+		       CUdevice *dev, bool *has_vmm, char *name, size_t name_len,
+		       struct nm_err *err)
 {
 	char ebuf[32];
 	int count = 0, dmabuf = 0, vmm = 0;
@@ -116,10 +229,7 @@ static int cuda_device(const struct nm_cuda_api *api, int gpu, bool need_dmabuf,
 		snprintf(name, name_len, "GPU %d", gpu);
 	r = api->device_get_attribute(&vmm,
 				      CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED, *dev);
-	if (r != CUDA_SUCCESS || !vmm)
-		return nm_err_set(err, -EOPNOTSUPP,
-				  "cuda: GPU %d (%s) has no virtual memory management (cuMemCreate), "
-				  "which this source allocates with", gpu, name);
+	*has_vmm = r == CUDA_SUCCESS && vmm;
 	r = api->device_get_attribute(&dmabuf, CU_DEVICE_ATTRIBUTE_DMA_BUF_SUPPORTED, *dev);
 	if (need_dmabuf && (r != CUDA_SUCCESS || !dmabuf))
 		return nm_err_set(err, -EOPNOTSUPP,
@@ -134,13 +244,10 @@ int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
 			       int gpu, bool exported, struct nm_dmabuf **out,
 			       struct nm_err *err)
 {
-	CUmemAllocationProp prop = { 0 };
-	CUmemAccessDesc access = { 0 };
-	long page = sysconf(_SC_PAGESIZE);
 	struct nm_dmabuf *buf = NULL;
 	struct nm_cuda_mem *m;
 	char name[96], ebuf[32];
-	size_t gran = 0;
+	bool has_vmm = false;
 	int fd = -1, ret;
 	CUresult r;
 
@@ -152,7 +259,7 @@ int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
 	m->api = api;
 	m->ordinal = gpu;
 	m->size = size;
-	ret = cuda_device(api, gpu, exported, &m->dev, name, sizeof(name), err);
+	ret = cuda_device(api, gpu, exported, &m->dev, &has_vmm, name, sizeof(name), err);
 	if (ret)
 		goto err_free;
 	r = api->primary_ctx_retain(&m->ctx, m->dev);
@@ -165,49 +272,9 @@ int nm_cuda_dmabuf_create_with(const struct nm_cuda_api *api, uint64_t size,
 	if (ret)
 		goto err_ctx;
 
-	prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
-	prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
-	prop.location.id = gpu;
-	r = api->mem_get_granularity(&gran, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM);
-	if (r != CUDA_SUCCESS || !gran) {
-		ret = nm_err_set(err, -EIO, "cuMemGetAllocationGranularity: %s",
-				 r != CUDA_SUCCESS ? ERRNAME(api, r) : "granularity 0");
+	ret = cuda_mem_alloc(m, has_vmm, name, err);
+	if (ret)
 		goto err_leave;
-	}
-	/* The export needs the range aligned to both the host page and the
-	 * driver's granularity. */
-	if (size % gran || size % (uint64_t)page) {
-		ret = nm_err_set(err, -EINVAL,
-				 "cuda: %llu bytes is not a multiple of GPU %d's allocation "
-				 "granularity (%zu KiB) and the host page (%ld bytes)",
-				 (unsigned long long)size, gpu, gran >> 10, page);
-		goto err_leave;
-	}
-	r = api->mem_create(&m->handle, size, &prop, 0);
-	if (r != CUDA_SUCCESS) {
-		ret = nm_err_set(err, r == CUDA_ERROR_OUT_OF_MEMORY ? -ENOMEM : -EIO,
-				 "cuMemCreate of %llu MiB on GPU %d (%s): %s",
-				 (unsigned long long)(size >> 20), gpu, name, ERRNAME(api, r));
-		goto err_leave;
-	}
-	r = api->mem_address_reserve(&m->base, size, gran, 0, 0);
-	if (r != CUDA_SUCCESS) {
-		ret = nm_err_set(err, -ENOMEM, "cuMemAddressReserve of %llu bytes: %s",
-				 (unsigned long long)size, ERRNAME(api, r));
-		goto err_release;
-	}
-	r = api->mem_map(m->base, size, 0, m->handle, 0);
-	if (r != CUDA_SUCCESS) {
-		ret = nm_err_set(err, -EIO, "cuMemMap: %s", ERRNAME(api, r));
-		goto err_addr;
-	}
-	access.location = prop.location;
-	access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
-	r = api->mem_set_access(m->base, size, &access, 1);
-	if (r != CUDA_SUCCESS) {
-		ret = nm_err_set(err, -EIO, "cuMemSetAccess: %s", ERRNAME(api, r));
-		goto err_unmap;
-	}
 	if (!exported) {
 		nm_cuda_mem_leave(m);
 		ret = nm_dmabuf_alloc_unexported(size, "cuda (not exported)", &buf, err);
@@ -240,11 +307,7 @@ done:
 err_unmap_nocx:
 	nm_cuda_mem_enter(m, NULL);
 err_unmap:
-	api->mem_unmap(m->base, size);
-err_addr:
-	api->mem_address_free(m->base, size);
-err_release:
-	api->mem_release(m->handle);
+	cuda_mem_unalloc(m);
 err_leave:
 	nm_cuda_mem_leave(m);
 err_ctx:
@@ -283,11 +346,12 @@ int nm_cuda_describe(int gpu, char *out, size_t len, struct nm_err *err)
 	char name[96];
 	int ret, ver = 0;
 	CUdevice dev;
+	bool vmm;
 
 	ret = nm_cuda_api_get(&api, err);
 	if (ret)
 		return ret;
-	ret = cuda_device(api, gpu, true, &dev, name, sizeof(name), err);
+	ret = cuda_device(api, gpu, true, &dev, &vmm, name, sizeof(name), err);
 	if (ret && ret != -EOPNOTSUPP)
 		return ret;
 	api->driver_get_version(&ver);

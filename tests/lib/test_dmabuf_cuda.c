@@ -30,7 +30,7 @@ static struct fake {
 	/* what was taken and given back */
 	int retained, released, pushed, popped, created, mem_released;
 	int reserved, addr_freed, mapped, unmapped, modules, unloads;
-	int allocs, frees;
+	int allocs, frees, legacy_allocs, legacy_frees;
 	uint64_t htod_bytes;
 	char log[256];          /* order of the release steps */
 	uint8_t *dev;           /* PROT_NONE: the "device" range */
@@ -193,14 +193,33 @@ static CUresult fk_dtoh(void *d, CUdeviceptr s, size_t n)
 	memcpy(d, fk_host(s), n);
 	return CUDA_SUCCESS;
 }
+/* cuMemAlloc: the buffer itself without VMM (a PROT_NONE range, as with
+ * cuMemCreate), or the check's small scratch (host memory). */
 static CUresult fk_alloc(CUdeviceptr *p, size_t n)
 {
+	if (n >= GRAN) {
+		f.dev = mmap(NULL, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			     -1, 0);
+		f.shadow = calloc(1, n);
+		f.dev_size = n;
+		*p = (CUdeviceptr)(uintptr_t)f.dev;
+		f.legacy_allocs++;
+		return CUDA_SUCCESS;
+	}
 	*p = (CUdeviceptr)(uintptr_t)malloc(n);
 	f.allocs++;
 	return CUDA_SUCCESS;
 }
 static CUresult fk_free(CUdeviceptr p)
 {
+	if (f.dev && (uint8_t *)(uintptr_t)p == f.dev) {
+		munmap(f.dev, f.dev_size);
+		free(f.shadow);
+		f.dev = f.shadow = NULL;
+		f.legacy_frees++;
+		logstep("free ");
+		return CUDA_SUCCESS;
+	}
 	free((void *)(uintptr_t)p);
 	f.frees++;
 	return CUDA_SUCCESS;
@@ -293,6 +312,7 @@ static int open_fds(void)
 	CHECK_EQ(f.mapped, f.unmapped); \
 	CHECK_EQ(f.modules, f.unloads); \
 	CHECK_EQ(f.allocs, f.frees); \
+	CHECK_EQ(f.legacy_allocs, f.legacy_frees); \
 	} while (0)
 
 static bool fake_unexported;   /* cudamem: instead of cuda: */
@@ -323,7 +343,8 @@ static int expect_failure(enum step s, CUresult r, uint64_t size, int gpu, int w
 	printf("# step %d: %d %s\n", s, ret, err.msg);
 	if (ret != want || !strstr(err.msg, phrase) || buf || open_fds() != fds ||
 	    f.retained != f.released || f.pushed != f.popped || f.created != f.mem_released ||
-	    f.reserved != f.addr_freed || f.mapped != f.unmapped)
+	    f.reserved != f.addr_freed || f.mapped != f.unmapped ||
+	    f.legacy_allocs != f.legacy_frees)
 		return -1;
 	return 0;
 }
@@ -347,10 +368,6 @@ static void test_error_paths(void)
 	CHECK_EQ(expect_failure(S_NONE, 0, FAKE_SIZE, 0, -EOPNOTSUPP,
 				"cannot export GPU 0 (Fake GPU) memory as a dmabuf"), 0);
 	CHECK_EQ(f.retained, 0);
-	fake_reset();
-	f.vmm_attr = 0;
-	CHECK_EQ(expect_failure(S_NONE, 0, FAKE_SIZE, 0, -EOPNOTSUPP,
-				"no virtual memory management"), 0);
 	fake_reset();
 	CHECK_EQ(expect_failure(S_RETAIN, CUDA_ERROR_UNKNOWN, FAKE_SIZE, 0, -ENODEV,
 				"cuDevicePrimaryCtxRetain"), 0);
@@ -406,6 +423,37 @@ static void test_release_order(void)
 	CHECK_EQ(f.released, 1);
 	CHECK_MSG(!strcmp(f.log, "unmap addr mem ctx "), "release order '%s'", f.log);
 	CHECK_BALANCED();
+	CHECK_EQ(open_fds(), fds);
+}
+
+/* Without VMM (the attribute, or cuMemCreate saying NOT_SUPPORTED): the
+ * same buffer from cuMemAlloc, freed once by the last put, before the
+ * context; the software NIC path is the same. */
+static void test_without_vmm(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_dmabuf *buf;
+	int fds = open_fds();
+
+	fake_reset();
+	f.vmm_attr = 0;
+	CHECK_EQ(nm_cuda_dmabuf_create_with(&fake_api, 3u << 20, 0, true, &buf, &err), 0);
+	CHECK_EQ(f.created + f.reserved, 0);
+	CHECK_EQ(f.legacy_allocs, 1);
+	CHECK_EQ(buf->dev_addr, (uint64_t)(uintptr_t)f.dev);
+	nm_dmabuf_put(buf);
+	CHECK_MSG(!strcmp(f.log, "free ctx "), "release order '%s'", f.log);
+	CHECK_BALANCED();
+	fake_reset();
+	f.fail = S_CREATE;
+	f.fail_with = CUDA_ERROR_NOT_SUPPORTED;
+	CHECK_EQ(nm_cuda_dmabuf_create_with(&fake_api, FAKE_SIZE, 0, true, &buf, &err), 0);
+	CHECK_EQ(f.legacy_allocs, 1);
+	nm_dmabuf_put(buf);
+	CHECK_BALANCED();
+	fake_reset();
+	f.vmm_attr = 0;
+	CHECK_EQ(expect_failure(S_NONE, 0, 4097, 0, -EINVAL, "host page"), 0);
 	CHECK_EQ(open_fds(), fds);
 }
 
@@ -497,4 +545,4 @@ static void test_spec(void)
 NM_TEST_MAIN(NM_TEST(test_error_paths), NM_TEST(test_release_order),
 	     NM_TEST(test_check_kernel), NM_TEST(cuda_case_import),
 	     NM_TEST(cuda_case_vfio_refused), NM_TEST(test_sim_receive),
-	     NM_TEST(test_unexported), NM_TEST(test_spec))
+	     NM_TEST(test_unexported), NM_TEST(test_without_vmm), NM_TEST(test_spec))
