@@ -87,6 +87,8 @@ struct nm_cuda_mem {
 	uint64_t size;
 	CUmodule module;            /* the check kernel's, loaded on first use */
 	CUfunction check_fn;
+	CUdeviceptr scratch;        /* the check's count and spans, kept */
+	size_t scratch_size;
 };
 
 extern const struct nm_dmabuf_dev_ops nm_cuda_dev_ops;

@@ -55,7 +55,7 @@ int nm_cuda_check_pattern_with(struct nm_dmabuf *buf, const void *image,
 {
 	struct nm_cuda_mem *m;
 	const struct nm_cuda_api *api;
-	CUdeviceptr scratch = 0, dspans, dbad;
+	CUdeviceptr dspans, dbad;
 	unsigned long long count = 0;
 	size_t bytes = (size_t)n * sizeof(*spans) + sizeof(count);
 	char ebuf[32];
@@ -81,22 +81,31 @@ int nm_cuda_check_pattern_with(struct nm_dmabuf *buf, const void *image,
 	ret = load_kernel(m, image, err);
 	if (ret)
 		goto out;
-	r = api->mem_alloc(&scratch, bytes);
-	if (r != CUDA_SUCCESS) {
-		ret = nm_err_set(err, -ENOMEM, "cuMemAlloc of %zu bytes: %s", bytes,
-				 nm_cuda_errname(api, r, ebuf, sizeof(ebuf)));
-		goto out;
+	/* Kept from call to call (freed with the memory): a cuMemFree per
+	 * burst would wait for the GPU each time. */
+	if (m->scratch_size < bytes) {
+		if (m->scratch)
+			api->mem_free(m->scratch);
+		m->scratch = 0;
+		m->scratch_size = 0;
+		r = api->mem_alloc(&m->scratch, bytes);
+		if (r != CUDA_SUCCESS) {
+			ret = nm_err_set(err, -ENOMEM, "cuMemAlloc of %zu bytes: %s", bytes,
+					 nm_cuda_errname(api, r, ebuf, sizeof(ebuf)));
+			goto out;
+		}
+		m->scratch_size = bytes;
 	}
 	/* The count first (8-byte aligned), then the spans. */
-	dbad = scratch;
-	dspans = scratch + sizeof(count);
+	dbad = m->scratch;
+	dspans = m->scratch + sizeof(count);
 	r = api->memcpy_htod(dbad, &count, sizeof(count));
 	if (r == CUDA_SUCCESS)
 		r = api->memcpy_htod(dspans, spans, (size_t)n * sizeof(*spans));
 	if (r != CUDA_SUCCESS) {
 		ret = nm_err_set(err, -EIO, "cuMemcpyHtoD (spans): %s",
 				 nm_cuda_errname(api, r, ebuf, sizeof(ebuf)));
-		goto out_free;
+		goto out;
 	}
 	args[0] = &m->base;
 	args[1] = &dspans;
@@ -106,7 +115,7 @@ int nm_cuda_check_pattern_with(struct nm_dmabuf *buf, const void *image,
 	if (r != CUDA_SUCCESS) {
 		ret = nm_err_set(err, -EIO, "cuLaunchKernel (check): %s",
 				 nm_cuda_errname(api, r, ebuf, sizeof(ebuf)));
-		goto out_free;
+		goto out;
 	}
 	/* Synchronous on the legacy stream: after the kernel, as were the
 	 * copy engine's writes before it. */
@@ -114,11 +123,9 @@ int nm_cuda_check_pattern_with(struct nm_dmabuf *buf, const void *image,
 	if (r != CUDA_SUCCESS) {
 		ret = nm_err_set(err, -EIO, "check kernel: %s",
 				 nm_cuda_errname(api, r, ebuf, sizeof(ebuf)));
-		goto out_free;
+		goto out;
 	}
 	*bad = count;
-out_free:
-	api->mem_free(scratch);
 out:
 	nm_cuda_mem_leave(m);
 	return ret;

@@ -177,6 +177,8 @@ static void cuda_mem_free(struct nm_cuda_mem *m)
 
 	if (m->module)
 		api->module_unload(m->module);
+	if (m->scratch)
+		api->mem_free(m->scratch);
 	cuda_mem_unalloc(m);
 	if (ctx)
 		nm_cuda_mem_leave(m);
