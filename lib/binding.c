@@ -12,6 +12,13 @@
 
 #include "netdev_internal.h"
 
+static int dev_mem_write(void *ctx, uint64_t off, const void *src, uint64_t len)
+{
+	struct nm_dmabuf *dmabuf = ctx;
+
+	return dmabuf->dev_ops->write(dmabuf, off, src, len);
+}
+
 int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 			     const struct nm_binding_params *params,
 			     struct nm_dmabuf_binding **out, struct nm_err *err)
@@ -46,11 +53,21 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 	b->dmabuf = dmabuf;
 	b->size = nbufs * buf_size;
 
-	ret = domain->ops->pins_pages ? nm_dmabuf_pin_addr(dmabuf, &va, err) :
-					nm_dmabuf_cpu_map(dmabuf, &va, err);
-	if (ret)
-		goto err_put_dmabuf;
-	ret = nm_dma_map(domain, va, b->size, &b->iova, err);
+	if (dmabuf->dev_ops && !domain->ops->pins_pages) {
+		/* Device memory on a software device: no CPU address; its
+		 * DMA goes through the memory's own write. */
+		struct nm_dma_dev_mem m = {
+			.addr = dmabuf->dev_addr, .write = dev_mem_write, .ctx = dmabuf,
+		};
+
+		ret = nm_dma_map_dev(domain, &m, b->size, &b->iova, err);
+	} else {
+		/* Refuses device memory on a VFIO type1 domain, with why. */
+		ret = domain->ops->pins_pages ? nm_dmabuf_pin_addr(dmabuf, &va, err) :
+						nm_dmabuf_cpu_map(dmabuf, &va, err);
+		if (!ret)
+			ret = nm_dma_map(domain, va, b->size, &b->iova, err);
+	}
 	if (ret)
 		goto err_put_dmabuf;
 	nm_dma_domain_get(domain);

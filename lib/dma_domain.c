@@ -2,6 +2,7 @@
 /* The kind-independent half of DMA domains: refcount and counters. */
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <netmem/dma_domain.h>
 
@@ -38,6 +39,43 @@ void *nm_dma_translate(struct nm_dma_domain *d, uint64_t iova, uint64_t len)
 	if (!va)
 		__atomic_fetch_add(&d->stats.faults, 1, __ATOMIC_RELAXED);
 	return va;
+}
+
+int nm_dma_map_dev(struct nm_dma_domain *d, const struct nm_dma_dev_mem *m,
+		   uint64_t len, uint64_t *iova, struct nm_err *err)
+{
+	int ret;
+
+	if (!len)
+		return nm_err_set(err, -EINVAL, "cannot DMA-map 0 bytes");
+	if (!d->ops->map_dev)
+		return nm_err_set(err, -EOPNOTSUPP,
+				  "the %s DMA domain cannot map device memory", d->ops->kind);
+	ret = d->ops->map_dev(d, m, len, iova, err);
+	if (!ret) {
+		d->stats.maps++;
+		d->stats.mapped_bytes += len;
+	}
+	return ret;
+}
+
+int nm_dma_write(struct nm_dma_domain *d, uint64_t iova, const void *src,
+		 uint64_t len)
+{
+	int ret;
+
+	if (d->ops->write) {
+		ret = d->ops->write(d, iova, src, len);
+		if (ret == -EFAULT)
+			__atomic_fetch_add(&d->stats.faults, 1, __ATOMIC_RELAXED);
+		return ret;
+	}
+	void *va = nm_dma_translate(d, iova, len);
+
+	if (!va)
+		return -EFAULT;
+	memcpy(va, src, len);
+	return 0;
 }
 
 void nm_dma_domain_get(struct nm_dma_domain *d)

@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <netmem/dma_domain.h>
 
 struct identity_map {
 	uint64_t iova, len;
+	struct nm_dma_dev_mem dev;  /* dev.write set: device memory */
 };
 
 struct identity_domain {
@@ -23,11 +25,11 @@ struct identity_domain {
 
 #define to_identity(d) ((struct identity_domain *)(d))
 
-static int identity_map(struct nm_dma_domain *d, void *va, uint64_t len,
-			uint64_t *iova, struct nm_err *err)
+/* Record [start, start+len), host memory or (@dev) device memory. */
+static int identity_add(struct identity_domain *id, uint64_t start, uint64_t len,
+			const struct nm_dma_dev_mem *dev, uint64_t *iova,
+			struct nm_err *err)
 {
-	struct identity_domain *id = to_identity(d);
-	uint64_t start = (uint64_t)(uintptr_t)va;
 	int ret = 0;
 
 	pthread_mutex_lock(&id->lock);
@@ -52,11 +54,29 @@ static int identity_map(struct nm_dma_domain *d, void *va, uint64_t len,
 		id->maps = m;
 		id->cap = cap;
 	}
-	id->maps[id->num++] = (struct identity_map){ start, len };
+	id->maps[id->num++] = (struct identity_map){ start, len,
+						     dev ? *dev : (struct nm_dma_dev_mem){ 0 } };
 	*iova = start;
 out:
 	pthread_mutex_unlock(&id->lock);
 	return ret;
+}
+
+static int identity_map(struct nm_dma_domain *d, void *va, uint64_t len,
+			uint64_t *iova, struct nm_err *err)
+{
+	return identity_add(to_identity(d), (uint64_t)(uintptr_t)va, len, NULL,
+			    iova, err);
+}
+
+/* Unified addressing keeps device memory apart from every CPU address, so
+ * it shares the identity space without overlapping host mappings. */
+static int identity_map_dev(struct nm_dma_domain *d, const struct nm_dma_dev_mem *m,
+			    uint64_t len, uint64_t *iova, struct nm_err *err)
+{
+	if (!m->write)
+		return nm_err_set(err, -EINVAL, "device memory without a write op");
+	return identity_add(to_identity(d), m->addr, len, m, iova, err);
 }
 
 static int identity_unmap(struct nm_dma_domain *d, uint64_t iova, uint64_t len)
@@ -86,12 +106,46 @@ static void *identity_translate(struct nm_dma_domain *d, uint64_t iova,
 	for (unsigned int i = 0; i < id->num; i++) {
 		if (iova >= id->maps[i].iova &&
 		    iova + len <= id->maps[i].iova + id->maps[i].len) {
-			va = (void *)(uintptr_t)iova;
+			/* Device memory has no CPU address. */
+			if (!id->maps[i].dev.write)
+				va = (void *)(uintptr_t)iova;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&id->lock);
 	return va;
+}
+
+static int identity_write(struct nm_dma_domain *d, uint64_t iova, const void *src,
+			  uint64_t len)
+{
+	struct identity_domain *id = to_identity(d);
+	struct identity_map *m = NULL;
+	int ret;
+
+	pthread_mutex_lock(&id->lock);
+	for (unsigned int i = 0; i < id->num; i++) {
+		if (iova >= id->maps[i].iova &&
+		    iova + len <= id->maps[i].iova + id->maps[i].len) {
+			m = &id->maps[i];
+			break;
+		}
+	}
+	if (!m) {
+		pthread_mutex_unlock(&id->lock);
+		return -EFAULT;
+	}
+	if (!m->dev.write) {
+		/* Host memory: the copy needs no lock (unmap waits for every
+		 * buffer, as an IOMMU user must). */
+		pthread_mutex_unlock(&id->lock);
+		memcpy((void *)(uintptr_t)iova, src, len);
+		return 0;
+	}
+	/* Device memory: the mapping must hold while its owner copies. */
+	ret = m->dev.write(m->dev.ctx, iova - m->iova, src, len);
+	pthread_mutex_unlock(&id->lock);
+	return ret;
 }
 
 static void identity_destroy(struct nm_dma_domain *d)
@@ -108,6 +162,8 @@ static const struct nm_dma_domain_ops identity_ops = {
 	.map = identity_map,
 	.unmap = identity_unmap,
 	.translate = identity_translate,
+	.map_dev = identity_map_dev,
+	.write = identity_write,
 	.destroy = identity_destroy,
 };
 

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netmem/cuda.h>
 #include <netmem/dmabuf.h>
 
 #define PAGE_SZ 4096u
@@ -237,6 +238,20 @@ int nm_dmabuf_create_udmabuf(uint64_t size, struct nm_dmabuf **out,
 	return 0;
 }
 
+int nm_dmabuf_alloc_unexported(uint64_t size, const char *exporter,
+			       struct nm_dmabuf **out, struct nm_err *err)
+{
+	struct nm_dmabuf *buf = dmabuf_alloc();
+
+	if (!buf)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	buf->size = size;
+	buf->emulated = true;
+	snprintf(buf->exporter, sizeof(buf->exporter), "%s", exporter);
+	*out = buf;
+	return 0;
+}
+
 int nm_dmabuf_create_memfd(uint64_t size, struct nm_dmabuf **out,
 			   struct nm_err *err)
 {
@@ -383,6 +398,34 @@ static int split_middle_size(const char *spec, const char *colon, char *middle,
 	return 0;
 }
 
+/* cuda:SIZE[:GPU] from @arg (after "cuda:"). */
+static int open_cuda(const char *spec, const char *arg, bool exported,
+		     struct nm_dmabuf **out, struct nm_err *err)
+{
+	const char *colon = strchr(arg, ':');
+	char size_str[32];
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	uint64_t size;
+	long gpu = 0;
+
+	if (n >= sizeof(size_str))
+		return nm_err_set(err, -EINVAL, "'%s': use cuda:SIZE[:GPU]", spec);
+	memcpy(size_str, arg, n);
+	size_str[n] = '\0';
+	if (nm_parse_size(size_str, &size))
+		return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, size_str);
+	if (colon) {
+		char *end;
+
+		gpu = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || gpu < 0 || gpu > 1024)
+			return nm_err_set(err, -EINVAL,
+					  "'%s': GPU must be a device index (0, 1, ...)", spec);
+	}
+	return exported ? nm_dmabuf_create_cuda(size, (int)gpu, out, err) :
+			  nm_dmabuf_create_cuda_unexported(size, (int)gpu, out, err);
+}
+
 int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 			struct nm_err *err)
 {
@@ -393,7 +436,7 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 	if (!colon)
 		return nm_err_set(err, -EINVAL,
 				  "dmabuf source '%s' is not KIND:ARG (udmabuf:64M, vgem:64M, "
-				  "heap:64M, fd:N, memfd:64M, auto:64M)",
+				  "heap:64M, fd:N, memfd:64M, auto:64M, cuda:64M)",
 				  spec ? spec : "(null)");
 	kind_len = (size_t)(colon - spec);
 	if (kind_len == 3 && !strncmp(spec, "drm", 3)) {
@@ -426,6 +469,10 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 			return nm_err_set(err, -EINVAL, "'%s': fd must be a number", spec);
 		return nm_dmabuf_import((int)fd, out, err);
 	}
+	if (kind_len == 4 && !strncmp(spec, "cuda", 4))
+		return open_cuda(spec, colon + 1, true, out, err);
+	if (kind_len == 7 && !strncmp(spec, "cudamem", 7))
+		return open_cuda(spec, colon + 1, false, out, err);
 	if (nm_parse_size(colon + 1, &size))
 		return nm_err_set(err, -EINVAL, "'%s': bad size '%s'", spec, colon + 1);
 	if (kind_len == 7 && !strncmp(spec, "udmabuf", 7))
@@ -442,7 +489,8 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
 		return nm_dmabuf_create_memfd(size, out, err);
 	}
 	return nm_err_set(err, -EINVAL,
-			  "unknown dmabuf source kind in '%s' (udmabuf, vgem, drm, heap, fd, memfd, auto)",
+			  "unknown dmabuf source kind in '%s' (udmabuf, vgem, drm, heap, fd, memfd, auto, "
+			  "cuda, cudamem)",
 			  spec);
 }
 
@@ -465,6 +513,9 @@ void nm_dmabuf_put(struct nm_dmabuf *buf)
 		close(buf->fd);
 	if (buf->backing_fd >= 0)
 		close(buf->backing_fd);
+	/* Device memory goes last: no fd of ours refers to it any more. */
+	if (buf->dev_ops)
+		buf->dev_ops->release(buf);
 	free(buf);
 }
 
@@ -520,9 +571,10 @@ static int bridge_pin(struct nm_dmabuf *buf, struct nm_err *err)
 	close(dev);
 	if (ret == -EOPNOTSUPP)
 		return nm_err_set(err, ret,
-				  "dmabuf from exporter '%s' has chunks without struct pages (device "
-				  "memory): VFIO type1 can pin only pages; importing such a dmabuf "
-				  "needs iommufd with dmabuf support (newer kernels)", buf->exporter);
+				  "the netmem bridge refused dmabuf from exporter '%s' (EOPNOTSUPP): "
+				  "it has chunks without struct pages (device memory, e.g. a GPU's); "
+				  "VFIO type1 can pin only pages: such memory needs iommufd with "
+				  "dmabuf support (newer kernels)", buf->exporter);
 	if (ret == -EBUSY)
 		return nm_err_set(err, ret,
 				  "this dmabuf (exporter '%s') is bridged already, by another binding "
@@ -539,6 +591,13 @@ int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err)
 {
 	int ret;
 
+	/* Known device memory: no pages anywhere, so no bridge can help. */
+	if (buf->dev_ops)
+		return nm_err_set(err, -EOPNOTSUPP,
+				  "%s device memory cannot be DMA-mapped through VFIO type1: type1 "
+				  "pins CPU pages and this memory has none; map it through iommufd "
+				  "with dmabuf support (newer kernels), or use the software NIC",
+				  buf->dev_ops->kind);
 	if (!buf->pin_addr) {
 		if (buf->backing_fd >= 0)
 			ret = map_fd(buf->backing_fd, buf->size, &buf->pin_addr, err,

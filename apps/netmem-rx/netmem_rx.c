@@ -4,6 +4,8 @@
  * checks every payload byte where it landed in the dmabuf (through a CPU
  * mapping used only for the check), and prints throughput, split counts and
  * the queue table.
+ * On GPU memory (--dmabuf cuda:SIZE) the check runs on the GPU instead
+ * (gpu_check.c) and the CPU reads no payload byte.
  *
  * With no NIC it runs on the software NIC, which also plays the sender; with
  * no /dev/udmabuf the dmabuf is a memfd standing in for one, and it says so.
@@ -103,7 +105,9 @@ int main(int argc, char **argv)
 	struct counters c = { 0 };
 	uint64_t sent_off = 0, recv_off = 0, other_off = 0, other_recv = 0;
 	uint32_t seed, next_report = 1;
-	uint8_t *cpu;
+	uint8_t *cpu = NULL;
+	struct gpu_check gc = { 0 };
+	bool gpu;
 	double t0, elapsed;
 	int ret = 2;
 
@@ -124,6 +128,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)(buf->size >> 20),
 	       buf->emulated ? " -- no /dev/udmabuf here: a memfd stands in for the dmabuf "
 			       "(same code path; the guest test bed runs a real udmabuf)" : "");
+	gpu = gpu_check_wanted(buf);
+	if (gpu && !o.dev)
+		gpu_check_print(buf);
+	gc = (struct gpu_check){ .buf = buf, .seed = seed };
 	if (o.dev) {
 		ret = run_igb(&o, &flow, buf);
 		nm_dmabuf_put(buf);
@@ -176,7 +184,7 @@ int main(int argc, char **argv)
 	       o.dmabuf, o.queue, (unsigned long long)(o.bytes >> 20), o.flow, o.port);
 	nm_sim_steer(sim, &flow, o.queue);
 	nm_sim_steer(sim, &other, 0);
-	if (nm_dmabuf_cpu_map(buf, (void **)&cpu, &err)) {
+	if (!gpu && nm_dmabuf_cpu_map(buf, (void **)&cpu, &err)) {
 		fprintf(stderr, "netmem-rx: cannot check the payload: %s\n", err.msg);
 		goto out;
 	}
@@ -192,7 +200,8 @@ int main(int argc, char **argv)
 		/* A little traffic on queue 0 proves the other queues run on. */
 		send_frames(sim, &other, 1, &other_off, 512, sent / 8 + 1, UINT64_MAX);
 
-		nm_dmabuf_begin_cpu_access(buf, NM_DMABUF_READ);
+		if (!gpu)
+			nm_dmabuf_begin_cpu_access(buf, NM_DMABUF_READ);
 		n = nm_sim_rx_burst(sim, o.queue, pkts, 64);
 		for (unsigned int i = 0; i < n; i++) {
 			struct nm_rx_pkt *p = &pkts[i];
@@ -204,19 +213,32 @@ int main(int argc, char **argv)
 			c.payload_bytes += p->payload_len;
 			if (nm_netmem_is_net_iov(p->payload)) {
 				c.net_iov++;
+				if (gpu)
+					gpu_check_add(&gc, nm_net_iov_offset(niov),
+						      p->payload_len, recv_off);
 				/* The CPU reads the dmabuf only here, to check. */
-				if (nm_pattern_check(cpu + nm_net_iov_offset(niov),
-						     p->payload_len, recv_off, seed) != -1)
+				else if (nm_pattern_check(cpu + nm_net_iov_offset(niov),
+							  p->payload_len, recv_off, seed) != -1)
 					c.mismatches++;
 			} else {
 				c.mismatches++; /* payload must not be in host memory */
 			}
 			recv_off += p->payload_len;
-			nm_netmem_put(p->payload);
+			if (!gpu)       /* on the GPU: held until checked */
+				nm_netmem_put(p->payload);
 			if (p->hdr)
 				nm_netmem_put(p->hdr);
 		}
-		nm_dmabuf_end_cpu_access(buf, NM_DMABUF_READ);
+		if (gpu) {
+			int r = gpu_check_flush(&gc, &c.mismatches);
+
+			for (unsigned int i = 0; i < n; i++)
+				nm_netmem_put(pkts[i].payload);
+			if (r)
+				break;
+		} else {
+			nm_dmabuf_end_cpu_access(buf, NM_DMABUF_READ);
+		}
 		n = nm_sim_rx_burst(sim, 0, pkts, 64);
 		for (unsigned int i = 0; i < n; i++) {
 			struct nm_rx_pkt *p = &pkts[i];
@@ -244,16 +266,19 @@ int main(int argc, char **argv)
 	elapsed = now_s() - t0;
 
 	printf("\nreceived %llu frames, %llu payload bytes in %.3f s: %.2f Gbit/s, %.2f Mframes/s "
-	       "(software NIC: memcpy + byte-by-byte check)\n",
+	       "(software NIC: %s)\n",
 	       (unsigned long long)c.frames, (unsigned long long)c.payload_bytes, elapsed,
-	       (double)c.payload_bytes * 8 / elapsed / 1e9, (double)c.frames / elapsed / 1e6);
+	       (double)c.payload_bytes * 8 / elapsed / 1e9, (double)c.frames / elapsed / 1e6,
+	       gpu ? "GPU copy engine writes, a CUDA kernel checks each burst" :
+		     "memcpy + byte-by-byte check");
 	printf("header split: %llu of %llu frames; %llu header bytes in host memory, "
 	       "%llu payload bytes in the dmabuf (%llu net_iov buffers)\n",
 	       (unsigned long long)c.split, (unsigned long long)c.frames,
 	       (unsigned long long)c.hdr_bytes, (unsigned long long)c.payload_bytes,
 	       (unsigned long long)c.net_iov);
 	printf("payload check: %s (%llu mismatched frames)\n",
-	       c.mismatches || recv_off != o.bytes ? "FAILED" : "every byte verified",
+	       c.mismatches || recv_off != o.bytes ? "FAILED" :
+	       gpu ? "every byte verified on the GPU" : "every byte verified",
 	       (unsigned long long)c.mismatches);
 	printf("queue 0 meanwhile: %llu frames, %llu mismatched\n\n",
 	       (unsigned long long)c.other_frames, (unsigned long long)c.other_mismatches);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <netmem/ctl.h>
+#include <netmem/cuda.h>
 #include <netmem/dmabuf.h>
 #include <netmem/netdev.h>
 #include <netmem/pkt.h>
@@ -43,5 +44,18 @@ void hold_ctl(const struct options *o, struct nm_ctl_server *ctl);
 /* Receive o->bytes of @flow on a real igb port into @buf; exit status. */
 int run_igb(const struct options *o, const struct nm_flow *flow,
 	    struct nm_dmabuf *buf);
+
+/* GPU memory (cuda:): the payload is checked on the GPU (gpu_check.c). */
+struct gpu_check {
+	struct nm_dmabuf *buf;
+	uint32_t seed;
+	unsigned int n;
+	struct nm_cuda_span spans[64];   /* one RX burst */
+};
+bool gpu_check_wanted(const struct nm_dmabuf *buf);
+void gpu_check_print(const struct nm_dmabuf *buf);
+void gpu_check_add(struct gpu_check *gc, uint64_t off, uint32_t len, uint64_t stream_off);
+/* Check what was added; adds the bad spans to *@mismatches. */
+int gpu_check_flush(struct gpu_check *gc, uint64_t *mismatches);
 
 #endif

@@ -23,6 +23,17 @@ extern "C" {
 
 struct nm_dma_domain;
 
+/*
+ * Memory the CPU cannot address (a GPU's; see nm_dmabuf_dev_ops). A
+ * software device's DMA into it goes through @write, the memory owner's
+ * own copy, instead of a memcpy through a CPU address.
+ */
+struct nm_dma_dev_mem {
+	uint64_t addr;  /* its place in the process's unified address space */
+	int (*write)(void *ctx, uint64_t off, const void *src, uint64_t len);
+	void *ctx;
+};
+
 struct nm_dma_domain_ops {
 	const char *kind;
 	/* Pins process pages (VFIO type1): needs memory with struct pages,
@@ -35,6 +46,15 @@ struct nm_dma_domain_ops {
 	/* CPU address behind [iova, iova+len), or NULL if not mapped. Only
 	 * software devices use it; NULL for hardware domains. */
 	void *(*translate)(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
+	/* Map device memory for a software device (IOVA == m->addr); NULL
+	 * where the domain cannot (hardware domains). */
+	int (*map_dev)(struct nm_dma_domain *d, const struct nm_dma_dev_mem *m,
+		       uint64_t len, uint64_t *iova, struct nm_err *err);
+	/* A software device's write of @len bytes at @iova: memcpy, or the
+	 * device memory's own write; -EFAULT when not mapped. NULL: use
+	 * translate + memcpy. */
+	int (*write)(struct nm_dma_domain *d, uint64_t iova, const void *src,
+		     uint64_t len);
 	void (*destroy)(struct nm_dma_domain *d);
 };
 
@@ -65,8 +85,15 @@ int nm_dma_map(struct nm_dma_domain *d, void *va, uint64_t len, uint64_t *iova,
 	       struct nm_err *err);
 int nm_dma_unmap(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
 /* For software devices: CPU address of a device write; counts a fault if
- * the range is not mapped. */
+ * the range is not mapped (or is device memory, which has none). */
 void *nm_dma_translate(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
+/* Map device memory (-EOPNOTSUPP with the reason where the domain cannot). */
+int nm_dma_map_dev(struct nm_dma_domain *d, const struct nm_dma_dev_mem *m,
+		   uint64_t len, uint64_t *iova, struct nm_err *err);
+/* For software devices: write @len bytes from @src at @iova, into host or
+ * device memory alike; -EFAULT (a counted fault) if not mapped. */
+int nm_dma_write(struct nm_dma_domain *d, uint64_t iova, const void *src,
+		 uint64_t len);
 
 void nm_dma_domain_get(struct nm_dma_domain *d);
 void nm_dma_domain_put(struct nm_dma_domain *d);

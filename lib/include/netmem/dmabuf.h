@@ -27,6 +27,24 @@ extern "C" {
 
 #define NM_DMABUF_EXPORTER_LEN 32
 
+struct nm_dmabuf;
+
+/*
+ * Device memory behind a dmabuf (a GPU's), which the CPU cannot address.
+ * The source that made it (lib/cuda) owns it; the last put releases it.
+ */
+struct nm_dmabuf_dev_ops {
+	const char *kind;       /* "cuda" */
+	/* Write @len bytes from host memory @src at offset @off, with the
+	 * device's own copy engine: on the software NIC this stands in for
+	 * the NIC's DMA, so no CPU store ever reaches the memory. */
+	int (*write)(struct nm_dmabuf *buf, uint64_t off, const void *src,
+		     uint64_t len);
+	/* Free the memory; called once, by the last put, after the dmabuf
+	 * fds are closed. */
+	void (*release)(struct nm_dmabuf *buf);
+};
+
 struct nm_dmabuf {
 	atomic_int refs;
 	int fd;                 /* our own dup of the dmabuf fd (-1 if emulated) */
@@ -38,6 +56,12 @@ struct nm_dmabuf {
 	void *cpu_addr;         /* CPU mapping, made on first use */
 	void *pin_addr;         /* pinnable mapping (memfd or bridge) */
 	int bridge_fd;          /* the bridge's fd when pinned through it */
+	/* Device memory (NULL for host memory): its ops, its owner's state,
+	 * and its address in the process's unified (CPU and GPU) address
+	 * space, which is no CPU mapping. */
+	const struct nm_dmabuf_dev_ops *dev_ops;
+	void *dev_priv;
+	uint64_t dev_addr;
 };
 
 /*
@@ -77,6 +101,10 @@ int nm_dmabuf_create_heap(const char *heap, uint64_t size, struct nm_dmabuf **ou
  *   fd:N                 a dmabuf fd the process already holds
  *   memfd:SIZE           a memfd standing in for a dmabuf (no exporter here)
  *   auto:SIZE            udmabuf if /dev/udmabuf is usable, else memfd
+ *   cuda:SIZE[:GPU]      NVIDIA GPU memory (GPU: device index, default 0),
+ *                        exported by the CUDA driver (netmem/cuda.h)
+ *   cudamem:SIZE[:GPU]   the same GPU memory without the dmabuf export, for
+ *                        drivers that have none (software NIC only)
  * SIZE takes K, M, G suffixes. The same spelling serves the apps, the CLI and
  * the DPDK plugin.
  */
@@ -100,7 +128,8 @@ int nm_dmabuf_cpu_map(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
 /*
  * Memory a DMA domain may pin for this buffer (the memfd behind a udmabuf,
  * else the bridge's mapping). Sets *@addr and returns 0, or: -ENODEV no
- * bridge loaded, -EOPNOTSUPP device memory without struct pages, -EBUSY the
+ * bridge loaded, -EOPNOTSUPP device memory without struct pages (known
+ * device memory such as cuda: is refused before the bridge is asked), -EBUSY the
  * dmabuf is bridged already, -EFAULT nothing pinnable at all.
  */
 int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
@@ -110,6 +139,14 @@ int nm_dmabuf_pin_addr(struct nm_dmabuf *buf, void **addr, struct nm_err *err);
 #define NM_DMABUF_WRITE 2u
 int nm_dmabuf_begin_cpu_access(struct nm_dmabuf *buf, unsigned int dir);
 int nm_dmabuf_end_cpu_access(struct nm_dmabuf *buf, unsigned int dir);
+
+/*
+ * For sources of device memory whose driver exports no dmabuf here: an
+ * object with no fd (emulated = true, not CPU-mappable) that the source
+ * then gives its dev_ops. The software NIC path works the same on it.
+ */
+int nm_dmabuf_alloc_unexported(uint64_t size, const char *exporter,
+			       struct nm_dmabuf **out, struct nm_err *err);
 
 /* Parse "64M", "4096", "1G" into bytes; -EINVAL on junk or zero. */
 int nm_parse_size(const char *s, uint64_t *out);
