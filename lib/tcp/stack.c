@@ -114,6 +114,23 @@ int nm_stack_create(const struct nm_stack_params *p, struct nm_stack **out,
 		if (!addr_dup(s->addrs, s->num_addrs, &ll))
 			s->addrs[s->num_addrs++] = ll;
 	}
+	/* Neighbour solicitations come to each address's solicited-node
+	 * group, and all-nodes traffic to ff02::1: ports that filter
+	 * multicast must let them in. */
+	if (p->port->ops->join_mcast) {
+		static const uint8_t all_nodes[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+
+		p->port->ops->join_mcast(p->port, all_nodes);
+		for (uint32_t i = 0; i < s->num_addrs; i++) {
+			uint8_t g[16], mac[6] = { 0x33, 0x33 };
+
+			if (s->addrs[i].ipver != 6)
+				continue;
+			nm_ip6_solicited_node(s->addrs[i].addr, g);
+			memcpy(mac + 2, g + 12, 4);
+			p->port->ops->join_mcast(p->port, mac);
+		}
+	}
 	s->nq = p->port->dev->num_rx_queues;
 	s->q = calloc(s->nq, sizeof(*s->q));
 	if (!s->q) {

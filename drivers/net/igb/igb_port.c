@@ -38,7 +38,25 @@ static void port_unsteer_flow(struct nm_port *port, const struct nm_flow *f)
 	nm_igb_unsteer(port_igb(port), f);
 }
 
+/* The multicast table array (7.1.1.1): with RCTL.MO = 00 the 12-bit hash
+ * is bits 47:36 of the address, one bit of 4096. */
+static int port_join_mcast(struct nm_port *port, const uint8_t mac[6])
+{
+	struct nm_igb *igb = port_igb(port);
+	uint32_t hash = (uint32_t)(mac[4] >> 4) | (uint32_t)mac[5] << 4;
+	uint32_t reg = (hash >> 5) & 127;
+
+	if (!(mac[0] & 1))
+		return -EINVAL;
+	pthread_mutex_lock(&igb->rss_lock);
+	igb_wr32(igb->bar0, IGB_MTA(reg), igb_rd32(igb->bar0, IGB_MTA(reg)) |
+		 1u << (hash & 31));
+	pthread_mutex_unlock(&igb->rss_lock);
+	return 0;
+}
+
 static const struct nm_port_ops igb_port_ops = {
+	.join_mcast = port_join_mcast,
 	.rx_burst = port_rx_burst,
 	.tx_burst = port_tx_burst,
 	.steer_flow = port_steer_flow,
