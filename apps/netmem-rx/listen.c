@@ -30,6 +30,7 @@ struct poller {
 	pthread_t thread;
 	struct nm_stack *st;
 	uint32_t queue;
+	uint32_t nqueues;      /* poll queue .. queue + nqueues - 1 in turn */
 	atomic_bool *stop;
 };
 
@@ -58,7 +59,11 @@ static void *poll_thread(void *arg)
 	unsigned int idle = 0;
 
 	while (!atomic_load_explicit(p->stop, memory_order_relaxed)) {
-		if (nm_stack_poll(p->st, p->queue, 0) > 0) {
+		int got = 0;
+
+		for (uint32_t q = 0; q < p->nqueues; q++)
+			got += nm_stack_poll(p->st, p->queue + q, 0);
+		if (got > 0) {
 			idle = 0;
 			continue;
 		}
@@ -287,11 +292,17 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	}
 	/* One poller for the default queue and one per listen queue. */
 	pollers[npollers++] = (struct poller){ .st = st, .queue = port->default_queue,
-					       .stop = &stop };
-	for (uint32_t i = 0; i < o->num_listen_queues; i++)
-		if (o->listen_queues[i] != port->default_queue)
-			pollers[npollers++] = (struct poller){ .st = st,
-				.queue = o->listen_queues[i], .stop = &stop };
+					       .nqueues = 1, .stop = &stop };
+	if (getenv("NMT_ONE_POLLER")) {
+		pollers[0].queue = 0;
+		pollers[0].nqueues = dev->num_rx_queues;
+	} else {
+		for (uint32_t i = 0; i < o->num_listen_queues; i++)
+			if (o->listen_queues[i] != port->default_queue)
+				pollers[npollers++] = (struct poller){ .st = st,
+					.queue = o->listen_queues[i], .nqueues = 1,
+					.stop = &stop };
+	}
 	for (unsigned int i = 0; i < npollers; i++)
 		pthread_create(&pollers[i].thread, NULL, poll_thread, &pollers[i]);
 
@@ -454,6 +465,24 @@ int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
 	printf("device: %s, a TAP device (the host kernel is the peer), %u RX queues\n",
 	       o->dev + 4, o->queues);
 	ret = run_listen(o, nm_tap_port(tap), buf);
+	{
+		struct nm_tap_stats ts;
+
+		nm_tap_get_stats(tap, &ts);
+		printf("TAP: %llu frames read, %llu refused by the NIC, %llu sent\n",
+		       (unsigned long long)ts.rx_frames, (unsigned long long)ts.rx_dropped,
+		       (unsigned long long)ts.tx_frames);
+		for (uint32_t q = 0; q < o->queues; q++) {
+			struct nm_sim_rxq_stats qs;
+
+			nm_sim_rxq_stats(nm_tap_sim(tap), q, &qs);
+			printf("  queue %u: %llu frames, %llu payload bytes, no buffer %llu, too big %llu\n",
+			       q, (unsigned long long)qs.packets,
+			       (unsigned long long)qs.payload_bytes,
+			       (unsigned long long)qs.drop_no_buf,
+			       (unsigned long long)qs.drop_too_big);
+		}
+	}
 	nm_tap_destroy(tap);
 	return ret;
 }

@@ -78,7 +78,10 @@ static int sim_op(struct nm_sim *sim, enum nm_sim_op op)
 
 static void qmem_post(struct sim_qmem *q)
 {
-	while (q->post_tail - q->post_head < q->size) {
+	/* Posted descriptors plus unpolled completions never exceed the
+	 * completion ring, so a completion always has room even when the
+	 * poller takes fewer than are waiting. */
+	while (q->post_tail - q->post_head + (q->cq_tail - q->cq_head) < q->size) {
 		struct sim_desc *d = &q->ring[q->post_tail & (q->size - 1)];
 
 		d->payload = nm_page_pool_alloc_netmem(q->pool);

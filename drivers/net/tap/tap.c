@@ -23,12 +23,29 @@ struct nm_tap {
 	int fd;
 	uint32_t read_batch;
 	pthread_mutex_t rx_lock; /* one reader of the TAP at a time */
+	/* A frame its queue had no descriptor for: kept (under rx_lock) and
+	 * offered again first, so a slow queue pushes back on the TAP (whose
+	 * own queue then holds the rest) instead of losing frames. */
+	uint8_t pending[TAP_FRAME_MAX];
+	size_t pending_len;
 	atomic_uint_least64_t rx_frames, rx_dropped, tx_frames, tx_errors;
 };
 
 static struct nm_tap *to_tap(struct nm_port *port)
 {
 	return (struct nm_tap *)port;
+}
+
+/* Offer one frame to the NIC; false when its queue has no room yet. */
+static bool tap_offer(struct nm_tap *tap, const uint8_t *frame, size_t len)
+{
+	int ret = nm_sim_inject(tap->sim, frame, len);
+
+	if (ret == -ENOBUFS)
+		return false;
+	if (ret < 0)
+		atomic_fetch_add_explicit(&tap->rx_dropped, 1, memory_order_relaxed);
+	return true;
 }
 
 /* The wire: what the kernel sent, into the NIC. */
@@ -38,15 +55,24 @@ static void tap_pull(struct nm_tap *tap)
 
 	if (pthread_mutex_trylock(&tap->rx_lock))
 		return;
+	if (tap->pending_len) {
+		if (!tap_offer(tap, tap->pending, tap->pending_len))
+			goto out;
+		tap->pending_len = 0;
+	}
 	for (uint32_t i = 0; i < tap->read_batch; i++) {
 		ssize_t n = read(tap->fd, frame, sizeof(frame));
 
 		if (n <= 0)
 			break;
 		atomic_fetch_add_explicit(&tap->rx_frames, 1, memory_order_relaxed);
-		if (nm_sim_inject(tap->sim, frame, (size_t)n) < 0)
-			atomic_fetch_add_explicit(&tap->rx_dropped, 1, memory_order_relaxed);
+		if (!tap_offer(tap, frame, (size_t)n)) {
+			memcpy(tap->pending, frame, (size_t)n);
+			tap->pending_len = (size_t)n;
+			break;
+		}
 	}
+out:
 	pthread_mutex_unlock(&tap->rx_lock);
 }
 
