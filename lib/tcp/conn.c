@@ -245,18 +245,21 @@ static void tok_free_one(struct nm_conn *c, uint32_t t)
 	c->tok_out--;
 }
 
-/* Buffers came back: tell the peer when the window has opened enough
- * that it would otherwise wait (after a zero or a small window). */
+/* Buffers came back: tell the peer when the window has grown enough
+ * that it would otherwise wait (Linux's rule in tcp_cleanup_rbuf: the
+ * window told is at most half the most we give, and would double). */
 static void maybe_window_update(struct nm_conn *c)
 {
-	uint32_t cur, now_win;
+	uint32_t cur, now_win, max_win;
 
 	if (c->state != CS_ESTABLISHED && c->state != CS_FIN_WAIT_1 &&
 	    c->state != CS_FIN_WAIT_2)
 		return;
 	cur = seq_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
 	now_win = tcp_window_segs(c) * c->eff_mss;
-	if (now_win >= cur + 2u * c->eff_mss && c->win_was_small) {
+	max_win = (tcp_window_segs(c) + c->held) * c->eff_mss;
+	if (2 * cur <= max_win && now_win >= 2 * cur &&
+	    now_win >= cur + 2u * c->eff_mss) {
 		c->ctr.window_update++;
 		tcp_send_ack(c);
 	}

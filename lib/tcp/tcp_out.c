@@ -45,14 +45,18 @@ static uint16_t window_field(struct nm_conn *c)
 		c->rcv_adv = c->rcv_nxt + field;
 		return (uint16_t)field;
 	}
+	/* Never move the right edge back: a window smaller than what is
+	 * promised is told as the promise. Scaled fields round down, so what
+	 * the peer sees may fall short of rcv_adv by less than one unit;
+	 * segments up to rcv_adv are still taken, and the edge never creeps
+	 * past the budget by rounding up. */
 	if (win < cur)
-		win = cur;  /* never shrink the right edge */
+		win = cur;
 	field = win >> shift;
-	if ((field << shift) < cur)
-		field++;
 	if (field > 65535)
 		field = 65535;
-	c->rcv_adv = c->rcv_nxt + (field << shift);
+	if (seq_lt(c->rcv_adv, c->rcv_nxt + (field << shift)))
+		c->rcv_adv = c->rcv_nxt + (field << shift);
 	if (!field && !c->win_zero)
 		c->ctr.window_zero++;
 	c->win_zero = !field;
