@@ -76,6 +76,14 @@ int nm_listener_accept(struct nm_listener *l, struct nm_conn **out)
  * robin, steered there when the port can steer one flow. Returns the
  * queue whose pool the connection's buffers count against.
  */
+static uint32_t q_index_of(const struct nm_listener *l, uint32_t q)
+{
+	for (uint32_t i = 0; i < l->num_queues; i++)
+		if (l->queues[i] == q)
+			return i;
+	return 0;
+}
+
 int listener_queue_for(struct nm_listener *l, struct nm_conn *c,
 		       const struct rx_frame *f)
 {
@@ -99,8 +107,18 @@ int listener_queue_for(struct nm_listener *l, struct nm_conn *c,
 	fl.src_port = c->rport;
 	fl.dst_port = c->lport;
 	ret = port->ops->steer_flow(port, &fl, q, NULL);
+	/* Another flow owns the hardware entry for another queue: any other
+	 * queue of this listener serves as well (an RSS table steers by hash,
+	 * so flows of one listener meet in its entries). */
+	for (uint32_t i = 1; ret == -EEXIST && i < l->num_queues; i++) {
+		uint32_t alt = l->queues[(q_index_of(l, q) + i) % l->num_queues];
+
+		ret = port->ops->steer_flow(port, &fl, alt, NULL);
+		if (!ret)
+			q = alt;
+	}
 	if (ret == -EEXIST) {
-		/* Another flow owns the entry: stay where the SYN landed. */
+		/* No queue of ours can have it: stay where the SYN landed. */
 		sc_inc(s, SC_STEER_COLL);
 		return (int)f->queue;
 	}

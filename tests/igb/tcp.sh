@@ -16,12 +16,16 @@
 #   - a SYN to a closed port is refused (RST): the kernel's connect fails
 #   - the receiver killed mid-stream: the sender's connection fails, and the
 #     next receiver on the same port works
-# Usage: tcp.sh PATH/igb-tcp
+#   - the receive app as a user types it, netmem-rx --dev igb:BDF --listen,
+#     takes a stream from nc and writes it out intact (--out)
+# Usage: tcp.sh PATH/igb-tcp PATH/netmem-rx
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 igb_reexec --timeout 600 -- "$@"
-rx=$1
+rx=$1 app=$2
 need_exe "$rx"
+need_exe "$app"
+command -v nc >/dev/null || fail "nc is not installed (scripts/install-deps.sh base)"
 command -v socat >/dev/null || fail "socat is not installed (scripts/install-deps.sh base)"
 a=$NETMEM_GUEST_PORT_A_IF
 b_ip=169.254.10.2
@@ -71,6 +75,22 @@ fresh_out() { rm -rf $w/out; mkdir -p $w/out; }
 head -c 64M /dev/urandom >$w/s64.bin
 head -c 16M /dev/urandom >$w/s16.bin
 for i in 0 1 2 3; do head -c 8M /dev/urandom >$w/s8-$i.bin; done
+
+# --- the receive app: netmem-rx --listen on the VFIO port, nc as the sender --
+cmd=(netmem-rx --dev "igb:$NETMEM_GUEST_PORT_B_BDF" --dmabuf udmabuf:64M --listen 5201
+	--listen-queues 1,2 --addr4 169.254.10.2/24 --out $w/app.bin)
+echo "\$ ${cmd[*]}"
+"$app" "${cmd[@]:1}" >$w/app.log 2>&1 &
+app_pid=$!
+wait_line $w/app.log '^listening on' 60 || { kill "$app_pid" 2>/dev/null; cat $w/app.log; fail "netmem-rx did not listen"; }
+head -c 32M $w/s64.bin >$w/s32.bin
+nc -N -w 30 $b_ip 5201 <$w/s32.bin || { kill "$app_pid" 2>/dev/null; cat $w/app.log; fail "nc failed"; }
+rc=0
+wait "$app_pid" || rc=$?
+cat $w/app.log
+[ "$rc" = 0 ] || fail "netmem-rx --listen exited $rc"
+check "netmem-rx --listen: the 32 MiB nc sent, byte for byte (sha256)" \
+	test "$(sha256sum <$w/s32.bin)" = "$(sha256sum <$w/app.bin)"
 
 # --- refused first, then one IPv4 stream of 64 MiB, pinged meanwhile -----------
 fresh_out
@@ -127,10 +147,10 @@ check "corrupted segments dropped on the device's verdict" test "$(counter netem
 
 # --- a slow consumer: the window closes, the sender waits ---------------------
 fresh_out
-start_rx slow --conns 1 --out-dir $w/out --dmabuf udmabuf:2M --slow-ms 100
+start_rx slow --conns 1 --out-dir $w/out --dmabuf udmabuf:4M --slow-ms 100
 socat -u OPEN:$w/s8-0.bin TCP:$b_ip:5201 || fail "socat against a slow consumer failed"
 finish_rx slow
-same_streams "8 MiB into a 2 MiB udmabuf with a slow consumer" $w/s8-0.bin
+same_streams "8 MiB into a 4 MiB udmabuf with a slow consumer" $w/s8-0.bin
 check "the window closed at least once" test "$(counter slow window_zero)" -gt 0
 check "nothing dropped for want of buffers" test "$(counter slow out_of_buffers)" = 0
 
