@@ -173,7 +173,7 @@ int nm_pkt_parse(const void *frame, size_t len, struct nm_pkt_info *info)
 	size_t off = NM_ETH_HLEN;
 	uint16_t ethertype;
 	uint32_t h = 0;
-	size_t l4len;
+	size_t l4len, ip_end;
 
 	memset(info, 0, sizeof(*info));
 	if (len < NM_ETH_HLEN)
@@ -187,6 +187,8 @@ int nm_pkt_parse(const void *frame, size_t len, struct nm_pkt_info *info)
 		ihl = (size_t)(p[off] & 0xf) * 4;
 		if ((p[off] >> 4) != 4 || ihl < IPV4_HLEN || len < off + ihl)
 			return -EINVAL;
+		/* Ethernet pads short frames: the IP length says where data ends. */
+		ip_end = off + get16(p + off + 2);
 		info->ipver = 4;
 		info->l4proto = p[off + 9];
 		for (int i = 0; i < 8; i += 4)
@@ -195,6 +197,7 @@ int nm_pkt_parse(const void *frame, size_t len, struct nm_pkt_info *info)
 	} else if (ethertype == ETH_P_IPV6) {
 		if (len < off + IPV6_HLEN)
 			return -EINVAL;
+		ip_end = off + IPV6_HLEN + get16(p + off + 4);
 		info->ipver = 6;
 		info->l4proto = p[off + 6];
 		for (int i = 0; i < 32; i += 4)
@@ -218,6 +221,8 @@ int nm_pkt_parse(const void *frame, size_t len, struct nm_pkt_info *info)
 	info->src_port = get16(p + off);
 	info->dst_port = get16(p + off + 2);
 	info->hdr_len = (uint32_t)(off + l4len);
+	if (ip_end < len && ip_end >= off + l4len)
+		len = ip_end;
 	info->payload_len = (uint32_t)(len - off - l4len);
 	h = mix(h, (uint32_t)info->src_port << 16 | info->dst_port);
 	info->flow_hash = mix(h, info->l4proto);

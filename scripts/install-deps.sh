@@ -81,7 +81,8 @@ ensure_updated() {
 }
 
 base_pkgs=(build-essential meson ninja-build pkg-config python3 libnuma-dev
-	dpdk dpdk-dev libdpdk-dev cpio kmod busybox-static)
+	dpdk dpdk-dev libdpdk-dev cpio kmod busybox-static
+	iproute2 iputils-ping socat netcat-openbsd iperf3)
 
 ensure_updated
 add_backports

@@ -128,6 +128,14 @@ int main(int argc, char **argv)
 	       (unsigned long long)(buf->size >> 20),
 	       buf->emulated ? " -- no /dev/udmabuf here: a memfd stands in for the dmabuf "
 			       "(same code path; the guest test bed runs a real udmabuf)" : "");
+	if (o.listen) {
+		ret = o.dev && !strncmp(o.dev, "igb:", 4) ? run_listen_igb(&o, buf) :
+		      o.dev ? run_listen_tap(&o, buf) : 2;
+		if (!o.dev)
+			fprintf(stderr, "netmem-rx: --listen needs --dev tap:IFNAME or igb:BDF\n");
+		nm_dmabuf_put(buf);
+		return ret;
+	}
 	gpu = gpu_check_wanted(buf);
 	if (gpu && !o.dev)
 		gpu_check_print(buf);

@@ -27,6 +27,19 @@ struct options {
 	const char *dev;        /* "igb:BDF": a real NIC; NULL: software NIC */
 	uint32_t ack_every;     /* igb: progress frame to the sender every N */
 	uint32_t timeout;       /* igb: seconds without a frame before giving up */
+	/* Listen mode (--listen): a TCP/UDP receiver for any ordinary sender. */
+	uint16_t listen;        /* local port; 0: not in listen mode */
+	bool udp;
+	const char *addr4, *addr6;
+	const char *out;        /* write the received stream here */
+	uint32_t validate;      /* ncdevmem -v N pattern check; 0: off */
+	uint32_t connections;   /* accept this many, then end when all end */
+	uint32_t listen_queues[8];
+	uint32_t num_listen_queues;
+	uint32_t hold_tokens;   /* keep this many tokens out (slow consumer) */
+	uint64_t consume_rate;  /* bytes per second the consumer takes; 0: all */
+	bool sw_csum;           /* the dmabuf is CPU-readable: software sums */
+	bool release_syscall;   /* return tokens with release_tokens, not the ring */
 };
 
 struct counters {
@@ -57,5 +70,11 @@ void gpu_check_print(const struct nm_dmabuf *buf);
 void gpu_check_add(struct gpu_check *gc, uint64_t off, uint32_t len, uint64_t stream_off);
 /* Check what was added; adds the bad spans to *@mismatches. */
 int gpu_check_flush(struct gpu_check *gc, uint64_t *mismatches);
+/* --listen: the stack on @port (a TAP, igb...), payload into @buf. */
+struct nm_port;
+int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *buf);
+/* --listen --dev tap:IFNAME / igb:BDF: make the port, then run_listen(). */
+int run_listen_tap(const struct options *o, struct nm_dmabuf *buf);
+int run_listen_igb(const struct options *o, struct nm_dmabuf *buf);
 
 #endif

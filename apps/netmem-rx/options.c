@@ -35,6 +35,20 @@ static void usage(FILE *out)
 		"  --ack-every N      (igb) every N frames, send the sender a progress frame\n"
 		"                     (ethertype 0x88b5) so a raw sender can pace itself\n"
 		"  --timeout S        (igb) give up after S seconds without a frame (default 30)\n"
+		"\nListen mode (a TCP or UDP receiver for any sender: nc, socat, iperf3):\n"
+		"  --listen PORT      accept TCP connections on PORT (UDP with --udp)\n"
+		"  --dev tap:IFNAME   the host kernel through a TAP device is the peer\n"
+		"  --addr4 A/P        IPv4 address of the port (answers ARP, ping)\n"
+		"  --addr6 A/P        an IPv6 address besides the fe80:: one from the MAC\n"
+		"  --listen-queues L  queues the dmabuf is bound to, e.g. 1,2 (default --queue)\n"
+		"  --connections N    accept N connections; end when all have ended (default 1)\n"
+		"  --out FILE         write the received stream to FILE (FILE.I for I > 0)\n"
+		"  -v N, --validate N check ncdevmem's pattern: bytes 1..N-1, then '\\n'\n"
+		"  --hold-tokens N    keep N tokens out (a consumer that returns late)\n"
+		"  --consume-rate R   take at most R bytes/s (K, M, G), the rest waits\n"
+		"  --sw-csum          the dmabuf is CPU-readable: verify sums in software\n"
+		"  --release-tokens   return tokens by call, not through the refill ring\n"
+		"  --timeout S        give up after S seconds without progress (default 30)\n"
 		"  --quiet            summary only\n"
 		"  --help\n\n"
 		"Exit status: 0 when every byte arrived intact, 1 on a mismatch or loss,\n"
@@ -73,6 +87,18 @@ int parse_options(int argc, char **argv, struct options *o)
 		{ "dev", required_argument, NULL, 'D' },
 		{ "ack-every", required_argument, NULL, 'A' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "udp", no_argument, NULL, 'U' },
+		{ "addr4", required_argument, NULL, '4' },
+		{ "addr6", required_argument, NULL, '6' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "validate", required_argument, NULL, 'v' },
+		{ "connections", required_argument, NULL, 'N' },
+		{ "listen-queues", required_argument, NULL, 'X' },
+		{ "hold-tokens", required_argument, NULL, 'K' },
+		{ "consume-rate", required_argument, NULL, 'R' },
+		{ "sw-csum", no_argument, NULL, 'S' },
+		{ "release-tokens", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -83,8 +109,36 @@ int parse_options(int argc, char **argv, struct options *o)
 			       .queue = 1, .payload = 1448, .buf_size = 4096,
 			       .lesser_queue = -2, .port = 5201, .bytes = 256ull << 20,
 			       .timeout = 30 };
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	o->connections = 1;
+	while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'U': o->udp = true; break;
+		case '4': o->addr4 = optarg; break;
+		case '6': o->addr6 = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'S': o->sw_csum = true; break;
+		case 'r': o->release_syscall = true; break;
+		case 'R':
+			if (nm_parse_size(optarg, &o->consume_rate))
+				goto bad;
+			break;
+		case 'X': {
+			char *save = NULL, *tok, list[64];
+
+			if (strlen(optarg) >= sizeof(list))
+				goto bad;
+			strcpy(list, optarg);
+			o->num_listen_queues = 0;
+			for (tok = strtok_r(list, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (o->num_listen_queues == 8 || parse_u32(tok, &v))
+					goto bad;
+				o->listen_queues[o->num_listen_queues++] = v;
+			}
+			if (!o->num_listen_queues)
+				goto bad;
+			break;
+		}
 		case 'd': o->dmabuf = optarg; break;
 		case 'f': o->flow = optarg; break;
 		case 'Q': o->quiet = true; break;
@@ -116,6 +170,10 @@ int parse_options(int argc, char **argv, struct options *o)
 			else if (c == 'H') o->hold = v;
 			else if (c == 'A') o->ack_every = v;
 			else if (c == 'T' && v) o->timeout = v;
+			else if (c == 'L' && v && v <= 65535) o->listen = (uint16_t)v;
+			else if (c == 'v') o->validate = v;
+			else if (c == 'N' && v && v <= 64) o->connections = v;
+			else if (c == 'K') o->hold_tokens = v;
 			else goto bad;
 		}
 	}
@@ -129,9 +187,17 @@ int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "netmem-rx: --lesser-queue must differ from --queue\n");
 		return -EINVAL;
 	}
-	if (o->dev && strncmp(o->dev, "igb:", 4)) {
-		fprintf(stderr, "netmem-rx: --dev %s: the one NIC driver is igb (igb:BDF)\n", o->dev);
+	if (o->dev && strncmp(o->dev, "igb:", 4) && strncmp(o->dev, "tap:", 4)) {
+		fprintf(stderr, "netmem-rx: --dev %s: igb:BDF (Intel 82576) or tap:IFNAME\n", o->dev);
 		return -EINVAL;
+	}
+	if (o->dev && !strncmp(o->dev, "tap:", 4) && !o->listen) {
+		fprintf(stderr, "netmem-rx: --dev tap:IFNAME needs --listen PORT\n");
+		return -EINVAL;
+	}
+	if (!o->num_listen_queues) {
+		o->listen_queues[0] = o->queue;
+		o->num_listen_queues = 1;
 	}
 	if (!o->payload || o->payload > 8900) {
 		fprintf(stderr, "netmem-rx: --payload must be 1..8900\n");

@@ -143,7 +143,7 @@ static void phase_restart(struct nm_igb *igb, struct poller *po)
 	b[1] = make_binding(dev, &buf[1]);
 	for (int k = 0; k < rounds; k++) {
 		struct nm_dmabuf_binding *to = k % 2 == 0 ? b[(k / 2) % 2] : NULL;
-		uint64_t before = atomic_load(&po->frames[1]);
+		uint64_t before;
 		double t0;
 		int ret;
 
@@ -173,7 +173,11 @@ static void phase_restart(struct nm_igb *igb, struct poller *po)
 			if (!(r.rxdctl & (1u << 25)))
 				IGBT_DIE("queue %u was disabled by a restart of queue 1", q);
 		}
-		if (!wait_frames(po, 1, before + 50, 20))
+		/* Counted from here: queue 1 kept receiving while the others
+		 * were held, and the poller may still be handing out one burst
+		 * (32) it took from the old memory. */
+		before = atomic_load(&po->frames[1]);
+		if (!wait_frames(po, 1, before + 32 + 50, 20))
 			IGBT_DIE("queue 1 received no traffic after restart %d (%s)", k + 1,
 				 po->error[0] ? po->error : "timeout");
 		IGBT_CHECK(atomic_load(&po->q1_kind) == (to ? (int)to->id : 0),
@@ -213,7 +217,7 @@ static void phase_refuse(struct nm_igb *igb, struct poller *po)
 	char caps[64];
 	int ret;
 
-	IGBT_CHECK(dev->rxqs[3].caps == NM_RXQ_CAP_RESTART,
+	IGBT_CHECK((dev->rxqs[3].caps & ~NM_RXQ_CAP_RX_CSUM) == NM_RXQ_CAP_RESTART,
 		   "queue 3 runs without header split; its flags say so: %s",
 		   nm_rxq_caps_str(dev->rxqs[3].caps, caps, sizeof(caps)));
 	nm_igb_ring_regs(igb, 3, &r0);
@@ -249,7 +253,7 @@ static void phase_refuse(struct nm_igb *igb, struct poller *po)
 		   nm_rxq_caps_str(dev->rxqs[1].caps, caps, sizeof(caps)), ret ? ": " : "",
 		   ret ? err.msg : "");
 	ret = nm_igb_set_header_split(igb, 1, false, &err);
-	IGBT_CHECK(ret == -EOPNOTSUPP && dev->rxqs[1].caps == (NM_RXQ_CAP_ALL & ~NM_RXQ_CAP_RX_CSUM),
+	IGBT_CHECK(ret == -EOPNOTSUPP && dev->rxqs[1].caps == NM_RXQ_CAP_ALL,
 		   "turning header split off on the bound queue 1 is refused, flags kept: %s",
 		   err.msg);
 	nm_dmabuf_binding_unbind(b);

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	struct igbt_flow flows[2];
 	struct igbt_sender s = { 0 };
 	struct nm_igb_rxq_stats st, other;
-	uint64_t frames = 0, hdr_bytes = 0, canary_ok = 0, net_iovs = 0, stray = 0;
+	uint64_t frames = 0, hdr_bytes = 0, canary_ok = 0, net_iovs = 0, stray = 0, csum_good = 0;
 	double t0, last_progress;
 	void *cpu;
 	int c, ret;
@@ -123,6 +123,12 @@ int main(int argc, char **argv)
 			if (pk->payload_len && !nm_netmem_is_net_iov(pk->payload))
 				IGBT_DIE("frame %llu: payload in host memory, not in the udmabuf",
 					 (unsigned long long)frames);
+			/* The payload is unreadable: only the device can vouch for it. */
+			if ((pk->flags & (NM_RX_PKT_L4_CSUM_GOOD | NM_RX_PKT_L4_CSUM_BAD |
+					  NM_RX_PKT_IP_CSUM_BAD)) != NM_RX_PKT_L4_CSUM_GOOD)
+				IGBT_DIE("frame %llu: RX checksum verdict flags 0x%x, not L4 good",
+					 (unsigned long long)frames, pk->flags);
+			csum_good++;
 			if (igbt_check_frame(flows, 2, pk, why, sizeof(why)) < 0)
 				IGBT_DIE("frame %llu: %s", (unsigned long long)frames, why);
 			if (!igbt_canary_intact(h, pk->hdr_len, nm_netmem_buf_size(pk->hdr)))
@@ -172,6 +178,9 @@ int main(int argc, char **argv)
 		   "in %llu udmabuf buffers", (unsigned long long)frames,
 		   (unsigned long long)st.hdr_bytes, (unsigned long long)st.payload_bytes,
 		   (unsigned long long)net_iovs);
+	IGBT_CHECK(csum_good == frames && (dev->rxqs[QUEUE].caps & NM_RXQ_CAP_RX_CSUM),
+		   "rx-csum: the device checked and passed the TCP/UDP checksum of all %llu "
+		   "frames", (unsigned long long)csum_good);
 	IGBT_CHECK(canary_ok == frames, "no payload byte in host buffers: the canary after the "
 		   "headers was intact in all %llu header buffers", (unsigned long long)canary_ok);
 	memset(&other, 0, sizeof(other));

@@ -128,6 +128,7 @@ static int igb_mem_alloc(struct nm_netdev *dev, void *mem, uint32_t idx,
 	igb_op(igb, NM_IGB_OP_MEM_ALLOC);
 	q->size = igb->ring_size;
 	q->split = caps & NM_RXQ_CAP_HEADER_SPLIT;
+	q->rx_csum = caps & NM_RXQ_CAP_RX_CSUM;
 	ret = nm_host_mem_create(dev->dma, &rp, &q->ring_mem, err);
 	if (ret)
 		return ret;
@@ -244,9 +245,9 @@ static const struct nm_queue_mgmt_ops igb_qops = {
 
 /* What a queue can truly do: header split is what makes unreadable
  * payload memory possible, since the CPU must still parse the headers. */
-static uint32_t igb_queue_caps(bool split)
+static uint32_t igb_queue_caps(bool split, bool csum)
 {
-	return NM_RXQ_CAP_RESTART |
+	return NM_RXQ_CAP_RESTART | (csum ? NM_RXQ_CAP_RX_CSUM : 0) |
 	       (split ? NM_RXQ_CAP_HEADER_SPLIT | NM_RXQ_CAP_UNREADABLE : 0);
 }
 
@@ -384,9 +385,12 @@ int nm_igb_open(const struct nm_igb_params *params, struct nm_igb **out,
 	nm_dma_domain_put(dom);   /* the device holds it now */
 	dom = NULL;
 	for (uint32_t i = 0; i < p.num_rx_queues; i++)
-		nm_netdev_set_rxq_caps(&igb->dev, i, igb_queue_caps(!(p.no_split_mask & (1u << i))));
+		nm_netdev_set_rxq_caps(&igb->dev, i,
+				       igb_queue_caps(!(p.no_split_mask & (1u << i)),
+						      !(p.no_csum_mask & (1u << i))));
 
 	igb_rx_init(igb);
+	igb_port_init(igb);
 	ret = nm_netdev_open(&igb->dev, err);
 	if (ret)
 		goto err_netdev;
@@ -465,7 +469,7 @@ int nm_igb_set_header_split(struct nm_igb *igb, uint32_t queue, bool on,
 	old = dev->rxqs[queue].caps;
 	mp = dev->rxqs[queue].mp;
 	pthread_mutex_unlock(&dev->lock);
-	nm_netdev_set_rxq_caps(dev, queue, igb_queue_caps(on));
+	nm_netdev_set_rxq_caps(dev, queue, igb_queue_caps(on, old & NM_RXQ_CAP_RX_CSUM));
 	/* Same provider, new flags: the common path checks them first. */
 	ret = nm_rxq_restart(dev, queue, &mp, err);
 	if (ret) {

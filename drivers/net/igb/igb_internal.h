@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include <netmem/igb.h>
+#include <netmem/port.h>
 #include <netmem/page_pool.h>
 
 #include "igb_regs.h"
@@ -34,6 +35,7 @@ struct igb_qmem {
 	struct nm_page_pool *pool;      /* the provider: payload */
 	uint32_t buf_size;              /* bytes per payload buffer */
 	bool split;
+	bool rx_csum;                   /* report the checksum verdicts */
 	uint32_t next_to_clean;         /* oldest descriptor the device may fill */
 	uint32_t tail;                  /* next descriptor to post (RDT) */
 };
@@ -65,7 +67,8 @@ struct nm_igb {
 	struct igb_txq txq;
 	pthread_mutex_t rss_lock;
 	uint8_t reta[IGB_RETA_SIZE];
-	bool reta_owned[IGB_RETA_SIZE]; /* entry set by nm_igb_steer() */
+	uint16_t reta_refs[IGB_RETA_SIZE]; /* flows steered through an entry */
+	struct nm_port port;            /* what protocol layers see */
 	struct nm_igb_hw_stats hw;
 	atomic_uint_least64_t op_count[NM_IGB_OP_COUNT];
 };
@@ -84,5 +87,7 @@ void igb_tx_fini(struct nm_igb *igb);
 
 /* igb_rss.c */
 void igb_rss_init(struct nm_igb *igb);
+/* igb_port.c */
+void igb_port_init(struct nm_igb *igb);
 
 #endif

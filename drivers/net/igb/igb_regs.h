@@ -82,6 +82,8 @@
 #define IGB_RCTL_BAM         (1u << 15)
 #define IGB_RCTL_SECRC       (1u << 26)  /* strip the Ethernet CRC */
 
+#define IGB_RXCSUM_IPOFL     (1u << 8)   /* check IPv4 header checksums */
+#define IGB_RXCSUM_TUOFL     (1u << 9)   /* check TCP/UDP checksums */
 #define IGB_RXCSUM_PCSD      (1u << 13)  /* RSS hash in the descriptor */
 
 #define IGB_RAH_AV           (1u << 31)
@@ -158,8 +160,13 @@ union igb_adv_rx_desc {
 
 #define IGB_RXD_STAT_DD       (1u << 0)
 #define IGB_RXD_STAT_EOP      (1u << 1)
+#define IGB_RXD_STAT_UDPCS    (1u << 4)   /* UDP checksum was checked */
+#define IGB_RXD_STAT_TCPCS    (1u << 5)   /* TCP (or UDP) checksum checked */
+#define IGB_RXD_STAT_IPCS     (1u << 6)   /* IPv4 header checksum checked */
 #define IGB_RXD_ERR_HBO       (1u << 23)  /* header did not fit */
-#define IGB_RXD_ERR_FRAME     0x37000000u /* CE, SE, SEQ, CXE, RXE */
+#define IGB_RXD_ERR_FRAME     0x97000000u /* CE, SE, SEQ, CXE, RXE */
+#define IGB_RXD_ERR_TCPE      (1u << 29)  /* TCP/UDP checksum wrong */
+#define IGB_RXD_ERR_IPE       (1u << 30)  /* IPv4 header checksum wrong */
 #define IGB_RXD_HDR_SPH       (1u << 15)  /* header was split off */
 #define IGB_RXD_HDR_LEN(info) (((uint32_t)(info) >> 5) & 0x3ff)
 

@@ -76,11 +76,13 @@ void igb_rss_init(struct nm_igb *igb)
 			 (uint32_t)rss_key[4 * i + 1] << 8 | (uint32_t)rss_key[4 * i + 2] << 16 |
 			 (uint32_t)rss_key[4 * i + 3] << 24);
 	memset(igb->reta, 0, sizeof(igb->reta));
-	memset(igb->reta_owned, 0, sizeof(igb->reta_owned));
+	memset(igb->reta_refs, 0, sizeof(igb->reta_refs));
 	for (uint32_t i = 0; i < IGB_RETA_SIZE / 4; i++)
 		write_reta(igb, i);
-	/* The hash goes into the descriptor instead of the IP checksum. */
-	igb_wr32(bar0, IGB_RXCSUM, IGB_RXCSUM_PCSD);
+	/* The hash goes into the descriptor instead of the packet checksum;
+	 * the IP and TCP/UDP verdicts stay in the status and error bits
+	 * (7.1.11.2), which is what rx-csum queues report. */
+	igb_wr32(bar0, IGB_RXCSUM, IGB_RXCSUM_PCSD | IGB_RXCSUM_IPOFL | IGB_RXCSUM_TUOFL);
 	/* TCP and UDP over IPv4 and IPv6 only: anything else is not hashed
 	 * and stays on queue 0. Bit 18 is TCP/IPv6 with extension headers,
 	 * which QEMU's model uses for all TCP/IPv6; bit 21 is plain TCP/IPv6
@@ -110,16 +112,30 @@ int nm_igb_steer(struct nm_igb *igb, const struct nm_flow *f, uint32_t queue,
 				 "flow to port %u hashes (0x%08x) to redirection entry 0, which stays "
 				 "on queue 0 for unhashed traffic; choose another port",
 				 f->dst_port, hash);
-	} else if (igb->reta_owned[slot] && igb->reta[slot] != queue) {
+	} else if (igb->reta_refs[slot] && igb->reta[slot] != queue) {
 		ret = nm_err_set(err, -EEXIST,
 				 "flow to port %u shares redirection entry %u (hash 0x%08x) with a flow "
 				 "already steered to queue %u; choose another port",
 				 f->dst_port, slot, hash, igb->reta[slot]);
 	} else {
 		igb->reta[slot] = (uint8_t)queue;
-		igb->reta_owned[slot] = true;
+		if (igb->reta_refs[slot] < UINT16_MAX)
+			igb->reta_refs[slot]++;
 		write_reta(igb, slot / 4);
 	}
 	pthread_mutex_unlock(&igb->rss_lock);
 	return ret;
+}
+
+void nm_igb_unsteer(struct nm_igb *igb, const struct nm_flow *f)
+{
+	uint32_t slot = nm_igb_rss_hash(f) & (IGB_RETA_SIZE - 1);
+
+	pthread_mutex_lock(&igb->rss_lock);
+	/* The last flow through an entry gives it back to queue 0. */
+	if (slot && igb->reta_refs[slot] && !--igb->reta_refs[slot]) {
+		igb->reta[slot] = 0;
+		write_reta(igb, slot / 4);
+	}
+	pthread_mutex_unlock(&igb->rss_lock);
 }

@@ -126,6 +126,21 @@ void igb_rx_ring_stop(struct nm_igb *igb, struct igb_qmem *q, uint32_t idx)
 		put_slot(q, &q->slots[q->next_to_clean]);
 }
 
+/* The device's checksum verdict from the write-back status/error bits
+ * (7.1.11.2, 8.10.2 RXCSUM): checked-and-wrong, checked-and-good, or not
+ * checked (not IP, not TCP/UDP, a fragment). */
+static uint32_t csum_verdict(uint32_t status)
+{
+	uint32_t v = 0;
+
+	if ((status & IGB_RXD_STAT_IPCS) && (status & IGB_RXD_ERR_IPE))
+		v |= NM_RX_PKT_IP_CSUM_BAD;
+	if (status & IGB_RXD_STAT_TCPCS)
+		v |= (status & IGB_RXD_ERR_TCPE) ? NM_RX_PKT_L4_CSUM_BAD :
+						   NM_RX_PKT_L4_CSUM_GOOD;
+	return v;
+}
+
 unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
 			     struct nm_rx_pkt *pkts, unsigned int n)
 {
@@ -188,10 +203,13 @@ unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
 			.payload = s.payload,
 			.hdr_len = hlen,
 			.payload_len = len,
-			.flags = hlen ? NM_RX_PKT_SPLIT : 0,
+			.flags = (hlen ? NM_RX_PKT_SPLIT : 0) |
+				 (q->rx_csum ? csum_verdict(status) : 0),
 			.queue = queue,
 		};
 		split += hlen != 0;
+		rxq->stats.csum_bad += !!(pkts[got - 1].flags &
+					  (NM_RX_PKT_L4_CSUM_BAD | NM_RX_PKT_IP_CSUM_BAD));
 		hdr_bytes += hlen;
 		payload_bytes += len;
 	}

@@ -45,6 +45,12 @@ struct sim_rule {
 	uint32_t queue;
 };
 
+struct sim_flow_rule {
+	bool used;
+	uint32_t hash;
+	uint32_t queue;
+};
+
 struct nm_sim {
 	struct nm_netdev dev;           /* first: container_of is a cast */
 	struct nm_host_mem *host;
@@ -53,6 +59,7 @@ struct nm_sim {
 	pthread_mutex_t rules_lock;
 	struct sim_rule rules[SIM_MAX_RULES];
 	unsigned int num_rules;
+	struct sim_flow_rule flows[NM_SIM_FLOW_SLOTS];
 	atomic_uint_least64_t op_count[NM_SIM_OP_COUNT];
 	atomic_int fail_next[NM_SIM_OP_COUNT];
 };
@@ -71,7 +78,10 @@ static int sim_op(struct nm_sim *sim, enum nm_sim_op op)
 
 static void qmem_post(struct sim_qmem *q)
 {
-	while (q->post_tail - q->post_head < q->size) {
+	/* Posted descriptors plus unpolled completions never exceed the
+	 * completion ring, so a completion always has room even when the
+	 * poller takes fewer than are waiting. */
+	while (q->post_tail - q->post_head + (q->cq_tail - q->cq_head) < q->size) {
 		struct sim_desc *d = &q->ring[q->post_tail & (q->size - 1)];
 
 		d->payload = nm_page_pool_alloc_netmem(q->pool);
@@ -338,12 +348,64 @@ int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue)
 	return ret;
 }
 
+/* The hash the device computes for frames of @f (the same parse). */
+static int flow_hash_of(const struct nm_flow *f, uint32_t *hash)
+{
+	uint8_t frame[128];
+	struct nm_pkt_info pi;
+	int len = nm_pkt_build(frame, sizeof(frame), f, 0, NULL, 0);
+
+	if (len < 0 || nm_pkt_parse(frame, (size_t)len, &pi))
+		return -EINVAL;
+	*hash = pi.flow_hash;
+	return 0;
+}
+
+int nm_sim_steer_flow(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue)
+{
+	struct sim_flow_rule *r;
+	uint32_t hash;
+	int ret = 0;
+
+	if (queue >= sim->dev.num_rx_queues || flow_hash_of(f, &hash))
+		return -EINVAL;
+	pthread_mutex_lock(&sim->rules_lock);
+	r = &sim->flows[hash % NM_SIM_FLOW_SLOTS];
+	if (r->used && r->hash != hash)
+		ret = -EEXIST;
+	else
+		*r = (struct sim_flow_rule){ true, hash, queue };
+	pthread_mutex_unlock(&sim->rules_lock);
+	return ret;
+}
+
+void nm_sim_unsteer_flow(struct nm_sim *sim, const struct nm_flow *f)
+{
+	struct sim_flow_rule *r;
+	uint32_t hash;
+
+	if (flow_hash_of(f, &hash))
+		return;
+	pthread_mutex_lock(&sim->rules_lock);
+	r = &sim->flows[hash % NM_SIM_FLOW_SLOTS];
+	if (r->used && r->hash == hash)
+		r->used = false;
+	pthread_mutex_unlock(&sim->rules_lock);
+}
+
 static uint32_t steer(struct nm_sim *sim, const struct nm_pkt_info *pi, int parsed)
 {
 	uint32_t queue = parsed ? pi->flow_hash % sim->dev.num_rx_queues : 0;
 
 	if (parsed) {
+		const struct sim_flow_rule *fr = &sim->flows[pi->flow_hash % NM_SIM_FLOW_SLOTS];
+
 		pthread_mutex_lock(&sim->rules_lock);
+		if (fr->used && fr->hash == pi->flow_hash) {
+			queue = fr->queue;
+			pthread_mutex_unlock(&sim->rules_lock);
+			return queue;
+		}
 		for (unsigned int i = 0; i < sim->num_rules; i++) {
 			const struct sim_rule *r = &sim->rules[i];
 

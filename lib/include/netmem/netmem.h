@@ -12,9 +12,11 @@
 #include <netmem/mp_host.h>
 #include <netmem/net_iov.h>
 #include <netmem/netdev.h>
+#include <netmem/netif.h>
 #include <netmem/page_pool.h>
 #include <netmem/pkt.h>
 #include <netmem/rx_pkt.h>
 #include <netmem/rxq_caps.h>
+#include <netmem/tcp.h>
 
 #endif

@@ -49,6 +49,10 @@ struct nm_port_ops {
 			  uint32_t queue, struct nm_err *err);
 	/* Optional. Undo steer_flow() for @f. */
 	void (*unsteer_flow)(struct nm_port *port, const struct nm_flow *f);
+	/* Optional. Also receive frames sent to multicast MAC @mac (IPv6
+	 * neighbour solicitations go to a solicited-node group). A port
+	 * without it receives every multicast frame, or none. */
+	int (*join_mcast)(struct nm_port *port, const uint8_t mac[6]);
 };
 
 struct nm_port {

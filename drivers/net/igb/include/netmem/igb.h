@@ -42,6 +42,8 @@ struct nm_igb_params {
 	uint32_t pool_size;       /* buffers per queue pool; default 2 x ring */
 	uint32_t no_split_mask;   /* queues (bit n) that run without header
 				     split, and so cannot take unreadable memory */
+	uint32_t no_csum_mask;    /* queues (bit n) that do not report the
+				     device's RX checksum verdicts (no rx-csum) */
 	bool no_hugepages;        /* host buffers on 4 KiB pages */
 	int link_timeout_ms;      /* wait for link; default 5000 */
 };
@@ -61,6 +63,15 @@ struct nm_netdev *nm_igb_netdev(struct nm_igb *igb);
 /* The host memory headers, default payload and TX buffers come from. */
 struct nm_host_mem *nm_igb_host_mem(struct nm_igb *igb);
 void nm_igb_mac_addr(struct nm_igb *igb, uint8_t mac[6]);
+/*
+ * The port protocol layers (lib/tcp) use: RX per queue, TX on queue 0,
+ * per-flow steering through the redirection table (steer_flow, -EEXIST on
+ * an entry owned by another queue). The 82576 model in QEMU has no filter
+ * that matches a destination port alone, so steer_port is not offered:
+ * listeners steer each connection once its SYN is seen. Valid until
+ * nm_igb_close().
+ */
+struct nm_port *nm_igb_port(struct nm_igb *igb);
 
 /*
  * Poll up to @n frames from RX queue @queue and refill its ring. With
@@ -96,6 +107,9 @@ unsigned int nm_igb_tx_burst(struct nm_igb *igb, const void *const *frames,
  */
 int nm_igb_steer(struct nm_igb *igb, const struct nm_flow *f, uint32_t queue,
 		 struct nm_err *err);
+/* Undo one nm_igb_steer() of @f; the entry returns to queue 0 when the
+ * last flow steered through it goes. */
+void nm_igb_unsteer(struct nm_igb *igb, const struct nm_flow *f);
 /* The RSS hash the device computes for frames of @f. */
 uint32_t nm_igb_rss_hash(const struct nm_flow *f);
 
@@ -113,6 +127,7 @@ struct nm_igb_rxq_stats {
 	uint64_t payload_bytes;  /* bytes in the pool's buffers */
 	uint64_t drop_unsplit;   /* not split, pool unreadable: dropped */
 	uint64_t drop_error;     /* frame error or a frame over several buffers */
+	uint64_t csum_bad;       /* delivered with a bad-checksum verdict */
 	uint64_t refill_empty;   /* refills that found the pool empty */
 };
 void nm_igb_rxq_stats(struct nm_igb *igb, uint32_t queue,

@@ -68,6 +68,17 @@ int nm_sim_set_queue_caps(struct nm_sim *sim, uint32_t queue, uint32_t caps);
 /* Steer frames of @f's (ipver, l4proto, dst_port) to @queue. */
 int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue);
 
+/*
+ * Steer the frames of one flow (@f's 5-tuple as received) to @queue, ahead
+ * of the port rules. Like a NIC's perfect-match filters the table is small
+ * (NM_SIM_FLOW_SLOTS entries, indexed by the flow's hash): -EEXIST when
+ * another flow owns the slot, -EINVAL for a bad queue.
+ */
+#define NM_SIM_FLOW_SLOTS 64
+int nm_sim_steer_flow(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue);
+/* Remove @f's flow rule, if it has one. */
+void nm_sim_unsteer_flow(struct nm_sim *sim, const struct nm_flow *f);
+
 /* The wire: deliver one frame. Returns the queue it was written to, or a
  * negative errno when dropped (-ENETDOWN stopped, -ENOBUFS no buffer,
  * -EMSGSIZE too big, -EFAULT DMA fault). */

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netmem-rx --listen: netmem's ncdevmem. The stack (netmem/tcp.h) on any
+ * nm_port: one poller thread per queue that matters, the main thread
+ * accepts, reads the stream as fragments (payload in the dmabuf), writes
+ * it to --out through the dmabuf's CPU mapping, checks ncdevmem's -v
+ * pattern, and returns the tokens through the refill ring.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netmem/netmem.h>
+#include <netmem/tap.h>
+#include <netmem/tcp.h>
+
+#include "netmem_rx.h"
+
+#define MAX_CONNS  64
+#define FRAG_BATCH 64
+
+struct poller {
+	pthread_t thread;
+	struct nm_stack *st;
+	uint32_t queue;
+	uint32_t nqueues;      /* poll queue .. queue + nqueues - 1 in turn */
+	atomic_bool *stop;
+};
+
+struct rx_conn {
+	struct nm_conn *c;
+	int out_fd;
+	uint64_t bytes;
+	uint32_t vseed;          /* ncdevmem's running seed */
+	uint64_t verrors;
+	bool done, reset;
+	uint32_t *held;          /* --hold-tokens */
+	uint32_t nheld;
+};
+
+static atomic_bool stop_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&stop_signal, true);
+}
+
+static void *poll_thread(void *arg)
+{
+	struct poller *p = arg;
+	unsigned int idle = 0;
+
+	while (!atomic_load_explicit(p->stop, memory_order_relaxed)) {
+		int got = 0;
+
+		for (uint32_t q = 0; q < p->nqueues; q++)
+			got += nm_stack_poll(p->st, p->queue + q, 0);
+		if (got > 0) {
+			idle = 0;
+			continue;
+		}
+		/* Shared machines: back off when nothing comes. */
+		if (++idle > 64)
+			usleep(idle > 4096 ? 1000 : 50);
+	}
+	return NULL;
+}
+
+/* ncdevmem's check, byte for byte: 1, 2, ... N-1, then '\n' for seed 0. */
+static void validate(struct rx_conn *rc, const uint8_t *p, size_t len, uint32_t n)
+{
+	uint8_t seed = (uint8_t)rc->vseed;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t expected = seed ? seed : '\n';
+
+		if (p[i] != expected && rc->verrors++ < 5)
+			fprintf(stderr, "netmem-rx: validation failed at stream byte %llu: expected %u, got %u\n",
+				(unsigned long long)(rc->bytes + i), expected, p[i]);
+		seed++;
+		if (seed == n)
+			seed = 0;
+	}
+	rc->vseed = seed;
+}
+
+static int write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len) {
+		ssize_t n = write(fd, b, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void give_back(const struct options *o, struct rx_conn *rc, uint32_t *toks,
+		      unsigned int n)
+{
+	unsigned int done = 0;
+
+	if (!o->release_syscall)
+		done = nm_conn_refill(rc->c, toks, n);
+	for (; done < n; done++) {
+		struct nm_token_range r = { toks[done], 1 };
+
+		nm_conn_release_tokens(rc->c, &r, 1, NULL);
+	}
+}
+
+/* Take what the connection has; returns the bytes consumed. */
+static uint64_t drain(const struct options *o, struct rx_conn *rc, const uint8_t *cpu,
+		      struct nm_dmabuf *buf, uint64_t budget)
+{
+	struct nm_frag fr[FRAG_BATCH];
+	uint32_t toks[FRAG_BATCH];
+	unsigned int max = FRAG_BATCH, nt = 0;
+	uint64_t taken = 0;
+	int n;
+
+	if (budget < (uint64_t)FRAG_BATCH * 1500)
+		max = (unsigned int)(budget / 1500) + 1;
+	n = nm_conn_recv(rc->c, fr, max);
+	if (n == 0) {
+		rc->done = true;
+		return 0;
+	}
+	if (n == -ECONNRESET) {
+		rc->done = rc->reset = true;
+		return 0;
+	}
+	if (n < 0)
+		return 0;
+	if (cpu)
+		nm_dmabuf_begin_cpu_access(buf, NM_DMABUF_READ);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *p = fr[i].flags & NM_FRAG_LINEAR ? fr[i].data :
+				   cpu ? cpu + fr[i].offset : NULL;
+
+		if (p && rc->out_fd >= 0 && write_all(rc->out_fd, p, fr[i].len)) {
+			fprintf(stderr, "netmem-rx: writing --out: %s\n", strerror(errno));
+			close(rc->out_fd);
+			rc->out_fd = -1;
+		}
+		if (p && o->validate)
+			validate(rc, p, fr[i].len, o->validate);
+		rc->bytes += fr[i].len;
+		taken += fr[i].len;
+		if (rc->nheld < o->hold_tokens)
+			rc->held[rc->nheld++] = fr[i].token;
+		else
+			toks[nt++] = fr[i].token;
+	}
+	if (cpu)
+		nm_dmabuf_end_cpu_access(buf, NM_DMABUF_READ);
+	give_back(o, rc, toks, nt);
+	return taken;
+}
+
+static void print_counters(const char *who, const struct nm_tcp_counters *t)
+{
+	printf("%s: %llu segs, %llu bytes, ooo %llu, dup %llu (partial %llu), bad csum %llu, "
+	       "no verdict %llu, copy fallbacks %llu, out of buffers %llu, window zero %llu "
+	       "(updates %llu), out of window %llu, paws %llu, acks %llu, rst sent %llu\n",
+	       who, (unsigned long long)t->segs, (unsigned long long)t->bytes,
+	       (unsigned long long)t->ooo, (unsigned long long)t->dup,
+	       (unsigned long long)t->partial_dup, (unsigned long long)t->bad_csum,
+	       (unsigned long long)t->no_verdict, (unsigned long long)t->copy_fallback,
+	       (unsigned long long)t->out_of_buffers, (unsigned long long)t->window_zero,
+	       (unsigned long long)t->window_update, (unsigned long long)t->out_of_window,
+	       (unsigned long long)t->paws_rejected, (unsigned long long)t->acks_sent,
+	       (unsigned long long)t->rst_sent);
+}
+
+static int open_out(const struct options *o, unsigned int i)
+{
+	char path[4096];
+	int fd;
+
+	if (!o->out)
+		return -1;
+	if (i)
+		snprintf(path, sizeof(path), "%s.%u", o->out, i);
+	else
+		snprintf(path, sizeof(path), "%s", o->out);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fprintf(stderr, "netmem-rx: --out %s: %s\n", path, strerror(errno));
+	return fd;
+}
+
+static int stack_setup(const struct options *o, struct nm_port *port,
+		       struct nm_stack **st)
+{
+	struct nm_stack_params sp = { .port = port };
+	struct nm_err err = { 0 };
+
+	if (o->addr4 && nm_ip_addr_parse(o->addr4, 4, &sp.addrs[sp.num_addrs++], &err))
+		goto bad;
+	if (o->addr6 && nm_ip_addr_parse(o->addr6, 6, &sp.addrs[sp.num_addrs++], &err))
+		goto bad;
+	if (nm_stack_create(&sp, st, &err))
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "netmem-rx: %s\n", err.msg);
+	return -1;
+}
+
+int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *buf)
+{
+	struct nm_binding_params bp = { .buf_size = o->buf_size };
+	struct nm_listen_params lp = {
+		.l4proto = o->udp ? IPPROTO_UDP : IPPROTO_TCP, .port = o->listen,
+		.queues = o->listen_queues, .num_queues = o->num_listen_queues,
+		.flags = o->sw_csum ? NM_LISTEN_CPU_READABLE : 0,
+		.backlog = o->connections > 16 ? o->connections : 16,
+	};
+	struct nm_netdev *dev = port->dev;
+	struct nm_dmabuf_binding *b = NULL;
+	struct nm_stack *st = NULL;
+	struct nm_listener *l = NULL;
+	struct nm_ctl_server *ctl = NULL;
+	struct nm_err err = { 0 };
+	struct poller pollers[9];
+	unsigned int npollers = 0, nconns = 0, ndone = 0;
+	struct rx_conn rc[MAX_CONNS];
+	atomic_bool stop = false;
+	uint8_t *cpu = NULL;
+	uint64_t total = 0, last_total = 0, verrors = 0;
+	double t0 = 0, last_report, last_progress, elapsed, start;
+	bool failed = false;
+	int ret = 1;
+
+	memset(rc, 0, sizeof(rc));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (stack_setup(o, port, &st))
+		return 2;
+	if (nm_dmabuf_binding_create(dev, buf, &bp, &b, &err)) {
+		fprintf(stderr, "netmem-rx: %s\n", err.msg);
+		ret = 2;
+		goto out;
+	}
+	lp.binding = b;
+	if (nm_stack_listen(st, &lp, &l, &err)) {
+		fprintf(stderr, "netmem-rx: listen: %s\n", err.msg);
+		ret = 2;
+		goto out;
+	}
+	if ((o->out || o->validate) && nm_dmabuf_cpu_map(buf, (void **)&cpu, &err)) {
+		fprintf(stderr, "netmem-rx: --out/-v need the CPU mapping: %s\n", err.msg);
+		ret = 2;
+		goto out;
+	}
+	if (start_ctl(o, dev, &ctl)) {
+		ret = 2;
+		goto out;
+	}
+	{
+		struct nm_ip_addr a[16];
+		unsigned int na = nm_stack_addrs(st, a, 16);
+		char s[64];
+
+		printf("listening on %s port %u (%s); dmabuf bound to queue(s)",
+		       dev->name, o->listen, o->udp ? "UDP" : "TCP");
+		for (uint32_t i = 0; i < o->num_listen_queues; i++)
+			printf(" %u", o->listen_queues[i]);
+		printf("; MAC %02x:%02x:%02x:%02x:%02x:%02x; addresses:",
+		       port->mac[0], port->mac[1], port->mac[2], port->mac[3],
+		       port->mac[4], port->mac[5]);
+		for (unsigned int i = 0; i < na; i++)
+			printf(" %s", nm_ip_addr_str(&a[i], s, sizeof(s)));
+		printf("\n");
+		fflush(stdout);
+	}
+	/* One poller for the default queue and one per listen queue. */
+	pollers[npollers++] = (struct poller){ .st = st, .queue = port->default_queue,
+					       .nqueues = 1, .stop = &stop };
+	if (getenv("NMT_ONE_POLLER")) {
+		pollers[0].queue = 0;
+		pollers[0].nqueues = dev->num_rx_queues;
+	} else {
+		for (uint32_t i = 0; i < o->num_listen_queues; i++)
+			if (o->listen_queues[i] != port->default_queue)
+				pollers[npollers++] = (struct poller){ .st = st,
+					.queue = o->listen_queues[i], .nqueues = 1,
+					.stop = &stop };
+	}
+	for (unsigned int i = 0; i < npollers; i++)
+		pthread_create(&pollers[i].thread, NULL, poll_thread, &pollers[i]);
+
+	start = last_report = last_progress = now_s();
+	while (!atomic_load(&stop_signal)) {
+		double now = now_s();
+		uint64_t budget = UINT64_MAX, got = 0;
+
+		if (ctl)
+			nm_ctl_server_poll(ctl, 0);
+		while (nconns < o->connections &&
+		       nm_listener_accept(l, &rc[nconns].c) == 0) {
+			struct nm_conn_info ci;
+			char ip[64];
+			struct nm_ip_addr pa = { 0 };
+
+			rc[nconns].out_fd = open_out(o, nconns);
+			rc[nconns].vseed = 1;
+			rc[nconns].held = calloc(o->hold_tokens + 1, sizeof(uint32_t));
+			nm_conn_get_info(rc[nconns].c, &ci);
+			pa.ipver = ci.ipver ? ci.ipver : 4;
+			memcpy(pa.addr, ci.peer_ip, 16);
+			pa.prefix = pa.ipver == 4 ? 32 : 128;
+			if (!t0)
+				t0 = now;
+			if (!o->udp)
+				printf("connection %u from %s port %u: mss %u, wscale %u/%u, sack %s, timestamps %s, queue %u\n",
+				       nconns, nm_ip_addr_str(&pa, ip, sizeof(ip)), ci.peer_port,
+				       ci.mss, ci.snd_wscale, ci.rcv_wscale, ci.sack ? "on" : "off",
+				       ci.timestamps ? "on" : "off", ci.queue);
+			nconns++;
+			last_progress = now;
+		}
+		if (o->consume_rate)
+			budget = (uint64_t)((now - start) * (double)o->consume_rate) > total ?
+				 (uint64_t)((now - start) * (double)o->consume_rate) - total : 0;
+		for (unsigned int i = 0; i < nconns; i++) {
+			uint64_t g;
+
+			if (rc[i].done || !budget)
+				continue;
+			g = drain(o, &rc[i], cpu, buf, budget);
+			got += g;
+			budget = budget > g ? budget - g : 0;
+			if (rc[i].done) {
+				ndone++;
+				if (rc[i].reset)
+					failed = true;
+			}
+		}
+		total += got;
+		if (got)
+			last_progress = now;
+		if (nconns == o->connections && ndone == nconns && !o->udp)
+			break;
+		/* UDP has no end of stream: --bytes, or 2 s of quiet after data. */
+		if (o->udp && (total >= o->bytes || (total && now - last_progress > 2.0)))
+			break;
+		if (now - last_progress > o->timeout) {
+			fprintf(stderr, "netmem-rx: no progress for %u s (%u of %u connections, %llu bytes)\n",
+				o->timeout, nconns, o->connections, (unsigned long long)total);
+			failed = true;
+			break;
+		}
+		if (!o->quiet && now - last_report >= 1.0 && t0) {
+			struct nm_stack_counters sc;
+
+			nm_stack_counters(st, &sc);
+			printf("%7.1f s  %9.1f MiB  %6.2f Gbit/s  conns %u/%u  ooo %llu  dup %llu  bad csum %llu  zero win %llu\n",
+			       now - t0, (double)total / 1048576.0,
+			       (double)(total - last_total) * 8 / (now - last_report) / 1e9,
+			       nconns - ndone, nconns, (unsigned long long)sc.tcp.ooo,
+			       (unsigned long long)sc.tcp.dup, (unsigned long long)sc.tcp.bad_csum,
+			       (unsigned long long)sc.tcp.window_zero);
+			fflush(stdout);
+			last_report = now;
+			last_total = total;
+		}
+		if (!got)
+			usleep(50);
+	}
+	elapsed = t0 ? now_s() - t0 : 0;
+
+	/* Tokens held on purpose go back, then the connections close. */
+	for (unsigned int i = 0; i < nconns; i++) {
+		struct nm_tcp_counters t;
+		char who[32];
+
+		give_back(o, &rc[i], rc[i].held, rc[i].nheld);
+		rc[i].nheld = 0;
+		nm_conn_counters(rc[i].c, &t);
+		snprintf(who, sizeof(who), "connection %u", i);
+		if (!o->quiet || nconns > 1)
+			print_counters(who, &t);
+		if (o->udp)
+			printf("UDP: %llu datagrams, %llu lost in netmem (dropped: no room or bad sum)\n",
+			       (unsigned long long)t.dgrams, (unsigned long long)t.dgram_drops);
+		verrors += rc[i].verrors;
+		if (rc[i].reset)
+			printf("connection %u: reset by the peer\n", i);
+	}
+	/* Let our FINs and their ACKs run before the pollers stop. */
+	for (unsigned int i = 0; i < nconns; i++)
+		nm_conn_close(rc[i].c);
+	{
+		double until = now_s() + 0.3;
+
+		while (now_s() < until)
+			usleep(10000);
+	}
+	atomic_store(&stop, true);
+	for (unsigned int i = 0; i < npollers; i++)
+		pthread_join(pollers[i].thread, NULL);
+	{
+		struct nm_stack_counters sc;
+
+		nm_stack_counters(st, &sc);
+		print_counters("all connections", &sc.tcp);
+		printf("stack: %llu frames, ARP replies %llu, NS answered %llu, echo %llu/%llu, "
+		       "no listener %llu, unknown connection %llu, malformed %llu, not for us %llu, "
+		       "RST sent %llu, flows steered %llu (collisions %llu)\n",
+		       (unsigned long long)sc.rx_frames, (unsigned long long)sc.arp_replies,
+		       (unsigned long long)sc.ns_answered, (unsigned long long)sc.echo_replies,
+		       (unsigned long long)sc.echo6_replies, (unsigned long long)sc.no_listener,
+		       (unsigned long long)sc.unknown_conn, (unsigned long long)sc.malformed,
+		       (unsigned long long)sc.not_for_us, (unsigned long long)sc.rst_sent,
+		       (unsigned long long)sc.flow_steered,
+		       (unsigned long long)sc.flow_steer_collisions);
+	}
+	printf("\nreceived %llu bytes on %u connection(s) in %.3f s: %.2f Gbit/s%s\n",
+	       (unsigned long long)total, nconns, elapsed,
+	       elapsed > 0 ? (double)total * 8 / elapsed / 1e9 : 0.0,
+	       o->validate ? (verrors ? ", VALIDATION FAILED" : ", pattern validated") : "");
+	ret = failed || verrors || nconns < o->connections ? 1 : 0;
+	hold_ctl(o, ctl);
+out:
+	for (unsigned int i = 0; i < nconns; i++) {
+		if (rc[i].out_fd >= 0)
+			close(rc[i].out_fd);
+		free(rc[i].held);
+	}
+	nm_ctl_server_destroy(ctl);
+	nm_stack_destroy(st);
+	if (b)
+		nm_dmabuf_binding_unbind(b);
+	return ret;
+}
+
+int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
+{
+	struct nm_tap_params tp = { .ifname = o->dev + 4, .num_rx_queues = o->queues };
+	struct nm_tap *tap;
+	struct nm_err err = { 0 };
+	int ret;
+
+	if (nm_tap_create(&tp, &tap, &err)) {
+		fprintf(stderr, "netmem-rx: %s\n", err.msg);
+		return 2;
+	}
+	printf("device: %s, a TAP device (the host kernel is the peer), %u RX queues\n",
+	       o->dev + 4, o->queues);
+	ret = run_listen(o, nm_tap_port(tap), buf);
+	{
+		struct nm_tap_stats ts;
+
+		nm_tap_get_stats(tap, &ts);
+		printf("TAP: %llu frames read, %llu refused by the NIC, %llu sent\n",
+		       (unsigned long long)ts.rx_frames, (unsigned long long)ts.rx_dropped,
+		       (unsigned long long)ts.tx_frames);
+		for (uint32_t q = 0; q < o->queues; q++) {
+			struct nm_sim_rxq_stats qs;
+
+			nm_sim_rxq_stats(nm_tap_sim(tap), q, &qs);
+			printf("  queue %u: %llu frames, %llu payload bytes, no buffer %llu, too big %llu\n",
+			       q, (unsigned long long)qs.packets,
+			       (unsigned long long)qs.payload_bytes,
+			       (unsigned long long)qs.drop_no_buf,
+			       (unsigned long long)qs.drop_too_big);
+		}
+	}
+	nm_tap_destroy(tap);
+	return ret;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --listen --dev igb:BDF: the Intel 82576 over VFIO as the port of
+ * run_listen(). Queue 0 stays on host memory (ARP, neighbour discovery,
+ * echo, handshakes); the listener binds the dmabuf to the other queues and
+ * steers each connection to one of them after its SYN (the device offers
+ * no destination-port filter, see docs/tcp.md).
+ */
+#include <stdio.h>
+
+#include <netmem/igb.h>
+
+#include "netmem_rx.h"
+
+int run_listen_igb(const struct options *o, struct nm_dmabuf *buf)
+{
+	struct nm_igb_params ip = { .bdf = o->dev + 4, .num_rx_queues = o->queues };
+	struct nm_err err = { 0 };
+	struct nm_igb_hw_stats hw;
+	struct nm_igb *igb;
+	uint8_t mac[6];
+	int ret;
+
+	if (o->lesser_queue >= 0)
+		ip.no_csum_mask = 1u << o->lesser_queue;
+	if (nm_igb_open(&ip, &igb, &err)) {
+		fprintf(stderr, "netmem-rx: %s\n", err.msg);
+		return 2;
+	}
+	nm_igb_mac_addr(igb, mac);
+	printf("device: igb %s over VFIO, MAC %02x:%02x:%02x:%02x:%02x:%02x, link up, "
+	       "%u RX queues (queue 0 on host memory)\n", ip.bdf, mac[0], mac[1], mac[2],
+	       mac[3], mac[4], mac[5], o->queues);
+	ret = run_listen(o, nm_igb_port(igb), buf);
+	nm_igb_hw_stats(igb, &hw);
+	printf("igb: %llu frames received, %llu sent, %llu missed\n",
+	       (unsigned long long)hw.rx_good, (unsigned long long)hw.tx_good,
+	       (unsigned long long)hw.rx_missed);
+	for (uint32_t q = 0; q < o->queues; q++) {
+		struct nm_igb_rxq_stats st;
+
+		nm_igb_rxq_stats(igb, q, &st);
+		printf("  queue %u: %llu frames, %llu split, %llu payload bytes, bad checksum %llu, "
+		       "unsplit dropped %llu\n", q, (unsigned long long)st.packets,
+		       (unsigned long long)st.split, (unsigned long long)st.payload_bytes,
+		       (unsigned long long)st.csum_bad, (unsigned long long)st.drop_unsplit);
+	}
+	nm_igb_close(igb);
+	return ret;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A software NIC on a TAP device: the host kernel is the peer on the wire.
+ * Frames the kernel sends into the TAP are read (non-blocking) and handed
+ * to a software NIC (netmem/sim.h), which header-splits, steers and "DMAs"
+ * them into its queues' pools (a dmabuf binding or host memory) with
+ * checksum verdicts, as a NIC with RX checksum offload would; frames the
+ * stack sends are written to the TAP.
+ *
+ * Threads: rx_burst on any queue from its poller; one poller at a time
+ * reads the TAP (the others skip), so frames keep their order.
+ */
+#ifndef NETMEM_TAP_H
+#define NETMEM_TAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netmem/err.h>
+#include <netmem/port.h>
+#include <netmem/sim.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nm_tap_params {
+	const char *ifname;      /* the TAP interface; created if missing */
+	uint32_t num_rx_queues;  /* default 4 */
+	uint32_t ring_size;      /* default 256 */
+	uint32_t pool_size;      /* default 8 x ring (a deep TCP window) */
+	bool no_hugepages;
+	const uint8_t *mac;      /* NULL: 02:6e:6d + a hash of the name */
+};
+
+struct nm_tap_stats {
+	uint64_t rx_frames;      /* read from the TAP */
+	uint64_t rx_dropped;     /* the software NIC refused them */
+	uint64_t tx_frames;
+	uint64_t tx_errors;
+};
+
+struct nm_tap;
+
+/* Open /dev/net/tun, attach to (or create) the TAP, build the NIC.
+ * -ENOENT no /dev/net/tun, -EPERM not allowed, with the reason. */
+int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
+		  struct nm_err *err);
+void nm_tap_destroy(struct nm_tap *tap);
+
+struct nm_port *nm_tap_port(struct nm_tap *tap);
+struct nm_sim *nm_tap_sim(struct nm_tap *tap);
+struct nm_netdev *nm_tap_netdev(struct nm_tap *tap);
+/* The TAP's fd (for poll(2) when idle). */
+int nm_tap_fd(struct nm_tap *tap);
+void nm_tap_get_stats(struct nm_tap *tap, struct nm_tap_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

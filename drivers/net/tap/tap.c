@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/* The TAP-backed software NIC (see tap.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <netmem/tap.h>
+
+#define TAP_READ_BATCH 64
+#define TAP_FRAME_MAX  2048
+
+struct nm_tap {
+	struct nm_port port;     /* first: container_of is a cast */
+	struct nm_sim *sim;
+	int fd;
+	uint32_t read_batch;
+	pthread_mutex_t rx_lock; /* one reader of the TAP at a time */
+	/* A frame its queue had no descriptor for: kept (under rx_lock) and
+	 * offered again first, so a slow queue pushes back on the TAP (whose
+	 * own queue then holds the rest) instead of losing frames. */
+	uint8_t pending[TAP_FRAME_MAX];
+	size_t pending_len;
+	atomic_uint_least64_t rx_frames, rx_dropped, tx_frames, tx_errors;
+};
+
+static struct nm_tap *to_tap(struct nm_port *port)
+{
+	return (struct nm_tap *)port;
+}
+
+/* Offer one frame to the NIC; false when its queue has no room yet. */
+static bool tap_offer(struct nm_tap *tap, const uint8_t *frame, size_t len)
+{
+	int ret = nm_sim_inject(tap->sim, frame, len);
+
+	if (ret == -ENOBUFS)
+		return false;
+	if (ret < 0)
+		atomic_fetch_add_explicit(&tap->rx_dropped, 1, memory_order_relaxed);
+	return true;
+}
+
+/* The wire: what the kernel sent, into the NIC. */
+static void tap_pull(struct nm_tap *tap)
+{
+	uint8_t frame[TAP_FRAME_MAX];
+
+	if (pthread_mutex_trylock(&tap->rx_lock))
+		return;
+	if (tap->pending_len) {
+		if (!tap_offer(tap, tap->pending, tap->pending_len))
+			goto out;
+		tap->pending_len = 0;
+	}
+	for (uint32_t i = 0; i < tap->read_batch; i++) {
+		ssize_t n = read(tap->fd, frame, sizeof(frame));
+
+		if (n <= 0)
+			break;
+		atomic_fetch_add_explicit(&tap->rx_frames, 1, memory_order_relaxed);
+		if (!tap_offer(tap, frame, (size_t)n)) {
+			memcpy(tap->pending, frame, (size_t)n);
+			tap->pending_len = (size_t)n;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&tap->rx_lock);
+}
+
+static unsigned int tap_rx_burst(struct nm_port *port, uint32_t queue,
+				 struct nm_rx_pkt *pkts, unsigned int n)
+{
+	struct nm_tap *tap = to_tap(port);
+
+	tap_pull(tap);
+	return nm_sim_rx_burst(tap->sim, queue, pkts, n);
+}
+
+static unsigned int tap_tx_burst(struct nm_port *port, const void *const *frames,
+				 const uint16_t *lens, unsigned int n)
+{
+	struct nm_tap *tap = to_tap(port);
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (write(tap->fd, frames[i], lens[i]) != (ssize_t)lens[i]) {
+			atomic_fetch_add_explicit(&tap->tx_errors, 1, memory_order_relaxed);
+			break;
+		}
+		atomic_fetch_add_explicit(&tap->tx_frames, 1, memory_order_relaxed);
+	}
+	return i;
+}
+
+static int tap_steer_port(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
+			  uint16_t dst_port, uint32_t queue, struct nm_err *err)
+{
+	struct nm_flow f = { .ipver = ipver, .l4proto = l4proto, .dst_port = dst_port };
+	int ret = nm_sim_steer(to_tap(port)->sim, &f, queue);
+
+	return ret ? nm_err_set(err, ret, "TAP NIC: no room for a port rule") : 0;
+}
+
+static int tap_steer_flow(struct nm_port *port, const struct nm_flow *f,
+			  uint32_t queue, struct nm_err *err)
+{
+	int ret = nm_sim_steer_flow(to_tap(port)->sim, f, queue);
+
+	return ret ? nm_err_set(err, ret, "TAP NIC: cannot steer that flow") : 0;
+}
+
+static void tap_unsteer_flow(struct nm_port *port, const struct nm_flow *f)
+{
+	nm_sim_unsteer_flow(to_tap(port)->sim, f);
+}
+
+static const struct nm_port_ops tap_port_ops = {
+	.rx_burst = tap_rx_burst,
+	.tx_burst = tap_tx_burst,
+	.steer_port = tap_steer_port,
+	.steer_flow = tap_steer_flow,
+	.unsteer_flow = tap_unsteer_flow,
+};
+
+int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
+		  struct nm_err *err)
+{
+	struct nm_sim_params sp = { 0 };
+	struct ifreq ifr = { 0 };
+	struct nm_tap *tap;
+	uint32_t h = 2166136261u;
+	int ret;
+
+	if (!p || !p->ifname || !*p->ifname || strlen(p->ifname) >= IFNAMSIZ)
+		return nm_err_set(err, -EINVAL, "TAP: an interface name of 1 to %d characters",
+				  IFNAMSIZ - 1);
+	tap = calloc(1, sizeof(*tap));
+	if (!tap)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	tap->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (tap->fd < 0) {
+		ret = -errno;
+		nm_err_set(err, ret, "TAP: cannot open /dev/net/tun: %s", strerror(errno));
+		goto err_free;
+	}
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->ifname);
+	if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
+		ret = -errno;
+		nm_err_set(err, ret, "TAP: cannot attach to %s: %s", p->ifname,
+			   strerror(errno));
+		goto err_close;
+	}
+	sp.name = p->ifname;
+	sp.num_rx_queues = p->num_rx_queues ? p->num_rx_queues : 4;
+	sp.ring_size = p->ring_size ? p->ring_size : 256;
+	sp.pool_size = p->pool_size ? p->pool_size : 8 * sp.ring_size;
+	sp.no_hugepages = p->no_hugepages;
+	ret = nm_sim_create(&sp, &tap->sim, err);
+	if (ret)
+		goto err_close;
+	tap->read_batch = sp.ring_size / 4 < TAP_READ_BATCH ? sp.ring_size / 4 : TAP_READ_BATCH;
+	if (!tap->read_batch)
+		tap->read_batch = 1;
+	pthread_mutex_init(&tap->rx_lock, NULL);
+	tap->port.ops = &tap_port_ops;
+	tap->port.dev = nm_sim_netdev(tap->sim);
+	tap->port.mtu = 1500;
+	tap->port.default_queue = 0;
+	if (p->mac) {
+		memcpy(tap->port.mac, p->mac, 6);
+	} else {
+		/* Locally administered, stable per name, never the kernel's. */
+		for (const char *c = p->ifname; *c; c++)
+			h = (h ^ (uint8_t)*c) * 16777619u;
+		tap->port.mac[0] = 0x02;
+		tap->port.mac[1] = 0x6e;
+		tap->port.mac[2] = 0x6d;
+		tap->port.mac[3] = (uint8_t)(h >> 16);
+		tap->port.mac[4] = (uint8_t)(h >> 8);
+		tap->port.mac[5] = (uint8_t)h;
+	}
+	*out = tap;
+	return 0;
+
+err_close:
+	close(tap->fd);
+err_free:
+	free(tap);
+	return ret;
+}
+
+void nm_tap_destroy(struct nm_tap *tap)
+{
+	if (!tap)
+		return;
+	nm_sim_destroy(tap->sim);
+	close(tap->fd);
+	pthread_mutex_destroy(&tap->rx_lock);
+	free(tap);
+}
+
+struct nm_port *nm_tap_port(struct nm_tap *tap) { return &tap->port; }
+struct nm_sim *nm_tap_sim(struct nm_tap *tap) { return tap->sim; }
+struct nm_netdev *nm_tap_netdev(struct nm_tap *tap) { return nm_sim_netdev(tap->sim); }
+int nm_tap_fd(struct nm_tap *tap) { return tap->fd; }
+
+void nm_tap_get_stats(struct nm_tap *tap, struct nm_tap_stats *st)
+{
+	st->rx_frames = atomic_load(&tap->rx_frames);
+	st->rx_dropped = atomic_load(&tap->rx_dropped);
+	st->tx_frames = atomic_load(&tap->tx_frames);
+	st->tx_errors = atomic_load(&tap->tx_errors);
+}

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP input (RFC 9293 3.10.7, receive side only): passive open, the
+ * acceptability test, PAWS, in-order delivery and the reassembly queue
+ * (payload stays in the buffer the NIC wrote; overlaps are trimmed by
+ * moving a segment's offset and length), FIN, RST, the ACK policy.
+ */
+#include <string.h>
+
+#include "tcp_internal.h"
+
+struct tcp_opts {
+	uint16_t mss;
+	int8_t wscale;       /* -1: none */
+	bool sack_perm;
+	bool ts;
+	uint32_t tsval, tsecr;
+};
+
+static void parse_opts(const uint8_t *th, uint32_t thl, struct tcp_opts *o)
+{
+	const uint8_t *p = th + 20, *end = th + thl;
+
+	memset(o, 0, sizeof(*o));
+	o->wscale = -1;
+	while (p < end) {
+		uint8_t kind = p[0], len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			p++;
+			continue;
+		}
+		if (p + 1 >= end || (len = p[1]) < 2 || p + len > end)
+			break;
+		if (kind == 2 && len == 4)
+			o->mss = get16(p + 2);
+		else if (kind == 3 && len == 3)
+			o->wscale = (int8_t)(p[2] > 14 ? 14 : p[2]);
+		else if (kind == 4 && len == 2)
+			o->sack_perm = true;
+		else if (kind == 8 && len == 10) {
+			o->ts = true;
+			o->tsval = get32(p + 2);
+			o->tsecr = get32(p + 6);
+		}
+		p += len;
+	}
+}
+
+/* Budget of a queue's pool, learnt from a buffer that came from it: half
+ * the pool (the NIC keeps the rest posted), no more than the binding's
+ * share across the queues bound to it. */
+void learn_cap(struct nm_conn *c, nm_netmem_ref buf)
+{
+	struct qacct *qa = &c->s->q[c->home_q];
+	struct nm_net_iov *niov;
+	uint32_t cap;
+
+	if (!buf || atomic_load_explicit(&qa->cap, memory_order_relaxed))
+		return;
+	niov = nm_netmem_to_net_iov(buf);
+	if (!niov->pp)
+		return;
+	cap = niov->pp->p.pool_size / 2;
+	if (c->l->binding && c->l->num_queues) {
+		uint32_t area = c->l->binding->area.num_niovs / (2 * c->l->num_queues);
+
+		if (area < cap)
+			cap = area;
+	}
+	atomic_store_explicit(&qa->cap, cap ? cap : 1, memory_order_relaxed);
+}
+
+static void new_conn(struct nm_stack *s, struct rx_frame *f,
+		     struct nm_listener *l, const struct tcp_opts *o)
+{
+	const uint8_t *th = f->l4;
+	struct nm_conn *c, *old;
+	uint32_t hdrs = f->ipver == 4 ? 40 : 60;
+	int q;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->aq_count >= l->backlog || l->closed) {
+		pthread_mutex_unlock(&l->lock);
+		sc_inc(s, SC_REFUSED);
+		return;  /* as Linux: drop the SYN, the peer retries */
+	}
+	pthread_mutex_unlock(&l->lock);
+	c = conn_alloc(s, l);
+	if (!c) {
+		sc_inc(s, SC_REFUSED);
+		return;
+	}
+	c->state = CS_SYN_RCVD;
+	c->ipver = f->ipver;
+	memcpy(c->rip, f->src_ip, f->ipver == 4 ? 4 : 16);
+	memcpy(c->lip, f->dst_ip, f->ipver == 4 ? 4 : 16);
+	c->rport = get16(th);
+	c->lport = get16(th + 2);
+	memcpy(c->peer_mac, f->eth + 6, 6);
+	c->irs = get32(th + 4);
+	c->rcv_nxt = c->irs + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = stack_rand(s);
+	c->snd_nxt = c->iss + 1;
+	c->ts_offset = stack_rand(s);
+	c->mss = (uint16_t)(s->port->mtu - hdrs);
+	if (l->binding && l->binding->area.buf_size < c->mss)
+		c->mss = (uint16_t)l->binding->area.buf_size;
+	c->ws_ok = o->wscale >= 0;
+	c->snd_wscale = c->ws_ok ? (uint8_t)o->wscale : 0;
+	c->rcv_wscale = c->ws_ok ? NM_RCV_WSCALE : 0;
+	c->sack_ok = o->sack_perm;
+	c->ts_ok = o->ts;
+	c->ts_recent = o->tsval;
+	c->eff_mss = (uint16_t)(c->mss - (c->ts_ok ? 12 : 0));
+	q = listener_queue_for(l, c, f);
+	c->home_q = (uint32_t)q < s->nq ? (uint32_t)q : f->queue;
+	if (!l->binding)
+		learn_cap(c, f->pkt.payload);
+	old = conn_hash_insert(c);
+	if (old) {
+		/* Another poller made it first, or the table is full. */
+		if (old != c)
+			conn_put(old);
+		else
+			sc_inc(s, SC_REFUSED);
+		conn_put(c);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	tcp_send_synack(c);
+	c->rtx_at = stack_now(s) + 1000000000ull;
+	pthread_mutex_unlock(&c->lock);
+	conn_put(c);  /* the table holds it */
+}
+
+/* Put @sg into the in-order ring; the caller checked there is room. */
+static void ready_push(struct nm_conn *c, const struct seg *sg)
+{
+	c->ready[(c->rd_head + c->rd_count++) % NM_READY_CAP] = *sg;
+	c->rcv_nxt += sg->len;
+	c->ctr.bytes += sg->len;
+}
+
+/* The hole before the reassembly queue's head has filled: move what is
+ * now in order. */
+static void ooo_pull(struct nm_conn *c)
+{
+	while (c->ooo_count && seq_le(c->ooo[0].seq, c->rcv_nxt) &&
+	       c->rd_count < NM_READY_CAP) {
+		struct seg sg = c->ooo[0];
+
+		memmove(&c->ooo[0], &c->ooo[1], --c->ooo_count * sizeof(sg));
+		if (seq_le(sg.seq + sg.len, c->rcv_nxt)) {
+			conn_release_buf(c, sg.buf);
+			continue;
+		}
+		if (seq_lt(sg.seq, c->rcv_nxt)) {
+			uint32_t d = c->rcv_nxt - sg.seq;
+
+			sg.off += d;
+			sg.len -= d;
+			sg.seq = c->rcv_nxt;
+		}
+		ready_push(c, &sg);
+	}
+}
+
+/* Keep @sg out of order, trimmed against its neighbours. false: nothing
+ * kept (the caller still owns the buffer only when it returns false and
+ * *@dup is false). */
+static bool ooo_insert(struct nm_conn *c, struct seg *sg, bool *dup)
+{
+	uint32_t i = 0;
+
+	*dup = false;
+	while (i < c->ooo_count && seq_le(c->ooo[i].seq, sg->seq))
+		i++;
+	if (i) {
+		const struct seg *p = &c->ooo[i - 1];
+		uint32_t pend = p->seq + p->len;
+
+		if (seq_le(sg->seq + sg->len, pend)) {
+			*dup = true;
+			return false;
+		}
+		if (seq_lt(sg->seq, pend)) {
+			uint32_t d = pend - sg->seq;
+
+			sg->off += d;
+			sg->len -= d;
+			sg->seq = pend;
+			c->ctr.partial_dup++;
+		}
+	}
+	/* Segments this one covers entirely are replaced by it. */
+	while (i < c->ooo_count &&
+	       seq_le(c->ooo[i].seq + c->ooo[i].len, sg->seq + sg->len)) {
+		conn_release_buf(c, c->ooo[i].buf);
+		memmove(&c->ooo[i], &c->ooo[i + 1],
+			(--c->ooo_count - i) * sizeof(*sg));
+		c->ctr.partial_dup++;
+	}
+	if (i < c->ooo_count && seq_lt(c->ooo[i].seq, sg->seq + sg->len)) {
+		sg->len = c->ooo[i].seq - sg->seq;
+		c->ctr.partial_dup++;
+	}
+	if (c->ooo_count == NM_OOO_CAP) {
+		c->ctr.ooo_queue_full++;
+		return false;
+	}
+	memmove(&c->ooo[i + 1], &c->ooo[i], (c->ooo_count - i) * sizeof(*sg));
+	c->ooo[i] = *sg;
+	c->ooo_count++;
+	return true;
+}
+
+/* Payload of an acceptable segment. Takes the buffer when it keeps it. */
+static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
+{
+	struct seg sg = { .buf = f->pbuf, .seq = seq, .off = f->poff, .len = f->plen };
+	bool was_ooo = c->ooo_count != 0, dup;
+
+	if (seq_lt(sg.seq, c->rcv_nxt)) {
+		uint32_t d = c->rcv_nxt - sg.seq;
+
+		sg.off += d;
+		sg.len -= d;
+		sg.seq = c->rcv_nxt;
+		c->ctr.partial_dup++;
+	}
+	if (seq_lt(c->rcv_adv, sg.seq + sg.len)) {
+		/* Beyond the right edge we told: keep only what fits. */
+		sg.len = seq_lt(sg.seq, c->rcv_adv) ? c->rcv_adv - sg.seq : 0;
+		c->ctr.out_of_window++;
+		c->ack_now = true;
+	}
+	if (!sg.len)
+		return;
+	if (c->rd_count + c->ooo_count >= NM_READY_CAP - 1) {
+		c->ctr.out_of_buffers++;
+		c->ack_now = true;
+		return;
+	}
+	learn_cap(c, sg.buf);
+	if (sg.seq == c->rcv_nxt) {
+		ready_push(c, &sg);
+		if (sg.len >= c->eff_mss)
+			c->unacked_full++;
+		if (was_ooo) {
+			ooo_pull(c);
+			c->ack_now = true;  /* a hole filled: tell the sender now */
+		}
+	} else {
+		c->last_sack_seq = sg.seq;
+		c->ack_now = true;
+		if (!ooo_insert(c, &sg, &dup)) {
+			if (dup)
+				c->ctr.dup++;
+			return;
+		}
+		c->ctr.ooo++;
+	}
+	/* The buffer is the connection's now. */
+	c->ctr.segs++;
+	c->held++;
+	atomic_fetch_add_explicit(&c->s->q[c->home_q].held, 1, memory_order_relaxed);
+	if (c->l->binding && !nm_netmem_is_net_iov(sg.buf))
+		c->ctr.copy_fallback++;
+	f->pkt.payload = 0;
+}
+
+static void fin_in_order(struct nm_conn *c)
+{
+	uint64_t now = stack_now(c->s);
+
+	c->rcv_nxt++;
+	c->fin_rcvd = true;
+	c->fin_pending = false;
+	c->ack_now = true;
+	switch (c->state) {
+	case CS_ESTABLISHED:
+		c->state = CS_CLOSE_WAIT;
+		break;
+	case CS_FIN_WAIT_1:
+		c->state = c->fin_acked ? CS_TIME_WAIT : CS_CLOSING;
+		break;
+	case CS_FIN_WAIT_2:
+		c->state = CS_TIME_WAIT;
+		break;
+	default:
+		break;
+	}
+	if (c->state == CS_TIME_WAIT)
+		c->tw_until = now + c->s->p.time_wait_ms * 1000000ull;
+}
+
+static bool acceptable(struct nm_conn *c, uint32_t seq, uint32_t seglen)
+{
+	uint32_t rwnd = seq_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	if (!seglen)
+		return rwnd ? seq_le(c->rcv_nxt, seq) && seq_lt(seq, c->rcv_nxt + rwnd)
+			    : seq == c->rcv_nxt;
+	if (!rwnd)
+		return false;
+	return (seq_le(c->rcv_nxt, seq) && seq_lt(seq, c->rcv_nxt + rwnd)) ||
+	       (seq_le(c->rcv_nxt, seq + seglen - 1) &&
+		seq_lt(seq + seglen - 1, c->rcv_nxt + rwnd));
+}
+
+static void conn_segment(struct nm_conn *c, struct rx_frame *f)
+{
+	const uint8_t *th = f->l4;
+	uint8_t flags = th[13];
+	uint32_t seq = get32(th + 4), ack = get32(th + 8);
+	uint32_t seglen = f->plen + !!(flags & TH_FIN);
+	struct tcp_opts o;
+
+	parse_opts(th, f->l4hlen, &o);
+	switch (c->state) {
+	case CS_CLOSED:
+		if (!(flags & TH_RST))
+			tx_rst_reply(c->s, f);
+		return;
+	case CS_UDP:
+		return;
+	case CS_SYN_RCVD:
+		if (flags & TH_RST) {
+			if (seq == c->rcv_nxt)
+				c->state = CS_CLOSED;
+			return;
+		}
+		if ((flags & TH_SYN) && !(flags & TH_ACK)) {
+			if (seq == c->irs)
+				tcp_send_synack(c);  /* our SYN-ACK was lost */
+			return;
+		}
+		if (!(flags & TH_ACK))
+			return;
+		if (ack != c->iss + 1 || (flags & TH_SYN)) {
+			tx_rst_reply(c->s, f);
+			return;
+		}
+		c->state = CS_ESTABLISHED;
+		c->rtx_at = 0;
+		c->rtx_count = 0;
+		if (!listener_enqueue(c->l, c)) {
+			tcp_send_rst(c);
+			c->state = CS_CLOSED;
+			sc_inc(c->s, SC_REFUSED);
+			return;
+		}
+		sc_inc(c->s, SC_ACCEPTED);
+		break;
+	case CS_TIME_WAIT:
+		if (!(flags & TH_RST)) {
+			tcp_send_ack(c);  /* their FIN again: our ACK was lost */
+			c->tw_until = stack_now(c->s) + c->s->p.time_wait_ms * 1000000ull;
+		}
+		return;
+	default:
+		break;
+	}
+
+	/* PAWS (RFC 7323 5.3): a timestamp older than the last one seen. */
+	if (c->ts_ok && o.ts && !(flags & TH_RST) && seq_lt(o.tsval, c->ts_recent)) {
+		c->ctr.paws_rejected++;
+		tcp_send_ack(c);
+		return;
+	}
+	if (!acceptable(c, seq, seglen)) {
+		if (flags & TH_RST)
+			return;
+		if (seglen && seq_le(seq + seglen, c->rcv_nxt))
+			c->ctr.dup++;
+		else if (seglen)
+			c->ctr.out_of_window++;
+		tcp_send_ack(c);  /* keepalives and zero-window probes land here */
+		return;
+	}
+	if (flags & TH_RST) {
+		if (seq == c->rcv_nxt) {
+			c->reset = true;
+			c->state = CS_CLOSED;
+			c->ctr.rst_rcvd++;
+		} else {
+			tcp_send_ack(c);  /* RFC 5961 challenge ACK */
+		}
+		return;
+	}
+	if (flags & TH_SYN) {
+		tcp_send_ack(c);  /* challenge ACK */
+		return;
+	}
+	if (!(flags & TH_ACK))
+		return;
+	if (c->fin_sent && !c->fin_acked && ack == c->snd_nxt) {
+		c->fin_acked = true;
+		c->rtx_at = 0;
+		if (c->state == CS_FIN_WAIT_1) {
+			c->state = CS_FIN_WAIT_2;
+			c->tw_until = stack_now(c->s) + 5ull * c->s->p.time_wait_ms * 1000000ull;
+		} else if (c->state == CS_CLOSING) {
+			c->state = CS_TIME_WAIT;
+			c->tw_until = stack_now(c->s) + c->s->p.time_wait_ms * 1000000ull;
+		} else if (c->state == CS_LAST_ACK) {
+			c->state = CS_CLOSED;
+			return;
+		}
+	}
+	if (c->ts_ok && o.ts && seq_le(seq, c->rcv_nxt))
+		c->ts_recent = o.tsval;
+	if (f->plen) {
+		if (c->state != CS_ESTABLISHED && c->state != CS_FIN_WAIT_1 &&
+		    c->state != CS_FIN_WAIT_2)
+			return;  /* data after their FIN */
+		if (c->app_closed) {
+			/* Nobody will read it: reset, as Linux does for an orphan. */
+			tcp_send_rst(c);
+			c->state = CS_CLOSED;
+			return;
+		}
+		data_in(c, f, seq);
+	}
+	if ((flags & TH_FIN) && !c->fin_rcvd) {
+		uint32_t fseq = seq + f->plen;
+
+		if (fseq == c->rcv_nxt) {
+			fin_in_order(c);
+		} else if (seq_lt(c->rcv_nxt, fseq)) {
+			/* Beyond a hole: taken when the hole fills. */
+			c->fin_pending = true;
+			c->fin_seq = fseq;
+			c->ack_now = true;
+		}
+	}
+	if (c->fin_pending && c->fin_seq == c->rcv_nxt && !c->fin_rcvd)
+		fin_in_order(c);
+	if (c->ack_now || c->unacked_full >= 2)
+		tcp_send_ack(c);
+	else if (f->plen && !c->delack_at)
+		c->delack_at = stack_now(c->s) + c->s->p.delack_ms * 1000000ull;
+}
+
+void tcp_input(struct nm_stack *s, struct rx_frame *f)
+{
+	const uint8_t *th = f->l4;
+	uint8_t flags = th[13];
+	struct nm_listener *l;
+	struct nm_conn *c;
+	struct tcp_opts o;
+	int bad;
+
+	c = conn_lookup(s, f->ipver, f->src_ip, f->dst_ip, get16(th), get16(th + 2));
+	if (c) {
+		pthread_mutex_lock(&c->lock);
+		bad = l4_csum_check(s, f, c->l);
+		if (bad == SC_BAD_CSUM)
+			c->ctr.bad_csum++;
+		else if (bad == SC_NO_VERDICT)
+			c->ctr.no_verdict++;
+		else
+			conn_segment(c, f);
+		pthread_mutex_unlock(&c->lock);
+		conn_put(c);
+		return;
+	}
+	pthread_rwlock_rdlock(&s->lock);
+	l = listener_find(s, 6, get16(th + 2));
+	if (l)
+		atomic_fetch_add(&l->refs, 1);
+	pthread_rwlock_unlock(&s->lock);
+	bad = l4_csum_check(s, f, l);
+	if (bad) {
+		sc_inc(s, (enum stack_ctr)bad);
+	} else if (!l) {
+		sc_inc(s, SC_NO_LISTENER);
+		tx_rst_reply(s, f);
+	} else if ((flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
+		parse_opts(th, f->l4hlen, &o);
+		new_conn(s, f, l, &o);
+	} else {
+		sc_inc(s, SC_UNKNOWN_CONN);
+		tx_rst_reply(s, f);
+	}
+	if (l)
+		listener_put(l);
+}

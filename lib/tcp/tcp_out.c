@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the receiver sends: ACKs (with timestamps and SACK blocks), the
+ * window, SYN-ACK, FIN, RST. The window is counted in buffers: each
+ * segment takes a whole one, so the peer may send (free buffers) x MSS.
+ */
+#include <string.h>
+
+#include "tcp_internal.h"
+
+#define MIN_CAP 16
+
+/*
+ * Segments this connection may still take: its share of its queue's pool
+ * budget, less what it holds, never more than the queue has free.
+ */
+uint32_t tcp_window_segs(struct nm_conn *c)
+{
+	struct qacct *qa = &c->s->q[c->home_q];
+	uint32_t cap = atomic_load_explicit(&qa->cap, memory_order_relaxed);
+	int conns = atomic_load_explicit(&qa->conns, memory_order_relaxed);
+	long qfree, share;
+
+	if (!cap)
+		cap = MIN_CAP;
+	if (cap > NM_READY_CAP - NM_OOO_CAP)
+		cap = NM_READY_CAP - NM_OOO_CAP;
+	share = (long)cap / (conns > 0 ? conns : 1) - (long)c->held;
+	qfree = (long)cap - atomic_load_explicit(&qa->held, memory_order_relaxed);
+	if (share > qfree)
+		share = qfree;
+	return share > 0 ? (uint32_t)share : 0;
+}
+
+/* The window field for the next segment; moves rcv_adv, never back. */
+static uint16_t window_field(struct nm_conn *c)
+{
+	uint32_t win = tcp_window_segs(c) * c->eff_mss;
+	uint32_t cur = seq_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t field, shift = c->rcv_wscale;
+
+	if (c->state == CS_SYN_RCVD) {
+		/* The SYN-ACK's window is never scaled (RFC 7323 2.2). */
+		field = win > 65535 ? 65535 : win;
+		c->rcv_adv = c->rcv_nxt + field;
+		return (uint16_t)field;
+	}
+	/* Never move the right edge back: a window smaller than what is
+	 * promised is told as the promise. Scaled fields round down, so what
+	 * the peer sees may fall short of rcv_adv by less than one unit;
+	 * segments up to rcv_adv are still taken, and the edge never creeps
+	 * past the budget by rounding up. */
+	if (win < cur)
+		win = cur;
+	field = win >> shift;
+	if (field > 65535)
+		field = 65535;
+	if (seq_lt(c->rcv_adv, c->rcv_nxt + (field << shift)))
+		c->rcv_adv = c->rcv_nxt + (field << shift);
+	if (!field && !c->win_zero)
+		c->ctr.window_zero++;
+	c->win_zero = !field;
+	c->win_was_small = (field << shift) < 2u * c->eff_mss;
+	return (uint16_t)field;
+}
+
+static uint32_t ts_val(struct nm_conn *c)
+{
+	return (uint32_t)(stack_now(c->s) / 1000000u) + c->ts_offset;
+}
+
+/* SACK blocks (RFC 2018): merged runs of the reassembly queue, the one
+ * holding the most recent segment first. Returns how many. */
+static unsigned int sack_blocks(struct nm_conn *c, uint32_t (*blk)[2],
+				unsigned int max)
+{
+	uint32_t runs[NM_OOO_CAP][2];
+	unsigned int nr = 0, n = 0, first = 0;
+
+	for (uint32_t i = 0; i < c->ooo_count; i++) {
+		const struct seg *sg = &c->ooo[i];
+
+		if (nr && runs[nr - 1][1] == sg->seq)
+			runs[nr - 1][1] = sg->seq + sg->len;
+		else {
+			runs[nr][0] = sg->seq;
+			runs[nr][1] = sg->seq + sg->len;
+			nr++;
+		}
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		if (seq_le(runs[i][0], c->last_sack_seq) &&
+		    seq_lt(c->last_sack_seq, runs[i][1]))
+			first = i;
+	if (nr) {
+		blk[n][0] = runs[first][0];
+		blk[n][1] = runs[first][1];
+		n++;
+	}
+	for (unsigned int i = 0; i < nr && n < max; i++)
+		if (i != first) {
+			blk[n][0] = runs[i][0];
+			blk[n][1] = runs[i][1];
+			n++;
+		}
+	return n;
+}
+
+static void tcp_xmit(struct nm_conn *c, uint8_t flags, uint32_t seq)
+{
+	struct nm_stack *s = c->s;
+	uint8_t buf[NM_TX_FRAME_MAX], opt[40];
+	unsigned int olen = 0;
+	uint32_t blk[4][2];
+	size_t off;
+	uint8_t *t;
+	uint16_t win;
+
+	if (flags & TH_SYN) {
+		opt[olen++] = 2;
+		opt[olen++] = 4;
+		put16(opt + olen, c->mss);
+		olen += 2;
+		if (!c->ts_ok && c->sack_ok) {
+			opt[olen++] = 1;
+			opt[olen++] = 1;
+		}
+		if (c->sack_ok) {
+			opt[olen++] = 4;
+			opt[olen++] = 2;
+		} else if (c->ts_ok) {
+			opt[olen++] = 1;
+			opt[olen++] = 1;
+		}
+	} else if (c->ts_ok) {
+		opt[olen++] = 1;
+		opt[olen++] = 1;
+	}
+	if (c->ts_ok) {
+		opt[olen++] = 8;
+		opt[olen++] = 10;
+		put32(opt + olen, ts_val(c));
+		put32(opt + olen + 4, c->ts_recent);
+		olen += 8;
+	}
+	if ((flags & TH_SYN) && c->ws_ok) {
+		opt[olen++] = 1;
+		opt[olen++] = 3;
+		opt[olen++] = 3;
+		opt[olen++] = c->rcv_wscale;
+	}
+	if (!(flags & (TH_SYN | TH_RST)) && c->sack_ok && c->ooo_count) {
+		unsigned int nb = sack_blocks(c, blk, (40 - olen - 4) / 8);
+
+		opt[olen++] = 1;
+		opt[olen++] = 1;
+		opt[olen++] = 5;
+		opt[olen++] = (uint8_t)(2 + 8 * nb);
+		for (unsigned int i = 0; i < nb; i++) {
+			put32(opt + olen, blk[i][0]);
+			put32(opt + olen + 4, blk[i][1]);
+			olen += 8;
+		}
+	}
+	win = flags & TH_RST ? 0 : window_field(c);
+	off = tx_ip_header(s, buf, c->peer_mac, c->ipver, c->lip, c->rip, 6,
+			   20 + olen, 64);
+	t = buf + off;
+	memset(t, 0, 20);
+	put16(t, c->lport);
+	put16(t + 2, c->rport);
+	put32(t + 4, seq);
+	put32(t + 8, c->rcv_nxt);
+	t[12] = (uint8_t)(((20 + olen) / 4) << 4);
+	t[13] = flags | TH_ACK;
+	put16(t + 14, win);
+	memcpy(t + 20, opt, olen);
+	put16(t + 16, nm_csum_fold(nm_csum_add(nm_csum_pseudo(c->ipver, c->lip, c->rip,
+							      6, 20 + olen),
+					      t, 20 + olen)));
+	stack_tx(s, buf, (uint16_t)(off + 20 + olen));
+	c->unacked_full = 0;
+	c->delack_at = 0;
+	c->ack_now = false;
+	c->ctr.acks_sent++;
+}
+
+void tcp_send_ack(struct nm_conn *c)
+{
+	tcp_xmit(c, 0, c->snd_nxt);
+}
+
+void tcp_send_synack(struct nm_conn *c)
+{
+	tcp_xmit(c, TH_SYN, c->iss);
+}
+
+void tcp_send_fin(struct nm_conn *c)
+{
+	if (!c->fin_sent) {
+		c->fin_sent = true;
+		c->snd_nxt++;
+	}
+	c->rtx_at = stack_now(c->s) + 200000000ull;
+	tcp_xmit(c, TH_FIN, c->snd_nxt - 1);
+}
+
+void tcp_send_rst(struct nm_conn *c)
+{
+	tcp_xmit(c, TH_RST, c->snd_nxt);
+	c->ctr.rst_sent++;
+	sc_inc(c->s, SC_RST_SENT);
+}
+
+void conn_timers(struct nm_conn *c, uint64_t now)
+{
+	conn_drain_refill(c);
+	if (c->delack_at && now >= c->delack_at)
+		tcp_send_ack(c);
+	if (c->rtx_at && now >= c->rtx_at) {
+		if (c->state == CS_SYN_RCVD) {
+			if (++c->rtx_count > 5) {
+				c->state = CS_CLOSED;
+				c->rtx_at = 0;
+			} else {
+				c->rtx_at = now + (1000000000ull << c->rtx_count);
+				tcp_send_synack(c);
+			}
+		} else if (c->fin_sent && !c->fin_acked &&
+			   (c->state == CS_FIN_WAIT_1 || c->state == CS_CLOSING ||
+			    c->state == CS_LAST_ACK)) {
+			if (++c->rtx_count > 6) {
+				c->state = CS_CLOSED;
+				c->rtx_at = 0;
+			} else {
+				tcp_send_fin(c);
+				c->rtx_at = now + (200000000ull << c->rtx_count);
+			}
+		} else {
+			c->rtx_at = 0;
+		}
+	}
+	if (c->tw_until && now >= c->tw_until &&
+	    (c->state == CS_TIME_WAIT || c->state == CS_FIN_WAIT_2)) {
+		c->state = CS_CLOSED;
+		c->tw_until = 0;
+	}
+}

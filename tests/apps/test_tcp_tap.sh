@@ -1,0 +1,329 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The host kernel's own TCP streams into netmem's dmabuf over a TAP device,
+# in a network namespace made for the run and deleted after it:
+# sha256 of what netmem-rx wrote equals the sender's, IPv4 and IPv6, with
+# netem loss/reorder/duplicate/corrupt, a slow consumer, four connections
+# over two queues, a closed port, ping/ND during a stream, injected junk,
+# and kill -9 of the receiver mid-stream.
+#
+# usage: test_tcp_tap.sh NETMEM_RX [CASE...]
+set -u
+RX=${1:?usage: $0 NETMEM_RX [case...]}
+shift
+CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp"}
+NS=nmt-$$-tcp
+TAPIF=nmtap0
+WORK=$(mktemp -d /tmp/nmt-tcp.XXXXXX)
+N=0
+FAILED=0
+count=$(wc -w <<<"$CASES")
+
+echo "1..$count"
+skip_all() {
+	for c in $CASES; do N=$((N + 1)); echo "ok $N - $c # SKIP $1"; done
+	rm -rf "$WORK"
+	exit 0
+}
+[ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces, TAP)"
+[ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
+command -v ip >/dev/null || skip_all "no ip(8)"
+command -v python3 >/dev/null || skip_all "no python3"
+
+cleanup() {
+	[ -n "${RXPID:-}" ] && kill -9 "$RXPID" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	[ -n "${NMT_KEEP:-}" ] && { echo "# kept $WORK"; return; }
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+[ -n "${NMT_KEEP:-}" ] && WORK_KEEP=1
+
+nsx() { ip netns exec "$NS" "$@"; }
+
+setup_ns() {
+	ip netns del "$NS" 2>/dev/null
+	ip netns add "$NS" || return 1
+	nsx ip link set lo up
+	nsx ip tuntap add dev $TAPIF mode tap || return 1
+	nsx ip link set $TAPIF up
+	nsx ip addr add 169.254.77.1/24 dev $TAPIF
+	nsx ip addr add fd77::1/64 dev $TAPIF nodad
+	# Linux's defaults otherwise (SACK, timestamps, window scaling).
+}
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() { N=$((N + 1)); echo "not ok $N - $1"; FAILED=1; sed 's/^/# /' "$WORK/rx.log" | tail -25; }
+
+# start_rx ARGS...: netmem-rx in the namespace, in the background.
+start_rx() {
+	nsx "$RX" --dmabuf memfd:32M --dev tap:$TAPIF --addr4 169.254.77.2/24 \
+		--addr6 fd77::2/64 --listen 5201 --timeout 20 --quiet "$@" \
+		>"$WORK/rx.log" 2>&1 &
+	RXPID=$!
+	# Ready once it prints its addresses.
+	for _ in $(seq 100); do
+		grep -q "^listening" "$WORK/rx.log" 2>/dev/null && return 0
+		kill -0 $RXPID 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+wait_rx() {
+	local rc=0
+	for _ in $(seq 600); do
+		kill -0 $RXPID 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 $RXPID 2>/dev/null && { kill -9 $RXPID; rc=124; }
+	wait $RXPID || rc=$?
+	RXPID=
+	return $rc
+}
+
+# send FILE HOST [PORT]: the kernel's TCP via a Python socket (sendfile).
+send() {
+	nsx python3 - "$1" "$2" "${3:-5201}" <<'EOF'
+import socket, sys
+path, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect((host, port))
+with open(path, "rb") as f:
+    s.sendfile(f)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)  # until our FIN
+s.close()
+EOF
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+counter() { grep -o "$1 [0-9]*" "$WORK/rx.log" | tail -1 | awk '{print $NF}'; }
+
+stream_case() {  # name host size [rx args...]
+	local name=$1 host=$2 size=$3
+	shift 3
+	head -c "$size" /dev/urandom >"$WORK/in"
+	rm -f "$WORK/out"
+	if ! start_rx --out "$WORK/out" "$@"; then not_ok "$name (receiver did not start)"; return 1; fi
+	if ! send "$WORK/in" "$host" 2>"$WORK/send.err"; then
+		cat "$WORK/send.err" >>"$WORK/rx.log"
+		wait_rx
+		not_ok "$name (sender failed)"
+		return 1
+	fi
+	wait_rx || { not_ok "$name (receiver exit $?)"; return 1; }
+	if [ "$(sha "$WORK/in")" != "$(sha "$WORK/out")" ]; then
+		not_ok "$name (sha256 differs)"
+		return 1
+	fi
+	return 0
+}
+
+case_ipv4() {
+	stream_case ipv4 169.254.77.2 32M && {
+		echo "# $(grep '^received' "$WORK/rx.log")"
+		ok "ipv4: 32 MiB from the kernel's TCP, sha256 equal"
+	}
+}
+
+case_ipv6() {
+	stream_case ipv6 fd77::2 16M && ok "ipv6: 16 MiB, sha256 equal"
+}
+
+case_netem() {
+	nsx tc qdisc add dev $TAPIF root netem loss 2% duplicate 2% corrupt 1% \
+		delay 1ms reorder 10% 50%
+	if stream_case netem 169.254.77.2 16M; then
+		local ooo bad
+		ooo=$(grep '^all connections' "$WORK/rx.log" | grep -o 'ooo [0-9]*' | awk '{print $2}')
+		bad=$(grep '^all connections' "$WORK/rx.log" | grep -o 'bad csum [0-9]*' | awk '{print $3}')
+		dup=$(grep '^all connections' "$WORK/rx.log" | grep -o 'dup [0-9]*' | head -1 | awk '{print $2}')
+		echo "# netem: ooo $ooo, bad csum $bad, dup $dup"
+		if [ "${ooo:-0}" -gt 0 ] && [ "${dup:-0}" -gt 0 ]; then
+			ok "netem loss/dup/corrupt/reorder: sha256 equal, ooo $ooo, dup $dup, bad csum $bad"
+		else
+			not_ok "netem: counters show no out-of-order or duplicate segments"
+		fi
+	fi
+	nsx tc qdisc del dev $TAPIF root
+}
+
+case_slow() {
+	# 4 MiB/s consumer, 8 MiB: the window closes, the sender waits.
+	if stream_case slow 169.254.77.2 8M --consume-rate 4M; then
+		local z oob
+		z=$(grep '^all connections' "$WORK/rx.log" | grep -o 'window zero [0-9]*' | awk '{print $3}')
+		oob=$(grep '^all connections' "$WORK/rx.log" | grep -o 'out of buffers [0-9]*' | awk '{print $4}')
+		if [ "${z:-0}" -gt 0 ] && [ "${oob:-1}" = 0 ]; then
+			ok "slow consumer: window closed $z times, nothing dropped, sha256 equal"
+		else
+			not_ok "slow consumer: window zero ${z:-?}, out of buffers ${oob:-?}"
+		fi
+	fi
+}
+
+case_multi() {
+	local i pids=() fail=0
+	for i in 0 1 2 3; do head -c 4M /dev/urandom >"$WORK/in$i"; done
+	rm -f "$WORK"/out*
+	start_rx --out "$WORK/out" --connections 4 --listen-queues 1,2 --queues 4 || {
+		not_ok "multi (receiver did not start)"; return; }
+	for i in 0 1 2 3; do send "$WORK/in$i" 169.254.77.2 & pids+=($!); done
+	for p in "${pids[@]}"; do wait "$p" || fail=1; done
+	wait_rx || fail=1
+	[ $fail = 0 ] || { not_ok "multi: a sender or the receiver failed"; return; }
+	local want got
+	want=$(for i in 0 1 2 3; do sha "$WORK/in$i"; done | sort)
+	got=$(for f in "$WORK/out" "$WORK/out.1" "$WORK/out.2" "$WORK/out.3"; do sha "$f"; done | sort)
+	local queues
+	queues=$(grep -o 'queue [0-9]$' "$WORK/rx.log" | sort -u | wc -l)
+	if [ "$want" = "$got" ] && [ "$queues" = 2 ]; then
+		ok "4 connections over 2 queues: every stream's sha256 equal"
+	else
+		not_ok "multi: streams differ or not spread over 2 queues ($queues)"
+	fi
+}
+
+case_closed() {
+	start_rx || { not_ok "closed (receiver did not start)"; return; }
+	local r
+	r=$(nsx python3 -c '
+import socket
+s = socket.socket(); s.settimeout(5)
+try:
+    s.connect(("169.254.77.2", 9)); print("connected")
+except ConnectionRefusedError: print("refused")
+except Exception as e: print(type(e).__name__)')
+	kill -INT $RXPID
+	wait_rx
+	if [ "$r" = refused ] && grep -q "RST sent [1-9]" "$WORK/rx.log"; then
+		ok "SYN to a closed port: RST, the kernel's connect() fails with ECONNREFUSED"
+	else
+		not_ok "closed port: connect said '$r'"
+	fi
+}
+
+case_ping() {
+	head -c 16M /dev/urandom >"$WORK/in"
+	start_rx --out "$WORK/out" --consume-rate 8M || { not_ok "ping (no receiver)"; return; }
+	send "$WORK/in" 169.254.77.2 &
+	local sp=$! p4=1 p6=1 pl=1 ll
+	sleep 0.5
+	ll=$(grep -o 'fe80::[0-9a-f:]*' "$WORK/rx.log" | head -1)
+	nsx ip neigh flush dev $TAPIF
+	nsx ping -c 3 -i 0.2 -W 2 169.254.77.2 >/dev/null && p4=0
+	nsx ping -6 -c 3 -i 0.2 -W 2 fd77::2 >/dev/null && p6=0
+	nsx ping -6 -c 2 -i 0.2 -W 2 "$ll%$TAPIF" >/dev/null && pl=0
+	wait $sp
+	local s=$?
+	wait_rx
+	if [ $p4 = 0 ] && [ $p6 = 0 ] && [ $pl = 0 ] && [ $s = 0 ] &&
+	   [ "$(sha "$WORK/in")" = "$(sha "$WORK/out")" ]; then
+		ok "ping, ping6 and ND (global and fe80:: from the MAC) during a stream; stream intact"
+	else
+		not_ok "ping: v4 $p4 v6 $p6 link-local $pl sender $s"
+	fi
+}
+
+case_junk() {
+	head -c 16M /dev/urandom >"$WORK/in"
+	start_rx --out "$WORK/out" --consume-rate 16M || { not_ok "junk (no receiver)"; return; }
+	send "$WORK/in" 169.254.77.2 &
+	local sp=$!
+	sleep 0.3
+	# Random sequence numbers on the live connection and on strangers,
+	# written as raw frames on the kernel's side of the TAP.
+	nsx python3 - "$TAPIF" <<'EOF'
+import os, random, socket, struct, subprocess, sys
+ifname = sys.argv[1]
+out = subprocess.run(["ss", "-tnH", "dst", "169.254.77.2"], capture_output=True, text=True).stdout
+sports = [int(l.split()[3].rsplit(":", 1)[1]) for l in out.splitlines() if l.strip()]
+mac_dst = None
+for l in subprocess.run(["ip", "neigh", "show", "dev", ifname], capture_output=True, text=True).stdout.splitlines():
+    if l.startswith("169.254.77.2 ") and "lladdr" in l:
+        mac_dst = bytes.fromhex(l.split("lladdr")[1].split()[0].replace(":", ""))
+mac_src = bytes.fromhex(open(f"/sys/class/net/{ifname}/address").read().strip().replace(":", ""))
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+src, dst = socket.inet_aton("169.254.77.1"), socket.inet_aton("169.254.77.2")
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+rnd = random.Random(7)
+for i in range(400):
+    sport = rnd.choice(sports) if sports and i % 2 == 0 else rnd.randrange(1024, 65535)
+    flags = rnd.choice([0x10, 0x18, 0x04, 0x02, 0x11, 0x14])
+    payload = os.urandom(rnd.randrange(0, 1200))
+    tcp = struct.pack("!HHIIBBHHH", sport, 5201, rnd.getrandbits(32), rnd.getrandbits(32),
+                      5 << 4, flags, 1000, 0, 0) + payload
+    ph = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", csum(ph + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i, 0x4000, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    s.send(mac_dst + mac_src + b"\x08\x00" + ip + tcp)
+print(len(sports), "live connection(s) hit", file=sys.stderr)
+EOF
+	wait $sp
+	local st=$?
+	wait_rx
+	local rc=$?
+	if [ $st = 0 ] && [ $rc = 0 ] && [ "$(sha "$WORK/in")" = "$(sha "$WORK/out")" ]; then
+		ok "400 frames with random sequence numbers / for unknown connections: stream intact"
+	else
+		not_ok "junk: sender $st receiver $rc"
+	fi
+}
+
+case_kill() {
+	head -c 64M /dev/urandom >"$WORK/in"
+	start_rx --out "$WORK/out" --consume-rate 4M || { not_ok "kill (no receiver)"; return; }
+	send "$WORK/in" 169.254.77.2 2>"$WORK/send.err" &
+	local sp=$!
+	sleep 1
+	kill -9 $RXPID
+	wait $RXPID 2>/dev/null
+	RXPID=
+	# The next receiver on the same port answers the old connection's
+	# retransmissions with a RST: the kernel's sender fails.
+	start_rx --out "$WORK/out2" || { not_ok "kill (second receiver did not start)"; return; }
+	local st=0
+	wait $sp || st=$?
+	kill -INT $RXPID
+	wait_rx
+	# And a new stream to it works.
+	if [ $st != 0 ] && stream_case kill-next 169.254.77.2 8M; then
+		ok "kill -9 mid-stream: the sender fails ($(tail -1 "$WORK/send.err" | cut -c1-60)); the next run works"
+	elif [ $st = 0 ]; then
+		not_ok "kill: the sender did not see the connection fail"
+	fi
+}
+
+case_udp() {
+	start_rx --udp --bytes 1M || { not_ok "udp (no receiver)"; return; }
+	nsx python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(800):
+    s.sendto(bytes([i % 251]) * 1400, ("169.254.77.2", 5201))
+    if i % 50 == 0: time.sleep(0.01)'
+	wait_rx
+	local d
+	d=$(grep -o '^UDP: [0-9]* datagrams' "$WORK/rx.log" | awk '{print $2}')
+	if [ "${d:-0}" -ge 700 ]; then
+		ok "UDP: $d of 800 datagrams from any source port counted"
+	else
+		not_ok "udp: ${d:-0} datagrams"
+	fi
+}
+
+setup_ns || skip_all "cannot make a namespace with a TAP device here"
+for c in $CASES; do
+	"case_$c"
+done
+exit $FAILED

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# igb benchmark (meson benchmark 'igb-tcp-vs-kernel'): the same TCP stream
+# from the guest kernel on port A (socat, the kernel's TCP, TSO as the
+# kernel chooses) received on port B, in one guest boot, by
+#   kernel   the kernel's igb driver and TCP (GRO on), port B in a network
+#            namespace of its own so the stream crosses the wire; a plain
+#            recv() into host memory (tests/igb/tcp_sink.py)
+#   netmem   netmem's igb driver over VFIO and netmem's userspace TCP
+#            (netmem-rx --listen), payload into a udmabuf, headers in host
+#            memory, tokens back through the refill ring
+# Per trial: Gbit/s of the receiver, and CPU seconds per GiB of the whole
+# guest (every CPU's busy time from /proc/stat: sender, softirq, receiver
+# and its pollers alike, since the kernel receiver's work is mostly in
+# softirq, charged to no process). Medians of TRIALS; ratios netmem/kernel.
+# Under TCG absolute numbers mean little; the ratios are the result.
+# Usage: tcp-bench.sh PATH/netmem-rx [SIZE_MIB [TRIALS]]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+if ! in_guest; then
+	# Port B starts on the kernel's igb; the script moves it to vfio-pci.
+	exec "$GUEST_RUN" --timeout 1100 -- "$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")" "$@"
+fi
+app=$1 mib=${2:-64} trials=${3:-5}
+need_exe "$app"
+command -v socat >/dev/null || fail "socat is not installed (scripts/install-deps.sh base)"
+here=$(cd "$(dirname "$0")" && pwd -P)
+a=$NETMEM_GUEST_PORT_A_IF bdf=$NETMEM_GUEST_PORT_B_BDF
+w=/tmp/tcp-bench
+mkdir -p $w
+head -c "${mib}M" /dev/urandom >$w/stream.bin
+bytes=$((mib << 20))
+ip addr add 169.254.10.1/24 dev "$a"
+
+busy_jiffies() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+hz=$(getconf CLK_TCK)
+
+# one NAME: send the stream once to the receiver started by the caller, print
+# "NAME gbps cpu_s_per_gib" from the receiver's time and the guest's busy time.
+results=$w/results
+: >$results
+record() { # NAME SECONDS JIFFIES
+	awk -v n="$1" -v s="$2" -v j="$3" -v hz="$hz" -v b=$bytes 'BEGIN {
+		printf "%s %.4f %.4f\n", n, b * 8 / s / 1e9, (j / hz) / (b / 2^30) }' >>$results
+}
+
+# --- kernel: port B on the kernel's igb, in its own namespace -----------------
+bif=$(netdev_of "$bdf") || fail "port B has no kernel netdev"
+ip netns add nmk
+ip link set "$bif" netns nmk
+ip -n nmk link set lo up
+ip -n nmk link set "$bif" up
+ip -n nmk addr add 169.254.10.2/24 dev "$bif"
+wait_for 10 ip netns exec nmk sh -c "cat /sys/class/net/$bif/carrier | grep -q 1" ||
+	fail "port B's link did not come up in the namespace"
+ping -c 1 -W 5 169.254.10.2 >/dev/null || fail "ping the kernel's port B"
+for t in $(seq "$trials"); do
+	rm -f $w/ready
+	ip netns exec nmk /usr/bin/python3 "$here/tcp_sink.py" --addr 169.254.10.2 --port 5201 \
+		--ready $w/ready >$w/kernel.$t.log &
+	sink=$!
+	wait_for 30 test -e $w/ready || fail "the kernel receiver did not start"
+	j0=$(busy_jiffies)
+	socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
+	wait "$sink"
+	j1=$(busy_jiffies)
+	secs=$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' $w/kernel.$t.log)
+	got=$(sed -n 's/^bytes=\([0-9]*\).*/\1/p' $w/kernel.$t.log)
+	[ "$got" = "$bytes" ] || fail "kernel trial $t: $got of $bytes bytes"
+	record kernel "$secs" $((j1 - j0))
+	echo "kernel trial $t: $(tail -n1 $results)"
+done
+ip netns del nmk
+
+# --- netmem: port B to vfio-pci, netmem's driver and TCP ---------------------
+dev=/sys/bus/pci/devices/$bdf
+wait_for 10 test -e "$dev/driver" || fail "port B came back without a driver"
+echo "$bdf" >"$dev/driver/unbind"
+echo vfio-pci >"$dev/driver_override"
+echo "$bdf" >/sys/bus/pci/drivers_probe
+grp=$(readlink "$dev/iommu_group")
+wait_for 5 test -e "/dev/vfio/${grp##*/}" || fail "/dev/vfio/${grp##*/} did not appear"
+ip neigh flush dev "$a"
+for t in $(seq "$trials"); do
+	"$app" --dev "igb:$bdf" --dmabuf udmabuf:64M --listen 5201 --listen-queues 1,2 \
+		--addr4 169.254.10.2/24 --quiet >$w/netmem.$t.log 2>&1 &
+	rx=$!
+	wait_line $w/netmem.$t.log '^listening on' 60 || { cat $w/netmem.$t.log; fail "netmem-rx did not listen"; }
+	j0=$(busy_jiffies)
+	socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
+	wait "$rx" || { cat $w/netmem.$t.log; fail "netmem-rx trial $t failed"; }
+	j1=$(busy_jiffies)
+	# "received N bytes on 1 connection(s) in S s: G Gbit/s"
+	line=$(grep '^received ' $w/netmem.$t.log)
+	got=$(awk '{ print $2 }' <<<"$line")
+	secs=$(sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' <<<"$line")
+	[ "$got" = "$bytes" ] || { cat $w/netmem.$t.log; fail "netmem trial $t: $got of $bytes bytes"; }
+	record netmem "$secs" $((j1 - j0))
+	echo "netmem trial $t: $(tail -n1 $results)"
+done
+
+# --- medians and ratios ------------------------------------------------------
+med() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' $results | sort -g |
+	awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+kg=$(med kernel 2) kc=$(med kernel 3) ng=$(med netmem 2) nc=$(med netmem 3)
+echo
+echo "TCP receive of a ${mib} MiB stream from the guest kernel (port A), median of $trials:"
+printf '  %-44s %9s %14s\n' receiver Gbit/s "CPU s/GiB"
+printf '  %-44s %9.3f %14.2f\n' "kernel igb + kernel TCP, recv() to host" "$kg" "$kc"
+printf '  %-44s %9.3f %14.2f\n' "netmem igb/VFIO + userspace TCP, to udmabuf" "$ng" "$nc"
+awk -v kg="$kg" -v kc="$kc" -v ng="$ng" -v nc="$nc" 'BEGIN {
+	printf "ratio netmem/kernel: throughput %.2f, CPU per GiB %.2f\n", ng / kg, nc / kc }'
