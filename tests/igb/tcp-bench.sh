@@ -12,6 +12,8 @@
 # guest (every CPU's busy time from /proc/stat: sender, softirq, receiver
 # and its pollers alike, since the kernel receiver's work is mostly in
 # softirq, charged to no process). Medians of TRIALS; ratios netmem/kernel.
+# The sender runs on CPU 0, each receiver (python, or netmem-rx with one
+# poller thread over its queues plus the consuming thread) on CPU 1.
 # Under TCG absolute numbers mean little; the ratios are the result.
 # Usage: tcp-bench.sh PATH/netmem-rx [SIZE_MIB [TRIALS]]
 set -euo pipefail
@@ -55,12 +57,12 @@ wait_for 10 ip netns exec nmk sh -c "cat /sys/class/net/$bif/carrier | grep -q 1
 ping -c 1 -W 5 169.254.10.2 >/dev/null || fail "ping the kernel's port B"
 for t in $(seq "$trials"); do
 	rm -f $w/ready
-	ip netns exec nmk /usr/bin/python3 "$here/tcp_sink.py" --addr 169.254.10.2 --port 5201 \
+	ip netns exec nmk taskset -c 1 /usr/bin/python3 "$here/tcp_sink.py" --addr 169.254.10.2 --port 5201 \
 		--ready $w/ready >$w/kernel.$t.log &
 	sink=$!
 	wait_for 30 test -e $w/ready || fail "the kernel receiver did not start"
 	j0=$(busy_jiffies)
-	socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
+	taskset -c 0 socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
 	wait "$sink"
 	j1=$(busy_jiffies)
 	secs=$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' $w/kernel.$t.log)
@@ -81,12 +83,12 @@ grp=$(readlink "$dev/iommu_group")
 wait_for 5 test -e "/dev/vfio/${grp##*/}" || fail "/dev/vfio/${grp##*/} did not appear"
 ip neigh flush dev "$a"
 for t in $(seq "$trials"); do
-	"$app" --dev "igb:$bdf" --dmabuf udmabuf:64M --listen 5201 --listen-queues 1,2 \
-		--addr4 169.254.10.2/24 --quiet >$w/netmem.$t.log 2>&1 &
+	taskset -c 1 "$app" --dev "igb:$bdf" --dmabuf udmabuf:64M --listen 5201 --listen-queues 1,2 \
+		--pollers 1 --addr4 169.254.10.2/24 --quiet >$w/netmem.$t.log 2>&1 &
 	rx=$!
 	wait_line $w/netmem.$t.log '^listening on' 60 || { cat $w/netmem.$t.log; fail "netmem-rx did not listen"; }
 	j0=$(busy_jiffies)
-	socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
+	taskset -c 0 socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
 	wait "$rx" || { cat $w/netmem.$t.log; fail "netmem-rx trial $t failed"; }
 	j1=$(busy_jiffies)
 	# "received N bytes on 1 connection(s) in S s: G Gbit/s"
