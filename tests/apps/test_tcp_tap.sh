@@ -135,21 +135,28 @@ case_ipv6() {
 }
 
 case_netem() {
-	nsx tc qdisc add dev $TAPIF root netem loss 2% duplicate 2% corrupt 1% \
-		delay 1ms reorder 10% 50%
-	if stream_case netem 169.254.77.2 16M; then
-		local ooo bad
-		ooo=$(grep '^all connections' "$WORK/rx.log" | grep -o 'ooo [0-9]*' | awk '{print $2}')
-		bad=$(grep '^all connections' "$WORK/rx.log" | grep -o 'bad csum [0-9]*' | awk '{print $3}')
-		dup=$(grep '^all connections' "$WORK/rx.log" | grep -o 'dup [0-9]*' | head -1 | awk '{print $2}')
-		echo "# netem: ooo $ooo, bad csum $bad, dup $dup"
-		if [ "${ooo:-0}" -gt 0 ] && [ "${dup:-0}" -gt 0 ]; then
-			ok "netem loss/dup/corrupt/reorder: sha256 equal, ooo $ooo, dup $dup, bad csum $bad"
+	local how="netem on the kernel's side" extra=()
+	if ! nsx tc qdisc add dev $TAPIF root netem loss 2% duplicate 2% corrupt 1% \
+		delay 1ms reorder 10% 50% 2>/dev/null; then
+		# No sch_netem in this kernel: the TAP NIC impairs what it reads.
+		how="no sch_netem here: the TAP NIC's own impairment"
+		extra=(--tap-impair loss=2,dup=2,reorder=5,corrupt=1)
+	fi
+	if stream_case netem 169.254.77.2 16M "${extra[@]}"; then
+		local line ooo bad dup
+		line=$(grep '^all connections' "$WORK/rx.log")
+		ooo=$(grep -o 'ooo [0-9]*' <<<"$line" | awk '{print $2}')
+		bad=$(grep -o 'bad csum [0-9]*' <<<"$line" | awk '{print $3}')
+		dup=$(grep -o 'dup [0-9]*' <<<"$line" | head -1 | awk '{print $2}')
+		echo "# $how: ooo $ooo, dup $dup, bad csum $bad"
+		grep '^TAP impairment' "$WORK/rx.log" | sed 's/^/# /'
+		if [ "${ooo:-0}" -gt 0 ] && [ "${dup:-0}" -gt 0 ] && [ "${bad:-0}" -gt 0 ]; then
+			ok "loss/dup/corrupt/reorder ($how): sha256 equal, ooo $ooo, dup $dup, bad csum $bad"
 		else
-			not_ok "netem: counters show no out-of-order or duplicate segments"
+			not_ok "netem: counters show no out-of-order, duplicate or bad-checksum segments"
 		fi
 	fi
-	nsx tc qdisc del dev $TAPIF root
+	nsx tc qdisc del dev $TAPIF root 2>/dev/null
 }
 
 case_slow() {
