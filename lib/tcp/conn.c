@@ -69,7 +69,8 @@ void conn_put(struct nm_conn *c)
 {
 	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	stack_add_closed(c->s, &c->ctr);
+	if (!c->counted)
+		stack_add_closed(c->s, &c->ctr);
 	listener_put(c->l);
 	pthread_mutex_destroy(&c->lock);
 	free(c->tok);
@@ -127,6 +128,11 @@ void conn_unhash(struct nm_conn *c)
 	pthread_rwlock_unlock(&s->lock);
 	if (!was)
 		return;
+	/* Out of the table, out of the live sums: into the closed ones. */
+	pthread_mutex_lock(&c->lock);
+	stack_add_closed(s, &c->ctr);
+	c->counted = true;
+	pthread_mutex_unlock(&c->lock);
 	atomic_fetch_sub(&s->q[c->home_q].conns, 1);
 	if (c->steered && s->port->ops->unsteer_flow) {
 		struct nm_flow fl = { .ipver = c->ipver, .l4proto = 6,

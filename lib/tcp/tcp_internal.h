@@ -131,6 +131,7 @@ struct nm_conn {
 	struct nm_listener *l;   /* reference held */
 	struct nm_conn *hnext;   /* hash chain, under stack->lock */
 	bool in_table, app_owned, app_closed, reset, steered;
+	bool counted;            /* counters moved to the stack's closed sums */
 	enum conn_state state;
 
 	/* The 4-tuple as the peer sends it (local = destination). */
