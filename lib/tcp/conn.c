@@ -170,11 +170,22 @@ struct nm_conn *conn_lookup(struct nm_stack *s, uint8_t ipver,
 	return c;
 }
 
+/* The queue whose pool a buffer came from: budgets are per pool. */
+uint32_t buf_queue(struct nm_conn *c, nm_netmem_ref buf)
+{
+	struct nm_net_iov *niov = nm_netmem_to_net_iov(buf);
+	uint32_t q = niov->pp ? niov->pp->p.queue_idx : c->home_q;
+
+	return q < c->s->nq ? q : c->home_q;
+}
+
 void conn_release_buf(struct nm_conn *c, nm_netmem_ref buf)
 {
+	uint32_t q = buf_queue(c, buf);
+
 	nm_netmem_put(buf);
 	c->held--;
-	atomic_fetch_sub_explicit(&c->s->q[c->home_q].held, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&c->s->q[q].held, 1, memory_order_relaxed);
 }
 
 /* Every buffer the connection holds goes back (lock held). */

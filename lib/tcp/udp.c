@@ -55,7 +55,7 @@ void udp_input(struct nm_stack *s, struct rx_frame *f)
 		memcpy(sg->src_ip, f->src_ip, f->ipver == 4 ? 4 : 16);
 		sg->src_port = get16(f->l4);
 		c->held++;
-		atomic_fetch_add_explicit(&s->q[c->home_q].held, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->q[buf_queue(c, f->pbuf)].held, 1, memory_order_relaxed);
 		c->ctr.dgrams++;
 		c->ctr.segs++;
 		c->ctr.bytes += f->plen;
