@@ -12,7 +12,7 @@
 set -u
 RX=${1:?usage: $0 NETMEM_RX [case...]}
 shift
-CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp"}
+CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp example"}
 NS=nmt-$$-tcp
 TAPIF=nmtap0
 WORK=$(mktemp -d /tmp/nmt-tcp.XXXXXX)
@@ -326,6 +326,24 @@ for i in range(800):
 		ok "UDP: all 800 datagrams (1400 bytes each) counted, none lost"
 	else
 		not_ok "udp: ${d:-0} datagrams"
+	fi
+}
+
+case_example() {
+	if [ -z "${NMT_EXAMPLE:-}" ] || [ ! -x "$NMT_EXAMPLE" ]; then
+		N=$((N + 1)); echo "ok $N - example # SKIP NMT_EXAMPLE not given"; return
+	fi
+	head -c 4M /dev/urandom >"$WORK/in"
+	ip netns exec "$NS" timeout 30 "$NMT_EXAMPLE" $TAPIF 169.254.77.2/24 5202 \
+		>"$WORK/rx.log" 2>&1 &
+	local ep=$!
+	sleep 0.3
+	send "$WORK/in" 169.254.77.2 5202
+	wait $ep
+	if grep -q "^received 4194304 bytes" "$WORK/rx.log"; then
+		ok "docs/examples/tcp_rx.c receives a 4 MiB stream"
+	else
+		not_ok "example"
 	fi
 }
 
