@@ -81,7 +81,10 @@ ensure_updated() {
 }
 
 base_pkgs=(build-essential meson ninja-build pkg-config python3 libnuma-dev
-	dpdk dpdk-dev libdpdk-dev cpio kmod busybox-static)
+	dpdk dpdk-dev libdpdk-dev cpio kmod busybox-static
+	# The TCP tests over a TAP device: ip/tc/ss, ping, netcat and socat as
+	# ordinary senders.
+	iproute2 iputils-ping netcat-openbsd socat)
 
 ensure_updated
 add_backports
