@@ -273,6 +273,8 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 		ret = 2;
 		goto out;
 	}
+	if (ctl)
+		nm_ctl_server_set_hook(ctl, nm_stack_ctl_hook, st);
 	{
 		struct nm_ip_addr a[16];
 		unsigned int na = nm_stack_addrs(st, a, 16);

@@ -12,7 +12,7 @@
 set -u
 RX=${1:?usage: $0 NETMEM_RX [case...]}
 shift
-CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp example"}
+CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp example ctl"}
 NS=nmt-$$-tcp
 TAPIF=nmtap0
 WORK=$(mktemp -d /tmp/nmt-tcp.XXXXXX)
@@ -313,6 +313,9 @@ case_kill() {
 
 case_udp() {
 	start_rx --udp --bytes 1120000 || { not_ok "udp (no receiver)"; return; }
+	# Resolve the neighbour first: the kernel holds only a few datagrams
+	# while it waits for an ARP answer.
+	nsx ping -c 1 -W 2 169.254.77.2 >/dev/null
 	nsx python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -344,6 +347,33 @@ case_example() {
 		ok "docs/examples/tcp_rx.c receives a 4 MiB stream"
 	else
 		not_ok "example"
+	fi
+}
+
+case_ctl() {
+	if [ -z "${NMT_CTL:-}" ]; then
+		N=$((N + 1)); echo "ok $N - ctl # SKIP NMT_CTL not given"; return
+	fi
+	head -c 8M /dev/urandom >"$WORK/in"
+	start_rx --out "$WORK/out" --consume-rate 4M --ctl-sock "$WORK/ctl.sock" ||
+		{ not_ok "ctl (no receiver)"; return; }
+	send "$WORK/in" 169.254.77.2 &
+	local sp=$!
+	sleep 1
+	"$NMT_CTL" --sock "$WORK/ctl.sock" --json tcp-get >"$WORK/tcp.json" 2>&1
+	wait $sp
+	wait_rx
+	if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["connections"]
+assert d["stack"]["conns_accepted"] >= 1
+assert any(x["state"] == "ESTABLISHED" and x["segs"] > 0 and x["local-port"] == 5201 for x in c)
+' "$WORK/tcp.json"; then
+		ok "netmem-ctl tcp-get shows the live connection and its counters"
+	else
+		sed 's/^/# /' "$WORK/tcp.json" | head -5
+		not_ok "ctl: tcp-get"
 	fi
 }
 
