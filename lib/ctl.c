@@ -17,7 +17,15 @@ struct nm_ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct nm_netdev *devs[NM_CTL_MAX_NETDEVS];
 	unsigned int ndevs;
+	nm_ctl_hook_fn hook;            /* the application's own requests */
+	void *hook_arg;
 };
+
+void nm_ctl_server_set_hook(struct nm_ctl_server *s, nm_ctl_hook_fn fn, void *arg)
+{
+	s->hook = fn;
+	s->hook_arg = arg;
+}
 
 const char *nm_ctl_run_dir(void)
 {
@@ -241,7 +249,8 @@ static int serve_one(struct nm_ctl_server *s, int c)
 	out = open_memstream(&buf, &len);
 	if (!out)
 		return -ENOMEM;
-	nm_ctl_answer(s->devs, s->ndevs, req, out);
+	if (!s->hook || s->hook(s->hook_arg, req, out) == -ENOENT)
+		nm_ctl_answer(s->devs, s->ndevs, req, out);
 	fclose(out);
 	for (size_t off = 0; off < len;) {
 		/* A client gone early must not kill the application: no SIGPIPE. */

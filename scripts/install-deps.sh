@@ -82,7 +82,9 @@ ensure_updated() {
 
 base_pkgs=(build-essential meson ninja-build pkg-config python3 libnuma-dev
 	dpdk dpdk-dev libdpdk-dev cpio kmod busybox-static
-	iproute2 iputils-ping socat netcat-openbsd iperf3)
+	# The TCP tests (TAP on the host, igb in the guest): ip/tc/ss, ping,
+	# netcat, socat and iperf3 as ordinary senders.
+	iproute2 iputils-ping netcat-openbsd socat iperf3)
 
 ensure_updated
 add_backports

@@ -30,6 +30,8 @@ static void usage(FILE *out)
 		"  queue-get       every RX queue: flags, bound provider, counters\n"
 		"  page-pool-get   queues with page pool counters (JSON)\n"
 		"  dev-get         devices (JSON)\n"
+		"  tcp-get         the TCP stack's counters and connections (JSON; a\n"
+		"                  process running netmem-rx --listen)\n"
 		"  --sock PATH     talk to this control socket (default: the only one running)\n"
 		"  --json          print the JSON answer as it comes\n"
 		"Set NETMEM_RUN_DIR to look elsewhere for sockets.\n",
@@ -141,7 +143,8 @@ int main(int argc, char **argv)
 			       nm_ctl_run_dir());
 		return 0;
 	}
-	if (strcmp(cmd, "queue-get") && strcmp(cmd, "page-pool-get") && strcmp(cmd, "dev-get")) {
+	if (strcmp(cmd, "queue-get") && strcmp(cmd, "page-pool-get") && strcmp(cmd, "dev-get") &&
+	    strcmp(cmd, "tcp-get")) {
 		fprintf(stderr, "netmem-ctl: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;

@@ -244,7 +244,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	atomic_bool stop = false;
 	uint8_t *cpu = NULL;
 	uint64_t total = 0, last_total = 0, verrors = 0;
-	double t0 = 0, last_report, last_progress, elapsed, start;
+	double t0 = 0, last_report, last_progress, elapsed;
 	bool failed = false;
 	int ret = 1;
 
@@ -273,6 +273,8 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 		ret = 2;
 		goto out;
 	}
+	if (ctl)
+		nm_ctl_server_set_hook(ctl, nm_stack_ctl_hook, st);
 	{
 		struct nm_ip_addr a[16];
 		unsigned int na = nm_stack_addrs(st, a, 16);
@@ -306,7 +308,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	for (unsigned int i = 0; i < npollers; i++)
 		pthread_create(&pollers[i].thread, NULL, poll_thread, &pollers[i]);
 
-	start = last_report = last_progress = now_s();
+	last_report = last_progress = now_s();
 	while (!atomic_load(&stop_signal)) {
 		double now = now_s();
 		uint64_t budget = UINT64_MAX, got = 0;
@@ -336,9 +338,10 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 			nconns++;
 			last_progress = now;
 		}
-		if (o->consume_rate)
-			budget = (uint64_t)((now - start) * (double)o->consume_rate) > total ?
-				 (uint64_t)((now - start) * (double)o->consume_rate) - total : 0;
+		/* The consumer's pace counts from the first connection. */
+		if (o->consume_rate && t0)
+			budget = (uint64_t)((now - t0) * (double)o->consume_rate) > total ?
+				 (uint64_t)((now - t0) * (double)o->consume_rate) - total : 0;
 		for (unsigned int i = 0; i < nconns; i++) {
 			uint64_t g;
 
@@ -458,6 +461,11 @@ int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
 	struct nm_err err = { 0 };
 	int ret;
 
+	if (o->tap_impair && nm_tap_impair_parse(o->tap_impair, &tp.impair)) {
+		fprintf(stderr, "netmem-rx: --tap-impair %s: loss=P,dup=P,reorder=P,corrupt=P\n",
+			o->tap_impair);
+		return 2;
+	}
 	if (nm_tap_create(&tp, &tap, &err)) {
 		fprintf(stderr, "netmem-rx: %s\n", err.msg);
 		return 2;
@@ -472,6 +480,11 @@ int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
 		printf("TAP: %llu frames read, %llu refused by the NIC, %llu sent\n",
 		       (unsigned long long)ts.rx_frames, (unsigned long long)ts.rx_dropped,
 		       (unsigned long long)ts.tx_frames);
+		if (o->tap_impair)
+			printf("TAP impairment: %llu lost, %llu duplicated, %llu reordered, %llu corrupted\n",
+			       (unsigned long long)ts.impair_lost, (unsigned long long)ts.impair_dup,
+			       (unsigned long long)ts.impair_reordered,
+			       (unsigned long long)ts.impair_corrupted);
 		for (uint32_t q = 0; q < o->queues; q++) {
 			struct nm_sim_rxq_stats qs;
 

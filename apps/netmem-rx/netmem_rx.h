@@ -40,6 +40,7 @@ struct options {
 	uint64_t consume_rate;  /* bytes per second the consumer takes; 0: all */
 	bool sw_csum;           /* the dmabuf is CPU-readable: software sums */
 	bool release_syscall;   /* return tokens with release_tokens, not the ring */
+	const char *tap_impair; /* the TAP NIC's own impairment (no netem) */
 };
 
 struct counters {

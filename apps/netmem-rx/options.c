@@ -48,6 +48,8 @@ static void usage(FILE *out)
 		"  --consume-rate R   take at most R bytes/s (K, M, G), the rest waits\n"
 		"  --sw-csum          the dmabuf is CPU-readable: verify sums in software\n"
 		"  --release-tokens   return tokens by call, not through the refill ring\n"
+		"  --tap-impair SPEC  the TAP NIC loses/dups/reorders/corrupts frames itself,\n"
+		"                     e.g. loss=2,dup=2,reorder=5,corrupt=1 (where netem is missing)\n"
 		"  --timeout S        give up after S seconds without progress (default 30)\n"
 		"  --quiet            summary only\n"
 		"  --help\n\n"
@@ -99,6 +101,7 @@ int parse_options(int argc, char **argv, struct options *o)
 		{ "consume-rate", required_argument, NULL, 'R' },
 		{ "sw-csum", no_argument, NULL, 'S' },
 		{ "release-tokens", no_argument, NULL, 'r' },
+		{ "tap-impair", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -118,6 +121,7 @@ int parse_options(int argc, char **argv, struct options *o)
 		case 'o': o->out = optarg; break;
 		case 'S': o->sw_csum = true; break;
 		case 'r': o->release_syscall = true; break;
+		case 'I': o->tap_impair = optarg; break;
 		case 'R':
 			if (nm_parse_size(optarg, &o->consume_rate))
 				goto bad;

@@ -69,7 +69,8 @@ void conn_put(struct nm_conn *c)
 {
 	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	stack_add_closed(c->s, &c->ctr);
+	if (!c->counted)
+		stack_add_closed(c->s, &c->ctr);
 	listener_put(c->l);
 	pthread_mutex_destroy(&c->lock);
 	free(c->tok);
@@ -127,6 +128,11 @@ void conn_unhash(struct nm_conn *c)
 	pthread_rwlock_unlock(&s->lock);
 	if (!was)
 		return;
+	/* Out of the table, out of the live sums: into the closed ones. */
+	pthread_mutex_lock(&c->lock);
+	stack_add_closed(s, &c->ctr);
+	c->counted = true;
+	pthread_mutex_unlock(&c->lock);
 	atomic_fetch_sub(&s->q[c->home_q].conns, 1);
 	if (c->steered && s->port->ops->unsteer_flow) {
 		struct nm_flow fl = { .ipver = c->ipver, .l4proto = 6,
@@ -164,11 +170,22 @@ struct nm_conn *conn_lookup(struct nm_stack *s, uint8_t ipver,
 	return c;
 }
 
+/* The queue whose pool a buffer came from: budgets are per pool. */
+uint32_t buf_queue(struct nm_conn *c, nm_netmem_ref buf)
+{
+	struct nm_net_iov *niov = nm_netmem_to_net_iov(buf);
+	uint32_t q = niov->pp ? niov->pp->p.queue_idx : c->home_q;
+
+	return q < c->s->nq ? q : c->home_q;
+}
+
 void conn_release_buf(struct nm_conn *c, nm_netmem_ref buf)
 {
+	uint32_t q = buf_queue(c, buf);
+
 	nm_netmem_put(buf);
 	c->held--;
-	atomic_fetch_sub_explicit(&c->s->q[c->home_q].held, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&c->s->q[q].held, 1, memory_order_relaxed);
 }
 
 /* Every buffer the connection holds goes back (lock held). */

@@ -280,6 +280,7 @@ int nm_stack_listen(struct nm_stack *s, const struct nm_listen_params *p,
 		ret = conn_create_udp(s, l, &l->udp, err);
 		if (ret)
 			goto err_free;
+		conn_get(l->udp);  /* the listener's own, dropped at close */
 	}
 	/* Steer the port to the first queue; per-flow rules after SYNs. */
 	if (l->num_queues && port->ops->steer_port) {
@@ -326,6 +327,8 @@ void nm_listener_close(struct nm_listener *l)
 	}
 	if (l->udp && !l->udp_taken)
 		nm_conn_abort_ref(l->udp);
+	if (l->udp)
+		conn_put(l->udp);
 	listener_put(l);
 }
 

@@ -245,10 +245,20 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 		c->ack_now = true;
 		return;
 	}
+	if (f->queue != c->home_q && f->queue < c->s->nq) {
+		/* The flow moved (steering changed): budget on its new queue. */
+		atomic_fetch_sub(&c->s->q[c->home_q].conns, 1);
+		atomic_fetch_add(&c->s->q[f->queue].conns, 1);
+		c->home_q = f->queue;
+	}
 	learn_cap(c, sg.buf);
 	if (sg.seq == c->rcv_nxt) {
 		ready_push(c, &sg);
-		if (sg.len >= c->eff_mss)
+		/* "Full" as Linux judges it: the largest segment seen so far
+		 * (a sender may stay under our MSS). */
+		if (f->plen > c->rcv_mss)
+			c->rcv_mss = f->plen < c->eff_mss ? f->plen : c->eff_mss;
+		if (sg.len >= c->rcv_mss)
 			c->unacked_full++;
 		if (was_ooo) {
 			ooo_pull(c);
@@ -267,7 +277,8 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 	/* The buffer is the connection's now. */
 	c->ctr.segs++;
 	c->held++;
-	atomic_fetch_add_explicit(&c->s->q[c->home_q].held, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->s->q[buf_queue(c, sg.buf)].held, 1,
+				  memory_order_relaxed);
 	if (c->l->binding && !nm_netmem_is_net_iov(sg.buf))
 		c->ctr.copy_fallback++;
 	f->pkt.payload = 0;

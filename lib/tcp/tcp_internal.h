@@ -131,6 +131,7 @@ struct nm_conn {
 	struct nm_listener *l;   /* reference held */
 	struct nm_conn *hnext;   /* hash chain, under stack->lock */
 	bool in_table, app_owned, app_closed, reset, steered;
+	bool counted;            /* counters moved to the stack's closed sums */
 	enum conn_state state;
 
 	/* The 4-tuple as the peer sends it (local = destination). */
@@ -152,6 +153,7 @@ struct nm_conn {
 	/* Options. */
 	uint16_t mss;            /* what we told the peer */
 	uint16_t eff_mss;        /* payload per full segment */
+	uint16_t rcv_mss;        /* largest segment seen (Linux's rcv_mss) */
 	uint8_t snd_wscale, rcv_wscale;
 	bool ws_ok, ts_ok, sack_ok;
 	uint32_t ts_recent, ts_offset;
@@ -266,6 +268,7 @@ uint32_t tcp_window_segs(struct nm_conn *c);
 void conn_timers(struct nm_conn *c, uint64_t now);
 void conn_drain_refill(struct nm_conn *c);
 void conn_release_buf(struct nm_conn *c, nm_netmem_ref buf);
+uint32_t buf_queue(struct nm_conn *c, nm_netmem_ref buf);
 void conn_purge(struct nm_conn *c);
 struct nm_conn *conn_alloc(struct nm_stack *s, struct nm_listener *l);
 struct nm_conn *conn_hash_insert(struct nm_conn *c);

@@ -45,18 +45,22 @@ static uint16_t window_field(struct nm_conn *c)
 		c->rcv_adv = c->rcv_nxt + field;
 		return (uint16_t)field;
 	}
-	/* Never move the right edge back: a window smaller than what is
-	 * promised is told as the promise. Scaled fields round down, so what
-	 * the peer sees may fall short of rcv_adv by less than one unit;
-	 * segments up to rcv_adv are still taken, and the edge never creeps
-	 * past the budget by rounding up. */
-	if (win < cur)
-		win = cur;
-	field = win >> shift;
-	if (field > 65535)
-		field = 65535;
-	if (seq_lt(c->rcv_adv, c->rcv_nxt + (field << shift)))
+	/* Never move the right edge back. A window from the budget (whole
+	 * segments) rounds up to the scale unit, so the peer sees room for
+	 * every segment it may send (the overshoot is under one unit, not
+	 * cumulative); a promise larger than the budget is told rounded down
+	 * (segments up to rcv_adv are still taken), so the edge never creeps.
+	 * Under one segment of budget, zero (receiver SWS avoidance). */
+	if (win >= cur && win) {
+		field = (win + (1u << shift) - 1) >> shift;
+		if (field > 65535)
+			field = 65535;
 		c->rcv_adv = c->rcv_nxt + (field << shift);
+	} else {
+		field = cur >> shift;
+		if (field > 65535)
+			field = 65535;
+	}
 	if (!field && !c->win_zero)
 		c->ctr.window_zero++;
 	c->win_zero = !field;

@@ -16,14 +16,17 @@ void udp_input(struct nm_stack *s, struct rx_frame *f)
 
 	pthread_rwlock_rdlock(&s->lock);
 	l = listener_find(s, 17, get16(f->l4 + 2));
-	if (l)
+	if (l) {
+		/* A listener in the table still holds its connection. */
 		atomic_fetch_add(&l->refs, 1);
+		c = l->udp;
+		conn_get(c);
+	}
 	pthread_rwlock_unlock(&s->lock);
 	if (!l) {
 		sc_inc(s, SC_NO_LISTENER);
 		return;
 	}
-	c = l->udp;
 	pthread_mutex_lock(&c->lock);
 	conn_drain_refill(c);
 	bad = l4_csum_check(s, f, l);
@@ -52,7 +55,7 @@ void udp_input(struct nm_stack *s, struct rx_frame *f)
 		memcpy(sg->src_ip, f->src_ip, f->ipver == 4 ? 4 : 16);
 		sg->src_port = get16(f->l4);
 		c->held++;
-		atomic_fetch_add_explicit(&s->q[c->home_q].held, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->q[buf_queue(c, f->pbuf)].held, 1, memory_order_relaxed);
 		c->ctr.dgrams++;
 		c->ctr.segs++;
 		c->ctr.bytes += f->plen;
@@ -61,5 +64,6 @@ void udp_input(struct nm_stack *s, struct rx_frame *f)
 		f->pkt.payload = 0;
 	}
 	pthread_mutex_unlock(&c->lock);
+	conn_put(c);
 	listener_put(l);
 }

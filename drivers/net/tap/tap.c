@@ -28,6 +28,11 @@ struct nm_tap {
 	 * own queue then holds the rest) instead of losing frames. */
 	uint8_t pending[TAP_FRAME_MAX];
 	size_t pending_len;
+	struct nm_tap_impair imp;
+	uint32_t rnd;
+	uint8_t held[TAP_FRAME_MAX];     /* reorder: sent after the next */
+	size_t held_len;
+	uint64_t lost, dupd, reord, corr;
 	atomic_uint_least64_t rx_frames, rx_dropped, tx_frames, tx_errors;
 };
 
@@ -48,6 +53,64 @@ static bool tap_offer(struct nm_tap *tap, const uint8_t *frame, size_t len)
 	return true;
 }
 
+static uint32_t imp_rand(struct nm_tap *tap)
+{
+	tap->rnd ^= tap->rnd << 13;
+	tap->rnd ^= tap->rnd >> 17;
+	tap->rnd ^= tap->rnd << 5;
+	return tap->rnd % 100;
+}
+
+int nm_tap_impair_parse(const char *s, struct nm_tap_impair *out)
+{
+	struct nm_tap_impair im = { .seed = 1 };
+	char buf[128], *save = NULL, *tok;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		unsigned long v;
+
+		if (!eq)
+			return -EINVAL;
+		*eq++ = '\0';
+		v = strtoul(eq, &end, 10);
+		if (!*eq || *end || v > 100)
+			return -EINVAL;
+		if (!strcmp(tok, "loss")) im.loss = (uint32_t)v;
+		else if (!strcmp(tok, "dup")) im.dup = (uint32_t)v;
+		else if (!strcmp(tok, "reorder")) im.reorder = (uint32_t)v;
+		else if (!strcmp(tok, "corrupt")) im.corrupt = (uint32_t)v;
+		else if (!strcmp(tok, "seed")) im.seed = (uint32_t)v | 1;
+		else return -EINVAL;
+	}
+	*out = im;
+	return 0;
+}
+
+/* Impair one frame read from the TAP; false when it is consumed here
+ * (lost, or held back to be sent after the next one). Holds rx_lock. */
+static bool impair(struct nm_tap *tap, uint8_t *frame, size_t *len)
+{
+	if (tap->imp.loss && imp_rand(tap) < tap->imp.loss) {
+		tap->lost++;
+		return false;
+	}
+	if (tap->imp.corrupt && *len > 40 && imp_rand(tap) < tap->imp.corrupt) {
+		frame[14 + (tap->rnd >> 8) % (*len - 14)] ^= 0x10;
+		tap->corr++;
+	}
+	if (tap->imp.reorder && !tap->held_len && imp_rand(tap) < tap->imp.reorder) {
+		memcpy(tap->held, frame, *len);
+		tap->held_len = *len;
+		tap->reord++;
+		return false;
+	}
+	return true;
+}
+
 /* The wire: what the kernel sent, into the NIC. */
 static void tap_pull(struct nm_tap *tap)
 {
@@ -65,11 +128,23 @@ static void tap_pull(struct nm_tap *tap)
 
 		if (n <= 0)
 			break;
+		size_t len = (size_t)n;
+
 		atomic_fetch_add_explicit(&tap->rx_frames, 1, memory_order_relaxed);
-		if (!tap_offer(tap, frame, (size_t)n)) {
-			memcpy(tap->pending, frame, (size_t)n);
-			tap->pending_len = (size_t)n;
+		if (!impair(tap, frame, &len))
+			continue;
+		if (tap->imp.dup && imp_rand(tap) < tap->imp.dup) {
+			tap_offer(tap, frame, len);
+			tap->dupd++;
+		}
+		if (!tap_offer(tap, frame, len)) {
+			memcpy(tap->pending, frame, len);
+			tap->pending_len = len;
 			break;
+		}
+		if (tap->held_len) {
+			tap_offer(tap, tap->held, tap->held_len);
+			tap->held_len = 0;
 		}
 	}
 out:
@@ -172,6 +247,8 @@ int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
 	if (!tap->read_batch)
 		tap->read_batch = 1;
 	pthread_mutex_init(&tap->rx_lock, NULL);
+	tap->imp = p->impair;
+	tap->rnd = p->impair.seed | 1;
 	tap->port.ops = &tap_port_ops;
 	tap->port.dev = nm_sim_netdev(tap->sim);
 	tap->port.mtu = 1500;
@@ -220,4 +297,10 @@ void nm_tap_get_stats(struct nm_tap *tap, struct nm_tap_stats *st)
 	st->rx_dropped = atomic_load(&tap->rx_dropped);
 	st->tx_frames = atomic_load(&tap->tx_frames);
 	st->tx_errors = atomic_load(&tap->tx_errors);
+	pthread_mutex_lock(&tap->rx_lock);
+	st->impair_lost = tap->lost;
+	st->impair_dup = tap->dupd;
+	st->impair_reordered = tap->reord;
+	st->impair_corrupted = tap->corr;
+	pthread_mutex_unlock(&tap->rx_lock);
 }

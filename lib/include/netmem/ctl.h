@@ -15,6 +15,8 @@
 #ifndef NETMEM_CTL_H
 #define NETMEM_CTL_H
 
+#include <stdio.h>
+
 #include <netmem/err.h>
 #include <netmem/netdev.h>
 
@@ -42,6 +44,15 @@ const char *nm_ctl_server_path(const struct nm_ctl_server *s);
 int nm_ctl_server_poll(struct nm_ctl_server *s, int timeout_ms);
 /* Close and unlink the socket. */
 void nm_ctl_server_destroy(struct nm_ctl_server *s);
+
+/*
+ * A request the application answers itself (e.g. "tcp-get", the TCP
+ * stack's counters): @fn writes the whole answer for @request to @out and
+ * returns 0, or -ENOENT when the request is not its own (the server then
+ * answers as usual). One hook per server; NULL removes it.
+ */
+typedef int (*nm_ctl_hook_fn)(void *arg, const char *request, FILE *out);
+void nm_ctl_server_set_hook(struct nm_ctl_server *s, nm_ctl_hook_fn fn, void *arg);
 
 /* Write the answer to @request for @devs into @out (what the server sends). */
 int nm_ctl_answer(struct nm_netdev *const *devs, unsigned int ndevs,

@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <netmem/binding.h>
 #include <netmem/err.h>
@@ -274,6 +275,14 @@ struct nm_stack_counters {
 
 /* The stack's counters (sums include live connections). Any thread. */
 void nm_stack_counters(struct nm_stack *s, struct nm_stack_counters *out);
+
+/*
+ * The control socket's "tcp-get" request (an nm_ctl_hook_fn: pass the
+ * stack as @arg to nm_ctl_server_set_hook()): the stack's counters and
+ * each connection's state and counters as one JSON document. -ENOENT for
+ * any other request.
+ */
+int nm_stack_ctl_hook(void *stack, const char *request, FILE *out);
 
 /* The stack's addresses, link-local included (for printing). */
 unsigned int nm_stack_addrs(struct nm_stack *s, struct nm_ip_addr *out,

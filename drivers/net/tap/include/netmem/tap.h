@@ -24,7 +24,18 @@
 extern "C" {
 #endif
 
+/* Impairment of what the kernel sends, applied as frames are read: for
+ * hosts without sch_netem (percentages, 0 off; a fixed seed). */
+struct nm_tap_impair {
+	uint32_t loss, dup, reorder, corrupt;
+	uint32_t seed;
+};
+
+/* Parse "loss=2,dup=2,reorder=5,corrupt=1"; -EINVAL on junk. */
+int nm_tap_impair_parse(const char *s, struct nm_tap_impair *out);
+
 struct nm_tap_params {
+	struct nm_tap_impair impair;
 	const char *ifname;      /* the TAP interface; created if missing */
 	uint32_t num_rx_queues;  /* default 4 */
 	uint32_t ring_size;      /* default 256 */
@@ -38,6 +49,7 @@ struct nm_tap_stats {
 	uint64_t rx_dropped;     /* the software NIC refused them */
 	uint64_t tx_frames;
 	uint64_t tx_errors;
+	uint64_t impair_lost, impair_dup, impair_reordered, impair_corrupted;
 };
 
 struct nm_tap;
