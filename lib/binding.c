@@ -66,6 +66,8 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 	b->dev = dev;
 	pthread_mutex_lock(&dev->lock);
 	b->id = dev->next_binding_id++;
+	b->dev_next = dev->bindings;
+	dev->bindings = b;
 	pthread_mutex_unlock(&dev->lock);
 	*out = b;
 	return 0;
@@ -84,10 +86,20 @@ void nm_dmabuf_binding_get(struct nm_dmabuf_binding *b)
 	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
+static void binding_unlink(struct nm_dmabuf_binding *b);
+
 void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b)
 {
 	if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	if (b->dev) {
+		/* The creator's reference went without an unbind. */
+		struct nm_netdev *dev = b->dev;
+
+		pthread_mutex_lock(&dev->lock);
+		binding_unlink(b);
+		pthread_mutex_unlock(&dev->lock);
+	}
 	/* Every pool on it is gone, so every buffer is back in the area. */
 	nm_net_iov_area_fini(&b->area);
 	nm_dma_unmap(b->domain, b->iova, b->size);
@@ -117,6 +129,8 @@ int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
 	struct nm_rxq **bound;
 	int ret;
 
+	if (!b->dev && b->unbound)
+		return nm_err_set(err, -ENOENT, "binding %u was unbound", b->id);
 	if (dev != b->dev)
 		return nm_err_set(err, -EXDEV,
 				  "binding %u is mapped for %s's DMA domain; it cannot serve a queue of %s",
@@ -152,9 +166,35 @@ void nm_dmabuf_binding_forget_rxq(struct nm_dmabuf_binding *b,
 		b->bound[i] = b->bound[--b->num_bound];
 		break;
 	}
-	/* A device being torn down takes its lock and domain with it. */
-	if (rxq->dev->dying && !b->num_bound)
+}
+
+/* Take @b off its device's list. dev->lock held. */
+static void binding_unlink(struct nm_dmabuf_binding *b)
+{
+	struct nm_dmabuf_binding **pp;
+
+	for (pp = &b->dev->bindings; *pp; pp = &(*pp)->dev_next) {
+		if (*pp == b) {
+			*pp = b->dev_next;
+			break;
+		}
+	}
+	b->dev_next = NULL;
+	b->dev = NULL;
+}
+
+/* The device is going (nm_netdev_fini, dev->lock held, queues already
+ * uninstalled): no binding may keep pointing at it. */
+void nm_netdev_forget_bindings(struct nm_netdev *dev)
+{
+	while (dev->bindings) {
+		struct nm_dmabuf_binding *b = dev->bindings;
+
+		dev->bindings = b->dev_next;
+		b->dev_next = NULL;
 		b->dev = NULL;
+		b->num_bound = 0;
+	}
 }
 
 void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b)
@@ -174,6 +214,7 @@ void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b)
 				nm_dmabuf_binding_forget_rxq(b, rxq);
 			}
 		}
+		binding_unlink(b);
 		pthread_mutex_unlock(&dev->lock);
 	}
 	nm_dmabuf_binding_put(b);

@@ -51,6 +51,7 @@ void nm_netdev_fini(struct nm_netdev *dev)
 			rxq->mp.ops->uninstall(rxq->mp.priv, rxq);
 		rxq->mp = (struct nm_mp_params){ 0 };
 	}
+	nm_netdev_forget_bindings(dev);
 	pthread_mutex_unlock(&dev->lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->rxqs);

@@ -35,7 +35,9 @@ struct nm_binding_params {
 struct nm_dmabuf_binding {
 	atomic_int refs;
 	uint32_t id;
-	struct nm_netdev *dev;          /* device whose domain maps it */
+	struct nm_netdev *dev;          /* device whose domain maps it; NULL
+					 * once unbound or the device is gone */
+	struct nm_dmabuf_binding *dev_next; /* on dev->bindings */
 	struct nm_dmabuf *dmabuf;       /* reference held */
 	struct nm_dma_domain *domain;   /* reference held */
 	uint64_t iova;
