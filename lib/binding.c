@@ -197,25 +197,39 @@ void nm_netdev_forget_bindings(struct nm_netdev *dev)
 	}
 }
 
-void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b)
+int nm_dmabuf_binding_unbind_err(struct nm_dmabuf_binding *b,
+				 struct nm_err *err)
 {
 	struct nm_netdev *dev = b->dev;
+	int ret = 0;
 
 	if (dev) {
 		pthread_mutex_lock(&dev->lock);
-		b->unbound = true;
-		while (b->num_bound) {
-			struct nm_rxq *rxq = b->bound[b->num_bound - 1];
+		b->unbound = true;  /* no new queues, whatever happens below */
+		/* From the end: a queue that stays (restart failed) is never
+		 * looked at twice, and one that leaves swaps in from above. */
+		for (uint32_t i = b->num_bound; i-- > 0;) {
+			struct nm_rxq *rxq = b->bound[i];
+			struct nm_err e = { 0 };
+			int r = nm_rxq_restart_locked(dev, rxq->index, NULL, &e);
 
-			if (nm_rxq_restart_locked(dev, rxq->index, NULL, NULL)) {
-				/* Could not restart it: its pool keeps the
-				 * binding alive; the queue just forgets it. */
-				rxq->mp = (struct nm_mp_params){ 0 };
-				nm_dmabuf_binding_forget_rxq(b, rxq);
-			}
+			if (!r || ret)
+				continue;
+			/* The queue still runs on (or is stopped with) this
+			 * binding's memory, and says so: it stays bound. */
+			ret = nm_err_set(err, r, "unbind of binding %u: %s", b->id, e.msg);
 		}
-		binding_unlink(b);
+		if (!ret)
+			binding_unlink(b);
 		pthread_mutex_unlock(&dev->lock);
 	}
+	if (ret)
+		return ret;  /* the creator's reference stays: call again */
 	nm_dmabuf_binding_put(b);
+	return 0;
+}
+
+int nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b)
+{
+	return nm_dmabuf_binding_unbind_err(b, NULL);
 }

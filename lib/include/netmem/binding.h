@@ -66,9 +66,17 @@ int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
 				    struct nm_netdev *dev, uint32_t idx,
 				    uint32_t extra_caps, struct nm_err *err);
 
-/* Move every bound queue back to default memory and drop the creator's
- * reference. Buffers in flight keep the memory mapped until they return. */
-void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b);
+/*
+ * Move every bound queue back to default memory and drop the creator's
+ * reference. Buffers in flight keep the memory mapped until they return.
+ * If a queue cannot be restarted, it stays bound (queue-get keeps showing
+ * it on the dmabuf, or down), no new queue may bind, the creator's
+ * reference is kept and the error comes back: call again to retry.
+ */
+int nm_dmabuf_binding_unbind_err(struct nm_dmabuf_binding *b,
+				 struct nm_err *err);
+/* The same without a reason string. */
+int nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b);
 
 void nm_dmabuf_binding_get(struct nm_dmabuf_binding *b);
 void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b);
