@@ -68,8 +68,8 @@ static void pool_release(struct nm_page_pool *pool, const nm_netmem_ref *refs,
 	if (!n)
 		return;
 	pool->p.mp.ops->release_netmems(pool, refs, n);
-	pool->release_cnt += n;
-	pool->stats.released += n;
+	NM_PP_ADD(pool->release_cnt, n);
+	NM_PP_ADD(pool->stats.released, n);
 }
 
 static void pool_free(struct nm_page_pool *pool)
@@ -128,7 +128,7 @@ void nm_page_pool_destroy(struct nm_page_pool *pool)
 	if (!pool)
 		return;
 	pool_release(pool, pool->alloc.cache, pool->alloc.count);
-	pool->alloc.count = 0;
+	NM_PP_SET(pool->alloc.count, 0);
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
 	atomic_store_explicit(&pool->destroyed, true, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -143,7 +143,7 @@ static unsigned int pool_refill(struct nm_page_pool *pool, unsigned int want)
 
 	got = nm_ptr_ring_consume(pool->ring, pool->alloc.cache, want);
 	if (got) {
-		pool->stats.alloc_refill += got;
+		NM_PP_ADD(pool->stats.alloc_refill, got);
 		return got;
 	}
 	held = pool->hold_cnt - pool->release_cnt;
@@ -154,20 +154,21 @@ static unsigned int pool_refill(struct nm_page_pool *pool, unsigned int want)
 	got = pool->p.mp.ops->alloc_netmems(pool, pool->alloc.cache, want);
 	for (unsigned int i = 0; i < got; i++)
 		nm_netmem_to_net_iov(pool->alloc.cache[i])->pp = pool;
-	pool->hold_cnt += got;
-	pool->stats.alloc_provider += got;
+	NM_PP_ADD(pool->hold_cnt, got);
+	NM_PP_ADD(pool->stats.alloc_provider, got);
 	return got;
 }
 
 nm_netmem_ref nm_page_pool_alloc_slow(struct nm_page_pool *pool)
 {
-	pool->stats.alloc_slow++;
-	pool->alloc.count = pool_refill(pool, NM_PP_REFILL);
+	NM_PP_ADD(pool->stats.alloc_slow, 1);
+	NM_PP_SET(pool->alloc.count, pool_refill(pool, NM_PP_REFILL));
 	if (!pool->alloc.count) {
-		pool->stats.alloc_empty++;
+		NM_PP_ADD(pool->stats.alloc_empty, 1);
 		return 0;
 	}
-	return pool->alloc.cache[--pool->alloc.count];
+	NM_PP_SET(pool->alloc.count, pool->alloc.count - 1);
+	return pool->alloc.cache[pool->alloc.count];
 }
 
 unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
@@ -175,24 +176,24 @@ unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
 {
 	unsigned int done = 0;
 
-	pool->stats.alloc_slow++;
+	NM_PP_ADD(pool->stats.alloc_slow, 1);
 	while (done < n) {
 		unsigned int take;
 
 		if (!pool->alloc.count) {
-			pool->alloc.count = pool_refill(pool, NM_PP_REFILL);
+			NM_PP_SET(pool->alloc.count, pool_refill(pool, NM_PP_REFILL));
 			if (!pool->alloc.count) {
-				pool->stats.alloc_empty++;
+				NM_PP_ADD(pool->stats.alloc_empty, 1);
 				break;
 			}
 		}
 		take = n - done < pool->alloc.count ? n - done : pool->alloc.count;
-		pool->alloc.count -= take;
+		NM_PP_SET(pool->alloc.count, pool->alloc.count - take);
 		for (unsigned int i = 0; i < take; i++)
 			out[done + i] = pool->alloc.cache[pool->alloc.count + i];
 		done += take;
 	}
-	pool->stats.alloc_fast += done;
+	NM_PP_ADD(pool->stats.alloc_fast, done);
 	return done;
 }
 
@@ -264,10 +265,19 @@ void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n)
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 			    struct nm_page_pool_stats *st)
 {
-	uint64_t outstanding = pool->hold_cnt - pool->release_cnt;
-	uint64_t parked = pool->alloc.count + nm_ptr_ring_count(pool->ring);
+	const struct nm_page_pool_stats *s = &pool->stats;
+	uint64_t outstanding = NM_PP_READ(pool->hold_cnt) - NM_PP_READ(pool->release_cnt);
+	uint64_t parked = NM_PP_READ(pool->alloc.count) + nm_ptr_ring_count(pool->ring);
 
-	*st = pool->stats;
+	*st = (struct nm_page_pool_stats){
+		.alloc_fast = NM_PP_READ(s->alloc_fast),
+		.alloc_slow = NM_PP_READ(s->alloc_slow),
+		.alloc_refill = NM_PP_READ(s->alloc_refill),
+		.alloc_provider = NM_PP_READ(s->alloc_provider),
+		.alloc_empty = NM_PP_READ(s->alloc_empty),
+		.recycle_cached = NM_PP_READ(s->recycle_cached),
+		.released = NM_PP_READ(s->released),
+	};
 	/* Buffers put back through the ring are counted when the owner takes
 	 * them back, so producers never share a counter. */
 	st->recycle_ring = st->alloc_refill;

@@ -38,6 +38,8 @@ struct nm_dma_domain_ops {
 	void (*destroy)(struct nm_dma_domain *d);
 };
 
+/* Updated atomically by whichever thread maps or unmaps: read them with
+ * nm_dma_domain_get_stats() while other threads run. */
 struct nm_dma_domain_stats {
 	uint64_t maps, unmaps, mapped_bytes, faults;
 };
@@ -67,6 +69,10 @@ int nm_dma_unmap(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
 /* For software devices: CPU address of a device write; counts a fault if
  * the range is not mapped. */
 void *nm_dma_translate(struct nm_dma_domain *d, uint64_t iova, uint64_t len);
+
+/* A snapshot of @d's counters, safe against concurrent maps and unmaps. */
+void nm_dma_domain_get_stats(const struct nm_dma_domain *d,
+			     struct nm_dma_domain_stats *st);
 
 void nm_dma_domain_get(struct nm_dma_domain *d);
 void nm_dma_domain_put(struct nm_dma_domain *d);

@@ -63,6 +63,17 @@ struct nm_page_pool_stats {
 
 struct nm_ptr_ring;
 
+/*
+ * Counters one thread writes (the owner; after destroy, the drainer that
+ * holds drain_lock) and others read (queue-get): written with relaxed
+ * atomic stores, read with relaxed atomic loads, so a reader never sees a
+ * torn value. On common CPUs both are plain moves: the fast path pays
+ * nothing for it.
+ */
+#define NM_PP_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define NM_PP_ADD(field, n) NM_PP_SET(field, (field) + (n))
+#define NM_PP_READ(field)   __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
 struct nm_page_pool {
 	/* Owner-only hot state first. */
 	struct {
@@ -108,7 +119,8 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
  * buffers from the same pool. */
 void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n);
 
-/* Snapshot of the counters, in_flight computed. Owner thread, or quiesced. */
+/* Snapshot of the counters, in_flight computed. Any thread, while the pool
+ * exists (each counter is read atomically; the set is not one instant). */
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 			    struct nm_page_pool_stats *st);
 
@@ -116,8 +128,9 @@ void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 static inline nm_netmem_ref nm_page_pool_alloc_netmem(struct nm_page_pool *pool)
 {
 	if (__builtin_expect(pool->alloc.count != 0, 1)) {
-		pool->stats.alloc_fast++;
-		return pool->alloc.cache[--pool->alloc.count];
+		NM_PP_ADD(pool->stats.alloc_fast, 1);
+		NM_PP_SET(pool->alloc.count, pool->alloc.count - 1);
+	return pool->alloc.cache[pool->alloc.count];
 	}
 	return nm_page_pool_alloc_slow(pool);
 }
@@ -128,10 +141,10 @@ static inline unsigned int nm_page_pool_alloc_netmems(struct nm_page_pool *pool,
 						      unsigned int n)
 {
 	if (__builtin_expect(pool->alloc.count >= n, 1)) {
-		pool->alloc.count -= n;
+		NM_PP_SET(pool->alloc.count, pool->alloc.count - n);
 		memcpy(out, &pool->alloc.cache[pool->alloc.count],
 		       n * sizeof(*out));
-		pool->stats.alloc_fast += n;
+		NM_PP_ADD(pool->stats.alloc_fast, n);
 		return n;
 	}
 	return nm_page_pool_alloc_bulk_slow(pool, out, n);
@@ -177,8 +190,9 @@ static inline void nm_page_pool_put_netmem(struct nm_page_pool *pool,
 	if (!nm_net_iov_unref_is_last(nm_netmem_to_net_iov(netmem)))
 		return;
 	if (allow_direct && pool->alloc.count < NM_PP_CACHE_SIZE) {
-		pool->alloc.cache[pool->alloc.count++] = netmem;
-		pool->stats.recycle_cached++;
+		pool->alloc.cache[pool->alloc.count] = netmem;
+		NM_PP_SET(pool->alloc.count, pool->alloc.count + 1);
+		NM_PP_ADD(pool->stats.recycle_cached, 1);
 		return;
 	}
 	nm_page_pool_recycle_slow(pool, netmem, allow_direct);
@@ -199,16 +213,16 @@ static inline void nm_page_pool_put_netmem_bulk(struct nm_page_pool *pool,
 		if (__builtin_expect(atomic_load_explicit(&pool->shared_refs,
 							  memory_order_acquire) == 0, 1)) {
 			memcpy(&pool->alloc.cache[count], refs, n * sizeof(*refs));
-			pool->alloc.count = count + n;
-			pool->stats.recycle_cached += n;
+			NM_PP_SET(pool->alloc.count, count + n);
+			NM_PP_ADD(pool->stats.recycle_cached, n);
 			return;
 		}
 
 		for (unsigned int i = 0; i < n; i++)
 			if (nm_net_iov_unref_is_last(nm_netmem_to_net_iov(refs[i])))
 				pool->alloc.cache[count + kept++] = refs[i];
-		pool->alloc.count = count + kept;
-		pool->stats.recycle_cached += kept;
+		NM_PP_SET(pool->alloc.count, count + kept);
+		NM_PP_ADD(pool->stats.recycle_cached, kept);
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++)
@@ -227,8 +241,8 @@ static inline void nm_page_pool_recycle_direct_bulk(struct nm_page_pool *pool,
 {
 	if (__builtin_expect(n <= NM_PP_CACHE_SIZE - pool->alloc.count, 1)) {
 		memcpy(&pool->alloc.cache[pool->alloc.count], refs, n * sizeof(*refs));
-		pool->alloc.count += n;
-		pool->stats.recycle_cached += n;
+		NM_PP_ADD(pool->alloc.count, n);
+		NM_PP_ADD(pool->stats.recycle_cached, n);
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++)
