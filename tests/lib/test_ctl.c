@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <netmem/ctl.h>
+#include <netmem/sim.h>
+#include <time.h>
 
 #include "nm_test.h"
 
@@ -191,6 +193,141 @@ static void test_peer_of_another_user_is_refused(void)
 	drop_dir();
 }
 
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Poll once, timing the call. */
+static double timed_poll(struct nm_ctl_server *s, double *max)
+{
+	double t0 = now_ms(), dt;
+
+	nm_ctl_server_poll(s, 0);
+	dt = now_ms() - t0;
+	if (dt > *max)
+		*max = dt;
+	return dt;
+}
+
+/*
+ * Idle and slow clients cost the application nothing: no call of
+ * nm_ctl_server_poll() waits on them (the old server waited up to a second
+ * per idle client, inside the RX loop), a good client is answered meanwhile,
+ * and the slow ones are dropped at their deadline.
+ */
+static void test_slow_clients_never_stall_poll(void)
+{
+	struct nm_sim_params sp = { .num_rx_queues = 4, .no_hugepages = true };
+	struct nm_ctl_server *s = NULL;
+	struct nm_sim *sim = NULL;
+	int slow[15], good, gone = 0;
+	char answer[8192];
+	size_t got = 0;
+	bool good_done = false;
+	double max_ms = 0;
+
+	fresh_dir(0700);
+	CHECK_EQ(nm_sim_create(&sp, &sim, NULL), 0);
+	CHECK_EQ(nm_ctl_server_create(NULL, &s, NULL), 0);
+	CHECK_EQ(nm_ctl_server_add_netdev(s, nm_sim_netdev(sim)), 0);
+	CHECK_EQ(nm_ctl_server_set_deadline(s, 300), 0);
+	for (int i = 0; i < 15; i++) {
+		slow[i] = connect_to(nm_ctl_server_path(s));
+		CHECK(slow[i] >= 0);
+		if (i >= 10)   /* half a request, never finished */
+			CHECK_EQ(send(slow[i], "queue-", 6, 0), 6);
+	}
+	good = connect_to(nm_ctl_server_path(s));
+	CHECK(good >= 0);
+	CHECK_EQ(send(good, "queue-get\n", 10, 0), 10);
+	for (int i = 0; i < 200 && !good_done; i++) {
+		ssize_t n;
+
+		timed_poll(s, &max_ms);
+		n = recv(good, answer + got, sizeof(answer) - 1 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		good_done = n == 0;
+	}
+	answer[got] = '\0';
+	CHECK(good_done);
+	CHECK_MSG(strstr(answer, "\"queues\"") != NULL, "%s", answer);
+	/* 100 ms is generous for a few non-blocking syscalls; the old server
+	 * took a second here for the first idle client alone. */
+	CHECK_MSG(max_ms < 100, "a poll took %.1f ms", max_ms);
+
+	/* Past the deadline the slow ones are dropped (the timer wakes us). */
+	for (double until = now_ms() + 1000; now_ms() < until && gone < 15;) {
+		char b[256];
+
+		timed_poll(s, &max_ms);
+		gone = 0;
+		for (int i = 0; i < 15; i++) {
+			ssize_t n = slow[i] < 0 ? 0 : recv(slow[i], b, sizeof(b), MSG_DONTWAIT);
+
+			if (n == 0 && slow[i] >= 0) {
+				close(slow[i]);
+				slow[i] = -1;
+			}
+			gone += slow[i] < 0;
+		}
+		usleep(1000);
+	}
+	CHECK_EQ(gone, 15);
+	CHECK_MSG(max_ms < 100, "a poll took %.1f ms", max_ms);
+	close(good);
+	nm_ctl_server_destroy(s);
+	nm_sim_destroy(sim);
+	drop_dir();
+}
+
+/* More connections than the server keeps: the extra ones are told so at
+ * once, the others still served. */
+static void test_connection_cap(void)
+{
+	struct nm_ctl_server *s = NULL;
+	int fds[40], busy = 0;
+	double max_ms = 0;
+
+	fresh_dir(0700);
+	CHECK_EQ(nm_ctl_server_create(NULL, &s, NULL), 0);
+	for (int i = 0; i < 40; i++) {
+		fds[i] = connect_to(nm_ctl_server_path(s));
+		CHECK(fds[i] >= 0);
+		timed_poll(s, &max_ms);
+	}
+	for (int i = 0; i < 20; i++)
+		timed_poll(s, &max_ms);
+	for (int i = 0; i < 40; i++) {
+		char b[256] = "";
+
+		if (recv(fds[i], b, sizeof(b) - 1, MSG_DONTWAIT) > 0 && strstr(b, "busy"))
+			busy++;
+		close(fds[i]);
+	}
+	CHECK_EQ(busy, 40 - 32);
+	CHECK_MSG(max_ms < 100, "a poll took %.1f ms", max_ms);
+	nm_ctl_server_destroy(s);
+	drop_dir();
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_socket_is_owner_only_under_umask_0),
 	NM_TEST(test_group_writable_run_dir_is_refused),
@@ -198,4 +335,6 @@ NM_TEST_MAIN(
 	NM_TEST(test_regular_file_at_path_is_kept),
 	NM_TEST(test_only_a_stale_socket_is_replaced),
 	NM_TEST(test_peer_of_another_user_is_refused),
+	NM_TEST(test_slow_clients_never_stall_poll),
+	NM_TEST(test_connection_cap),
 )
