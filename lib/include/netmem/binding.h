@@ -12,7 +12,7 @@
 #ifndef NETMEM_BINDING_H
 #define NETMEM_BINDING_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,7 +33,7 @@ struct nm_binding_params {
 };
 
 struct nm_dmabuf_binding {
-	atomic_int refs;
+	nm_atomic_int refs;
 	uint32_t id;
 	struct nm_netdev *dev;          /* device whose domain maps it; NULL
 					 * once unbound or the device is gone */

@@ -11,7 +11,7 @@
 #ifndef NETMEM_DMA_DOMAIN_H
 #define NETMEM_DMA_DOMAIN_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,7 +46,7 @@ struct nm_dma_domain_stats {
 
 struct nm_dma_domain {
 	const struct nm_dma_domain_ops *ops;
-	atomic_int refs;
+	nm_atomic_int refs;
 	struct nm_dma_domain_stats stats;
 };
 

@@ -15,7 +15,7 @@
 #ifndef NETMEM_DMABUF_H
 #define NETMEM_DMABUF_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -28,7 +28,7 @@ extern "C" {
 #define NM_DMABUF_EXPORTER_LEN 32
 
 struct nm_dmabuf {
-	atomic_int refs;
+	nm_atomic_int refs;
 	int fd;                 /* our own dup of the dmabuf fd (-1 if emulated) */
 	int backing_fd;         /* memfd behind it, or -1 when unknown */
 	uint64_t size;

@@ -21,7 +21,7 @@
 #ifndef NETMEM_PAGE_POOL_H
 #define NETMEM_PAGE_POOL_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -86,16 +86,16 @@ struct nm_page_pool {
 	 * (refcount - 1): zero means every buffer has a single user, so a bulk
 	 * put needs no per-buffer check. Written only when buffers are shared,
 	 * by any thread; its own cache line. */
-	_Alignas(64) atomic_long shared_refs;
+	NM_ALIGNAS(64) nm_atomic_long shared_refs;
 
-	_Alignas(64) struct nm_page_pool_params p;
+	NM_ALIGNAS(64) struct nm_page_pool_params p;
 	void *mp_priv;                 /* the provider's state for this pool */
 	struct nm_ptr_ring *ring;
 	uint64_t hold_cnt;             /* taken from the provider */
 	uint64_t release_cnt;          /* given back to the provider */
-	atomic_int refs;               /* owner + threads inside a put */
-	atomic_bool destroyed;
-	atomic_flag drain_lock;        /* after destroy: who releases */
+	nm_atomic_int refs;               /* owner + threads inside a put */
+	nm_atomic_bool destroyed;
+	nm_atomic_flag drain_lock;        /* after destroy: who releases */
 	bool owner_dropped;            /* under drain_lock */
 };
 
@@ -160,8 +160,8 @@ static inline void nm_netmem_get(nm_netmem_ref netmem)
 {
 	struct nm_net_iov *niov = nm_netmem_to_net_iov(netmem);
 
-	atomic_fetch_add_explicit(&niov->pp->shared_refs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&niov->pp_ref_count, 1, memory_order_release);
+	NM_ATOMIC_FETCH_ADD(&niov->pp->shared_refs, 1, NM_MO_RELAXED);
+	NM_ATOMIC_FETCH_ADD(&niov->pp_ref_count, 1, NM_MO_RELEASE);
 }
 
 bool nm_net_iov_unref_slow(struct nm_net_iov *niov);
@@ -173,7 +173,7 @@ bool nm_net_iov_unref_slow(struct nm_net_iov *niov);
  */
 static inline bool nm_net_iov_unref_is_last(struct nm_net_iov *niov)
 {
-	if (atomic_load_explicit(&niov->pp_ref_count, memory_order_acquire) == 1)
+	if (NM_ATOMIC_LOAD(&niov->pp_ref_count, NM_MO_ACQUIRE) == 1)
 		return true;
 	return nm_net_iov_unref_slow(niov);
 }
@@ -210,8 +210,8 @@ static inline void nm_page_pool_put_netmem_bulk(struct nm_page_pool *pool,
 		uint32_t kept = 0;
 
 		/* No buffer of this pool is shared: each has one user, us. */
-		if (__builtin_expect(atomic_load_explicit(&pool->shared_refs,
-							  memory_order_acquire) == 0, 1)) {
+		if (__builtin_expect(NM_ATOMIC_LOAD(&pool->shared_refs,
+						    NM_MO_ACQUIRE) == 0, 1)) {
 			memcpy(&pool->alloc.cache[count], refs, n * sizeof(*refs));
 			NM_PP_SET(pool->alloc.count, count + n);
 			NM_PP_ADD(pool->stats.recycle_cached, n);
