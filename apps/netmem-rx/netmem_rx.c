@@ -11,6 +11,7 @@
  * comes from the wire (e.g. tests/igb/igb_send.c on the other port).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,24 @@
 #include <netmem/sim.h>
 
 #include "netmem_rx.h"
+
+/* SIGINT/SIGTERM: the loops finish their round, then the run unbinds and
+ * prints its summary like any other end. */
+volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 double now_s(void)
 {
@@ -57,7 +76,7 @@ void hold_ctl(const struct options *o, struct nm_ctl_server *ctl)
 		return;
 	printf("\nserving %s for %u s\n", nm_ctl_server_path(ctl), o->hold);
 	fflush(stdout);
-	while (now_s() < until)
+	while (now_s() < until && !stop_signal)
 		nm_ctl_server_poll(ctl, 100);
 }
 
@@ -102,13 +121,14 @@ int main(int argc, char **argv)
 	struct nm_flow flow, other;
 	struct counters c = { 0 };
 	uint64_t sent_off = 0, recv_off = 0, other_off = 0, other_recv = 0;
-	uint32_t seed, next_report = 1;
+	uint32_t seed, next_report = 1, idle_rounds = 0;
 	uint8_t *cpu;
 	double t0, elapsed;
 	int ret = 2;
 
 	if (parse_options(argc, argv, &o))
 		return 2;
+	catch_stop_signals();
 	if (nm_flow_from_name(o.flow, o.port, &flow)) {
 		fprintf(stderr, "netmem-rx: unknown flow '%s' (udp4, tcp4, udp6, tcp6)\n", o.flow);
 		return 2;
@@ -124,6 +144,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)(buf->size >> 20),
 	       buf->emulated ? " -- no /dev/udmabuf here: a memfd stands in for the dmabuf "
 			       "(same code path; the guest test bed runs a real udmabuf)" : "");
+	if (buf->size % o.buf_size)
+		fprintf(stderr, "netmem-rx: warning: the dmabuf's %llu bytes are not a multiple of "
+			"the %u-byte buffer size: its last %llu bytes stay unused\n",
+			(unsigned long long)buf->size, o.buf_size,
+			(unsigned long long)(buf->size % o.buf_size));
 	if (o.dev) {
 		ret = run_igb(&o, &flow, buf);
 		nm_dmabuf_put(buf);
@@ -182,9 +207,10 @@ int main(int argc, char **argv)
 	}
 
 	t0 = now_s();
-	while (recv_off < o.bytes) {
+	while (recv_off < o.bytes && !stop_signal) {
 		struct nm_rx_pkt pkts[64];
 		unsigned int n, sent;
+		uint64_t before = recv_off;
 
 		if (ctl && (++iter & 255) == 0)
 			nm_ctl_server_poll(ctl, 0);
@@ -230,9 +256,21 @@ int main(int argc, char **argv)
 			if (p->hdr)
 				nm_netmem_put(p->hdr);
 		}
-		if (!sent && !n && sent_off == recv_off && recv_off < o.bytes) {
-			fprintf(stderr, "netmem-rx: the flow stalled at %llu bytes\n",
-				(unsigned long long)recv_off);
+		/* Judged on the flow's own queue only (queue 0 always has a
+		 * little traffic): many rounds without a byte of it is a stall,
+		 * whatever the sender does. */
+		idle_rounds = recv_off == before ? idle_rounds + 1 : 0;
+		if (idle_rounds == 10000) {
+			struct nm_sim_rxq_stats st;
+
+			nm_sim_rxq_stats(sim, o.queue, &st);
+			fprintf(stderr, "netmem-rx: the flow stalled at %llu of %llu bytes: nothing "
+				"arrived on queue %u in %u rounds (its drops: %llu no buffer, %llu too "
+				"big, %llu stopped, %llu DMA faults)\n",
+				(unsigned long long)recv_off, (unsigned long long)o.bytes, o.queue,
+				idle_rounds, (unsigned long long)st.drop_no_buf,
+				(unsigned long long)st.drop_too_big,
+				(unsigned long long)st.drop_stopped, (unsigned long long)st.dma_faults);
 			break;
 		}
 		if (!o.quiet && recv_off * 4 >= (uint64_t)next_report * o.bytes && next_report < 4) {
@@ -242,6 +280,9 @@ int main(int argc, char **argv)
 		}
 	}
 	elapsed = now_s() - t0;
+	if (stop_signal)
+		printf("\ninterrupted by signal %d after %llu of %llu bytes; unbinding\n",
+		       (int)stop_signal, (unsigned long long)recv_off, (unsigned long long)o.bytes);
 
 	printf("\nreceived %llu frames, %llu payload bytes in %.3f s: %.2f Gbit/s, %.2f Mframes/s "
 	       "(software NIC: memcpy + byte-by-byte check)\n",
@@ -253,7 +294,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)c.hdr_bytes, (unsigned long long)c.payload_bytes,
 	       (unsigned long long)c.net_iov);
 	printf("payload check: %s (%llu mismatched frames)\n",
-	       c.mismatches || recv_off != o.bytes ? "FAILED" : "every byte verified",
+	       c.mismatches ? "FAILED" : recv_off != o.bytes ?
+	       (stop_signal ? "every byte received was verified; the run was cut short" :
+			      "FAILED: bytes missing") : "every byte verified",
 	       (unsigned long long)c.mismatches);
 	printf("queue 0 meanwhile: %llu frames, %llu mismatched\n\n",
 	       (unsigned long long)c.other_frames, (unsigned long long)c.other_mismatches);
@@ -262,8 +305,16 @@ int main(int argc, char **argv)
 	hold_ctl(&o, ctl);
 out:
 	nm_ctl_server_destroy(ctl);
-	if (b)
-		nm_dmabuf_binding_unbind(b);
+	if (b) {
+		uint32_t id = b->id;
+
+		if (nm_dmabuf_binding_unbind_err(b, &err)) {
+			fprintf(stderr, "netmem-rx: %s\n", err.msg);
+			ret = ret ? ret : 1;
+		} else {
+			printf("unbound binding %u: queue %u back on host memory\n", id, o.queue);
+		}
+	}
 	nm_sim_destroy(sim);
 	nm_dmabuf_put(buf);
 	return ret;
