@@ -39,12 +39,12 @@ static void json_pool(FILE *out, const struct nm_page_pool_stats *p)
 	fprintf(out, "\"pool\":{\"alloc-fast\":%llu,\"alloc-slow\":%llu,"
 		"\"alloc-refill\":%llu,\"alloc-provider\":%llu,\"alloc-empty\":%llu,"
 		"\"recycle-cached\":%llu,\"recycle-ring\":%llu,\"released\":%llu,"
-		"\"in-flight\":%llu}",
+		"\"in-flight\":%llu,\"excess-puts\":%llu}",
 		(unsigned long long)p->alloc_fast, (unsigned long long)p->alloc_slow,
 		(unsigned long long)p->alloc_refill, (unsigned long long)p->alloc_provider,
 		(unsigned long long)p->alloc_empty, (unsigned long long)p->recycle_cached,
 		(unsigned long long)p->recycle_ring, (unsigned long long)p->released,
-		(unsigned long long)p->in_flight);
+		(unsigned long long)p->in_flight, (unsigned long long)p->excess_puts);
 }
 
 static void answer_queues(struct nm_netdev *dev, bool pools, FILE *out)

@@ -59,6 +59,8 @@ struct nm_page_pool_stats {
 	uint64_t recycle_ring;   /* came back through the ring (snapshot) */
 	uint64_t released;       /* given back to the provider */
 	uint64_t in_flight;      /* held outside the pool now (snapshot only) */
+	uint64_t excess_puts;    /* put back beyond what was taken (a double
+				  * put): refused, reported once on stderr */
 };
 
 struct nm_ptr_ring;
@@ -97,6 +99,7 @@ struct nm_page_pool {
 	nm_atomic_bool destroyed;
 	nm_atomic_flag drain_lock;        /* after destroy: who releases */
 	bool owner_dropped;            /* under drain_lock */
+	nm_atomic_bool excess_reported; /* stderr told once */
 };
 
 int nm_page_pool_create(const struct nm_page_pool_params *params,
