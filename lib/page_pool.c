@@ -219,31 +219,27 @@ bool nm_net_iov_unref_slow(struct nm_net_iov *niov)
 }
 
 /*
- * The ring never holds more than the pool has handed out, so more than
- * pool_size entries can only be buffers put back twice (or never taken).
- * Producing them would wait forever for a slot nobody frees: refuse them,
- * count them, and say so once.
+ * The ring never holds more than the pool has handed out, so a full ring
+ * means buffers put back twice (or never taken). Producing them would wait
+ * forever for a slot nobody frees: they are refused, counted, and said once.
  */
-static bool pool_excess(struct nm_page_pool *pool, unsigned int n)
+static void pool_excess(struct nm_page_pool *pool, unsigned int n)
 {
-	if (nm_ptr_ring_count(pool->ring) + n <= pool->p.pool_size)
-		return false;
 	__atomic_fetch_add(&pool->stats.excess_puts, n, __ATOMIC_RELAXED);
 	if (!atomic_exchange(&pool->excess_reported, true))
-		fprintf(stderr, "netmem: page pool of queue %u: %u buffer(s) put back beyond "
-			"the %u it can hold (a double or excess put); refused, not recycled "
-			"(counted in excess_puts)\n", pool->p.queue_idx, n, pool->p.pool_size);
-	return true;
+		fprintf(stderr, "netmem: page pool of queue %u: %u buffer(s) put back with its "
+			"ring full, beyond the %u it can hold (a double or excess put); refused, "
+			"not recycled (counted in excess_puts)\n", pool->p.queue_idx, n,
+			pool->p.pool_size);
 }
 
 void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
 			       bool allow_direct)
 {
 	if (allow_direct) {
-		if (pool_excess(pool, 1))
-			return;
 		/* Owner with a full cache: the ring has room for every buffer. */
-		nm_ptr_ring_produce(pool->ring, netmem);
+		if (!nm_ptr_ring_produce(pool->ring, netmem))
+			pool_excess(pool, 1);
 		return;
 	}
 	nm_page_pool_return_bulk(pool, &netmem, 1);
@@ -255,11 +251,11 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
 	/* Pinned: once in the ring, our buffers may be released by a drainer,
 	 * and with them the last reason for the pool to exist. */
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-	if (pool_excess(pool, n)) {
+	if (!nm_ptr_ring_produce_bulk(pool->ring, refs, n)) {
+		pool_excess(pool, n);
 		pool_unpin(pool);
 		return;
 	}
-	nm_ptr_ring_produce_bulk(pool->ring, refs, n);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&pool->destroyed, memory_order_relaxed))
 		pool_drain(pool);
