@@ -111,6 +111,14 @@ int nm_ctl_answer(struct nm_netdev *const *devs, unsigned int ndevs,
 		fprintf(out, ",\"rx-queues\":%u,\"up\":%s,", dev->num_rx_queues,
 			dev->up ? "true" : "false");
 		json_str(out, "dma-domain", dev->dma->ops->kind);
+		{
+			struct nm_dma_domain_stats ds;
+
+			nm_dma_domain_get_stats(dev->dma, &ds);
+			fprintf(out, ",\"dma-maps\":%llu,\"dma-unmaps\":%llu,\"dma-mapped-bytes\":%llu",
+				(unsigned long long)ds.maps, (unsigned long long)ds.unmaps,
+				(unsigned long long)ds.mapped_bytes);
+		}
 		if (queues || pools) {
 			fputc(',', out);
 			answer_queues(dev, pools, out);

@@ -173,7 +173,9 @@ static int client_answer(struct nm_ctl_server *s, struct ctl_client *c, char *re
 
 	if (!out)
 		return -ENOMEM;
-	c->close_after = true;  /* a query, unless the request says otherwise */
+	/* A query closes when answered, unless the connection holds
+	 * bindings (they live as long as it does). */
+	c->close_after = c->nheld == 0;
 	ctl_request(s, c, req, out);
 	fclose(out);
 	c->out_len = len;
@@ -305,18 +307,4 @@ int nm_ctl_server_poll(struct nm_ctl_server *s, int timeout_ms)
 	}
 	expire(s);
 	return served;
-}
-
-/* Read-only requests; bind-rx and unbind come with the holder support. */
-void ctl_request(struct nm_ctl_server *s, struct ctl_client *c, const char *req,
-		 FILE *out)
-{
-	(void)c;
-	nm_ctl_answer(s->devs, s->ndevs, req, out);
-}
-
-void ctl_release_held(struct nm_ctl_server *s, struct ctl_client *c)
-{
-	(void)s;
-	(void)c;
 }

@@ -33,7 +33,6 @@ struct ctl_client {
 	bool close_after;           /* a query: close once answered */
 	int64_t deadline_ms;        /* 0: none (idle holder) */
 	struct nm_dmabuf_binding *held[CTL_MAX_HELD];
-	struct nm_netdev *held_dev[CTL_MAX_HELD];
 	unsigned int nheld;
 };
 

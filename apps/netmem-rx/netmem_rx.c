@@ -11,6 +11,7 @@
  * comes from the wire (e.g. tests/igb/igb_send.c on the other port).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,80 @@ static unsigned int send_frames(struct nm_sim *sim, const struct nm_flow *f,
 		sent++;
 	}
 	return sent;
+}
+
+/*
+ * --hold on the software NIC: keep serving the control socket, and keep a
+ * small flow running to every other queue, so a dmabuf bound there from
+ * another process (netmem-ctl bind-rx) receives traffic. Payloads that land
+ * in a dmabuf are checked through that dmabuf's own CPU mapping.
+ */
+struct hold_q {
+	struct nm_flow flow;
+	uint64_t sent, recvd, frames, in_dmabuf, mismatches;
+};
+
+static void hold_sim(const struct options *o, struct nm_ctl_server *ctl,
+		     struct nm_sim *sim)
+{
+	struct hold_q *hq = calloc(o->queues, sizeof(*hq));
+	double until = now_s() + o->hold;
+
+	if (!ctl || !o->hold || !hq) {
+		free(hq);
+		return;
+	}
+	for (uint32_t q = 1; q < o->queues; q++) {
+		nm_flow_from_name("udp4", (uint16_t)(6100 + q), &hq[q].flow);
+		if (q != o->queue)
+			nm_sim_steer(sim, &hq[q].flow, q);
+	}
+	printf("\nserving %s for %u s; a flow runs to every queue but %u meanwhile\n",
+	       nm_ctl_server_path(ctl), o->hold, o->queue);
+	fflush(stdout);
+	while (now_s() < until && !stop_signal) {
+		nm_ctl_server_poll(ctl, 10);
+		for (uint32_t q = 1; q < o->queues; q++) {
+			struct nm_rx_pkt pkts[16];
+			unsigned int n;
+
+			if (q == o->queue)
+				continue;
+			send_frames(sim, &hq[q].flow, 100 + q, &hq[q].sent, 1000, 4, UINT64_MAX);
+			n = nm_sim_rx_burst(sim, q, pkts, 16);
+			for (unsigned int i = 0; i < n; i++) {
+				struct nm_rx_pkt *p = &pkts[i];
+				const uint8_t *data = nm_netmem_address(p->payload);
+
+				hq[q].frames++;
+				if (nm_netmem_is_net_iov(p->payload)) {
+					struct nm_net_iov *niov = nm_netmem_to_net_iov(p->payload);
+					struct nm_dmabuf_binding *b = (struct nm_dmabuf_binding *)
+						((char *)niov->owner -
+						 offsetof(struct nm_dmabuf_binding, area));
+					uint8_t *cpu = NULL;
+
+					hq[q].in_dmabuf++;
+					nm_dmabuf_cpu_map(b->dmabuf, (void **)&cpu, NULL);
+					data = cpu ? cpu + nm_net_iov_offset(niov) : NULL;
+				}
+				if (!data || nm_pattern_check(data, p->payload_len, hq[q].recvd,
+							      100 + q) != -1)
+					hq[q].mismatches++;
+				hq[q].recvd += p->payload_len;
+				nm_netmem_put(p->payload);
+				if (p->hdr)
+					nm_netmem_put(p->hdr);
+			}
+		}
+	}
+	for (uint32_t q = 1; q < o->queues; q++)
+		if (hq[q].frames)
+			printf("hold traffic: queue %u: %llu frames, %llu into a dmabuf, %llu "
+			       "mismatched\n", q, (unsigned long long)hq[q].frames,
+			       (unsigned long long)hq[q].in_dmabuf,
+			       (unsigned long long)hq[q].mismatches);
+	free(hq);
 }
 
 /* --- a real NIC: the igb driver over VFIO (--dev igb:BDF) ---------------- */
@@ -302,7 +377,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)c.other_frames, (unsigned long long)c.other_mismatches);
 	nm_netdev_print_queues(dev, stdout);
 	ret = c.mismatches || c.other_mismatches || recv_off != o.bytes ? 1 : 0;
-	hold_ctl(&o, ctl);
+	hold_sim(&o, ctl, sim);
 out:
 	nm_ctl_server_destroy(ctl);
 	if (b) {

@@ -47,6 +47,9 @@ struct nm_dmabuf_binding {
 	struct nm_rxq **bound;
 	uint32_t num_bound;
 	bool unbound;
+	/* Who holds it, for queue-get ("" : the process itself; else e.g.
+	 * "ctl conn 3, pid 1234" for a bind-rx over the control socket). */
+	char holder[48];
 };
 
 int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,

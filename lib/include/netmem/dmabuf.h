@@ -91,6 +91,11 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
  */
 int nm_dmabuf_attach_memfd(struct nm_dmabuf *buf, int memfd, struct nm_err *err);
 
+/* The memfd stand-in made by another process (nm_dmabuf_create_memfd()
+ * there, passed over a socket): @fd must be sealed against shrinking; it is
+ * dup'ed. */
+int nm_dmabuf_import_memfd(int fd, struct nm_dmabuf **out, struct nm_err *err);
+
 void nm_dmabuf_get(struct nm_dmabuf *buf);
 void nm_dmabuf_put(struct nm_dmabuf *buf);
 
