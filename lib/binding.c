@@ -51,6 +51,14 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 	if (ret)
 		goto err_put_dmabuf;
 	ret = nm_dma_map(domain, va, b->size, &b->iova, err);
+	if (ret == -EEXIST)
+		/* The usual cause, said plainly: an unbound binding of this
+		 * dmabuf still has buffers in flight, so it is still mapped. */
+		nm_err_set(err, ret,
+			   "dmabuf (%s, %llu MiB) is still DMA-mapped in %s's domain, most likely "
+			   "by an earlier binding whose buffers are still in flight; bind it again "
+			   "once they are back", dmabuf->exporter,
+			   (unsigned long long)(dmabuf->size >> 20), dev->name);
 	if (ret)
 		goto err_put_dmabuf;
 	nm_dma_domain_get(domain);

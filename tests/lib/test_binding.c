@@ -287,6 +287,42 @@ static void test_device_tracks_bindings(void)
 	nm_dmabuf_put(b2);
 }
 
+/* Binding a dmabuf again while its previous binding still has buffers in
+ * flight: refused with a reason that says so; accepted once they are back. */
+static void test_rebind_with_buffers_in_flight(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b, *again = NULL;
+	static nm_netmem_ref held[20];
+	struct nm_err err = { 0 };
+	struct test_flow tf;
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 1, NULL), 0);
+	test_flow_init(&tf, "udp4", 7010, 1000);
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
+	CHECK_EQ(test_flow_send(sim, &tf, 10), 10);
+	CHECK_EQ(test_flow_recv(sim, 1, &tf, buf, held, 10), 10);
+	CHECK_EQ(nm_dmabuf_binding_unbind(b), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &again, &err), -EEXIST);
+	CHECK_MSG(strstr(err.msg, "buffers are still in flight") != NULL, "%s", err.msg);
+	CHECK(again == NULL);
+	for (int i = 0; i < 20; i++)
+		nm_netmem_put(held[i]);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &again, &err), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(again, dev, 1, NULL), 0);
+	CHECK_EQ(test_flow_send(sim, &tf, 10), 10);
+	CHECK_EQ(test_flow_recv(sim, 1, &tf, buf, NULL, 0), 10);
+	CHECK_EQ(tf.mismatches, 0);
+	CHECK_EQ(nm_dmabuf_binding_unbind(again), 0);
+	nm_sim_destroy(sim);
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	nm_dmabuf_put(buf);
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_udp4_payload_lands_in_dmabuf),
 	NM_TEST(test_tcp4_payload_lands_in_dmabuf),
@@ -299,4 +335,5 @@ NM_TEST_MAIN(
 	NM_TEST(test_device_teardown_while_bound),
 	NM_TEST(test_device_teardown_unbound_binding),
 	NM_TEST(test_device_tracks_bindings),
+	NM_TEST(test_rebind_with_buffers_in_flight),
 )
