@@ -245,9 +245,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.lesser_queue >= 0) {
+		/* Set up, not a restart: the flags take effect when the queue's
+		 * memory is built, so the device is brought down and up again
+		 * before anything is bound (no queue's restart count moves). */
+		nm_netdev_close(dev);
 		nm_sim_set_queue_caps(sim, (uint32_t)o.lesser_queue,
 				      NM_RXQ_CAP_HEADER_SPLIT | NM_RXQ_CAP_RESTART);
-		nm_rxq_restart(dev, (uint32_t)o.lesser_queue, NULL, NULL);
+		if (nm_netdev_open(dev, &err)) {
+			fprintf(stderr, "netmem-rx: %s\n", err.msg);
+			goto out;
+		}
+		printf("queue %d set up without the 'unreadable' flag, to show a refused bind\n",
+		       o.lesser_queue);
 	}
 
 	if (start_ctl(&o, dev, &ctl))
