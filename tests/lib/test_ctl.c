@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <netmem/ctl.h>
+#include <netmem/netmem.h>
 #include <netmem/sim.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "nm_test.h"
@@ -328,6 +330,95 @@ static void test_connection_cap(void)
 	drop_dir();
 }
 
+/* Send @req with @fd (-1: none) and poll the server until a line is back. */
+static int request(struct nm_ctl_server *s, int c, const char *req, int fd,
+		   char *line, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)req, strlen(req) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t got = 0;
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	if (sendmsg(c, &m, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
+		return -1;
+	for (int i = 0; i < 500 && !memchr(line, '\n', got); i++) {
+		ssize_t n;
+
+		nm_ctl_server_poll(s, 2);
+		n = recv(c, line + got, len - 1 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		line[got] = '\0';
+	}
+	return memchr(line, '\n', got) ? 0 : -1;
+}
+
+/* bind-rx at the library level: the fd is required, a memfd must be sealed,
+ * and the binding goes when its connection does, refcounts back to one. */
+static void test_bind_rx_lives_with_its_connection(void)
+{
+	struct nm_sim_params sp = { .num_rx_queues = 4, .no_hugepages = true };
+	struct nm_ctl_server *s = NULL;
+	struct nm_sim *sim = NULL;
+	struct nm_dmabuf *buf = NULL;
+	struct nm_netdev *dev;
+	char line[512];
+	int c, plain;
+
+	fresh_dir(0700);
+	CHECK_EQ(nm_sim_create(&sp, &sim, NULL), 0);
+	dev = nm_sim_netdev(sim);
+	CHECK_EQ(nm_ctl_server_create(NULL, &s, NULL), 0);
+	CHECK_EQ(nm_ctl_server_add_netdev(s, dev), 0);
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+
+	c = connect_to(nm_ctl_server_path(s));
+	CHECK_EQ(request(s, c, "bind-rx queues=2 kind=memfd\n", -1, line, sizeof(line)), 0);
+	CHECK_MSG(strstr(line, "needs the dmabuf fd") != NULL, "%s", line);
+	close(c);
+
+	plain = memfd_create("unsealed", MFD_CLOEXEC);
+	CHECK_EQ(ftruncate(plain, 1 << 20), 0);
+	c = connect_to(nm_ctl_server_path(s));
+	CHECK_EQ(request(s, c, "bind-rx queues=2 kind=memfd\n", plain, line, sizeof(line)), 0);
+	CHECK_MSG(strstr(line, "sealed against shrinking") != NULL, "%s", line);
+	close(c);
+	close(plain);
+	CHECK(dev->rxqs[2].mp.ops == NULL);
+
+	c = connect_to(nm_ctl_server_path(s));
+	CHECK_EQ(request(s, c, "bind-rx queues=2 kind=memfd\n", buf->backing_fd, line,
+			 sizeof(line)), 0);
+	CHECK_MSG(strstr(line, "\"binding\":") != NULL, "%s", line);
+	CHECK(dev->rxqs[2].mp.ops == &nm_mp_dmabuf_ops);
+	/* Idle past the deadline: a holder is not a slow client. */
+	CHECK_EQ(nm_ctl_server_set_deadline(s, 50), 0);
+	for (int i = 0; i < 20; i++)
+		nm_ctl_server_poll(s, 10);
+	CHECK(dev->rxqs[2].mp.ops == &nm_mp_dmabuf_ops);
+	close(c);
+	for (int i = 0; i < 50 && dev->rxqs[2].mp.ops; i++)
+		nm_ctl_server_poll(s, 10);
+	CHECK(dev->rxqs[2].mp.ops == NULL);
+	CHECK(dev->bindings == NULL);
+	nm_ctl_server_destroy(s);
+	nm_sim_destroy(sim);
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	nm_dmabuf_put(buf);
+	drop_dir();
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_socket_is_owner_only_under_umask_0),
 	NM_TEST(test_group_writable_run_dir_is_refused),
@@ -337,4 +428,5 @@ NM_TEST_MAIN(
 	NM_TEST(test_peer_of_another_user_is_refused),
 	NM_TEST(test_slow_clients_never_stall_poll),
 	NM_TEST(test_connection_cap),
+	NM_TEST(test_bind_rx_lives_with_its_connection),
 )
