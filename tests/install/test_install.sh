@@ -28,8 +28,13 @@ sec = text[text.index("## A short example"):]
 m = re.search(r"```c\n(.*?)```", sec, re.S)
 open(sys.argv[2], "w").write(m.group(1))
 PY
+# A sanitizer build installs an instrumented library: build the example the same way.
+san=()
+libso=$(find "$tmp/root" -name 'libnetmem.so*' | head -1)
+if ldd "$libso" | grep -q libasan; then san=(-fsanitize=address,undefined); fi
+if ldd "$libso" | grep -q libtsan; then san=(-fsanitize=thread); fi
 # shellcheck disable=SC2086
-cc -std=c11 -Wall -Wextra -Werror -o "$tmp/example" "$tmp/example.c" $flags \
+cc "${san[@]}" -std=c11 -Wall -Wextra -Werror -o "$tmp/example" "$tmp/example.c" $flags \
 	>"$tmp/cc.log" 2>&1 || fail "the README example does not build: $(head -20 "$tmp/cc.log")"
 echo "ok $n - the README example builds against the installed library"
 n=3
