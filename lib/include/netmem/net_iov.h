@@ -38,7 +38,7 @@ struct nm_net_iov {
 	struct nm_net_iov_area *owner;  /* area this buffer belongs to */
 	struct nm_page_pool *pp;        /* pool holding it, NULL when free */
 	uint64_t dma_addr;              /* IOVA the device writes to */
-	nm_atomic_int pp_ref_count;        /* 1 while allocated; more when shared */
+	nm_atomic_int pp_ref_count;     /* 1 while allocated; more when shared */
 	uint32_t index;                 /* position in the area */
 };
 
