@@ -65,9 +65,18 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 		/* Refuses device memory on a VFIO type1 domain, with why. */
 		ret = domain->ops->pins_pages ? nm_dmabuf_pin_addr(dmabuf, &va, err) :
 						nm_dmabuf_cpu_map(dmabuf, &va, err);
-		if (!ret)
-			ret = nm_dma_map(domain, va, b->size, &b->iova, err);
+		if (ret)
+			goto err_put_dmabuf;
+		ret = nm_dma_map(domain, va, b->size, &b->iova, err);
 	}
+	if (ret == -EEXIST)
+		/* The usual cause, said plainly: an unbound binding of this
+		 * dmabuf still has buffers in flight, so it is still mapped. */
+		nm_err_set(err, ret,
+			   "dmabuf (%s, %llu MiB) is still DMA-mapped in %s's domain, most likely "
+			   "by an earlier binding whose buffers are still in flight; bind it again "
+			   "once they are back", dmabuf->exporter,
+			   (unsigned long long)(dmabuf->size >> 20), dev->name);
 	if (ret)
 		goto err_put_dmabuf;
 	nm_dma_domain_get(domain);
@@ -83,6 +92,8 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 	b->dev = dev;
 	pthread_mutex_lock(&dev->lock);
 	b->id = dev->next_binding_id++;
+	b->dev_next = dev->bindings;
+	dev->bindings = b;
 	pthread_mutex_unlock(&dev->lock);
 	*out = b;
 	return 0;
@@ -101,10 +112,20 @@ void nm_dmabuf_binding_get(struct nm_dmabuf_binding *b)
 	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
+static void binding_unlink(struct nm_dmabuf_binding *b);
+
 void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b)
 {
 	if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	if (b->dev) {
+		/* The creator's reference went without an unbind. */
+		struct nm_netdev *dev = b->dev;
+
+		pthread_mutex_lock(&dev->lock);
+		binding_unlink(b);
+		pthread_mutex_unlock(&dev->lock);
+	}
 	/* Every pool on it is gone, so every buffer is back in the area. */
 	nm_net_iov_area_fini(&b->area);
 	nm_dma_unmap(b->domain, b->iova, b->size);
@@ -134,6 +155,8 @@ int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
 	struct nm_rxq **bound;
 	int ret;
 
+	if (!b->dev && b->unbound)
+		return nm_err_set(err, -ENOENT, "binding %u was unbound", b->id);
 	if (dev != b->dev)
 		return nm_err_set(err, -EXDEV,
 				  "binding %u is mapped for %s's DMA domain; it cannot serve a queue of %s",
@@ -169,29 +192,70 @@ void nm_dmabuf_binding_forget_rxq(struct nm_dmabuf_binding *b,
 		b->bound[i] = b->bound[--b->num_bound];
 		break;
 	}
-	/* A device being torn down takes its lock and domain with it. */
-	if (rxq->dev->dying && !b->num_bound)
-		b->dev = NULL;
 }
 
-void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b)
+/* Take @b off its device's list. dev->lock held. */
+static void binding_unlink(struct nm_dmabuf_binding *b)
+{
+	struct nm_dmabuf_binding **pp;
+
+	for (pp = &b->dev->bindings; *pp; pp = &(*pp)->dev_next) {
+		if (*pp == b) {
+			*pp = b->dev_next;
+			break;
+		}
+	}
+	b->dev_next = NULL;
+	b->dev = NULL;
+}
+
+/* The device is going (nm_netdev_fini, dev->lock held, queues already
+ * uninstalled): no binding may keep pointing at it. */
+void nm_netdev_forget_bindings(struct nm_netdev *dev)
+{
+	while (dev->bindings) {
+		struct nm_dmabuf_binding *b = dev->bindings;
+
+		dev->bindings = b->dev_next;
+		b->dev_next = NULL;
+		b->dev = NULL;
+		b->num_bound = 0;
+	}
+}
+
+int nm_dmabuf_binding_unbind_err(struct nm_dmabuf_binding *b,
+				 struct nm_err *err)
 {
 	struct nm_netdev *dev = b->dev;
+	int ret = 0;
 
 	if (dev) {
 		pthread_mutex_lock(&dev->lock);
-		b->unbound = true;
-		while (b->num_bound) {
-			struct nm_rxq *rxq = b->bound[b->num_bound - 1];
+		b->unbound = true;  /* no new queues, whatever happens below */
+		/* From the end: a queue that stays (restart failed) is never
+		 * looked at twice, and one that leaves swaps in from above. */
+		for (uint32_t i = b->num_bound; i-- > 0;) {
+			struct nm_rxq *rxq = b->bound[i];
+			struct nm_err e = { 0 };
+			int r = nm_rxq_restart_locked(dev, rxq->index, NULL, &e);
 
-			if (nm_rxq_restart_locked(dev, rxq->index, NULL, NULL)) {
-				/* Could not restart it: its pool keeps the
-				 * binding alive; the queue just forgets it. */
-				rxq->mp = (struct nm_mp_params){ 0 };
-				nm_dmabuf_binding_forget_rxq(b, rxq);
-			}
+			if (!r || ret)
+				continue;
+			/* The queue still runs on (or is stopped with) this
+			 * binding's memory, and says so: it stays bound. */
+			ret = nm_err_set(err, r, "unbind of binding %u: %s", b->id, e.msg);
 		}
+		if (!ret)
+			binding_unlink(b);
 		pthread_mutex_unlock(&dev->lock);
 	}
+	if (ret)
+		return ret;  /* the creator's reference stays: call again */
 	nm_dmabuf_binding_put(b);
+	return 0;
+}
+
+int nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b)
+{
+	return nm_dmabuf_binding_unbind_err(b, NULL);
 }

@@ -15,8 +15,10 @@ int nm_dma_map(struct nm_dma_domain *d, void *va, uint64_t len, uint64_t *iova,
 		return nm_err_set(err, -EINVAL, "cannot DMA-map 0 bytes");
 	ret = d->ops->map(d, va, len, iova, err);
 	if (!ret) {
-		d->stats.maps++;
-		d->stats.mapped_bytes += len;
+		/* Any thread maps and unmaps (the last buffer of a binding
+		 * may come back anywhere): the counters are atomic. */
+		__atomic_fetch_add(&d->stats.maps, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&d->stats.mapped_bytes, len, __ATOMIC_RELAXED);
 	}
 	return ret;
 }
@@ -26,8 +28,8 @@ int nm_dma_unmap(struct nm_dma_domain *d, uint64_t iova, uint64_t len)
 	int ret = d->ops->unmap(d, iova, len);
 
 	if (!ret) {
-		d->stats.unmaps++;
-		d->stats.mapped_bytes -= len;
+		__atomic_fetch_add(&d->stats.unmaps, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&d->stats.mapped_bytes, len, __ATOMIC_RELAXED);
 	}
 	return ret;
 }
@@ -53,8 +55,8 @@ int nm_dma_map_dev(struct nm_dma_domain *d, const struct nm_dma_dev_mem *m,
 				  "the %s DMA domain cannot map device memory", d->ops->kind);
 	ret = d->ops->map_dev(d, m, len, iova, err);
 	if (!ret) {
-		d->stats.maps++;
-		d->stats.mapped_bytes += len;
+		__atomic_fetch_add(&d->stats.maps, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&d->stats.mapped_bytes, len, __ATOMIC_RELAXED);
 	}
 	return ret;
 }
@@ -76,6 +78,15 @@ int nm_dma_write(struct nm_dma_domain *d, uint64_t iova, const void *src,
 		return -EFAULT;
 	memcpy(va, src, len);
 	return 0;
+}
+
+void nm_dma_domain_get_stats(const struct nm_dma_domain *d,
+			     struct nm_dma_domain_stats *st)
+{
+	st->maps = __atomic_load_n(&d->stats.maps, __ATOMIC_RELAXED);
+	st->unmaps = __atomic_load_n(&d->stats.unmaps, __ATOMIC_RELAXED);
+	st->mapped_bytes = __atomic_load_n(&d->stats.mapped_bytes, __ATOMIC_RELAXED);
+	st->faults = __atomic_load_n(&d->stats.faults, __ATOMIC_RELAXED);
 }
 
 void nm_dma_domain_get(struct nm_dma_domain *d)

@@ -252,6 +252,40 @@ int nm_dmabuf_alloc_unexported(uint64_t size, const char *exporter,
 	return 0;
 }
 
+int nm_dmabuf_import_memfd(int fd, struct nm_dmabuf **out, struct nm_err *err)
+{
+	struct nm_dmabuf *buf;
+	struct stat st;
+	int seals, memfd, ret;
+
+	if (fstat(fd, &st))
+		return nm_err_set(err, -EBADF, "fd %d: %s", fd, strerror(errno));
+	seals = fcntl(fd, F_GET_SEALS);
+	/* Someone else holds it too: it must not shrink under the device. */
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return nm_err_set(err, -EINVAL,
+				  "fd %d is not a memfd sealed against shrinking (F_SEAL_SHRINK)",
+				  fd);
+	ret = check_create_size((uint64_t)st.st_size, err);
+	if (ret)
+		return ret;
+	memfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (memfd < 0)
+		return nm_err_set(err, -errno, "dup: %s", strerror(errno));
+	buf = dmabuf_alloc();
+	if (!buf) {
+		close(memfd);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	buf->backing_fd = memfd;
+	buf->size = (uint64_t)st.st_size;
+	buf->emulated = true;
+	buf->cpu_mappable = true;
+	snprintf(buf->exporter, sizeof(buf->exporter), "memfd");
+	*out = buf;
+	return 0;
+}
+
 int nm_dmabuf_create_memfd(uint64_t size, struct nm_dmabuf **out,
 			   struct nm_err *err)
 {

@@ -51,6 +51,7 @@ void nm_netdev_fini(struct nm_netdev *dev)
 			rxq->mp.ops->uninstall(rxq->mp.priv, rxq);
 		rxq->mp = (struct nm_mp_params){ 0 };
 	}
+	nm_netdev_forget_bindings(dev);
 	pthread_mutex_unlock(&dev->lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->rxqs);
@@ -199,6 +200,9 @@ int nm_rxq_restart_locked(struct nm_netdev *dev, uint32_t idx,
 {
 	static const struct nm_mp_params none;
 	const struct nm_queue_mgmt_ops *qops = dev->qops;
+	/* The driver's reason, if it gives one: never the caller's struct,
+	 * which may hold an old error. */
+	struct nm_err step = { 0 };
 	struct nm_rxq *rxq;
 	void *new_mem, *old_mem;
 	int ret;
@@ -218,14 +222,14 @@ int nm_rxq_restart_locked(struct nm_netdev *dev, uint32_t idx,
 		return 0;
 	}
 
-	ret = rxq_mem_up(dev, rxq, mp, &new_mem, err);
+	ret = rxq_mem_up(dev, rxq, mp, &new_mem, &step);
 	if (ret)
 		goto err_rollback;
 	old_mem = rxq->qmem;
-	ret = qops->stop(dev, old_mem, idx, err);
+	ret = qops->stop(dev, old_mem, idx, &step);
 	if (ret)
 		goto err_free_new;
-	ret = qops->start(dev, new_mem, idx, err);
+	ret = qops->start(dev, new_mem, idx, &step);
 	if (ret)
 		goto err_start_old;
 	rxq_mem_free(dev, old_mem);
@@ -242,17 +246,16 @@ err_start_old:
 		rxq_mem_free(dev, new_mem);
 		rxq->counters.rollbacks++;
 		return nm_err_set(err, ret,
-				  "%s queue %u is down: start on new memory failed and the old "
-				  "memory could not be restarted", dev->name, idx);
+				  "%s queue %u is down: start on new memory failed%s%s and the old "
+				  "memory could not be restarted", dev->name, idx,
+				  step.code ? ": " : "", step.msg);
 	}
 err_free_new:
 	rxq_mem_free(dev, new_mem);
 err_rollback:
 	rxq->counters.rollbacks++;
-	if (err && !err->code)
-		nm_err_set(err, ret, "%s queue %u restart failed; still on its old memory",
-			   dev->name, idx);
-	return ret;
+	return nm_err_set(err, ret, "%s queue %u restart failed%s%s; still on its old memory",
+			  dev->name, idx, step.code ? ": " : "", step.msg);
 }
 
 int nm_rxq_restart(struct nm_netdev *dev, uint32_t idx,

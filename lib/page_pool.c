@@ -11,6 +11,7 @@
  * pool.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ int nm_page_pool_create(const struct nm_page_pool_params *params,
 	}
 	atomic_init(&pool->refs, 1);
 	atomic_init(&pool->destroyed, false);
+	atomic_init(&pool->excess_reported, false);
 	atomic_flag_clear(&pool->drain_lock);
 	if (ops->init) {
 		ret = ops->init(pool);
@@ -68,8 +70,8 @@ static void pool_release(struct nm_page_pool *pool, const nm_netmem_ref *refs,
 	if (!n)
 		return;
 	pool->p.mp.ops->release_netmems(pool, refs, n);
-	pool->release_cnt += n;
-	pool->stats.released += n;
+	NM_PP_ADD(pool->release_cnt, n);
+	NM_PP_ADD(pool->stats.released, n);
 }
 
 static void pool_free(struct nm_page_pool *pool)
@@ -128,7 +130,7 @@ void nm_page_pool_destroy(struct nm_page_pool *pool)
 	if (!pool)
 		return;
 	pool_release(pool, pool->alloc.cache, pool->alloc.count);
-	pool->alloc.count = 0;
+	NM_PP_SET(pool->alloc.count, 0);
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
 	atomic_store_explicit(&pool->destroyed, true, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -143,7 +145,7 @@ static unsigned int pool_refill(struct nm_page_pool *pool, unsigned int want)
 
 	got = nm_ptr_ring_consume(pool->ring, pool->alloc.cache, want);
 	if (got) {
-		pool->stats.alloc_refill += got;
+		NM_PP_ADD(pool->stats.alloc_refill, got);
 		return got;
 	}
 	held = pool->hold_cnt - pool->release_cnt;
@@ -154,20 +156,21 @@ static unsigned int pool_refill(struct nm_page_pool *pool, unsigned int want)
 	got = pool->p.mp.ops->alloc_netmems(pool, pool->alloc.cache, want);
 	for (unsigned int i = 0; i < got; i++)
 		nm_netmem_to_net_iov(pool->alloc.cache[i])->pp = pool;
-	pool->hold_cnt += got;
-	pool->stats.alloc_provider += got;
+	NM_PP_ADD(pool->hold_cnt, got);
+	NM_PP_ADD(pool->stats.alloc_provider, got);
 	return got;
 }
 
 nm_netmem_ref nm_page_pool_alloc_slow(struct nm_page_pool *pool)
 {
-	pool->stats.alloc_slow++;
-	pool->alloc.count = pool_refill(pool, NM_PP_REFILL);
+	NM_PP_ADD(pool->stats.alloc_slow, 1);
+	NM_PP_SET(pool->alloc.count, pool_refill(pool, NM_PP_REFILL));
 	if (!pool->alloc.count) {
-		pool->stats.alloc_empty++;
+		NM_PP_ADD(pool->stats.alloc_empty, 1);
 		return 0;
 	}
-	return pool->alloc.cache[--pool->alloc.count];
+	NM_PP_SET(pool->alloc.count, pool->alloc.count - 1);
+	return pool->alloc.cache[pool->alloc.count];
 }
 
 unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
@@ -175,24 +178,24 @@ unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
 {
 	unsigned int done = 0;
 
-	pool->stats.alloc_slow++;
+	NM_PP_ADD(pool->stats.alloc_slow, 1);
 	while (done < n) {
 		unsigned int take;
 
 		if (!pool->alloc.count) {
-			pool->alloc.count = pool_refill(pool, NM_PP_REFILL);
+			NM_PP_SET(pool->alloc.count, pool_refill(pool, NM_PP_REFILL));
 			if (!pool->alloc.count) {
-				pool->stats.alloc_empty++;
+				NM_PP_ADD(pool->stats.alloc_empty, 1);
 				break;
 			}
 		}
 		take = n - done < pool->alloc.count ? n - done : pool->alloc.count;
-		pool->alloc.count -= take;
+		NM_PP_SET(pool->alloc.count, pool->alloc.count - take);
 		for (unsigned int i = 0; i < take; i++)
 			out[done + i] = pool->alloc.cache[pool->alloc.count + i];
 		done += take;
 	}
-	pool->stats.alloc_fast += done;
+	NM_PP_ADD(pool->stats.alloc_fast, done);
 	return done;
 }
 
@@ -215,12 +218,28 @@ bool nm_net_iov_unref_slow(struct nm_net_iov *niov)
 	return last;
 }
 
+/*
+ * The ring never holds more than the pool has handed out, so a full ring
+ * means buffers put back twice (or never taken). Producing them would wait
+ * forever for a slot nobody frees: they are refused, counted, and said once.
+ */
+static void pool_excess(struct nm_page_pool *pool, unsigned int n)
+{
+	__atomic_fetch_add(&pool->stats.excess_puts, n, __ATOMIC_RELAXED);
+	if (!atomic_exchange(&pool->excess_reported, true))
+		fprintf(stderr, "netmem: page pool of queue %u: %u buffer(s) put back with its "
+			"ring full, beyond the %u it can hold (a double or excess put); refused, "
+			"not recycled (counted in excess_puts)\n", pool->p.queue_idx, n,
+			pool->p.pool_size);
+}
+
 void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
 			       bool allow_direct)
 {
 	if (allow_direct) {
 		/* Owner with a full cache: the ring has room for every buffer. */
-		nm_ptr_ring_produce(pool->ring, netmem);
+		if (!nm_ptr_ring_produce(pool->ring, netmem))
+			pool_excess(pool, 1);
 		return;
 	}
 	nm_page_pool_return_bulk(pool, &netmem, 1);
@@ -232,7 +251,11 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
 	/* Pinned: once in the ring, our buffers may be released by a drainer,
 	 * and with them the last reason for the pool to exist. */
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-	nm_ptr_ring_produce_bulk(pool->ring, refs, n);
+	if (!nm_ptr_ring_produce_bulk(pool->ring, refs, n)) {
+		pool_excess(pool, n);
+		pool_unpin(pool);
+		return;
+	}
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&pool->destroyed, memory_order_relaxed))
 		pool_drain(pool);
@@ -264,10 +287,20 @@ void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n)
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 			    struct nm_page_pool_stats *st)
 {
-	uint64_t outstanding = pool->hold_cnt - pool->release_cnt;
-	uint64_t parked = pool->alloc.count + nm_ptr_ring_count(pool->ring);
+	const struct nm_page_pool_stats *s = &pool->stats;
+	uint64_t outstanding = NM_PP_READ(pool->hold_cnt) - NM_PP_READ(pool->release_cnt);
+	uint64_t parked = NM_PP_READ(pool->alloc.count) + nm_ptr_ring_count(pool->ring);
 
-	*st = pool->stats;
+	*st = (struct nm_page_pool_stats){
+		.alloc_fast = NM_PP_READ(s->alloc_fast),
+		.alloc_slow = NM_PP_READ(s->alloc_slow),
+		.alloc_refill = NM_PP_READ(s->alloc_refill),
+		.alloc_provider = NM_PP_READ(s->alloc_provider),
+		.alloc_empty = NM_PP_READ(s->alloc_empty),
+		.recycle_cached = NM_PP_READ(s->recycle_cached),
+		.released = NM_PP_READ(s->released),
+		.excess_puts = NM_PP_READ(s->excess_puts),
+	};
 	/* Buffers put back through the ring are counted when the owner takes
 	 * them back, so producers never share a counter. */
 	st->recycle_ring = st->alloc_refill;

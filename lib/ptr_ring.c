@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "ptr_ring.h"
@@ -51,8 +53,8 @@ void nm_ptr_ring_destroy(struct nm_ptr_ring *r)
 	free(r);
 }
 
-/* Wait for the slot at @pos to be free (its consumer may still be storing
- * its release), then publish @v there. */
+/* Publish @v at @pos, a slot claimed free (its consumer may still be
+ * storing its release for a moment). */
 static void ring_publish(struct nm_ptr_ring *r, size_t pos, nm_netmem_ref v)
 {
 	struct ring_slot *s = &r->slots[pos & r->mask];
@@ -63,18 +65,59 @@ static void ring_publish(struct nm_ptr_ring *r, size_t pos, nm_netmem_ref v)
 	atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
 }
 
-void nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
+/*
+ * Claim @n slots from the tail, only if they are free: the consumer frees
+ * slots strictly in order, so the last one being free says all are. A full
+ * ring is never waited on for long (its user never holds more than the
+ * capacity; a full one means entries put twice): after a bounded number of
+ * tries, false, and nothing was claimed.
+ */
+static bool ring_claim(struct nm_ptr_ring *r, unsigned int n, size_t *out)
 {
-	ring_publish(r, atomic_fetch_add_explicit(&r->tail, 1, memory_order_relaxed), v);
+	size_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	for (unsigned long tries = 0; tries < (1ul << 16);) {
+		size_t last = pos + n - 1;
+		size_t seq = atomic_load_explicit(&r->slots[last & r->mask].seq,
+						  memory_order_acquire);
+		intptr_t dif = (intptr_t)(seq - last);
+
+		if (dif == 0) {
+			if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + n,
+								  memory_order_relaxed,
+								  memory_order_relaxed)) {
+				*out = pos;
+				return true;
+			}
+		} else if (dif < 0) {
+			/* Full, or the consumer is mid-release: look again. */
+			if (++tries % 64 == 0)
+				sched_yield();
+			pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		} else {
+			pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		}
+	}
+	return false;
 }
 
-void nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
+bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
+{
+	return nm_ptr_ring_produce_bulk(r, &v, 1);
+}
+
+bool nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
 			      unsigned int n)
 {
-	size_t pos = atomic_fetch_add_explicit(&r->tail, n, memory_order_relaxed);
+	size_t pos;
 
+	if (!n)
+		return true;
+	if (n > r->mask + 1 || !ring_claim(r, n, &pos))
+		return false;
 	for (unsigned int i = 0; i < n; i++)
 		ring_publish(r, pos + i, v[i]);
+	return true;
 }
 
 unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,
@@ -108,6 +151,8 @@ bool nm_ptr_ring_empty(struct nm_ptr_ring *r)
 
 uint32_t nm_ptr_ring_count(struct nm_ptr_ring *r)
 {
-	return (uint32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) -
-			  atomic_load_explicit(&r->head, memory_order_acquire));
+	/* Head first: the tail read after it is never behind it. */
+	size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	return (uint32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - head);
 }

@@ -6,9 +6,10 @@
  * one fetch-add on the tail and publishes each with a release store; the
  * consumer needs no atomic read-modify-write at all.
  *
- * The ring never fills: its user guarantees it never holds more entries than
- * its capacity (a page pool never holds more buffers than that), so
- * producing cannot fail.
+ * The ring never fills in correct use: its user never holds more entries
+ * than its capacity (a page pool never holds more buffers than that). A
+ * produce that finds it full (entries put twice) fails after a bounded
+ * number of tries, claiming nothing, instead of waiting forever.
  */
 #ifndef NETMEM_PTR_RING_H
 #define NETMEM_PTR_RING_H
@@ -22,8 +23,9 @@ struct nm_ptr_ring;
 
 struct nm_ptr_ring *nm_ptr_ring_create(uint32_t min_capacity);
 void nm_ptr_ring_destroy(struct nm_ptr_ring *r);
-void nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v);
-void nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
+/* False: the ring is full (nothing was added). */
+bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v);
+bool nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
 			      unsigned int n);
 /* Up to @n entries; returns how many. Single consumer. */
 unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what netmem needs, build it twice (plain, and with ASan/UBSan), and run
-# every test suite: unit tests in both builds, then the DPDK, guest and kmod
+# Install what netmem needs, build it twice (plain, and with ASan/UBSan) plus the
+# threaded unit tests with ThreadSanitizer, and run every test suite: unit tests
+# in both builds, tsan-lib in the TSan one, then the DPDK, guest and kmod
 # suites in the plain build. Ends with one line: "N passed, N failed, N skipped".
 #
 #   scripts/test.sh                 everything
@@ -32,11 +33,22 @@ echo "== build (plain)"
 setup build
 echo "== build (ASan + UBSan)"
 setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug -Ddpdk=disabled
+# ThreadSanitizer: only the threaded unit tests (suite tsan-lib). GCC warns
+# that TSan does not model fences (-Wtsan); the code's fences stay.
+echo "== build (TSan, threaded unit tests only)"
+tsan_args=(-Db_sanitize=thread -Dbuildtype=debug -Ddpdk=disabled -Dc_args=-Wno-tsan)
+if [ -f build-tsan/build.ninja ]; then
+	meson setup --reconfigure build-tsan "${tsan_args[@]}" >/dev/null
+else
+	meson setup build-tsan "${tsan_args[@]}" >/dev/null
+fi
+ninja -C build-tsan -j "$jobs" tests/test_page_pool tests/test_threads >/dev/null
 
 logs=()
 missing=0
-run_suite() { # builddir suite
+run_suite() { # builddir suite [meson test args...]
 	local dir=$1 suite=$2 log list
+	shift 2
 	# Into a variable first: grep -q closing the pipe early would make
 	# meson die of SIGPIPE and the suite look absent.
 	list=$(meson test -C "$dir" --list 2>/dev/null) || true
@@ -53,7 +65,7 @@ run_suite() { # builddir suite
 	case $suite in guest | kmod) par=(--num-processes 1) ;; esac
 	# meson exits non-zero on a failure; the summary below counts it.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C "$dir" --suite "$suite" "${par[@]}" --print-errorlogs --logbase "testlog-$suite" || true
+		meson test -C "$dir" --suite "$suite" "${par[@]}" "$@" --print-errorlogs --logbase "testlog-$suite" || true
 	logs+=("$log")
 }
 
@@ -61,6 +73,8 @@ for s in $suites; do
 	run_suite build "$s"
 	if [ "$s" = unit ]; then
 		run_suite build-asan unit
+		# Built above, target by target: no full rebuild here.
+		TSAN_OPTIONS=halt_on_error=0:exitcode=66 run_suite build-tsan tsan-lib --no-rebuild
 	fi
 done
 

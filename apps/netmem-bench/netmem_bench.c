@@ -326,13 +326,14 @@ static const struct nm_queue_mgmt_ops noop_qops = {
  * @vfio_group >= 0 the domain is a VFIO type1 container (in the guest), else
  * the software NIC's identity domain.
  */
-static void bind_scaling(uint64_t max, const char *sources, int vfio_group)
+static int bind_scaling(uint64_t max, const char *sources, int vfio_group)
 {
 	struct nm_sim_params sp = { .num_rx_queues = 1, .ring_size = 16 };
 	struct nm_sim *sim = NULL;
 	struct nm_netdev vdev, *dev;
 	struct nm_err err = { 0 };
 	char list[128], *save = NULL;
+	int failed = 0;
 
 	if (vfio_group >= 0) {
 		struct nm_dma_domain *dom;
@@ -340,14 +341,14 @@ static void bind_scaling(uint64_t max, const char *sources, int vfio_group)
 		if (nm_dma_domain_vfio_create(vfio_group, &dom, &err) ||
 		    nm_netdev_init(&vdev, "vfio", 1, &noop_qops, dom, &err)) {
 			fprintf(stderr, "netmem-bench: %s\n", err.msg);
-			return;
+			return -1;
 		}
 		nm_dma_domain_put(dom);
 		dev = &vdev;
 	} else {
 		if (nm_sim_create(&sp, &sim, &err)) {
 			fprintf(stderr, "netmem-bench: %s\n", err.msg);
-			return;
+			return -1;
 		}
 		dev = nm_sim_netdev(sim);
 	}
@@ -394,8 +395,10 @@ static void bind_scaling(uint64_t max, const char *sources, int vfio_group)
 				if (one < t)
 					t = one;
 			}
-			if (r < 3)
+			if (r < 3) {
+				failed = 1;  /* said why above; the exit status says so too */
 				break;
+			}
 			if (!first_per_gib)
 				first_per_gib = t / ((double)size / (1 << 30));
 			printf("%-8s %6llu MiB %12.2f %12.2f %10.2f\n", kind,
@@ -409,6 +412,21 @@ static void bind_scaling(uint64_t max, const char *sources, int vfio_group)
 		nm_sim_destroy(sim);
 	else
 		nm_netdev_fini(&vdev);
+	return failed ? -1 : 0;
+}
+
+/* A whole decimal number in [lo, hi], nothing after it. */
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -439,8 +457,7 @@ int main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'r':
-			rounds = atoi(optarg);
-			if (rounds < 1 || rounds > 100)
+			if (parse_int(optarg, 1, 100, &rounds))
 				goto usage;
 			break;
 		case 'b':
@@ -459,16 +476,17 @@ int main(int argc, char **argv)
 			bind_sources = optarg;
 			break;
 		case 'G':
-			vfio_group = atoi(optarg);
+			if (parse_int(optarg, 0, 1 << 20, &vfio_group))
+				goto usage;
 			break;
 		default:
 			goto usage;
 		}
 	}
-	if (bind_only) {
-		bind_scaling(bind_max, bind_sources, vfio_group);
-		return 0;
-	}
+	if (optind < argc)
+		goto usage;
+	if (bind_only)
+		return bind_scaling(bind_max, bind_sources, vfio_group) ? 1 : 0;
 	if (ours_up(&o))
 		return 1;
 #ifdef NETMEM_HAVE_DPDK
@@ -520,8 +538,8 @@ int main(int argc, char **argv)
 	       sizeof(struct nm_net_iov) + sizeof(uint32_t), sizeof(struct nm_net_iov),
 	       sizeof(uint32_t));
 	ours_down(&o);
-	if (bind_max)
-		bind_scaling(bind_max, bind_sources, vfio_group);
+	if (bind_max && bind_scaling(bind_max, bind_sources, vfio_group))
+		return 1;
 	return 0;
 usage:
 	fprintf(stderr,

@@ -8,11 +8,15 @@
  *   netmem-ctl --json queue-get       the same as JSON
  *   netmem-ctl --json page-pool-get   queues with their page pool counters
  *   netmem-ctl --json dev-get         devices only
+ *   netmem-ctl bind-rx --dmabuf SPEC --queues LIST [--hold S]
+ *                                     bind a dmabuf of ours to queues there
+ *   netmem-ctl unbind --binding ID    undo a bind-rx
  */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include <netmem/ctl.h>
+#include <netmem/dmabuf.h>
 
 static void usage(FILE *out)
 {
@@ -32,6 +37,11 @@ static void usage(FILE *out)
 		"  dev-get         devices (JSON)\n"
 		"  tcp-get         the TCP stack's counters and connections (JSON; a\n"
 		"                  process running netmem-rx --listen)\n"
+		"  bind-rx --dmabuf fd:N|SPEC --queues LIST [--buf-size N] [--dev NAME] [--hold S]\n"
+		"                  bind a dmabuf of this process to RX queues of the serving one;\n"
+		"                  the binding lives while this command runs: --hold S seconds,\n"
+		"                  default until SIGINT/SIGTERM (or the server goes away)\n"
+		"  unbind --binding ID   undo a bind-rx (from any connection of the same user)\n"
 		"  --sock PATH     talk to this control socket (default: the only one running)\n"
 		"  --json          print the JSON answer as it comes\n"
 		"Set NETMEM_RUN_DIR to look elsewhere for sockets.\n",
@@ -111,23 +121,189 @@ static int find_sockets(char *first, size_t len, bool print)
 	return found;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+/* One connection, one request with @fd attached (-1: none); the first
+ * answer line into @line. Returns the connected fd (kept open), or -errno. */
+static int ask_line(const char *path, const char *req, int fd, char *line, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)req, strlen(req) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t got = 0;
+	int s, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)iov.iov_len) {
+		ret = -errno;
+		close(s);
+		return ret;
+	}
+	while (got < len - 1 && !memchr(line, '\n', got)) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 5000) <= 0) {
+			close(s);
+			return -ETIMEDOUT;
+		}
+		n = read(s, line + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	line[got] = '\0';
+	return s;
+}
+
+static int bind_rx(const char *path, const char *spec, const char *queues,
+		   unsigned int buf_size, const char *dev, int hold)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct nm_err err = { 0 };
+	struct nm_dmabuf *buf = NULL;
+	char req[512], line[1024];
+	int s, fd, n;
+
+	if (!spec || !queues) {
+		fprintf(stderr, "netmem-ctl: bind-rx needs --dmabuf and --queues\n");
+		return 2;
+	}
+	if (nm_dmabuf_open_spec(spec, &buf, &err)) {
+		fprintf(stderr, "netmem-ctl: %s\n", err.msg);
+		return 1;
+	}
+	/* A memfd stand-in travels as itself; the server knows it is one. */
+	fd = buf->emulated ? buf->backing_fd : buf->fd;
+	n = snprintf(req, sizeof(req), "bind-rx queues=%s kind=%s", queues,
+		     buf->emulated ? "memfd" : "dmabuf");
+	if (buf_size)
+		n += snprintf(req + n, sizeof(req) - (size_t)n, " buf-size=%u", buf_size);
+	if (dev)
+		n += snprintf(req + n, sizeof(req) - (size_t)n, " dev=%s", dev);
+	snprintf(req + n, sizeof(req) - (size_t)n, "\n");
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	s = ask_line(path, req, fd, line, sizeof(line));
+	if (s < 0) {
+		fprintf(stderr, "netmem-ctl: %s: %s\n", path, strerror(-s));
+		nm_dmabuf_put(buf);
+		return 1;
+	}
+	fputs(line, stdout);
+	fflush(stdout);
+	if (!strstr(line, "\"binding\":")) {
+		close(s);
+		nm_dmabuf_put(buf);
+		return 1;
+	}
+	/* The binding lives as long as this connection. */
+	for (int waited = 0; !stop && (hold < 0 || waited < hold * 10); waited++) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+
+		if (poll(&p, 1, 100) > 0) {
+			fprintf(stderr, "netmem-ctl: the serving process closed the connection; "
+				"the binding is gone\n");
+			break;
+		}
+	}
+	close(s);
+	nm_dmabuf_put(buf);
+	printf("released\n");
+	return 0;
+}
+
+static int unbind(const char *path, long id)
+{
+	char req[64], line[512];
+	int s;
+
+	if (id < 0) {
+		fprintf(stderr, "netmem-ctl: unbind needs --binding ID\n");
+		return 2;
+	}
+	snprintf(req, sizeof(req), "unbind %ld\n", id);
+	s = ask_line(path, req, -1, line, sizeof(line));
+	if (s < 0) {
+		fprintf(stderr, "netmem-ctl: %s: %s\n", path, strerror(-s));
+		return 1;
+	}
+	close(s);
+	fputs(line, stdout);
+	return strstr(line, "\"unbound\"") ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "sock", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "dmabuf", required_argument, NULL, 'd' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "buf-size", required_argument, NULL, 'B' },
+		{ "dev", required_argument, NULL, 'D' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "binding", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char path[512] = "";
-	const char *cmd;
+	const char *cmd, *spec = NULL, *queues = NULL, *dev = NULL;
+	unsigned int buf_size = 0;
+	long binding = -1;
+	int hold = -1;
 	bool json = false;
 	int c, ret;
+	char *end;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': snprintf(path, sizeof(path), "%s", optarg); break;
 		case 'j': json = true; break;
+		case 'd': spec = optarg; break;
+		case 'q': queues = optarg; break;
+		case 'D': dev = optarg; break;
+		case 'B':
+		case 'H':
+		case 'b': {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 || v > 1 << 20) {
+				fprintf(stderr, "netmem-ctl: bad value for --%s: '%s'\n",
+					c == 'B' ? "buf-size" : c == 'H' ? "hold" : "binding", optarg);
+				return 2;
+			}
+			if (c == 'B') buf_size = (unsigned int)v;
+			else if (c == 'H') hold = (int)v;
+			else binding = v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -144,7 +320,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "queue-get") && strcmp(cmd, "page-pool-get") && strcmp(cmd, "dev-get") &&
-	    strcmp(cmd, "tcp-get")) {
+	    strcmp(cmd, "tcp-get") && strcmp(cmd, "bind-rx") && strcmp(cmd, "unbind")) {
 		fprintf(stderr, "netmem-ctl: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;
@@ -159,6 +335,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (!strcmp(cmd, "bind-rx"))
+		return bind_rx(path, spec, queues, buf_size, dev, hold);
+	if (!strcmp(cmd, "unbind"))
+		return unbind(path, binding);
 	if (!json && strcmp(cmd, "queue-get")) {
 		fprintf(stderr, "netmem-ctl: %s answers in JSON only: add --json\n", cmd);
 		return 2;

@@ -45,14 +45,6 @@ struct rx_conn {
 	uint32_t nheld;
 };
 
-static atomic_bool stop_signal;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&stop_signal, true);
-}
-
 static void *poll_thread(void *arg)
 {
 	struct poller *p = arg;
@@ -249,8 +241,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	int ret = 1;
 
 	memset(rc, 0, sizeof(rc));
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	catch_stop_signals();   /* SIGINT/SIGTERM: the summary, a clean unbind */
 	if (stack_setup(o, port, &st))
 		return 2;
 	if (nm_dmabuf_binding_create(dev, buf, &bp, &b, &err)) {
@@ -309,7 +300,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 		pthread_create(&pollers[i].thread, NULL, poll_thread, &pollers[i]);
 
 	last_report = last_progress = now_s();
-	while (!atomic_load(&stop_signal)) {
+	while (!stop_signal) {
 		double now = now_s();
 		uint64_t budget = UINT64_MAX, got = 0;
 

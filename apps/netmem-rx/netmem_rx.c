@@ -13,6 +13,8 @@
  * comes from the wire (e.g. tests/igb/igb_send.c on the other port).
  */
 #include <errno.h>
+#include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,24 @@
 #include <netmem/sim.h>
 
 #include "netmem_rx.h"
+
+/* SIGINT/SIGTERM: the loops finish their round, then the run unbinds and
+ * prints its summary like any other end. */
+volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 double now_s(void)
 {
@@ -59,7 +79,7 @@ void hold_ctl(const struct options *o, struct nm_ctl_server *ctl)
 		return;
 	printf("\nserving %s for %u s\n", nm_ctl_server_path(ctl), o->hold);
 	fflush(stdout);
-	while (now_s() < until)
+	while (now_s() < until && !stop_signal)
 		nm_ctl_server_poll(ctl, 100);
 }
 
@@ -86,6 +106,80 @@ static unsigned int send_frames(struct nm_sim *sim, const struct nm_flow *f,
 	return sent;
 }
 
+/*
+ * --hold on the software NIC: keep serving the control socket, and keep a
+ * small flow running to every other queue, so a dmabuf bound there from
+ * another process (netmem-ctl bind-rx) receives traffic. Payloads that land
+ * in a dmabuf are checked through that dmabuf's own CPU mapping.
+ */
+struct hold_q {
+	struct nm_flow flow;
+	uint64_t sent, recvd, frames, in_dmabuf, mismatches;
+};
+
+static void hold_sim(const struct options *o, struct nm_ctl_server *ctl,
+		     struct nm_sim *sim)
+{
+	struct hold_q *hq = calloc(o->queues, sizeof(*hq));
+	double until = now_s() + o->hold;
+
+	if (!ctl || !o->hold || !hq) {
+		free(hq);
+		return;
+	}
+	for (uint32_t q = 1; q < o->queues; q++) {
+		nm_flow_from_name("udp4", (uint16_t)(6100 + q), &hq[q].flow);
+		if (q != o->queue)
+			nm_sim_steer(sim, &hq[q].flow, q);
+	}
+	printf("\nserving %s for %u s; a flow runs to every queue but %u meanwhile\n",
+	       nm_ctl_server_path(ctl), o->hold, o->queue);
+	fflush(stdout);
+	while (now_s() < until && !stop_signal) {
+		nm_ctl_server_poll(ctl, 10);
+		for (uint32_t q = 1; q < o->queues; q++) {
+			struct nm_rx_pkt pkts[16];
+			unsigned int n;
+
+			if (q == o->queue)
+				continue;
+			send_frames(sim, &hq[q].flow, 100 + q, &hq[q].sent, 1000, 4, UINT64_MAX);
+			n = nm_sim_rx_burst(sim, q, pkts, 16);
+			for (unsigned int i = 0; i < n; i++) {
+				struct nm_rx_pkt *p = &pkts[i];
+				const uint8_t *data = nm_netmem_address(p->payload);
+
+				hq[q].frames++;
+				if (nm_netmem_is_net_iov(p->payload)) {
+					struct nm_net_iov *niov = nm_netmem_to_net_iov(p->payload);
+					struct nm_dmabuf_binding *b = (struct nm_dmabuf_binding *)
+						((char *)niov->owner -
+						 offsetof(struct nm_dmabuf_binding, area));
+					uint8_t *cpu = NULL;
+
+					hq[q].in_dmabuf++;
+					nm_dmabuf_cpu_map(b->dmabuf, (void **)&cpu, NULL);
+					data = cpu ? cpu + nm_net_iov_offset(niov) : NULL;
+				}
+				if (!data || nm_pattern_check(data, p->payload_len, hq[q].recvd,
+							      100 + q) != -1)
+					hq[q].mismatches++;
+				hq[q].recvd += p->payload_len;
+				nm_netmem_put(p->payload);
+				if (p->hdr)
+					nm_netmem_put(p->hdr);
+			}
+		}
+	}
+	for (uint32_t q = 1; q < o->queues; q++)
+		if (hq[q].frames)
+			printf("hold traffic: queue %u: %llu frames, %llu into a dmabuf, %llu "
+			       "mismatched\n", q, (unsigned long long)hq[q].frames,
+			       (unsigned long long)hq[q].in_dmabuf,
+			       (unsigned long long)hq[q].mismatches);
+	free(hq);
+}
+
 /* --- a real NIC: the igb driver over VFIO (--dev igb:BDF) ---------------- */
 
 /* A progress frame to the sender: "NMRX", payload bytes and frames taken. */
@@ -104,7 +198,7 @@ int main(int argc, char **argv)
 	struct nm_flow flow, other;
 	struct counters c = { 0 };
 	uint64_t sent_off = 0, recv_off = 0, other_off = 0, other_recv = 0;
-	uint32_t seed, next_report = 1;
+	uint32_t seed, next_report = 1, idle_rounds = 0;
 	uint8_t *cpu = NULL;
 	struct gpu_check gc = { 0 };
 	bool gpu;
@@ -113,6 +207,7 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o))
 		return 2;
+	catch_stop_signals();
 	if (nm_flow_from_name(o.flow, o.port, &flow)) {
 		fprintf(stderr, "netmem-rx: unknown flow '%s' (udp4, tcp4, udp6, tcp6)\n", o.flow);
 		return 2;
@@ -128,6 +223,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)(buf->size >> 20),
 	       buf->emulated ? " -- no /dev/udmabuf here: a memfd stands in for the dmabuf "
 			       "(same code path; the guest test bed runs a real udmabuf)" : "");
+	if (buf->size % o.buf_size)
+		fprintf(stderr, "netmem-rx: warning: the dmabuf's %llu bytes are not a multiple of "
+			"the %u-byte buffer size: its last %llu bytes stay unused\n",
+			(unsigned long long)buf->size, o.buf_size,
+			(unsigned long long)(buf->size % o.buf_size));
 	if (o.listen) {
 		ret = o.dev && !strncmp(o.dev, "igb:", 4) ? run_listen_igb(&o, buf) :
 		      o.dev ? run_listen_tap(&o, buf) : 2;
@@ -161,9 +261,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.lesser_queue >= 0) {
+		/* Set up, not a restart: the flags take effect when the queue's
+		 * memory is built, so the device is brought down and up again
+		 * before anything is bound (no queue's restart count moves). */
+		nm_netdev_close(dev);
 		nm_sim_set_queue_caps(sim, (uint32_t)o.lesser_queue,
 				      NM_RXQ_CAP_HEADER_SPLIT | NM_RXQ_CAP_RESTART);
-		nm_rxq_restart(dev, (uint32_t)o.lesser_queue, NULL, NULL);
+		if (nm_netdev_open(dev, &err)) {
+			fprintf(stderr, "netmem-rx: %s\n", err.msg);
+			goto out;
+		}
+		printf("queue %d set up without the 'unreadable' flag, to show a refused bind\n",
+		       o.lesser_queue);
 	}
 
 	if (start_ctl(&o, dev, &ctl))
@@ -198,9 +307,10 @@ int main(int argc, char **argv)
 	}
 
 	t0 = now_s();
-	while (recv_off < o.bytes) {
+	while (recv_off < o.bytes && !stop_signal) {
 		struct nm_rx_pkt pkts[64];
 		unsigned int n, sent;
+		uint64_t before = recv_off;
 
 		if (ctl && (++iter & 255) == 0)
 			nm_ctl_server_poll(ctl, 0);
@@ -260,9 +370,21 @@ int main(int argc, char **argv)
 			if (p->hdr)
 				nm_netmem_put(p->hdr);
 		}
-		if (!sent && !n && sent_off == recv_off && recv_off < o.bytes) {
-			fprintf(stderr, "netmem-rx: the flow stalled at %llu bytes\n",
-				(unsigned long long)recv_off);
+		/* Judged on the flow's own queue only (queue 0 always has a
+		 * little traffic): many rounds without a byte of it is a stall,
+		 * whatever the sender does. */
+		idle_rounds = recv_off == before ? idle_rounds + 1 : 0;
+		if (idle_rounds == 10000) {
+			struct nm_sim_rxq_stats st;
+
+			nm_sim_rxq_stats(sim, o.queue, &st);
+			fprintf(stderr, "netmem-rx: the flow stalled at %llu of %llu bytes: nothing "
+				"arrived on queue %u in %u rounds (its drops: %llu no buffer, %llu too "
+				"big, %llu stopped, %llu DMA faults)\n",
+				(unsigned long long)recv_off, (unsigned long long)o.bytes, o.queue,
+				idle_rounds, (unsigned long long)st.drop_no_buf,
+				(unsigned long long)st.drop_too_big,
+				(unsigned long long)st.drop_stopped, (unsigned long long)st.dma_faults);
 			break;
 		}
 		if (!o.quiet && recv_off * 4 >= (uint64_t)next_report * o.bytes && next_report < 4) {
@@ -272,6 +394,9 @@ int main(int argc, char **argv)
 		}
 	}
 	elapsed = now_s() - t0;
+	if (stop_signal)
+		printf("\ninterrupted by signal %d after %llu of %llu bytes; unbinding\n",
+		       (int)stop_signal, (unsigned long long)recv_off, (unsigned long long)o.bytes);
 
 	printf("\nreceived %llu frames, %llu payload bytes in %.3f s: %.2f Gbit/s, %.2f Mframes/s "
 	       "(software NIC: %s)\n",
@@ -285,18 +410,28 @@ int main(int argc, char **argv)
 	       (unsigned long long)c.hdr_bytes, (unsigned long long)c.payload_bytes,
 	       (unsigned long long)c.net_iov);
 	printf("payload check: %s (%llu mismatched frames)\n",
-	       c.mismatches || recv_off != o.bytes ? "FAILED" :
+	       c.mismatches ? "FAILED" : recv_off != o.bytes ?
+	       (stop_signal ? "every byte received was verified; the run was cut short" :
+			      "FAILED: bytes missing") :
 	       gpu ? "every byte verified on the GPU" : "every byte verified",
 	       (unsigned long long)c.mismatches);
 	printf("queue 0 meanwhile: %llu frames, %llu mismatched\n\n",
 	       (unsigned long long)c.other_frames, (unsigned long long)c.other_mismatches);
 	nm_netdev_print_queues(dev, stdout);
 	ret = c.mismatches || c.other_mismatches || recv_off != o.bytes ? 1 : 0;
-	hold_ctl(&o, ctl);
+	hold_sim(&o, ctl, sim);
 out:
 	nm_ctl_server_destroy(ctl);
-	if (b)
-		nm_dmabuf_binding_unbind(b);
+	if (b) {
+		uint32_t id = b->id;
+
+		if (nm_dmabuf_binding_unbind_err(b, &err)) {
+			fprintf(stderr, "netmem-rx: %s\n", err.msg);
+			ret = ret ? ret : 1;
+		} else {
+			printf("unbound binding %u: queue %u back on host memory\n", id, o.queue);
+		}
+	}
 	nm_sim_destroy(sim);
 	nm_dmabuf_put(buf);
 	return ret;

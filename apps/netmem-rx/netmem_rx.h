@@ -3,6 +3,7 @@
 #ifndef NETMEM_RX_H
 #define NETMEM_RX_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +52,9 @@ struct counters {
 /* Fill @o from the command line; -EINVAL (message printed) on bad input. */
 int parse_options(int argc, char **argv, struct options *o);
 double now_s(void);
+/* Set by SIGINT/SIGTERM once catch_stop_signals() ran: loops end early. */
+extern volatile sig_atomic_t stop_signal;
+void catch_stop_signals(void);
 /* The control socket, when asked for (NULL otherwise). */
 int start_ctl(const struct options *o, struct nm_netdev *dev,
 	      struct nm_ctl_server **out);

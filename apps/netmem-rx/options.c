@@ -70,6 +70,21 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* What an option takes, for the error message. */
+static const char *range_of(int c)
+{
+	switch (c) {
+	case 'n': return "1 to 1024 queues";
+	case 'q': return "a queue index below 1024";
+	case 'l': return "a queue index below 1024, or -1 for none";
+	case 'B': return "a power of two from 256 to 65536";
+	case 'p': return "0 to 65535";
+	case 'T': return "seconds, at least 1";
+	case 'b': return "a size such as 64M";
+	default: return "a whole number";
+	}
+}
+
 int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -106,14 +121,14 @@ int parse_options(int argc, char **argv, struct options *o)
 		{ 0 },
 	};
 	uint32_t v;
-	int c;
+	int c, li = -1;
 
 	*o = (struct options){ .dmabuf = "auto:16M", .flow = "tcp4", .queues = 4,
 			       .queue = 1, .payload = 1448, .buf_size = 4096,
 			       .lesser_queue = -2, .port = 5201, .bytes = 256ull << 20,
 			       .timeout = 30 };
 	o->connections = 1;
-	while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
+	while ((li = -1, c = getopt_long(argc, argv, "hv:", longopts, &li)) != -1) {
 		switch (c) {
 		case 'U': o->udp = true; break;
 		case '4': o->addr4 = optarg; break;
@@ -159,18 +174,19 @@ int parse_options(int argc, char **argv, struct options *o)
 				o->lesser_queue = -1;
 				break;
 			}
-			if (parse_u32(optarg, &v))
-				goto bad;
+			if (parse_u32(optarg, &v) || v >= 1024)
+				goto bad;  /* a queue index: no device has more */
 			o->lesser_queue = (int)v;
 			break;
 		default:
 			if (!optarg || parse_u32(optarg, &v))
 				goto bad;
-			if (c == 'n') o->queues = v;
-			else if (c == 'q') o->queue = v;
+			if (c == 'n' && v >= 1 && v <= 1024) o->queues = v;
+			else if (c == 'q' && v < 1024) o->queue = v;
 			else if (c == 'p' && v <= 65535) o->port = (uint16_t)v;
 			else if (c == 's') o->payload = v;
-			else if (c == 'B') o->buf_size = v;
+			else if (c == 'B' && v >= 256 && v <= 65536 && !(v & (v - 1)))
+				o->buf_size = v;
 			else if (c == 'H') o->hold = v;
 			else if (c == 'A') o->ack_every = v;
 			else if (c == 'T' && v) o->timeout = v;
@@ -207,10 +223,19 @@ int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "netmem-rx: --payload must be 1..8900\n");
 		return -EINVAL;
 	}
+	/* A payload lands in one dmabuf buffer: a bigger one is dropped,
+	 * every frame of the run. */
+	if (o->payload > o->buf_size) {
+		fprintf(stderr, "netmem-rx: --payload %u does not fit one %u-byte buffer "
+			"(--buf-size): every frame would be dropped\n", o->payload, o->buf_size);
+		return -EINVAL;
+	}
 	return 0;
 bad:
-	fprintf(stderr, "netmem-rx: bad value for --%s: '%s' (see --help)\n",
-		longopts[0].name ? argv[optind - 1] + 2 : "?", optarg ? optarg : "");
+	/* getopt_long names the option it matched: never guess from argv,
+	 * whose last word may be the value ("--queue=9" or "--queue 9"). */
+	fprintf(stderr, "netmem-rx: bad value for --%s: '%s' (%s; see --help)\n",
+		li >= 0 ? longopts[li].name : "?", optarg ? optarg : "", range_of(c));
 	return -EINVAL;
 }
 

@@ -95,7 +95,7 @@ int run_igb(const struct options *o, const struct nm_flow *flow,
 	fflush(stdout);
 
 	last = now_s();
-	while (recv_off < o->bytes) {
+	while (recv_off < o->bytes && !stop_signal) {
 		struct nm_rx_pkt pkts[64];
 		unsigned int n;
 

@@ -48,12 +48,12 @@ static int mp_dmabuf_describe(void *priv, char *buf, size_t len)
 {
 	struct nm_dmabuf_binding *b = priv;
 
-	return snprintf(buf, len, "binding %u: %s%s %llu MiB, %u x %u B, %u in use, iova %#llx",
+	return snprintf(buf, len, "binding %u: %s%s %llu MiB, %u x %u B, %u in use, iova %#llx%s%s",
 			b->id, b->dmabuf->exporter,
 			b->dmabuf->emulated ? " (emulated)" : "",
 			(unsigned long long)(b->size >> 20), b->area.num_niovs,
 			b->area.buf_size, nm_net_iov_area_in_use(&b->area),
-			(unsigned long long)b->iova);
+			(unsigned long long)b->iova, b->holder[0] ? ", held by " : "", b->holder);
 }
 
 static void mp_dmabuf_uninstall(void *priv, struct nm_rxq *rxq)

@@ -25,7 +25,7 @@ done
 grep -q "^serving" "$dir/rx.log" || fail "netmem-rx did not start serving: $(cat "$dir/rx.log")"
 
 out=$("$ctl" queue-get) || fail "queue-get: $out"
-grep -Eq "^3 +up +header-split,restart(,rx-csum)? +host +1 +1 " <<<"$out" || fail "queue 3 row: $out"
+grep -Eq "^3 +up +header-split,restart(,rx-csum)? +host +0 +1 " <<<"$out" || fail "queue 3 row: $out"
 grep -Eq "^1 +up +unreadable,header-split,restart(,rx-csum)? +dmabuf " <<<"$out" || fail "queue 1 row: $out"
 t "queue-get shows flags, providers, restarts and refusals"
 

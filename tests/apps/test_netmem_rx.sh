@@ -12,6 +12,8 @@ grep -q "payload check: every byte verified" <<<"$out" || fail "no verification 
 grep -q "bind to queue 3: refused, as it should be" <<<"$out" || fail "no refused bind shown"
 grep -q "driver callbacks run: 0" <<<"$out" || fail "refused bind ran callbacks: $out"
 grep -Eq "^1 +up +unreadable,header-split,restart(,rx-csum)? +dmabuf " <<<"$out" || fail "queue 1 not on dmabuf: $out"
+# The refused queue: refused once, never restarted (its setup is not a restart).
+grep -Eq "^3 +up +header-split,restart(,rx-csum)? +host +0 +1 " <<<"$out" || fail "queue 3 row: $out"
 t "default run verifies every byte and shows the refused bind"
 
 for flow in udp4 tcp4 udp6 tcp6; do

@@ -8,10 +8,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 rc=0
 ko=$("$here/build-module.sh" "$1" 2>"$1/tests/bridge-build.err") || rc=$?
 if [ $rc = 77 ]; then
-	echo "1..0 # SKIP $(cat "$1/tests/bridge-build.err")"
+	# One line: a multi-line reason would be non-TAP output.
+	echo "1..0 # SKIP $(tr '\n' ' ' <"$1/tests/bridge-build.err")"
 	exit 77
 elif [ $rc != 0 ]; then
-	cat "$1/tests/bridge-build.err"
+	sed 's/^/# /' "$1/tests/bridge-build.err"
 	echo "Bail out! the bridge module did not build"
 	exit 1
 fi

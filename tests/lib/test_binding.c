@@ -233,6 +233,96 @@ static void test_device_teardown_while_bound(void)
 	nm_dmabuf_put(buf);
 }
 
+/*
+ * A binding that never served a queue (here: its one bind was refused) must
+ * not keep the device: after the device is gone, unbind touches nothing of
+ * it. Without the device tracking its bindings, b->dev dangles and unbind
+ * locks the freed device's mutex.
+ */
+static void test_device_teardown_unbound_binding(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b, *never;
+	struct nm_err err = { 0 };
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_sim_set_queue_caps(sim, 3, NM_RXQ_CAP_RESTART), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 3, &err), -EOPNOTSUPP);
+	CHECK_EQ(b->num_bound, 0);
+	CHECK(b->dev == dev);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &never, NULL), -EEXIST);
+	nm_sim_destroy(sim);
+	CHECK(b->dev == NULL);          /* the device told its binding */
+	nm_dmabuf_binding_unbind(b);    /* touches no freed device */
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	nm_dmabuf_put(buf);
+}
+
+/* Two bindings on one device, one unbound early: the device's list stays
+ * right and both are released exactly once. */
+static void test_device_tracks_bindings(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dmabuf *b1, *b2;
+	struct nm_dmabuf_binding *x, *y;
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &b1, NULL), 0);
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &b2, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, b1, NULL, &x, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, b2, NULL, &y, NULL), 0);
+	CHECK(dev->bindings == y && y->dev_next == x && x->dev_next == NULL);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(x, dev, 1, NULL), 0);
+	nm_dmabuf_binding_unbind(y);
+	CHECK(dev->bindings == x && x->dev_next == NULL);
+	CHECK_EQ(atomic_load(&b2->refs), 1);
+	nm_sim_destroy(sim);
+	CHECK(x->dev == NULL);
+	nm_dmabuf_binding_unbind(x);
+	CHECK_EQ(atomic_load(&b1->refs), 1);
+	nm_dmabuf_put(b1);
+	nm_dmabuf_put(b2);
+}
+
+/* Binding a dmabuf again while its previous binding still has buffers in
+ * flight: refused with a reason that says so; accepted once they are back. */
+static void test_rebind_with_buffers_in_flight(void)
+{
+	struct nm_sim *sim = make_sim("sim0");
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b, *again = NULL;
+	static nm_netmem_ref held[20];
+	struct nm_err err = { 0 };
+	struct test_flow tf;
+
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 1, NULL), 0);
+	test_flow_init(&tf, "udp4", 7010, 1000);
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
+	CHECK_EQ(test_flow_send(sim, &tf, 10), 10);
+	CHECK_EQ(test_flow_recv(sim, 1, &tf, buf, held, 10), 10);
+	CHECK_EQ(nm_dmabuf_binding_unbind(b), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &again, &err), -EEXIST);
+	CHECK_MSG(strstr(err.msg, "buffers are still in flight") != NULL, "%s", err.msg);
+	CHECK(again == NULL);
+	for (int i = 0; i < 20; i++)
+		nm_netmem_put(held[i]);
+	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &again, &err), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(again, dev, 1, NULL), 0);
+	CHECK_EQ(test_flow_send(sim, &tf, 10), 10);
+	CHECK_EQ(test_flow_recv(sim, 1, &tf, buf, NULL, 0), 10);
+	CHECK_EQ(tf.mismatches, 0);
+	CHECK_EQ(nm_dmabuf_binding_unbind(again), 0);
+	nm_sim_destroy(sim);
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	nm_dmabuf_put(buf);
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_udp4_payload_lands_in_dmabuf),
 	NM_TEST(test_tcp4_payload_lands_in_dmabuf),
@@ -243,4 +333,7 @@ NM_TEST_MAIN(
 	NM_TEST(test_bad_input_changes_nothing),
 	NM_TEST(test_binding_params_are_checked),
 	NM_TEST(test_device_teardown_while_bound),
+	NM_TEST(test_device_teardown_unbound_binding),
+	NM_TEST(test_device_tracks_bindings),
+	NM_TEST(test_rebind_with_buffers_in_flight),
 )

@@ -157,6 +157,38 @@ static void test_destroy_waits_for_buffers_in_flight(void)
 	fixture_down(&f);
 }
 
+/*
+ * A buffer put back twice, with the ring already holding everything the
+ * pool handed out: the second put used to wait forever for a ring slot.
+ * Now it is refused, counted and reported, and the pool stays whole.
+ */
+static void test_excess_put_is_reported_not_hung(void)
+{
+	struct fixture f;
+	struct nm_page_pool_stats st;
+	static nm_netmem_ref held[64], again[64];
+
+	CHECK_EQ(fixture_up(&f, 256, 64), 0);
+	CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, held, 64), 64);
+	CHECK_EQ(nm_page_pool_alloc_netmem(f.pool), 0);   /* the pool's limit */
+	for (int i = 0; i < 64; i++)
+		nm_netmem_put(held[i]);                     /* through the ring */
+	nm_netmem_put(held[0]);                             /* the double put */
+	nm_page_pool_get_stats(f.pool, &st);
+	CHECK_EQ(st.excess_puts, 1);
+	/* The pool hands out its 64 buffers, each once, and no more. */
+	CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, again, 64), 64);
+	CHECK_EQ(nm_page_pool_alloc_netmem(f.pool), 0);
+	for (int i = 0; i < 64; i++)
+		for (int j = i + 1; j < 64; j++)
+			CHECK(again[i] != again[j]);
+	nm_page_pool_recycle_direct_bulk(f.pool, again, 64);
+	nm_page_pool_destroy(f.pool);
+	CHECK_EQ(atomic_load(&destroys), 1);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
 static void test_provider_refusal_is_reported(void)
 {
 	struct nm_page_pool_params pp = { .pool_size = 0 };
@@ -355,6 +387,7 @@ NM_TEST_MAIN(
 	NM_TEST(test_shared_buffer_recycles_on_last_put),
 	NM_TEST(test_destroy_waits_for_buffers_in_flight),
 	NM_TEST(test_provider_refusal_is_reported),
+	NM_TEST(test_excess_put_is_reported_not_hung),
 	NM_TEST(test_bulk_puts_respect_shared_references),
 	NM_TEST(test_cross_thread_recycle_stress),
 	NM_TEST(test_destroy_races_with_foreign_puts),

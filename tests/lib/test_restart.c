@@ -53,9 +53,14 @@ static int rig_up(struct rig *r, uint32_t queue, uint32_t caps)
 
 static void rig_down(struct rig *r)
 {
-	if (r->b)
-		nm_dmabuf_binding_unbind(r->b);
+	/* A queue without the restart flag cannot leave the binding while
+	 * the device runs: unbind says so; once the device is gone it only
+	 * drops the reference. */
+	int unbound = r->b ? nm_dmabuf_binding_unbind(r->b) : 0;
+
 	nm_sim_destroy(r->sim);
+	if (unbound)
+		nm_dmabuf_binding_unbind(r->b);
 	nm_dmabuf_put(r->buf);
 }
 
@@ -235,6 +240,9 @@ static void test_bind_while_down_applies_at_open(void)
 	CHECK_EQ(nm_netdev_open(r.dev, NULL), 0);
 	CHECK_EQ(round_trip(&r, 1, 10, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 10);
+	/* Up again, the queue cannot restart: unbind refuses and says why. */
+	CHECK_EQ(nm_dmabuf_binding_unbind(r.b), -EOPNOTSUPP);
+	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
 	rig_down(&r);
 }
 
@@ -265,6 +273,75 @@ static void test_extra_caps_refused_first(void)
 	rig_down(&r);
 }
 
+/*
+ * Unbind whose restart back to host memory fails: the failure comes back,
+ * and the queue says where it truly is: still on the dmabuf, still
+ * receiving there. A second unbind, with the driver healthy, completes.
+ */
+static void test_failed_unbind_tells_the_truth(void)
+{
+	struct rig r;
+	struct nm_rxq_info info;
+	struct nm_err err = { 0 };
+	struct nm_dmabuf_binding *again;
+
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
+	CHECK_EQ(round_trip(&r, 1, 10, r.buf), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 10);
+
+	nm_sim_fail_next(r.sim, NM_SIM_OP_MEM_ALLOC, -ENOMEM);
+	CHECK_EQ(nm_dmabuf_binding_unbind_err(r.b, &err), -ENOMEM);
+	CHECK_MSG(strstr(err.msg, "binding") && strstr(err.msg, "restart failed"),
+		  "%s", err.msg);
+	CHECK_EQ(nm_netdev_rxq_info(r.dev, 1, &info), 0);
+	CHECK_MSG(!strcmp(info.provider, "dmabuf"), "%s", info.provider);
+	CHECK(info.running);
+	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
+	CHECK_EQ(r.b->num_bound, 1);
+	/* Still receiving into the dmabuf, as queue-get says. */
+	CHECK_EQ(round_trip(&r, 1, 10, r.buf), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 20);
+	/* Unbinding has begun: no new queue joins. */
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 2, &err), -ENOENT);
+
+	/* A start that fails (the old memory restarts): the same truth. */
+	nm_sim_fail_next(r.sim, NM_SIM_OP_START, -EIO);
+	CHECK_EQ(nm_dmabuf_binding_unbind_err(r.b, &err), -EIO);
+	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
+	CHECK_EQ(round_trip(&r, 1, 5, r.buf), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 25);
+
+	CHECK_EQ(nm_dmabuf_binding_unbind_err(r.b, &err), 0);
+	r.b = NULL;
+	CHECK_EQ(nm_netdev_rxq_info(r.dev, 1, &info), 0);
+	CHECK_MSG(!strcmp(info.provider, "host"), "%s", info.provider);
+	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
+	CHECK_EQ(r.tf.net_iov_pkts, 25);
+	/* The dmabuf is free to bind again. */
+	CHECK_EQ(nm_dmabuf_binding_create(r.dev, r.buf, NULL, &again, &err), 0);
+	nm_dmabuf_binding_unbind(again);
+	CHECK_EQ(atomic_load(&r.buf->refs), 1);  /* only ours: nothing leaked */
+	rig_down(&r);
+}
+
+/* A reused struct nm_err (an old failure still in it) gets the new reason,
+ * not the old one. */
+static void test_restart_reason_with_reused_err(void)
+{
+	struct rig r;
+	struct nm_err err = { .code = -EBUSY };
+
+	snprintf(err.msg, sizeof(err.msg), "stale reason");
+	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
+	nm_sim_fail_next(r.sim, NM_SIM_OP_STOP, -EIO);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -EIO);
+	CHECK_EQ(err.code, -EIO);
+	CHECK_MSG(strstr(err.msg, "restart failed") != NULL, "%s", err.msg);
+	CHECK_MSG(strstr(err.msg, "stale") == NULL, "%s", err.msg);
+	rig_down(&r);
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_refused_bind_runs_no_callback),
 	NM_TEST(test_running_queue_without_restart_flag_is_refused),
@@ -275,4 +352,6 @@ NM_TEST_MAIN(
 	NM_TEST(test_other_queues_untouched_by_restart),
 	NM_TEST(test_bind_while_down_applies_at_open),
 	NM_TEST(test_extra_caps_refused_first),
+	NM_TEST(test_failed_unbind_tells_the_truth),
+	NM_TEST(test_restart_reason_with_reused_err),
 )

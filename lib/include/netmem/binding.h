@@ -12,7 +12,7 @@
 #ifndef NETMEM_BINDING_H
 #define NETMEM_BINDING_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,9 +33,11 @@ struct nm_binding_params {
 };
 
 struct nm_dmabuf_binding {
-	atomic_int refs;
+	nm_atomic_int refs;
 	uint32_t id;
-	struct nm_netdev *dev;          /* device whose domain maps it */
+	struct nm_netdev *dev;          /* device whose domain maps it; NULL
+					 * once unbound or the device is gone */
+	struct nm_dmabuf_binding *dev_next; /* on dev->bindings */
 	struct nm_dmabuf *dmabuf;       /* reference held */
 	struct nm_dma_domain *domain;   /* reference held */
 	uint64_t iova;
@@ -45,6 +47,9 @@ struct nm_dmabuf_binding {
 	struct nm_rxq **bound;
 	uint32_t num_bound;
 	bool unbound;
+	/* Who holds it, for queue-get ("" : the process itself; else e.g.
+	 * "ctl conn 3, pid 1234" for a bind-rx over the control socket). */
+	char holder[48];
 };
 
 int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
@@ -64,9 +69,17 @@ int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
 				    struct nm_netdev *dev, uint32_t idx,
 				    uint32_t extra_caps, struct nm_err *err);
 
-/* Move every bound queue back to default memory and drop the creator's
- * reference. Buffers in flight keep the memory mapped until they return. */
-void nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b);
+/*
+ * Move every bound queue back to default memory and drop the creator's
+ * reference. Buffers in flight keep the memory mapped until they return.
+ * If a queue cannot be restarted, it stays bound (queue-get keeps showing
+ * it on the dmabuf, or down), no new queue may bind, the creator's
+ * reference is kept and the error comes back: call again to retry.
+ */
+int nm_dmabuf_binding_unbind_err(struct nm_dmabuf_binding *b,
+				 struct nm_err *err);
+/* The same without a reason string. */
+int nm_dmabuf_binding_unbind(struct nm_dmabuf_binding *b);
 
 void nm_dmabuf_binding_get(struct nm_dmabuf_binding *b);
 void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b);

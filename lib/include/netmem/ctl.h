@@ -37,10 +37,18 @@ int nm_ctl_server_create(const char *path, struct nm_ctl_server **out,
 /* Serve @dev's queues; the device must outlive its registration. */
 int nm_ctl_server_add_netdev(struct nm_ctl_server *s, struct nm_netdev *dev);
 void nm_ctl_server_remove_netdev(struct nm_ctl_server *s, struct nm_netdev *dev);
+/* An fd that is readable whenever the server has work (a new client, a
+ * client's data, a deadline passed): poll it, then nm_ctl_server_poll(). */
 int nm_ctl_server_fd(const struct nm_ctl_server *s);
+/* How long a client may take over one request, from connecting to having
+ * read the answer (default 2000 ms); a slower one is disconnected. */
+int nm_ctl_server_set_deadline(struct nm_ctl_server *s, int ms);
 const char *nm_ctl_server_path(const struct nm_ctl_server *s);
-/* Answer pending clients, waiting up to @timeout_ms for the first.
- * Returns how many were served, or -errno. */
+/* Do the control socket's pending work, waiting up to @timeout_ms for some.
+ * Never blocks on a client: every socket is non-blocking, a call does at
+ * most a bounded amount of work (a few accepts, one read or send per ready
+ * client), and a client past its deadline is dropped. Returns how many
+ * answers were completed, or -errno. */
 int nm_ctl_server_poll(struct nm_ctl_server *s, int timeout_ms);
 /* Close and unlink the socket. */
 void nm_ctl_server_destroy(struct nm_ctl_server *s);

@@ -11,7 +11,7 @@
 #ifndef NETMEM_DMA_DOMAIN_H
 #define NETMEM_DMA_DOMAIN_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,13 +58,15 @@ struct nm_dma_domain_ops {
 	void (*destroy)(struct nm_dma_domain *d);
 };
 
+/* Updated atomically by whichever thread maps or unmaps: read them with
+ * nm_dma_domain_get_stats() while other threads run. */
 struct nm_dma_domain_stats {
 	uint64_t maps, unmaps, mapped_bytes, faults;
 };
 
 struct nm_dma_domain {
 	const struct nm_dma_domain_ops *ops;
-	atomic_int refs;
+	nm_atomic_int refs;
 	struct nm_dma_domain_stats stats;
 };
 
@@ -94,6 +96,10 @@ int nm_dma_map_dev(struct nm_dma_domain *d, const struct nm_dma_dev_mem *m,
  * device memory alike; -EFAULT (a counted fault) if not mapped. */
 int nm_dma_write(struct nm_dma_domain *d, uint64_t iova, const void *src,
 		 uint64_t len);
+
+/* A snapshot of @d's counters, safe against concurrent maps and unmaps. */
+void nm_dma_domain_get_stats(const struct nm_dma_domain *d,
+			     struct nm_dma_domain_stats *st);
 
 void nm_dma_domain_get(struct nm_dma_domain *d);
 void nm_dma_domain_put(struct nm_dma_domain *d);

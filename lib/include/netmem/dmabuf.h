@@ -15,7 +15,7 @@
 #ifndef NETMEM_DMABUF_H
 #define NETMEM_DMABUF_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,7 +46,7 @@ struct nm_dmabuf_dev_ops {
 };
 
 struct nm_dmabuf {
-	atomic_int refs;
+	nm_atomic_int refs;
 	int fd;                 /* our own dup of the dmabuf fd (-1 if emulated) */
 	int backing_fd;         /* memfd behind it, or -1 when unknown */
 	uint64_t size;
@@ -118,6 +118,11 @@ int nm_dmabuf_open_spec(const char *spec, struct nm_dmabuf **out,
  * changes, so a device is never given the wrong memory. @memfd is dup'ed.
  */
 int nm_dmabuf_attach_memfd(struct nm_dmabuf *buf, int memfd, struct nm_err *err);
+
+/* The memfd stand-in made by another process (nm_dmabuf_create_memfd()
+ * there, passed over a socket): @fd must be sealed against shrinking; it is
+ * dup'ed. */
+int nm_dmabuf_import_memfd(int fd, struct nm_dmabuf **out, struct nm_err *err);
 
 void nm_dmabuf_get(struct nm_dmabuf *buf);
 void nm_dmabuf_put(struct nm_dmabuf *buf);

@@ -8,7 +8,7 @@
 #ifndef NETMEM_MP_HOST_H
 #define NETMEM_MP_HOST_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,7 +29,7 @@ struct nm_host_mem_params {
 };
 
 struct nm_host_mem {
-	atomic_int refs;
+	nm_atomic_int refs;
 	uint8_t *base;
 	uint64_t size;
 	bool hugepages;

@@ -16,8 +16,8 @@
 #ifndef NETMEM_NET_IOV_H
 #define NETMEM_NET_IOV_H
 
+#include <netmem/atomic.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +38,7 @@ struct nm_net_iov {
 	struct nm_net_iov_area *owner;  /* area this buffer belongs to */
 	struct nm_page_pool *pp;        /* pool holding it, NULL when free */
 	uint64_t dma_addr;              /* IOVA the device writes to */
-	atomic_int pp_ref_count;        /* 1 while allocated; more when shared */
+	nm_atomic_int pp_ref_count;     /* 1 while allocated; more when shared */
 	uint32_t index;                 /* position in the area */
 };
 

@@ -21,7 +21,7 @@
 #ifndef NETMEM_PAGE_POOL_H
 #define NETMEM_PAGE_POOL_H
 
-#include <stdatomic.h>
+#include <netmem/atomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,9 +59,22 @@ struct nm_page_pool_stats {
 	uint64_t recycle_ring;   /* came back through the ring (snapshot) */
 	uint64_t released;       /* given back to the provider */
 	uint64_t in_flight;      /* held outside the pool now (snapshot only) */
+	uint64_t excess_puts;    /* put back beyond what was taken (a double
+				  * put): refused, reported once on stderr */
 };
 
 struct nm_ptr_ring;
+
+/*
+ * Counters one thread writes (the owner; after destroy, the drainer that
+ * holds drain_lock) and others read (queue-get): written with relaxed
+ * atomic stores, read with relaxed atomic loads, so a reader never sees a
+ * torn value. On common CPUs both are plain moves: the fast path pays
+ * nothing for it.
+ */
+#define NM_PP_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define NM_PP_ADD(field, n) NM_PP_SET(field, (field) + (n))
+#define NM_PP_READ(field)   __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
 struct nm_page_pool {
 	/* Owner-only hot state first. */
@@ -75,17 +88,18 @@ struct nm_page_pool {
 	 * (refcount - 1): zero means every buffer has a single user, so a bulk
 	 * put needs no per-buffer check. Written only when buffers are shared,
 	 * by any thread; its own cache line. */
-	_Alignas(64) atomic_long shared_refs;
+	NM_ALIGNAS(64) nm_atomic_long shared_refs;
 
-	_Alignas(64) struct nm_page_pool_params p;
+	NM_ALIGNAS(64) struct nm_page_pool_params p;
 	void *mp_priv;                 /* the provider's state for this pool */
 	struct nm_ptr_ring *ring;
 	uint64_t hold_cnt;             /* taken from the provider */
 	uint64_t release_cnt;          /* given back to the provider */
-	atomic_int refs;               /* owner + threads inside a put */
-	atomic_bool destroyed;
-	atomic_flag drain_lock;        /* after destroy: who releases */
+	nm_atomic_int refs;               /* owner + threads inside a put */
+	nm_atomic_bool destroyed;
+	nm_atomic_flag drain_lock;        /* after destroy: who releases */
 	bool owner_dropped;            /* under drain_lock */
+	nm_atomic_bool excess_reported; /* stderr told once */
 };
 
 int nm_page_pool_create(const struct nm_page_pool_params *params,
@@ -108,7 +122,8 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
  * buffers from the same pool. */
 void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n);
 
-/* Snapshot of the counters, in_flight computed. Owner thread, or quiesced. */
+/* Snapshot of the counters, in_flight computed. Any thread, while the pool
+ * exists (each counter is read atomically; the set is not one instant). */
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 			    struct nm_page_pool_stats *st);
 
@@ -116,8 +131,9 @@ void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 static inline nm_netmem_ref nm_page_pool_alloc_netmem(struct nm_page_pool *pool)
 {
 	if (__builtin_expect(pool->alloc.count != 0, 1)) {
-		pool->stats.alloc_fast++;
-		return pool->alloc.cache[--pool->alloc.count];
+		NM_PP_ADD(pool->stats.alloc_fast, 1);
+		NM_PP_SET(pool->alloc.count, pool->alloc.count - 1);
+	return pool->alloc.cache[pool->alloc.count];
 	}
 	return nm_page_pool_alloc_slow(pool);
 }
@@ -128,10 +144,10 @@ static inline unsigned int nm_page_pool_alloc_netmems(struct nm_page_pool *pool,
 						      unsigned int n)
 {
 	if (__builtin_expect(pool->alloc.count >= n, 1)) {
-		pool->alloc.count -= n;
+		NM_PP_SET(pool->alloc.count, pool->alloc.count - n);
 		memcpy(out, &pool->alloc.cache[pool->alloc.count],
 		       n * sizeof(*out));
-		pool->stats.alloc_fast += n;
+		NM_PP_ADD(pool->stats.alloc_fast, n);
 		return n;
 	}
 	return nm_page_pool_alloc_bulk_slow(pool, out, n);
@@ -147,8 +163,8 @@ static inline void nm_netmem_get(nm_netmem_ref netmem)
 {
 	struct nm_net_iov *niov = nm_netmem_to_net_iov(netmem);
 
-	atomic_fetch_add_explicit(&niov->pp->shared_refs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&niov->pp_ref_count, 1, memory_order_release);
+	NM_ATOMIC_FETCH_ADD(&niov->pp->shared_refs, 1, NM_MO_RELAXED);
+	NM_ATOMIC_FETCH_ADD(&niov->pp_ref_count, 1, NM_MO_RELEASE);
 }
 
 bool nm_net_iov_unref_slow(struct nm_net_iov *niov);
@@ -160,7 +176,7 @@ bool nm_net_iov_unref_slow(struct nm_net_iov *niov);
  */
 static inline bool nm_net_iov_unref_is_last(struct nm_net_iov *niov)
 {
-	if (atomic_load_explicit(&niov->pp_ref_count, memory_order_acquire) == 1)
+	if (NM_ATOMIC_LOAD(&niov->pp_ref_count, NM_MO_ACQUIRE) == 1)
 		return true;
 	return nm_net_iov_unref_slow(niov);
 }
@@ -177,8 +193,9 @@ static inline void nm_page_pool_put_netmem(struct nm_page_pool *pool,
 	if (!nm_net_iov_unref_is_last(nm_netmem_to_net_iov(netmem)))
 		return;
 	if (allow_direct && pool->alloc.count < NM_PP_CACHE_SIZE) {
-		pool->alloc.cache[pool->alloc.count++] = netmem;
-		pool->stats.recycle_cached++;
+		pool->alloc.cache[pool->alloc.count] = netmem;
+		NM_PP_SET(pool->alloc.count, pool->alloc.count + 1);
+		NM_PP_ADD(pool->stats.recycle_cached, 1);
 		return;
 	}
 	nm_page_pool_recycle_slow(pool, netmem, allow_direct);
@@ -196,19 +213,19 @@ static inline void nm_page_pool_put_netmem_bulk(struct nm_page_pool *pool,
 		uint32_t kept = 0;
 
 		/* No buffer of this pool is shared: each has one user, us. */
-		if (__builtin_expect(atomic_load_explicit(&pool->shared_refs,
-							  memory_order_acquire) == 0, 1)) {
+		if (__builtin_expect(NM_ATOMIC_LOAD(&pool->shared_refs,
+						    NM_MO_ACQUIRE) == 0, 1)) {
 			memcpy(&pool->alloc.cache[count], refs, n * sizeof(*refs));
-			pool->alloc.count = count + n;
-			pool->stats.recycle_cached += n;
+			NM_PP_SET(pool->alloc.count, count + n);
+			NM_PP_ADD(pool->stats.recycle_cached, n);
 			return;
 		}
 
 		for (unsigned int i = 0; i < n; i++)
 			if (nm_net_iov_unref_is_last(nm_netmem_to_net_iov(refs[i])))
 				pool->alloc.cache[count + kept++] = refs[i];
-		pool->alloc.count = count + kept;
-		pool->stats.recycle_cached += kept;
+		NM_PP_SET(pool->alloc.count, count + kept);
+		NM_PP_ADD(pool->stats.recycle_cached, kept);
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++)
@@ -227,8 +244,8 @@ static inline void nm_page_pool_recycle_direct_bulk(struct nm_page_pool *pool,
 {
 	if (__builtin_expect(n <= NM_PP_CACHE_SIZE - pool->alloc.count, 1)) {
 		memcpy(&pool->alloc.cache[pool->alloc.count], refs, n * sizeof(*refs));
-		pool->alloc.count += n;
-		pool->stats.recycle_cached += n;
+		NM_PP_ADD(pool->alloc.count, n);
+		NM_PP_ADD(pool->stats.recycle_cached, n);
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++)
