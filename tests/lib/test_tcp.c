@@ -735,7 +735,55 @@ static void test_reassembly_fuzz(void)
 	}
 }
 
+/* steer_flow() -EEXIST: the second flow of a taken slot stays on the
+ * queue its SYN came on, counted; its stream still arrives. */
+static uint32_t flow_slot(const struct tf_peer *p, uint16_t sport)
+{
+	uint8_t f[256];
+	struct nm_pkt_info pi;
+	size_t len = tf_tcp(p, f, sport, PORT, 1, 0, TF_SYN, 1, NULL, 0, NULL, 0);
+
+	nm_pkt_parse(f, len, &pi);
+	return pi.flow_hash % NM_SIM_FLOW_SLOTS;
+}
+
+static void test_steer_collision(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_stack_counters sc;
+	struct nm_tcp_counters ct;
+	struct nm_frag fr[4];
+	struct tf_seg sa;
+	struct nm_conn *c1, *c2;
+	uint8_t f[1600];
+	uint16_t other = 0;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	/* A second peer port whose flow takes the first one's slot. */
+	for (uint16_t sp = 40002; sp < 60000 && !other; sp++)
+		if (flow_slot(&F.peer, sp) == flow_slot(&F.peer, F.sport))
+			other = sp;
+	CHECK(other != 0);
+	c1 = handshake(&sa);
+	CHECK(c1 != NULL);
+	F.sport = other;
+	c2 = handshake(&sa);
+	CHECK(c2 != NULL);
+	nm_stack_counters(F.st, &sc);
+	CHECK_EQ(sc.flow_steered, 1);
+	CHECK_EQ(sc.flow_steer_collisions, 1);
+	inject(f, data_seg(f, 0, MSS));
+	CHECK_EQ(nm_conn_recv(c2, fr, 4), 1);
+	CHECK_EQ(fr[0].len, MSS);
+	nm_conn_counters(c2, &ct);
+	CHECK_EQ(ct.segs, 1);
+	nm_conn_abort(c1);
+	nm_conn_abort(c2);
+	fx_teardown();
+}
+
 NM_TEST_MAIN(
+	NM_TEST(test_steer_collision),
 	NM_TEST(test_reassembly_fuzz),
 	NM_TEST(test_handshake_options),
 	NM_TEST(test_inorder_ooo_dup_sack),
