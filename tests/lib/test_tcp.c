@@ -298,6 +298,7 @@ static void test_bad_csum_and_tokens(void)
 	struct nm_conn *c;
 	size_t len;
 	uint32_t toks[2];
+	uint8_t o[12];
 
 	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
 	c = handshake(&sa);
@@ -345,6 +346,17 @@ static void test_bad_csum_and_tokens(void)
 	s = last_seg();
 	CHECK_EQ(F.ncap, 1);
 	CHECK_EQ(s.ack, F.iss_peer + 1 + 3 * MSS);
+	/* A keepalive (one old sequence number, no data) is answered. */
+	{
+		size_t ol = tf_ts_opts(o, ++F.tsval, 0);
+
+		F.ncap = 0;
+		inject(f, tf_tcp(&F.peer, f, F.sport, PORT, F.iss_peer + 3 * MSS,
+				 F.our_iss + 1, TF_ACK, 502, o, ol, NULL, 0));
+		s = last_seg();
+		CHECK_EQ(F.ncap, 1);
+		CHECK_EQ(s.ack, F.iss_peer + 1 + 3 * MSS);
+	}
 	nm_conn_close(c);  /* unread data: a reset, as Linux */
 	s = last_seg();
 	CHECK(s.flags & TF_RST);
