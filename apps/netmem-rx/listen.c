@@ -29,8 +29,8 @@
 struct poller {
 	pthread_t thread;
 	struct nm_stack *st;
-	uint32_t queue;
-	uint32_t nqueues;      /* poll queue .. queue + nqueues - 1 in turn */
+	uint32_t queues[64];   /* polled in turn */
+	uint32_t nqueues;
 	atomic_bool *stop;
 };
 
@@ -54,7 +54,7 @@ static void *poll_thread(void *arg)
 		int got = 0;
 
 		for (uint32_t q = 0; q < p->nqueues; q++)
-			got += nm_stack_poll(p->st, p->queue + q, 0);
+			got += nm_stack_poll(p->st, p->queues[q], 0);
 		if (got > 0) {
 			idle = 0;
 			continue;
@@ -283,18 +283,20 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 		printf("\n");
 		fflush(stdout);
 	}
-	/* One poller for the default queue and one per listen queue. */
-	pollers[npollers++] = (struct poller){ .st = st, .queue = port->default_queue,
-					       .nqueues = 1, .stop = &stop };
-	if (getenv("NMT_ONE_POLLER")) {
-		pollers[0].queue = 0;
-		pollers[0].nqueues = dev->num_rx_queues;
-	} else {
+	/* One poller per listen queue; one more for the default queue and
+	 * every other queue (strangers hash anywhere: their SYNs get RSTs). */
+	pollers[npollers++] = (struct poller){ .st = st, .stop = &stop };
+	for (uint32_t q = 0; q < dev->num_rx_queues && q < 64; q++) {
+		bool own = false;
+
 		for (uint32_t i = 0; i < o->num_listen_queues; i++)
-			if (o->listen_queues[i] != port->default_queue)
-				pollers[npollers++] = (struct poller){ .st = st,
-					.queue = o->listen_queues[i], .nqueues = 1,
-					.stop = &stop };
+			own |= o->listen_queues[i] == q && q != port->default_queue;
+		if (!own || getenv("NMT_ONE_POLLER")) {
+			pollers[0].queues[pollers[0].nqueues++] = q;
+			continue;
+		}
+		pollers[npollers] = (struct poller){ .st = st, .stop = &stop, .nqueues = 1 };
+		pollers[npollers++].queues[0] = q;
 	}
 	for (unsigned int i = 0; i < npollers; i++)
 		pthread_create(&pollers[i].thread, NULL, poll_thread, &pollers[i]);

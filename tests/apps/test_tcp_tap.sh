@@ -12,7 +12,7 @@
 set -u
 RX=${1:?usage: $0 NETMEM_RX [case...]}
 shift
-CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp example ctl"}
+CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp example ctl validate"}
 NS=nmt-$$-tcp
 TAPIF=nmtap0
 WORK=$(mktemp -d /tmp/nmt-tcp.XXXXXX)
@@ -107,7 +107,7 @@ counter() { grep -o "$1 [0-9]*" "$WORK/rx.log" | tail -1 | awk '{print $NF}'; }
 stream_case() {  # name host size [rx args...]
 	local name=$1 host=$2 size=$3
 	shift 3
-	head -c "$size" /dev/urandom >"$WORK/in"
+	[ "$size" = 0 ] || head -c "$size" /dev/urandom >"$WORK/in"
 	rm -f "$WORK/out"
 	if ! start_rx --out "$WORK/out" "$@"; then not_ok "$name (receiver did not start)"; return 1; fi
 	if ! send "$WORK/in" "$host" 2>"$WORK/send.err"; then
@@ -374,6 +374,26 @@ assert any(x["state"] == "ESTABLISHED" and x["segs"] > 0 and x["local-port"] == 
 	else
 		sed 's/^/# /' "$WORK/tcp.json" | head -5
 		not_ok "ctl: tcp-get"
+	fi
+}
+
+case_validate() {
+	# ncdevmem's -v 7 stream: yes $(echo -e \\x01\\x02\\x03\\x04\\x05\\x06) | head -c 4M
+	yes "$(printf '\x01\x02\x03\x04\x05\x06')" | head -c 4M >"$WORK/in"
+	stream_case validate 169.254.77.2 0 -v 7 || return
+	if ! grep -q "pattern validated" "$WORK/rx.log"; then
+		not_ok "validate: no 'pattern validated'"; return
+	fi
+	# One wrong byte is caught.
+	printf '\x09' | dd of="$WORK/in" bs=1 seek=100000 conv=notrunc 2>/dev/null
+	start_rx -v 7 || { not_ok "validate (no receiver)"; return; }
+	send "$WORK/in" 169.254.77.2
+	local rc=0
+	wait_rx || rc=$?
+	if [ $rc = 1 ] && grep -q "stream byte 100000" "$WORK/rx.log"; then
+		ok "-v 7: ncdevmem's pattern validated; a wrong byte at 100000 is named, exit 1"
+	else
+		not_ok "validate: wrong byte not caught (exit $rc)"
 	fi
 }
 

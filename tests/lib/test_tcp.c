@@ -298,6 +298,7 @@ static void test_bad_csum_and_tokens(void)
 	struct nm_conn *c;
 	size_t len;
 	uint32_t toks[2];
+	uint8_t o[12];
 
 	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
 	c = handshake(&sa);
@@ -345,6 +346,17 @@ static void test_bad_csum_and_tokens(void)
 	s = last_seg();
 	CHECK_EQ(F.ncap, 1);
 	CHECK_EQ(s.ack, F.iss_peer + 1 + 3 * MSS);
+	/* A keepalive (one old sequence number, no data) is answered. */
+	{
+		size_t ol = tf_ts_opts(o, ++F.tsval, 0);
+
+		F.ncap = 0;
+		inject(f, tf_tcp(&F.peer, f, F.sport, PORT, F.iss_peer + 3 * MSS,
+				 F.our_iss + 1, TF_ACK, 502, o, ol, NULL, 0));
+		s = last_seg();
+		CHECK_EQ(F.ncap, 1);
+		CHECK_EQ(s.ack, F.iss_peer + 1 + 3 * MSS);
+	}
 	nm_conn_close(c);  /* unread data: a reset, as Linux */
 	s = last_seg();
 	CHECK(s.flags & TF_RST);
@@ -735,7 +747,55 @@ static void test_reassembly_fuzz(void)
 	}
 }
 
+/* steer_flow() -EEXIST: the second flow of a taken slot stays on the
+ * queue its SYN came on, counted; its stream still arrives. */
+static uint32_t flow_slot(const struct tf_peer *p, uint16_t sport)
+{
+	uint8_t f[256];
+	struct nm_pkt_info pi;
+	size_t len = tf_tcp(p, f, sport, PORT, 1, 0, TF_SYN, 1, NULL, 0, NULL, 0);
+
+	nm_pkt_parse(f, len, &pi);
+	return pi.flow_hash % NM_SIM_FLOW_SLOTS;
+}
+
+static void test_steer_collision(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_stack_counters sc;
+	struct nm_tcp_counters ct;
+	struct nm_frag fr[4];
+	struct tf_seg sa;
+	struct nm_conn *c1, *c2;
+	uint8_t f[1600];
+	uint16_t other = 0;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	/* A second peer port whose flow takes the first one's slot. */
+	for (uint16_t sp = 40002; sp < 60000 && !other; sp++)
+		if (flow_slot(&F.peer, sp) == flow_slot(&F.peer, F.sport))
+			other = sp;
+	CHECK(other != 0);
+	c1 = handshake(&sa);
+	CHECK(c1 != NULL);
+	F.sport = other;
+	c2 = handshake(&sa);
+	CHECK(c2 != NULL);
+	nm_stack_counters(F.st, &sc);
+	CHECK_EQ(sc.flow_steered, 1);
+	CHECK_EQ(sc.flow_steer_collisions, 1);
+	inject(f, data_seg(f, 0, MSS));
+	CHECK_EQ(nm_conn_recv(c2, fr, 4), 1);
+	CHECK_EQ(fr[0].len, MSS);
+	nm_conn_counters(c2, &ct);
+	CHECK_EQ(ct.segs, 1);
+	nm_conn_abort(c1);
+	nm_conn_abort(c2);
+	fx_teardown();
+}
+
 NM_TEST_MAIN(
+	NM_TEST(test_steer_collision),
 	NM_TEST(test_reassembly_fuzz),
 	NM_TEST(test_handshake_options),
 	NM_TEST(test_inorder_ooo_dup_sack),
