@@ -291,7 +291,18 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 
 		for (uint32_t i = 0; i < o->num_listen_queues; i++)
 			own |= o->listen_queues[i] == q && q != port->default_queue;
-		if (!own || getenv("NMT_ONE_POLLER")) {
+		if (o->pollers) {
+			/* --pollers N: every queue goes round robin over N. */
+			struct poller *p = &pollers[q % o->pollers];
+
+			if (q < o->pollers) {
+				*p = (struct poller){ .st = st, .stop = &stop };
+				npollers = q + 1;
+			}
+			p->queues[p->nqueues++] = q;
+			continue;
+		}
+		if (!own) {
 			pollers[0].queues[pollers[0].nqueues++] = q;
 			continue;
 		}

@@ -35,6 +35,7 @@ struct options {
 	const char *out;        /* write the received stream here */
 	uint32_t validate;      /* ncdevmem -v N pattern check; 0: off */
 	uint32_t connections;   /* accept this many, then end when all end */
+	uint32_t pollers;       /* poller threads; 0: one per listen queue + 1 */
 	uint32_t listen_queues[8];
 	uint32_t num_listen_queues;
 	uint32_t hold_tokens;   /* keep this many tokens out (slow consumer) */

@@ -42,6 +42,9 @@ static void usage(FILE *out)
 		"  --addr6 A/P        an IPv6 address besides the fe80:: one from the MAC\n"
 		"  --listen-queues L  queues the dmabuf is bound to, e.g. 1,2 (default --queue)\n"
 		"  --connections N    accept N connections; end when all have ended (default 1)\n"
+		"  --pollers N        N threads poll the queues, spread round robin (default:\n"
+		"                     one per listen queue, one more for the rest); 1 leaves\n"
+		"                     cores to the rest of a small machine\n"
 		"  --out FILE         write the received stream to FILE (FILE.I for I > 0)\n"
 		"  -v N, --validate N check ncdevmem's pattern: bytes 1..N-1, then '\\n'\n"
 		"  --hold-tokens N    keep N tokens out (a consumer that returns late)\n"
@@ -81,6 +84,7 @@ static const char *range_of(int c)
 	case 'p': return "0 to 65535";
 	case 'T': return "seconds, at least 1";
 	case 'b': return "a size such as 64M";
+	case 'P': return "1 to 8 threads";
 	default: return "a whole number";
 	}
 }
@@ -117,6 +121,7 @@ int parse_options(int argc, char **argv, struct options *o)
 		{ "sw-csum", no_argument, NULL, 'S' },
 		{ "release-tokens", no_argument, NULL, 'r' },
 		{ "tap-impair", required_argument, NULL, 'I' },
+		{ "pollers", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -193,6 +198,7 @@ int parse_options(int argc, char **argv, struct options *o)
 			else if (c == 'L' && v && v <= 65535) o->listen = (uint16_t)v;
 			else if (c == 'v') o->validate = v;
 			else if (c == 'N' && v && v <= 64) o->connections = v;
+			else if (c == 'P' && v && v <= 8) o->pollers = v;
 			else if (c == 'K') o->hold_tokens = v;
 			else goto bad;
 		}
