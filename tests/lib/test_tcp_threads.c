@@ -6,7 +6,7 @@
  * connection's frames move between queues mid-stream (steered to one
  * queue, then unsteered back to the listener's port rule), so one
  * connection is worked on by two pollers. Built twice: plain and with
- * ThreadSanitizer (test 'tcp-threads-tsan').
+ * ThreadSanitizer (suite tsan-lib, build-tsan).
  */
 #include <netinet/in.h>
 #include <pthread.h>
