@@ -31,6 +31,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <netmem/dmabuf.h>
 #include <netmem/net_iov.h>
@@ -152,18 +153,12 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	struct nm_netdev *owner;
 	struct nm_dmabuf *buf = NULL;
 	struct nm_dpdk_pool *p;
-	nm_netmem_ref *all;
+	uint32_t *all;
 	uint32_t taken;
 	int ret;
 
-	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private))
-		return nm_err_set(err, -EINVAL,
-				  "pool '%s' is not a pktmbuf pool: the dmabuf ops pin mbufs "
-				  "to dmabuf buffers", mp->name);
+	/* Only called for pools with a data room (nm_dpdk_host_reason()). */
 	priv = rte_mempool_get_priv(mp);
-	if (!priv->mbuf_data_room_size)
-		return nm_err_set(err, -EINVAL,
-				  "pool '%s' has no data room: nothing to put in a dmabuf", mp->name);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return nm_err_set(err, -ENOMEM, "out of memory");
@@ -219,7 +214,7 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	}
 	/* Take every buffer: each comes back with its object's first
 	 * enqueue; the ones beyond mp->size are never handed out. */
-	taken = nm_net_iov_area_alloc(p->area, all, p->area->num_niovs);
+	taken = nm_net_iov_area_take(p->area, all, p->area->num_niovs, true);
 	free(all);
 	if (taken != p->area->num_niovs) {
 		ret = nm_err_set(err, -EBUSY, "binding %u has buffers in use", p->b->id);
@@ -255,7 +250,12 @@ static int dmabuf_alloc(struct rte_mempool *mp)
 	const struct nm_dpdk_pool_params *params = mp->pool_config;
 	struct nm_err local = { 0 };
 	struct nm_err *err = params && params->err ? params->err : &local;
-	int ret = pool_setup(mp, err);
+	const char *host = nm_dpdk_host_reason(mp);
+	int ret;
+
+	if (host)
+		return nm_dpdk_host_alloc(mp, host);
+	ret = pool_setup(mp, err);
 
 	if (ret)
 		NM_LOG(ERR, "pool '%s': %s", mp->name, err->msg);
@@ -326,6 +326,10 @@ static void dmabuf_free(struct rte_mempool *mp)
 
 	if (!p)
 		return;
+	if (p->host) {
+		nm_dpdk_host_free(p);
+		return;
+	}
 	/* Without the DESTROY event we cannot tell: keep the memory. */
 	out = p->destroy_seen ? p->outstanding : p->num_objs;
 	pthread_mutex_lock(&nm_dpdk_lock);
@@ -345,62 +349,60 @@ static void dmabuf_free(struct rte_mempool *mp)
 	pool_release(p);
 }
 
+/* Back into the binding's free list: index from the object's tail, checked
+ * against the object on that buffer (a stranger would corrupt the list). */
 static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table,
 			  unsigned int n)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	nm_netmem_ref refs[BATCH];
+	uint32_t idx[BATCH];
 
+	if (unlikely(p->host))
+		return rte_ring_enqueue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
 	while (n) {
 		unsigned int k = RTE_MIN(n, BATCH);
 
 		for (unsigned int i = 0; i < k; i++) {
-			uint32_t idx = obj_tail(p, obj_table[i])->niov;
-
-			/* A stranger would corrupt the free list. */
-			if (unlikely(idx >= p->num_objs || p->objs[idx] != obj_table[i])) {
+			idx[i] = obj_tail(p, obj_table[i])->niov;
+			if (unlikely(idx[i] >= p->num_objs || p->objs[idx[i]] != obj_table[i])) {
 				NM_LOG(ERR, "pool '%s': object %p is not one of ours",
 				       p->name, obj_table[i]);
-				nm_net_iov_area_free(p->area, refs, i);
+				nm_net_iov_area_give(p->area, idx, i);
 				return -EINVAL;
 			}
-			refs[i] = nm_net_iov_to_netmem(&p->area->niovs[idx]);
 		}
-		nm_net_iov_area_free(p->area, refs, k);
+		nm_net_iov_area_give(p->area, idx, k);
 		obj_table += k;
 		n -= k;
 	}
 	return 0;
 }
 
+/* All or nothing, one claim on the free list: the indexes land in the front
+ * half of @obj_table and become object pointers from the back (slot i is
+ * written after index i and the indexes above it were read). */
 static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table,
 			  unsigned int n)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	nm_netmem_ref refs[BATCH];
-	unsigned int got = 0;
+	uint32_t *idx = (uint32_t *)obj_table;
 
+	if (unlikely(p->host))
+		return rte_ring_dequeue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
 	if (unlikely(!atomic_load_explicit(&p->attached, memory_order_acquire)))
 		attach_all(p);
-	while (got < n) {
-		unsigned int k = RTE_MIN(n - got, BATCH);
-		unsigned int r = nm_net_iov_area_alloc(p->area, refs, k);
-
-		for (unsigned int i = 0; i < r; i++)
-			obj_table[got + i] = p->objs[nm_netmem_to_net_iov(refs[i])->index];
-		got += r;
-		if (r < k) {
-			/* All or nothing: give back what we took. */
-			dmabuf_enqueue(mp, obj_table, got);
-			return -ENOBUFS;
-		}
-	}
+	if (unlikely(nm_net_iov_area_take(p->area, idx, n, true) != n))
+		return -ENOBUFS;
+	for (unsigned int i = n; i-- > 0;)
+		obj_table[i] = p->objs[idx[i]];
 	return 0;
 }
 
 static unsigned int dmabuf_get_count(const struct rte_mempool *mp)
 {
-	return free_bufs(mp->pool_data);
+	struct nm_dpdk_pool *p = mp->pool_data;
+
+	return p->host ? rte_ring_count(p->host) : free_bufs(p);
 }
 
 struct populate_ctx {
@@ -429,7 +431,12 @@ static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
 	struct populate_ctx c = { p, obj_cb, obj_cb_arg };
-	unsigned int room = p->area->num_niovs - p->num_objs;
+	unsigned int room;
+
+	if (p->host)
+		return nm_dpdk_host_populate(mp, max_objs, vaddr, iova, len, obj_cb,
+					     obj_cb_arg);
+	room = p->area->num_niovs - p->num_objs;
 
 	return rte_mempool_op_populate_helper(mp, 0, RTE_MIN(max_objs, room), vaddr,
 					      iova, len, pin_new_obj, &c);
@@ -447,9 +454,29 @@ static struct rte_mempool_ops ops_dmabuf = {
 
 RTE_MEMPOOL_REGISTER_OPS(ops_dmabuf);
 
-bool nm_dpdk_pool_is_dmabuf(const struct rte_mempool *mp)
+static bool on_our_ops(const struct rte_mempool *mp)
 {
 	return mp && rte_mempool_get_ops(mp->ops_index)->alloc == dmabuf_alloc;
+}
+
+bool nm_dpdk_pool_is_dmabuf(const struct rte_mempool *mp)
+{
+	const struct nm_dpdk_pool *p;
+
+	if (!on_our_ops(mp))
+		return false;
+	p = mp->pool_data;
+	return !p || !p->host;
+}
+
+const char *nm_dpdk_pool_host_fallback(const struct rte_mempool *mp)
+{
+	const struct nm_dpdk_pool *p;
+
+	if (!on_our_ops(mp))
+		return NULL;
+	p = mp->pool_data;
+	return p && p->host ? p->host_reason : NULL;
 }
 
 struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n,
