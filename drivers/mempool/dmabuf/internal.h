@@ -73,6 +73,10 @@ struct nm_dpdk_pool {
 	uint16_t buf_len;                 /* mbuf buf_len (the data room) */
 	uint8_t *cpu_base;                /* CPU address of buffer 0 */
 	atomic_bool attached;             /* mbufs point at their buffers */
+	uint32_t *lk;                     /* address bucket -> index, or NULL */
+	uintptr_t lk_base;
+	uint32_t lk_shift;
+	uint32_t lk_len;
 	pthread_mutex_t attach_lock;
 	bool ready;                       /* set up (listed before that) */
 	bool orphaned;

@@ -85,15 +85,70 @@ static void attach_one(struct nm_dpdk_pool *p, void *obj, uint32_t idx)
 	rte_mbuf_ext_refcnt_set(&t->shinfo, 1);
 }
 
+/*
+ * Object address -> buffer index without touching the object (its tail is
+ * a cache line, and a page, of its own in a pool of 2 KiB data rooms): the
+ * pool's address range cut into buckets no larger than an object, so each
+ * holds at most one object start. Not built when the objects are spread
+ * too thinly (chunks far apart); the tail is read then.
+ */
+static void build_lookup(struct nm_dpdk_pool *p)
+{
+	const struct rte_mempool *mp = p->mp;
+	size_t stride = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	uint32_t shift = 0;
+	uint64_t len;
+
+	if (!p->num_objs)
+		return;
+	while ((2ull << shift) <= stride)
+		shift++;
+	for (uint32_t i = 0; i < p->num_objs; i++) {
+		uintptr_t a = (uintptr_t)p->objs[i];
+
+		lo = RTE_MIN(lo, a);
+		hi = RTE_MAX(hi, a);
+	}
+	len = ((hi - lo) >> shift) + 1;
+	if (len > 8ull * p->num_objs + 4096)
+		return;
+	p->lk = malloc(len * sizeof(*p->lk));
+	if (!p->lk)
+		return;
+	memset(p->lk, 0xff, len * sizeof(*p->lk));
+	for (uint32_t i = 0; i < p->num_objs; i++)
+		p->lk[((uintptr_t)p->objs[i] - lo) >> shift] = i;
+	p->lk_base = lo;
+	p->lk_shift = shift;
+	p->lk_len = (uint32_t)len;
+}
+
 static void attach_all(struct nm_dpdk_pool *p)
 {
 	pthread_mutex_lock(&p->attach_lock);
 	if (!atomic_load_explicit(&p->attached, memory_order_relaxed)) {
 		for (uint32_t i = 0; i < p->num_objs; i++)
 			attach_one(p, p->objs[i], i);
+		build_lookup(p);
 		atomic_store_explicit(&p->attached, true, memory_order_release);
 	}
 	pthread_mutex_unlock(&p->attach_lock);
+}
+
+/* The buffer index of @obj; num_objs when it is none of ours. */
+static inline uint32_t obj_index(const struct nm_dpdk_pool *p, void *obj)
+{
+	uint32_t idx;
+
+	if (likely(p->lk && atomic_load_explicit(&p->attached, memory_order_acquire))) {
+		uintptr_t b = ((uintptr_t)obj - p->lk_base) >> p->lk_shift;
+
+		idx = b < p->lk_len ? p->lk[b] : UINT32_MAX;
+	} else {
+		idx = obj_tail(p, obj)->niov;
+	}
+	return idx < p->num_objs && p->objs[idx] == obj ? idx : p->num_objs;
 }
 
 static uint32_t next_pow2(uint32_t v)
@@ -141,6 +196,7 @@ static void pool_release(struct nm_dpdk_pool *p)
 		nm_dmabuf_binding_unbind(p->b);
 	pthread_mutex_destroy(&p->attach_lock);
 	free(p->objs);
+	free(p->lk);
 	free(p);
 }
 
@@ -356,20 +412,41 @@ static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table,
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
 	uint32_t idx[BATCH];
+	bool fast;
 
 	if (unlikely(p->host))
 		return rte_ring_enqueue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
+	fast = p->lk && atomic_load_explicit(&p->attached, memory_order_acquire);
 	while (n) {
-		unsigned int k = RTE_MIN(n, BATCH);
+		unsigned int k = RTE_MIN(n, BATCH), i = 0;
 
-		for (unsigned int i = 0; i < k; i++) {
-			idx[i] = obj_tail(p, obj_table[i])->niov;
-			if (unlikely(idx[i] >= p->num_objs || p->objs[idx[i]] != obj_table[i])) {
-				NM_LOG(ERR, "pool '%s': object %p is not one of ours",
-				       p->name, obj_table[i]);
-				nm_net_iov_area_give(p->area, idx, i);
-				return -EINVAL;
+		if (likely(fast)) {
+			/* The lookup in locals: nothing in the loop aliases them. */
+			const uint32_t *lk = p->lk, len = p->lk_len, shift = p->lk_shift;
+			void *const *objs = (void *const *)p->objs;
+			const uintptr_t base = p->lk_base;
+			const uint32_t num = p->num_objs;
+
+			for (; i < k; i++) {
+				uintptr_t b = ((uintptr_t)obj_table[i] - base) >> shift;
+				uint32_t x = b < len ? lk[b] : UINT32_MAX;
+
+				if (unlikely(x >= num || objs[x] != obj_table[i]))
+					break;
+				idx[i] = x;
 			}
+		} else {
+			for (; i < k; i++) {
+				idx[i] = obj_index(p, obj_table[i]);
+				if (unlikely(idx[i] == p->num_objs))
+					break;
+			}
+		}
+		if (unlikely(i < k)) {
+			NM_LOG(ERR, "pool '%s': object %p is not one of ours", p->name,
+			       obj_table[i]);
+			nm_net_iov_area_give(p->area, idx, i);
+			return -EINVAL;
 		}
 		nm_net_iov_area_give(p->area, idx, k);
 		obj_table += k;
