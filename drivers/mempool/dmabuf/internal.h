@@ -73,6 +73,9 @@ struct nm_dpdk_pool {
 	uint16_t buf_len;                 /* mbuf buf_len (the data room) */
 	uint8_t *cpu_base;                /* CPU address of buffer 0 */
 	atomic_bool attached;             /* mbufs point at their buffers */
+	bool linear;                      /* objs[i] == lin_base + i << lin_shift */
+	uintptr_t lin_base;
+	uint32_t lin_shift;
 	uint32_t *lk;                     /* address bucket -> index, or NULL */
 	uintptr_t lk_base;
 	uint32_t lk_shift;

@@ -39,6 +39,8 @@
 #include "internal.h"
 
 #define BATCH 64u
+/* Dequeues up to this size go through a local index array (vectorises). */
+#define DEQ_LOCAL 512u
 
 RTE_LOG_REGISTER(nm_dpdk_logtype, pmd.mempool.dmabuf, INFO);
 
@@ -104,12 +106,34 @@ static void build_lookup(struct nm_dpdk_pool *p)
 		return;
 	while ((2ull << shift) <= stride)
 		shift++;
+	/* Linear: objs[i] == objs[0] + i << shift (nm_dpdk_pktmbuf_pool_create
+	 * sizes its objects for it; one memory chunk). */
+	if ((1ull << shift) == stride) {
+		uint32_t i;
+
+		for (i = 0; i < p->num_objs; i++)
+			if ((uintptr_t)p->objs[i] != (uintptr_t)p->objs[0] + ((uintptr_t)i << shift))
+				break;
+		if (i < p->num_objs)
+			NM_LOG(DEBUG, "pool '%s': object %u at +%td, not +%zu (%u chunks)",
+			       p->name, i, (uint8_t *)p->objs[i] - (uint8_t *)p->objs[0],
+			       (size_t)i << shift, mp->nb_mem_chunks);
+		if (i == p->num_objs) {
+			p->lin_base = (uintptr_t)p->objs[0];
+			p->lin_shift = shift;
+			p->linear = true;
+		}
+	}
 	for (uint32_t i = 0; i < p->num_objs; i++) {
 		uintptr_t a = (uintptr_t)p->objs[i];
 
 		lo = RTE_MIN(lo, a);
 		hi = RTE_MAX(hi, a);
 	}
+	NM_LOG(DEBUG, "pool '%s': objects %zu bytes apart, %s", p->name, stride,
+	       p->linear ? "linear (index = offset >> shift)" : "bucket lookup");
+	if (p->linear)
+		return;
 	len = ((hi - lo) >> shift) + 1;
 	if (len > 8ull * p->num_objs + 4096)
 		return;
@@ -416,11 +440,30 @@ static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table,
 
 	if (unlikely(p->host))
 		return rte_ring_enqueue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
-	fast = p->lk && atomic_load_explicit(&p->attached, memory_order_acquire);
+	fast = (p->linear || p->lk) && atomic_load_explicit(&p->attached, memory_order_acquire);
 	while (n) {
 		unsigned int k = RTE_MIN(n, BATCH), i = 0;
 
-		if (likely(fast)) {
+		if (likely(fast && p->linear)) {
+			const uintptr_t base = p->lin_base, mask = ((uintptr_t)1 << p->lin_shift) - 1;
+			const uint32_t shift = p->lin_shift, num = p->num_objs;
+
+			uintptr_t bad = 0;
+
+			/* No early exit, so it vectorises; find the culprit after. */
+			for (unsigned int j = 0; j < k; j++) {
+				uintptr_t off = (uintptr_t)obj_table[j] - base;
+
+				bad |= (off & mask) | (uintptr_t)((off >> shift) >= num);
+				idx[j] = (uint32_t)(off >> shift);
+			}
+			if (likely(!bad))
+				i = k;
+			else
+				while (!(((uintptr_t)obj_table[i] - base) & mask) &&
+				       (((uintptr_t)obj_table[i] - base) >> shift) < num)
+					i++;
+		} else if (likely(fast)) {
 			/* The lookup in locals: nothing in the loop aliases them. */
 			const uint32_t *lk = p->lk, len = p->lk_len, shift = p->lk_shift;
 			void *const *objs = (void *const *)p->objs;
@@ -468,10 +511,29 @@ static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table,
 		return rte_ring_dequeue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
 	if (unlikely(!atomic_load_explicit(&p->attached, memory_order_acquire)))
 		attach_all(p);
+	if (likely(p->linear && n <= DEQ_LOCAL)) {
+		const uintptr_t base = p->lin_base;
+		const uint32_t shift = p->lin_shift;
+		uint32_t local[DEQ_LOCAL];
+
+		if (unlikely(nm_net_iov_area_take(p->area, local, n, true) != n))
+			return -ENOBUFS;
+		for (unsigned int i = 0; i < n; i++)
+			obj_table[i] = (void *)(base + ((uintptr_t)local[i] << shift));
+		return 0;
+	}
 	if (unlikely(nm_net_iov_area_take(p->area, idx, n, true) != n))
 		return -ENOBUFS;
-	for (unsigned int i = n; i-- > 0;)
-		obj_table[i] = p->objs[idx[i]];
+	if (likely(p->linear)) {
+		const uintptr_t base = p->lin_base;
+		const uint32_t shift = p->lin_shift;
+
+		for (unsigned int i = n; i-- > 0;)
+			obj_table[i] = (void *)(base + ((uintptr_t)idx[i] << shift));
+	} else {
+		for (unsigned int i = n; i-- > 0;)
+			obj_table[i] = p->objs[idx[i]];
+	}
 	return 0;
 }
 
@@ -515,8 +577,24 @@ static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
 					     obj_cb_arg);
 	room = p->area->num_niovs - p->num_objs;
 
-	return rte_mempool_op_populate_helper(mp, 0, RTE_MIN(max_objs, room), vaddr,
-					      iova, len, pin_new_obj, &c);
+	/* Objects on multiples of their size: a power-of-two size then never
+	 * meets a page boundary, and the pool is linear (build_lookup()). */
+	return rte_mempool_op_populate_helper(mp, RTE_MEMPOOL_POPULATE_F_ALIGN_OBJ,
+					      RTE_MIN(max_objs, room), vaddr, iova, len,
+					      pin_new_obj, &c);
+}
+
+/* Room for the alignment populate asks for: one object per chunk. */
+static ssize_t dmabuf_calc_mem_size(const struct rte_mempool *mp, uint32_t obj_num,
+				    uint32_t pg_shift, size_t *min_chunk_size,
+				    size_t *align)
+{
+	const struct nm_dpdk_pool *p = mp->pool_data;
+	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+
+	return rte_mempool_op_calc_mem_size_helper(mp, obj_num, pg_shift,
+						   p && p->host ? 0 : total,
+						   min_chunk_size, align);
 }
 
 static struct rte_mempool_ops ops_dmabuf = {
@@ -527,6 +605,7 @@ static struct rte_mempool_ops ops_dmabuf = {
 	.dequeue = dmabuf_dequeue,
 	.get_count = dmabuf_get_count,
 	.populate = dmabuf_populate,
+	.calc_mem_size = dmabuf_calc_mem_size,
 };
 
 RTE_MEMPOOL_REGISTER_OPS(ops_dmabuf);
@@ -580,9 +659,17 @@ struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	/* Objects (header + mbuf + tail) a power of two apart, never across a
+	 * page: then an object's buffer index is its offset shifted, in both
+	 * directions, and the free list never reads an object (NO_SPREAD: the
+	 * memory-channel padding would break the power of two). */
 	elt_size = sizeof(struct rte_mbuf) + priv_size + sizeof(struct nm_dpdk_obj_tail);
+	elt_size = rte_align32pow2(elt_size + sizeof(struct rte_mempool_objhdr)) -
+		   (unsigned int)RTE_ALIGN_CEIL(sizeof(struct rte_mempool_objhdr),
+						RTE_MEMPOOL_ALIGN);
 	mp = rte_mempool_create_empty(name, n, elt_size, cache_size,
-				      sizeof(struct rte_pktmbuf_pool_private), socket_id, 0);
+				      sizeof(struct rte_pktmbuf_pool_private), socket_id,
+				      RTE_MEMPOOL_F_NO_SPREAD);
 	if (!mp) {
 		nm_err_set(err, -rte_errno, "rte_mempool_create_empty '%s': %s", name,
 			   rte_strerror(rte_errno));
