@@ -24,6 +24,7 @@
 #include "internal.h"
 #include "nm_test.h"
 #include "dpdk_test.h"
+#include "telemetry_client.h"
 
 #define N_MBUFS 1024u
 #define ROOM 2048u
@@ -378,6 +379,124 @@ static void test_udmabuf_one_pool_per_dmabuf(void)
 
 /* A PMD fills dmabuf mbufs and they all come back: net_null receives from
  * the dmabuf pool, the app frees, the counts return to full. */
+/*
+ * Pools with nothing to put in a dmabuf keep host memory on the same ops:
+ * a plain object pool and an mbuf pool without a data room work in full
+ * (every object out and back, exhaustion an error), are listed with their
+ * reason, and make no binding; a pool with a data room still gets one.
+ */
+static void test_host_fallback_pools(void)
+{
+	static void *objs[300];
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *plain, *ind, *dm;
+	unsigned int before = listed_pools();
+	char out[4096];
+	void *extra;
+	int n;
+
+	plain = rte_mempool_create_empty("t_host_plain", 255, 64, 0, 0, 0, 0);
+	CHECK(plain);
+	CHECK_EQ(rte_mempool_set_ops_byname(plain, "dmabuf", NULL), 0);
+	CHECK(rte_mempool_populate_default(plain) > 0);
+	CHECK(!nm_dpdk_pool_is_dmabuf(plain));
+	CHECK(nm_dpdk_pool_host_fallback(plain) != NULL);
+	CHECK(strstr(nm_dpdk_pool_host_fallback(plain), "not a pktmbuf pool"));
+	CHECK_EQ(nm_dpdk_pool_info(plain, &pi), -EINVAL);
+	CHECK_EQ(rte_mempool_avail_count(plain), 255);
+	CHECK_EQ(rte_mempool_get_bulk(plain, objs, 255), 0);
+	CHECK(rte_mempool_get(plain, &extra) != 0);
+	for (int i = 0; i < 255; i++)
+		for (int j = 0; j < i; j++)
+			CHECK(objs[i] != objs[j]);
+	rte_mempool_put_bulk(plain, objs, 255);
+	CHECK(rte_mempool_full(plain));
+
+	/* Indirect mbufs (clone pools): no data room. */
+	ind = rte_pktmbuf_pool_create_by_ops("t_host_ind", 300, 0, 0, 0, 0, "dmabuf");
+	CHECK(ind);
+	CHECK(strstr(nm_dpdk_pool_host_fallback(ind), "no data room"));
+	CHECK_EQ(rte_pktmbuf_alloc_bulk(ind, (struct rte_mbuf **)objs, 300), 0);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)objs, 300);
+	CHECK_EQ(rte_mempool_avail_count(ind), 300);
+	CHECK_EQ(listed_pools(), before);       /* no binding for either */
+
+	dm = rte_pktmbuf_pool_create_by_ops("t_host_dm", 64, 0, 0, ROOM, 0, "dmabuf");
+	CHECK(dm);
+	CHECK(nm_dpdk_pool_is_dmabuf(dm));
+	CHECK(nm_dpdk_pool_host_fallback(dm) == NULL);
+	CHECK_EQ(listed_pools(), before + 1);
+
+	n = nm_telemetry_query("/netmem/host_pools", out, sizeof(out));
+	if (n > 0) {
+		printf("# /netmem/host_pools -> %s\n", out);
+		CHECK(strstr(out, "t_host_plain"));
+		CHECK(strstr(out, "t_host_ind"));
+		CHECK(!strstr(out, "t_host_dm"));
+	} else {
+		printf("# no telemetry socket here: %s\n", strerror(-n));
+	}
+	rte_mempool_free(plain);
+	rte_mempool_free(ind);
+	CHECK_EQ(nm_dpdk_pool_free(dm, NULL), 0);
+	pthread_mutex_lock(&nm_dpdk_lock);
+	CHECK(TAILQ_EMPTY(&nm_dpdk_host_pools));
+	pthread_mutex_unlock(&nm_dpdk_lock);
+}
+
+/* The free list's fast paths (object address -> buffer index by a shift,
+ * or through the bucket table for pools of odd-sized objects) refuse what
+ * is not one of the pool's objects and lose nothing. */
+static void check_stranger(struct rte_mempool *mp)
+{
+	static void *objs[64];
+	uint8_t junk[512];
+	void *bad[2];
+
+	CHECK_EQ(rte_mempool_get_bulk(mp, objs, 64), 0);
+	/* One inside an object, one outside the pool. */
+	bad[0] = (uint8_t *)objs[0] + 8;
+	bad[1] = junk + 64;
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(rte_mempool_ops_enqueue_bulk(mp, &bad[i], 1), -EINVAL);
+	CHECK_EQ(rte_mempool_avail_count(mp), mp->size - 64);
+	rte_mempool_put_bulk(mp, objs, 64);
+	CHECK(rte_mempool_full(mp));
+	/* Same objects back, each exactly once. */
+	CHECK_EQ(rte_mempool_get_bulk(mp, objs, 64), 0);
+	for (int i = 0; i < 64; i++)
+		for (int j = 0; j < i; j++)
+			CHECK(objs[i] != objs[j]);
+	rte_mempool_put_bulk(mp, objs, 64);
+}
+
+static void test_stranger_refused(void)
+{
+	struct nm_err err = { 0 };
+	struct rte_mempool *lin = make_pool("t_stranger", 256, 0, "memfd:1M", &err);
+	struct rte_mempool *odd;
+	struct rte_mbuf *m;
+
+	CHECK_MSG(lin, "%s", err.msg);
+	CHECK(((struct nm_dpdk_pool *)lin->pool_data)->linear);
+	check_stranger(lin);
+	CHECK(!nm_test_failed);
+	CHECK_EQ(nm_dpdk_pool_free(lin, &err), 0);
+	setenv("NETMEM_DMABUF", "memfd:1M", 1);
+	odd = rte_pktmbuf_pool_create_by_ops("t_stranger2", 256, 0, 0, ROOM, 0, "dmabuf");
+	unsetenv("NETMEM_DMABUF");
+	CHECK(odd);
+	m = rte_pktmbuf_alloc(odd);   /* the first get attaches: tables built */
+	CHECK(m);
+	CHECK(!((struct nm_dpdk_pool *)odd->pool_data)->linear);
+	CHECK(((struct nm_dpdk_pool *)odd->pool_data)->lk != NULL);
+	CHECK_EQ(rte_mempool_in_use_count(odd), 1);
+	rte_pktmbuf_free(m);
+	check_stranger(odd);
+	CHECK(!nm_test_failed);
+	rte_mempool_free(odd);
+}
+
 static void test_net_null_receives_into_dmabuf(void)
 {
 	struct rte_eth_conf conf = { 0 };
@@ -431,6 +550,8 @@ int main(int argc, char **argv)
 		NM_TEST(test_too_small_refused),
 		NM_TEST(test_not_a_dmabuf_refused),
 		NM_TEST(test_udmabuf_one_pool_per_dmabuf),
+		NM_TEST(test_host_fallback_pools),
+		NM_TEST(test_stranger_refused),
 		NM_TEST(test_net_null_receives_into_dmabuf),
 	};
 	int ret;
