@@ -344,8 +344,8 @@ static void area_scaling(uint64_t max)
 {
 	printf("\nnet_iov descriptor area init (36 B per 4 KiB buffer) against dmabuf size, ms "
 	       "(cpu: this thread's CPU time)\n");
-	printf("%-10s %9s %9s %9s %9s %9s\n", "size", "cold", "cold cpu", "cpu/GiB", "warm cpu",
-	       "cpu/GiB");
+	printf("%-8s %-10s %9s %9s %9s %9s %9s\n", "what", "size", "cold", "cold cpu", "cpu/GiB",
+	       "warm cpu", "cpu/GiB");
 	for (uint64_t size = 64ull << 20; size <= max; size *= 2) {
 		double gib = (double)size / (1 << 30), cold = 0, cold_cpu = 0, warm_cpu = 1e30;
 
@@ -365,7 +365,7 @@ static void area_scaling(uint64_t max)
 			}
 			nm_net_iov_area_fini(&a);
 		}
-		printf("%6llu MiB %9.2f %9.2f %9.2f %9.2f %9.2f\n",
+		printf("%-8s %6llu MiB %9.2f %9.2f %9.2f %9.2f %9.2f\n", "area",
 		       (unsigned long long)(size >> 20), cold, cold_cpu, cold_cpu / gib, warm_cpu,
 		       warm_cpu / gib);
 	}
