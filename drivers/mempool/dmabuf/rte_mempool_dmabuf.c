@@ -544,6 +544,13 @@ static unsigned int dmabuf_get_count(const struct rte_mempool *mp)
 	return p->host ? rte_ring_count(p->host) : free_bufs(p);
 }
 
+static bool pow2_objs(const struct rte_mempool *mp)
+{
+	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+
+	return !(total & (total - 1));
+}
+
 struct populate_ctx {
 	struct nm_dpdk_pool *p;
 	rte_mempool_populate_obj_cb_t *cb;
@@ -577,9 +584,11 @@ static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
 					     obj_cb_arg);
 	room = p->area->num_niovs - p->num_objs;
 
-	/* Objects on multiples of their size: a power-of-two size then never
-	 * meets a page boundary, and the pool is linear (build_lookup()). */
-	return rte_mempool_op_populate_helper(mp, RTE_MEMPOOL_POPULATE_F_ALIGN_OBJ,
+	/* Power-of-two objects on multiples of their size never meet a page
+	 * boundary, and the pool is linear (build_lookup()). Others are packed
+	 * as usual (aligning them too would leave pages empty). */
+	return rte_mempool_op_populate_helper(mp, pow2_objs(mp) ?
+					      RTE_MEMPOOL_POPULATE_F_ALIGN_OBJ : 0,
 					      RTE_MIN(max_objs, room), vaddr, iova, len,
 					      pin_new_obj, &c);
 }
@@ -593,7 +602,7 @@ static ssize_t dmabuf_calc_mem_size(const struct rte_mempool *mp, uint32_t obj_n
 	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
 
 	return rte_mempool_op_calc_mem_size_helper(mp, obj_num, pg_shift,
-						   p && p->host ? 0 : total,
+						   (p && p->host) || !pow2_objs(mp) ? 0 : total,
 						   min_chunk_size, align);
 }
 
