@@ -25,6 +25,14 @@
 
 #include <netmem/net_iov.h>
 
+/* The free list's copy loops vectorise at -O3 only (measured: the DPDK
+ * ops' bulk get/put 0.5 -> 0.65 of ring_mp_mc); the library builds at -O2. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NM_HOT __attribute__((hot, optimize("O3")))
+#else
+#define NM_HOT
+#endif
+
 #define CACHE_LINE 64u
 #define HUGE_2M (2ull << 20)
 /* Below this much metadata the heap is as fast and ASan sees overflows. */
@@ -174,7 +182,7 @@ void nm_net_iov_area_fini(struct nm_net_iov_area *area)
 /* Slot copies in at most two straight runs (around the ring's end), so the
  * compiler can vectorise them. */
 /* Fixed-size memcpy is inlined to vector moves; a variable one is a call. */
-static inline void copy_idx(uint32_t *restrict d, const uint32_t *restrict s, uint32_t n)
+static inline NM_HOT void copy_idx(uint32_t *restrict d, const uint32_t *restrict s, uint32_t n)
 {
 	for (; n >= 8; n -= 8, d += 8, s += 8)
 		memcpy(d, s, 8 * sizeof(*d));
@@ -182,7 +190,7 @@ static inline void copy_idx(uint32_t *restrict d, const uint32_t *restrict s, ui
 		d[i] = s[i];
 }
 
-static inline void copy_out(const struct nm_net_iov_ring *r, uint32_t pos,
+static inline NM_HOT void copy_out(const struct nm_net_iov_ring *r, uint32_t pos,
 			    uint32_t *out, uint32_t n)
 {
 	uint32_t at = pos & r->mask, first = r->mask + 1 - at;
@@ -193,7 +201,7 @@ static inline void copy_out(const struct nm_net_iov_ring *r, uint32_t pos,
 	copy_idx(out + first, &r->slots[0], n - first);
 }
 
-static inline void copy_in(struct nm_net_iov_ring *r, uint32_t pos,
+static inline NM_HOT void copy_in(struct nm_net_iov_ring *r, uint32_t pos,
 			   const uint32_t *in, uint32_t n)
 {
 	uint32_t at = pos & r->mask, first = r->mask + 1 - at;
@@ -205,7 +213,7 @@ static inline void copy_in(struct nm_net_iov_ring *r, uint32_t pos,
 }
 
 /* Claim up to @n entries (exactly @n with @exact), copy them out, publish. */
-static unsigned int ring_take(struct nm_net_iov_ring *r, uint32_t *out,
+static NM_HOT unsigned int ring_take(struct nm_net_iov_ring *r, uint32_t *out,
 			      unsigned int n, bool exact)
 {
 	/* Acquire loads of the head keep it read before the other side's
@@ -235,7 +243,7 @@ static unsigned int ring_take(struct nm_net_iov_ring *r, uint32_t *out,
 	return k;
 }
 
-static void ring_put(struct nm_net_iov_ring *r, const uint32_t *in, unsigned int n)
+static NM_HOT void ring_put(struct nm_net_iov_ring *r, const uint32_t *in, unsigned int n)
 {
 	uint32_t head = __atomic_load_n(&r->prod_head, __ATOMIC_ACQUIRE);
 	uint32_t room;
@@ -261,13 +269,13 @@ static void ring_put(struct nm_net_iov_ring *r, const uint32_t *in, unsigned int
 	__atomic_store_n(&r->prod_tail, head + n, __ATOMIC_RELEASE);
 }
 
-unsigned int nm_net_iov_area_take(struct nm_net_iov_area *area, uint32_t *idx,
+NM_HOT unsigned int nm_net_iov_area_take(struct nm_net_iov_area *area, uint32_t *idx,
 				  unsigned int n, bool exact)
 {
 	return ring_take(area->free_ring, idx, n, exact);
 }
 
-void nm_net_iov_area_give(struct nm_net_iov_area *area, const uint32_t *idx,
+NM_HOT void nm_net_iov_area_give(struct nm_net_iov_area *area, const uint32_t *idx,
 			  unsigned int n)
 {
 	ring_put(area->free_ring, idx, n);
