@@ -14,6 +14,7 @@
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
@@ -24,6 +25,7 @@
 #include "internal.h"
 #include "nm_test.h"
 #include "dpdk_test.h"
+#include "telemetry_client.h"
 
 #define N_MBUFS 1024u
 #define ROOM 2048u
@@ -378,6 +380,178 @@ static void test_udmabuf_one_pool_per_dmabuf(void)
 
 /* A PMD fills dmabuf mbufs and they all come back: net_null receives from
  * the dmabuf pool, the app frees, the counts return to full. */
+/*
+ * Pools with nothing to put in a dmabuf keep host memory on the same ops:
+ * a plain object pool and an mbuf pool without a data room work in full
+ * (every object out and back, exhaustion an error), are listed with their
+ * reason, and make no binding; a pool with a data room still gets one.
+ */
+static void test_host_fallback_pools(void)
+{
+	static void *objs[300];
+	struct nm_dpdk_pool_info pi;
+	struct rte_mempool *plain, *ind, *dm;
+	unsigned int before = listed_pools();
+	char out[4096];
+	void *extra;
+	int n;
+
+	plain = rte_mempool_create_empty("t_host_plain", 255, 64, 0, 0, 0, 0);
+	CHECK(plain);
+	CHECK_EQ(rte_mempool_set_ops_byname(plain, "dmabuf", NULL), 0);
+	CHECK(rte_mempool_populate_default(plain) > 0);
+	CHECK(!nm_dpdk_pool_is_dmabuf(plain));
+	CHECK(nm_dpdk_pool_host_fallback(plain) != NULL);
+	CHECK(strstr(nm_dpdk_pool_host_fallback(plain), "not a pktmbuf pool"));
+	CHECK_EQ(nm_dpdk_pool_info(plain, &pi), -EINVAL);
+	CHECK_EQ(rte_mempool_avail_count(plain), 255);
+	CHECK_EQ(rte_mempool_get_bulk(plain, objs, 255), 0);
+	CHECK(rte_mempool_get(plain, &extra) != 0);
+	for (int i = 0; i < 255; i++)
+		for (int j = 0; j < i; j++)
+			CHECK(objs[i] != objs[j]);
+	rte_mempool_put_bulk(plain, objs, 255);
+	CHECK(rte_mempool_full(plain));
+
+	/* Indirect mbufs (clone pools): no data room. */
+	ind = rte_pktmbuf_pool_create_by_ops("t_host_ind", 300, 0, 0, 0, 0, "dmabuf");
+	CHECK(ind);
+	CHECK(strstr(nm_dpdk_pool_host_fallback(ind), "no data room"));
+	CHECK_EQ(rte_pktmbuf_alloc_bulk(ind, (struct rte_mbuf **)objs, 300), 0);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)objs, 300);
+	CHECK_EQ(rte_mempool_avail_count(ind), 300);
+	CHECK_EQ(listed_pools(), before);       /* no binding for either */
+
+	dm = rte_pktmbuf_pool_create_by_ops("t_host_dm", 64, 0, 0, ROOM, 0, "dmabuf");
+	CHECK(dm);
+	CHECK(nm_dpdk_pool_is_dmabuf(dm));
+	CHECK(nm_dpdk_pool_host_fallback(dm) == NULL);
+	CHECK_EQ(listed_pools(), before + 1);
+
+	n = nm_telemetry_query("/netmem/host_pools", out, sizeof(out));
+	if (n > 0) {
+		printf("# /netmem/host_pools -> %s\n", out);
+		CHECK(strstr(out, "t_host_plain"));
+		CHECK(strstr(out, "t_host_ind"));
+		CHECK(!strstr(out, "t_host_dm"));
+	} else {
+		printf("# no telemetry socket here: %s\n", strerror(-n));
+	}
+	rte_mempool_free(plain);
+	rte_mempool_free(ind);
+	CHECK_EQ(nm_dpdk_pool_free(dm, NULL), 0);
+	pthread_mutex_lock(&nm_dpdk_lock);
+	CHECK(TAILQ_EMPTY(&nm_dpdk_host_pools));
+	pthread_mutex_unlock(&nm_dpdk_lock);
+}
+
+/* The free list's fast paths (object address -> buffer index by a shift,
+ * or through the bucket table for pools of odd-sized objects) refuse what
+ * is not one of the pool's objects and lose nothing. */
+static void check_stranger(struct rte_mempool *mp)
+{
+	static void *objs[64];
+	uint8_t junk[512];
+	void *bad[2];
+
+	CHECK_EQ(rte_mempool_get_bulk(mp, objs, 64), 0);
+	/* One inside an object, one outside the pool. */
+	bad[0] = (uint8_t *)objs[0] + 8;
+	bad[1] = junk + 64;
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(rte_mempool_ops_enqueue_bulk(mp, &bad[i], 1), -EINVAL);
+	CHECK_EQ(rte_mempool_avail_count(mp), mp->size - 64);
+	rte_mempool_put_bulk(mp, objs, 64);
+	CHECK(rte_mempool_full(mp));
+	/* Same objects back, each exactly once. */
+	CHECK_EQ(rte_mempool_get_bulk(mp, objs, 64), 0);
+	for (int i = 0; i < 64; i++)
+		for (int j = 0; j < i; j++)
+			CHECK(objs[i] != objs[j]);
+	rte_mempool_put_bulk(mp, objs, 64);
+}
+
+static void test_stranger_refused(void)
+{
+	struct nm_err err = { 0 };
+	struct rte_mempool *lin = make_pool("t_stranger", 256, 0, "memfd:1M", &err);
+	struct rte_mempool *odd;
+	struct rte_mbuf *m;
+
+	CHECK_MSG(lin, "%s", err.msg);
+	CHECK(((struct nm_dpdk_pool *)lin->pool_data)->linear);
+	check_stranger(lin);
+	CHECK(!nm_test_failed);
+	CHECK_EQ(nm_dpdk_pool_free(lin, &err), 0);
+	setenv("NETMEM_DMABUF", "memfd:1M", 1);
+	odd = rte_pktmbuf_pool_create_by_ops("t_stranger2", 256, 0, 0, ROOM, 0, "dmabuf");
+	unsetenv("NETMEM_DMABUF");
+	CHECK(odd);
+	m = rte_pktmbuf_alloc(odd);   /* the first get attaches: tables built */
+	CHECK(m);
+	CHECK(!((struct nm_dpdk_pool *)odd->pool_data)->linear);
+	CHECK(((struct nm_dpdk_pool *)odd->pool_data)->lk != NULL);
+	CHECK_EQ(rte_mempool_in_use_count(odd), 1);
+	rte_pktmbuf_free(m);
+	check_stranger(odd);
+	CHECK(!nm_test_failed);
+	rte_mempool_free(odd);
+}
+
+/*
+ * What mbuf_autotest's test_attach_from_different_pool trips on, on DPDK's
+ * own pinned external-buffer pool and on ours alike: attaching a clone to an
+ * mbuf with an external buffer counts the clone in the buffer's shared
+ * info, not in the mbuf's refcount (the autotest expects 2 there).
+ */
+static void attach_counts(struct rte_mempool *mp, struct rte_mempool *clones,
+			  uint16_t *m_ref, uint16_t *ext_ref)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *c = rte_pktmbuf_alloc(clones);
+
+	*m_ref = *ext_ref = 0;
+	if (!m || !c)
+		return;
+	rte_pktmbuf_attach(c, m);
+	*m_ref = rte_mbuf_refcnt_read(m);
+	*ext_ref = rte_mbuf_ext_refcnt_read(m->shinfo);
+	rte_pktmbuf_free(c);
+	rte_pktmbuf_free(m);
+}
+
+static void test_pinned_attach_like_dpdk(void)
+{
+	struct rte_pktmbuf_extmem ext = { .elt_size = ROOM };
+	struct nm_err err = { 0 };
+	struct rte_mempool *ours, *dpdk, *clones;
+	uint16_t our_m, our_ext, dpdk_m, dpdk_ext;
+
+	ext.buf_len = 64 * ROOM;
+	ext.buf_ptr = rte_malloc("t_extmem", ext.buf_len, RTE_CACHE_LINE_SIZE);
+	CHECK(ext.buf_ptr);
+	ext.buf_iova = rte_malloc_virt2iova(ext.buf_ptr);
+	dpdk = rte_pktmbuf_pool_create_extbuf("t_ext_dpdk", 64, 0, 0, ROOM, 0, &ext, 1);
+	CHECK_MSG(dpdk, "rte_pktmbuf_pool_create_extbuf: %s", rte_strerror(rte_errno));
+	ours = make_pool("t_ext_ours", 64, 0, "memfd:1M", &err);
+	CHECK_MSG(ours, "%s", err.msg);
+	clones = rte_pktmbuf_pool_create("t_ext_clones", 64, 0, 0, 0, 0);
+	CHECK(clones);
+	attach_counts(dpdk, clones, &dpdk_m, &dpdk_ext);
+	attach_counts(ours, clones, &our_m, &our_ext);
+	printf("# after attaching a clone: DPDK pinned pool refcnt %u, ext %u; dmabuf %u, ext %u\n",
+	       dpdk_m, dpdk_ext, our_m, our_ext);
+	CHECK_EQ(dpdk_m, 1);
+	CHECK_EQ(dpdk_ext, 2);
+	CHECK_EQ(our_m, dpdk_m);
+	CHECK_EQ(our_ext, dpdk_ext);
+	CHECK(rte_mempool_full(ours));
+	CHECK(rte_mempool_full(dpdk));
+	rte_mempool_free(clones);
+	CHECK_EQ(nm_dpdk_pool_free(ours, &err), 0);
+	rte_mempool_free(dpdk);
+	rte_free(ext.buf_ptr);
+}
+
 static void test_net_null_receives_into_dmabuf(void)
 {
 	struct rte_eth_conf conf = { 0 };
@@ -431,6 +605,9 @@ int main(int argc, char **argv)
 		NM_TEST(test_too_small_refused),
 		NM_TEST(test_not_a_dmabuf_refused),
 		NM_TEST(test_udmabuf_one_pool_per_dmabuf),
+		NM_TEST(test_host_fallback_pools),
+		NM_TEST(test_stranger_refused),
+		NM_TEST(test_pinned_attach_like_dpdk),
 		NM_TEST(test_net_null_receives_into_dmabuf),
 	};
 	int ret;

@@ -73,6 +73,13 @@ struct nm_dpdk_pool {
 	uint16_t buf_len;                 /* mbuf buf_len (the data room) */
 	uint8_t *cpu_base;                /* CPU address of buffer 0 */
 	atomic_bool attached;             /* mbufs point at their buffers */
+	bool linear;                      /* objs[i] == lin_base + i << lin_shift */
+	uintptr_t lin_base;
+	uint32_t lin_shift;
+	uint32_t *lk;                     /* address bucket -> index, or NULL */
+	uintptr_t lk_base;
+	uint32_t lk_shift;
+	uint32_t lk_len;
 	pthread_mutex_t attach_lock;
 	bool ready;                       /* set up (listed before that) */
 	bool orphaned;
@@ -80,10 +87,24 @@ struct nm_dpdk_pool {
 	uint32_t outstanding;             /* mbufs out when it came */
 	uint64_t dev_ino;                 /* dmabuf file identity, 0 unknown */
 	uint64_t dev_dev;
+	/* A pool with nothing to place in a dmabuf (host_fallback.c): host
+	 * memory, objects on this ring; everything dmabuf above is unset. */
+	struct rte_ring *host;
+	char host_reason[96];
 	TAILQ_ENTRY(nm_dpdk_pool) next;
 };
 TAILQ_HEAD(nm_dpdk_pool_list, nm_dpdk_pool);
 extern struct nm_dpdk_pool_list nm_dpdk_pools;
+/* The host-memory pools on the dmabuf ops (nm_dpdk_lock). */
+extern struct nm_dpdk_pool_list nm_dpdk_host_pools;
+
+/* Why @mp gets host memory, or NULL when its data room goes in a dmabuf. */
+const char *nm_dpdk_host_reason(const struct rte_mempool *mp);
+int nm_dpdk_host_alloc(struct rte_mempool *mp, const char *reason);
+void nm_dpdk_host_free(struct nm_dpdk_pool *p);
+int nm_dpdk_host_populate(struct rte_mempool *mp, unsigned int max_objs,
+			  void *vaddr, rte_iova_t iova, size_t len,
+			  rte_mempool_populate_obj_cb_t *obj_cb, void *obj_cb_arg);
 
 /* Fill @info from @p; nm_dpdk_lock held. */
 void nm_dpdk_pool_fill_info(struct nm_dpdk_pool *p,

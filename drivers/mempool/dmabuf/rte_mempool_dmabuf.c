@@ -31,6 +31,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <netmem/dmabuf.h>
 #include <netmem/net_iov.h>
@@ -38,6 +39,8 @@
 #include "internal.h"
 
 #define BATCH 64u
+/* Dequeues up to this size go through a local index array (vectorises). */
+#define DEQ_LOCAL 512u
 
 RTE_LOG_REGISTER(nm_dpdk_logtype, pmd.mempool.dmabuf, INFO);
 
@@ -84,15 +87,92 @@ static void attach_one(struct nm_dpdk_pool *p, void *obj, uint32_t idx)
 	rte_mbuf_ext_refcnt_set(&t->shinfo, 1);
 }
 
+/*
+ * Object address -> buffer index without touching the object (its tail is
+ * a cache line, and a page, of its own in a pool of 2 KiB data rooms): the
+ * pool's address range cut into buckets no larger than an object, so each
+ * holds at most one object start. Not built when the objects are spread
+ * too thinly (chunks far apart); the tail is read then.
+ */
+static void build_lookup(struct nm_dpdk_pool *p)
+{
+	const struct rte_mempool *mp = p->mp;
+	size_t stride = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	uint32_t shift = 0;
+	uint64_t len;
+
+	if (!p->num_objs)
+		return;
+	while ((2ull << shift) <= stride)
+		shift++;
+	/* Linear: objs[i] == objs[0] + i << shift (nm_dpdk_pktmbuf_pool_create
+	 * sizes its objects for it; one memory chunk). */
+	if ((1ull << shift) == stride) {
+		uint32_t i;
+
+		for (i = 0; i < p->num_objs; i++)
+			if ((uintptr_t)p->objs[i] != (uintptr_t)p->objs[0] + ((uintptr_t)i << shift))
+				break;
+		if (i < p->num_objs)
+			NM_LOG(DEBUG, "pool '%s': object %u at +%td, not +%zu (%u chunks)",
+			       p->name, i, (uint8_t *)p->objs[i] - (uint8_t *)p->objs[0],
+			       (size_t)i << shift, mp->nb_mem_chunks);
+		if (i == p->num_objs) {
+			p->lin_base = (uintptr_t)p->objs[0];
+			p->lin_shift = shift;
+			p->linear = true;
+		}
+	}
+	for (uint32_t i = 0; i < p->num_objs; i++) {
+		uintptr_t a = (uintptr_t)p->objs[i];
+
+		lo = RTE_MIN(lo, a);
+		hi = RTE_MAX(hi, a);
+	}
+	NM_LOG(DEBUG, "pool '%s': objects %zu bytes apart, %s", p->name, stride,
+	       p->linear ? "linear (index = offset >> shift)" : "bucket lookup");
+	if (p->linear)
+		return;
+	len = ((hi - lo) >> shift) + 1;
+	if (len > 8ull * p->num_objs + 4096)
+		return;
+	p->lk = malloc(len * sizeof(*p->lk));
+	if (!p->lk)
+		return;
+	memset(p->lk, 0xff, len * sizeof(*p->lk));
+	for (uint32_t i = 0; i < p->num_objs; i++)
+		p->lk[((uintptr_t)p->objs[i] - lo) >> shift] = i;
+	p->lk_base = lo;
+	p->lk_shift = shift;
+	p->lk_len = (uint32_t)len;
+}
+
 static void attach_all(struct nm_dpdk_pool *p)
 {
 	pthread_mutex_lock(&p->attach_lock);
 	if (!atomic_load_explicit(&p->attached, memory_order_relaxed)) {
 		for (uint32_t i = 0; i < p->num_objs; i++)
 			attach_one(p, p->objs[i], i);
+		build_lookup(p);
 		atomic_store_explicit(&p->attached, true, memory_order_release);
 	}
 	pthread_mutex_unlock(&p->attach_lock);
+}
+
+/* The buffer index of @obj; num_objs when it is none of ours. */
+static inline uint32_t obj_index(const struct nm_dpdk_pool *p, void *obj)
+{
+	uint32_t idx;
+
+	if (likely(p->lk && atomic_load_explicit(&p->attached, memory_order_acquire))) {
+		uintptr_t b = ((uintptr_t)obj - p->lk_base) >> p->lk_shift;
+
+		idx = b < p->lk_len ? p->lk[b] : UINT32_MAX;
+	} else {
+		idx = obj_tail(p, obj)->niov;
+	}
+	return idx < p->num_objs && p->objs[idx] == obj ? idx : p->num_objs;
 }
 
 static uint32_t next_pow2(uint32_t v)
@@ -140,6 +220,7 @@ static void pool_release(struct nm_dpdk_pool *p)
 		nm_dmabuf_binding_unbind(p->b);
 	pthread_mutex_destroy(&p->attach_lock);
 	free(p->objs);
+	free(p->lk);
 	free(p);
 }
 
@@ -152,18 +233,12 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	struct nm_netdev *owner;
 	struct nm_dmabuf *buf = NULL;
 	struct nm_dpdk_pool *p;
-	nm_netmem_ref *all;
+	uint32_t *all;
 	uint32_t taken;
 	int ret;
 
-	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private))
-		return nm_err_set(err, -EINVAL,
-				  "pool '%s' is not a pktmbuf pool: the dmabuf ops pin mbufs "
-				  "to dmabuf buffers", mp->name);
+	/* Only called for pools with a data room (nm_dpdk_host_reason()). */
 	priv = rte_mempool_get_priv(mp);
-	if (!priv->mbuf_data_room_size)
-		return nm_err_set(err, -EINVAL,
-				  "pool '%s' has no data room: nothing to put in a dmabuf", mp->name);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return nm_err_set(err, -ENOMEM, "out of memory");
@@ -219,7 +294,7 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	}
 	/* Take every buffer: each comes back with its object's first
 	 * enqueue; the ones beyond mp->size are never handed out. */
-	taken = nm_net_iov_area_alloc(p->area, all, p->area->num_niovs);
+	taken = nm_net_iov_area_take(p->area, all, p->area->num_niovs, true);
 	free(all);
 	if (taken != p->area->num_niovs) {
 		ret = nm_err_set(err, -EBUSY, "binding %u has buffers in use", p->b->id);
@@ -255,7 +330,12 @@ static int dmabuf_alloc(struct rte_mempool *mp)
 	const struct nm_dpdk_pool_params *params = mp->pool_config;
 	struct nm_err local = { 0 };
 	struct nm_err *err = params && params->err ? params->err : &local;
-	int ret = pool_setup(mp, err);
+	const char *host = nm_dpdk_host_reason(mp);
+	int ret;
+
+	if (host)
+		return nm_dpdk_host_alloc(mp, host);
+	ret = pool_setup(mp, err);
 
 	if (ret)
 		NM_LOG(ERR, "pool '%s': %s", mp->name, err->msg);
@@ -326,6 +406,10 @@ static void dmabuf_free(struct rte_mempool *mp)
 
 	if (!p)
 		return;
+	if (p->host) {
+		nm_dpdk_host_free(p);
+		return;
+	}
 	/* Without the DESTROY event we cannot tell: keep the memory. */
 	out = p->destroy_seen ? p->outstanding : p->num_objs;
 	pthread_mutex_lock(&nm_dpdk_lock);
@@ -345,62 +429,126 @@ static void dmabuf_free(struct rte_mempool *mp)
 	pool_release(p);
 }
 
+/* Back into the binding's free list: index from the object's tail, checked
+ * against the object on that buffer (a stranger would corrupt the list). */
 static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table,
 			  unsigned int n)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	nm_netmem_ref refs[BATCH];
+	uint32_t idx[BATCH];
+	bool fast;
 
+	if (unlikely(p->host))
+		return rte_ring_enqueue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
+	fast = (p->linear || p->lk) && atomic_load_explicit(&p->attached, memory_order_acquire);
 	while (n) {
-		unsigned int k = RTE_MIN(n, BATCH);
+		unsigned int k = RTE_MIN(n, BATCH), i = 0;
 
-		for (unsigned int i = 0; i < k; i++) {
-			uint32_t idx = obj_tail(p, obj_table[i])->niov;
+		if (likely(fast && p->linear)) {
+			const uintptr_t base = p->lin_base, mask = ((uintptr_t)1 << p->lin_shift) - 1;
+			const uint32_t shift = p->lin_shift, num = p->num_objs;
 
-			/* A stranger would corrupt the free list. */
-			if (unlikely(idx >= p->num_objs || p->objs[idx] != obj_table[i])) {
-				NM_LOG(ERR, "pool '%s': object %p is not one of ours",
-				       p->name, obj_table[i]);
-				nm_net_iov_area_free(p->area, refs, i);
-				return -EINVAL;
+			uintptr_t bad = 0;
+
+			/* No early exit, so it vectorises; find the culprit after. */
+			for (unsigned int j = 0; j < k; j++) {
+				uintptr_t off = (uintptr_t)obj_table[j] - base;
+
+				bad |= (off & mask) | (uintptr_t)((off >> shift) >= num);
+				idx[j] = (uint32_t)(off >> shift);
 			}
-			refs[i] = nm_net_iov_to_netmem(&p->area->niovs[idx]);
+			if (likely(!bad))
+				i = k;
+			else
+				while (!(((uintptr_t)obj_table[i] - base) & mask) &&
+				       (((uintptr_t)obj_table[i] - base) >> shift) < num)
+					i++;
+		} else if (likely(fast)) {
+			/* The lookup in locals: nothing in the loop aliases them. */
+			const uint32_t *lk = p->lk, len = p->lk_len, shift = p->lk_shift;
+			void *const *objs = (void *const *)p->objs;
+			const uintptr_t base = p->lk_base;
+			const uint32_t num = p->num_objs;
+
+			for (; i < k; i++) {
+				uintptr_t b = ((uintptr_t)obj_table[i] - base) >> shift;
+				uint32_t x = b < len ? lk[b] : UINT32_MAX;
+
+				if (unlikely(x >= num || objs[x] != obj_table[i]))
+					break;
+				idx[i] = x;
+			}
+		} else {
+			for (; i < k; i++) {
+				idx[i] = obj_index(p, obj_table[i]);
+				if (unlikely(idx[i] == p->num_objs))
+					break;
+			}
 		}
-		nm_net_iov_area_free(p->area, refs, k);
+		if (unlikely(i < k)) {
+			NM_LOG(ERR, "pool '%s': object %p is not one of ours", p->name,
+			       obj_table[i]);
+			nm_net_iov_area_give(p->area, idx, i);
+			return -EINVAL;
+		}
+		nm_net_iov_area_give(p->area, idx, k);
 		obj_table += k;
 		n -= k;
 	}
 	return 0;
 }
 
+/* All or nothing, one claim on the free list: the indexes land in the front
+ * half of @obj_table and become object pointers from the back (slot i is
+ * written after index i and the indexes above it were read). */
 static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table,
 			  unsigned int n)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	nm_netmem_ref refs[BATCH];
-	unsigned int got = 0;
+	uint32_t *idx = (uint32_t *)obj_table;
 
+	if (unlikely(p->host))
+		return rte_ring_dequeue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
 	if (unlikely(!atomic_load_explicit(&p->attached, memory_order_acquire)))
 		attach_all(p);
-	while (got < n) {
-		unsigned int k = RTE_MIN(n - got, BATCH);
-		unsigned int r = nm_net_iov_area_alloc(p->area, refs, k);
+	if (likely(p->linear && n <= DEQ_LOCAL)) {
+		const uintptr_t base = p->lin_base;
+		const uint32_t shift = p->lin_shift;
+		uint32_t local[DEQ_LOCAL];
 
-		for (unsigned int i = 0; i < r; i++)
-			obj_table[got + i] = p->objs[nm_netmem_to_net_iov(refs[i])->index];
-		got += r;
-		if (r < k) {
-			/* All or nothing: give back what we took. */
-			dmabuf_enqueue(mp, obj_table, got);
+		if (unlikely(nm_net_iov_area_take(p->area, local, n, true) != n))
 			return -ENOBUFS;
-		}
+		for (unsigned int i = 0; i < n; i++)
+			obj_table[i] = (void *)(base + ((uintptr_t)local[i] << shift));
+		return 0;
+	}
+	if (unlikely(nm_net_iov_area_take(p->area, idx, n, true) != n))
+		return -ENOBUFS;
+	if (likely(p->linear)) {
+		const uintptr_t base = p->lin_base;
+		const uint32_t shift = p->lin_shift;
+
+		for (unsigned int i = n; i-- > 0;)
+			obj_table[i] = (void *)(base + ((uintptr_t)idx[i] << shift));
+	} else {
+		for (unsigned int i = n; i-- > 0;)
+			obj_table[i] = p->objs[idx[i]];
 	}
 	return 0;
 }
 
 static unsigned int dmabuf_get_count(const struct rte_mempool *mp)
 {
-	return free_bufs(mp->pool_data);
+	struct nm_dpdk_pool *p = mp->pool_data;
+
+	return p->host ? rte_ring_count(p->host) : free_bufs(p);
+}
+
+static bool pow2_objs(const struct rte_mempool *mp)
+{
+	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+
+	return !(total & (total - 1));
 }
 
 struct populate_ctx {
@@ -429,10 +577,33 @@ static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
 	struct populate_ctx c = { p, obj_cb, obj_cb_arg };
-	unsigned int room = p->area->num_niovs - p->num_objs;
+	unsigned int room;
 
-	return rte_mempool_op_populate_helper(mp, 0, RTE_MIN(max_objs, room), vaddr,
-					      iova, len, pin_new_obj, &c);
+	if (p->host)
+		return nm_dpdk_host_populate(mp, max_objs, vaddr, iova, len, obj_cb,
+					     obj_cb_arg);
+	room = p->area->num_niovs - p->num_objs;
+
+	/* Power-of-two objects on multiples of their size never meet a page
+	 * boundary, and the pool is linear (build_lookup()). Others are packed
+	 * as usual (aligning them too would leave pages empty). */
+	return rte_mempool_op_populate_helper(mp, pow2_objs(mp) ?
+					      RTE_MEMPOOL_POPULATE_F_ALIGN_OBJ : 0,
+					      RTE_MIN(max_objs, room), vaddr, iova, len,
+					      pin_new_obj, &c);
+}
+
+/* Room for the alignment populate asks for: one object per chunk. */
+static ssize_t dmabuf_calc_mem_size(const struct rte_mempool *mp, uint32_t obj_num,
+				    uint32_t pg_shift, size_t *min_chunk_size,
+				    size_t *align)
+{
+	const struct nm_dpdk_pool *p = mp->pool_data;
+	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+
+	return rte_mempool_op_calc_mem_size_helper(mp, obj_num, pg_shift,
+						   (p && p->host) || !pow2_objs(mp) ? 0 : total,
+						   min_chunk_size, align);
 }
 
 static struct rte_mempool_ops ops_dmabuf = {
@@ -443,13 +614,34 @@ static struct rte_mempool_ops ops_dmabuf = {
 	.dequeue = dmabuf_dequeue,
 	.get_count = dmabuf_get_count,
 	.populate = dmabuf_populate,
+	.calc_mem_size = dmabuf_calc_mem_size,
 };
 
 RTE_MEMPOOL_REGISTER_OPS(ops_dmabuf);
 
-bool nm_dpdk_pool_is_dmabuf(const struct rte_mempool *mp)
+static bool on_our_ops(const struct rte_mempool *mp)
 {
 	return mp && rte_mempool_get_ops(mp->ops_index)->alloc == dmabuf_alloc;
+}
+
+bool nm_dpdk_pool_is_dmabuf(const struct rte_mempool *mp)
+{
+	const struct nm_dpdk_pool *p;
+
+	if (!on_our_ops(mp))
+		return false;
+	p = mp->pool_data;
+	return !p || !p->host;
+}
+
+const char *nm_dpdk_pool_host_fallback(const struct rte_mempool *mp)
+{
+	const struct nm_dpdk_pool *p;
+
+	if (!on_our_ops(mp))
+		return NULL;
+	p = mp->pool_data;
+	return p && p->host ? p->host_reason : NULL;
 }
 
 struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n,
@@ -476,9 +668,17 @@ struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	/* Objects (header + mbuf + tail) a power of two apart, never across a
+	 * page: then an object's buffer index is its offset shifted, in both
+	 * directions, and the free list never reads an object (NO_SPREAD: the
+	 * memory-channel padding would break the power of two). */
 	elt_size = sizeof(struct rte_mbuf) + priv_size + sizeof(struct nm_dpdk_obj_tail);
+	elt_size = rte_align32pow2(elt_size + sizeof(struct rte_mempool_objhdr)) -
+		   (unsigned int)RTE_ALIGN_CEIL(sizeof(struct rte_mempool_objhdr),
+						RTE_MEMPOOL_ALIGN);
 	mp = rte_mempool_create_empty(name, n, elt_size, cache_size,
-				      sizeof(struct rte_pktmbuf_pool_private), socket_id, 0);
+				      sizeof(struct rte_pktmbuf_pool_private), socket_id,
+				      RTE_MEMPOOL_F_NO_SPREAD);
 	if (!mp) {
 		nm_err_set(err, -rte_errno, "rte_mempool_create_empty '%s': %s", name,
 			   rte_strerror(rte_errno));

@@ -189,6 +189,39 @@ static int tel_pool(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Pools on the dmabuf ops that kept host memory, and why (parallel arrays:
+ * 22.11 telemetry nests only plain arrays). */
+static int tel_host_pools(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *names = rte_tel_data_alloc(), *why = rte_tel_data_alloc();
+	struct rte_tel_data *objs = rte_tel_data_alloc();
+	struct nm_dpdk_pool *p;
+
+	(void)cmd;
+	(void)params;
+	if (!names || !why || !objs) {
+		rte_tel_data_free(names);
+		rte_tel_data_free(why);
+		rte_tel_data_free(objs);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(why, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(objs, RTE_TEL_U64_VAL);
+	pthread_mutex_lock(&nm_dpdk_lock);
+	TAILQ_FOREACH(p, &nm_dpdk_host_pools, next) {
+		rte_tel_data_add_array_string(names, p->name);
+		rte_tel_data_add_array_string(why, p->host_reason);
+		rte_tel_data_add_array_u64(objs, p->mp ? p->mp->size : 0);
+	}
+	pthread_mutex_unlock(&nm_dpdk_lock);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_container(d, "name", names, 0);
+	rte_tel_data_add_dict_container(d, "reason", why, 0);
+	rte_tel_data_add_dict_container(d, "objects", objs, 0);
+	return 0;
+}
+
 RTE_INIT(nm_dpdk_telemetry_init)
 {
 	rte_telemetry_register_cmd("/netmem/ports", tel_ports,
@@ -199,4 +232,7 @@ RTE_INIT(nm_dpdk_telemetry_init)
 				   "The dmabuf mempools. No parameters");
 	rte_telemetry_register_cmd("/netmem/dmabuf_pool", tel_pool,
 				   "One dmabuf mempool. Parameter: pool name");
+	rte_telemetry_register_cmd("/netmem/host_pools", tel_host_pools,
+				   "Pools on the dmabuf ops that kept host memory, and why. "
+				   "No parameters");
 }

@@ -11,7 +11,8 @@
  *                or write it on the datapath; only its DMA address is used.
  *
  * An area is one contiguous run of equal-sized buffers (a dmabuf binding, or
- * a host memory region) with a free stack of buffer indexes.
+ * a host memory region) with a lock-free free list of buffer indexes (a
+ * multi-producer multi-consumer ring, safe from any number of threads).
  */
 #ifndef NETMEM_NET_IOV_H
 #define NETMEM_NET_IOV_H
@@ -32,6 +33,7 @@ typedef uintptr_t nm_netmem_ref;
 
 struct nm_page_pool;
 struct nm_net_iov_area;
+struct nm_net_iov_ring;
 
 /* 32 bytes per buffer (the kernel's struct net_iov is 48 in 6.12). */
 struct nm_net_iov {
@@ -52,10 +54,9 @@ struct nm_net_iov_area {
 	bool readable;            /* handles are host buffers (else net_iov) */
 	void *owner_priv;         /* the binding or host region owning the area */
 
-	/* Free stack of buffer indexes; the lock is taken once per bulk. */
-	pthread_mutex_t lock;
-	uint32_t *free_stack;
-	uint32_t free_count;
+	/* Free buffer indexes (lib/net_iov.c): lock-free, FIFO. */
+	struct nm_net_iov_ring *free_ring;
+	size_t map_len;           /* descriptors + ring, 0 when malloc'ed */
 };
 
 static inline bool nm_netmem_is_net_iov(nm_netmem_ref netmem)
@@ -114,9 +115,20 @@ void nm_net_iov_area_fini(struct nm_net_iov_area *area);
 /* Take up to @n free buffers (refcount set to 1); returns how many. */
 unsigned int nm_net_iov_area_alloc(struct nm_net_iov_area *area,
 				   nm_netmem_ref *out, unsigned int n);
-/* Give buffers back to the free stack. */
+/* Give buffers back to the free list. Freeing more than was taken (a
+ * double free) aborts: the buffer would be handed out twice. */
 void nm_net_iov_area_free(struct nm_net_iov_area *area,
 			  const nm_netmem_ref *in, unsigned int n);
+
+/*
+ * The same by index, for an owner that keeps its own per-buffer state and
+ * never reads the descriptors' pp/refcount (the DPDK mempool: the mbuf is
+ * the reference): the descriptors are not touched. @exact: all @n or none.
+ */
+unsigned int nm_net_iov_area_take(struct nm_net_iov_area *area, uint32_t *idx,
+				  unsigned int n, bool exact);
+void nm_net_iov_area_give(struct nm_net_iov_area *area, const uint32_t *idx,
+			  unsigned int n);
 /* Buffers currently taken from the area. */
 uint32_t nm_net_iov_area_in_use(struct nm_net_iov_area *area);
 

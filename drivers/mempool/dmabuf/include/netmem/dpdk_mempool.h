@@ -92,8 +92,16 @@ struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n
 						int socket_id,
 						const struct nm_dpdk_pool_params *params);
 
-/* True when @mp runs on the "dmabuf" ops. */
+/* True when @mp runs on the "dmabuf" ops with its data room in a dmabuf. */
 bool nm_dpdk_pool_is_dmabuf(const struct rte_mempool *mp);
+
+/*
+ * A pool on the "dmabuf" ops with nothing to put in a dmabuf (a plain
+ * object pool, mbufs without a data room, or with it in the application's
+ * external memory) keeps host memory, as the default ops would give it:
+ * returns why, or NULL for any other pool. Also in /netmem/host_pools.
+ */
+const char *nm_dpdk_pool_host_fallback(const struct rte_mempool *mp);
 
 /*
  * Free a pool, but only when every mbuf is back (in the pool or an lcore

@@ -1,0 +1,112 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# DPDK's own mempool and mbuf test suites (dpdk-test from dpdk-dev), each run
+# twice in a row: with the default mbuf ops, then with the plugin and
+# --mbuf-pool-ops-name=dmabuf, so every pool the suite makes through the mbuf
+# library lands on the dmabuf ops (plain and data-room-less pools on their
+# host fallback). TAP, one line per comparison.
+#
+#   dpdk-autotest.sh PLUGIN
+#
+# mbuf_autotest's test_attach_from_different_pool checks the refcount of
+# the mbuf a clone is attached to; for an mbuf with an external buffer (a
+# pinned external-buffer pool: DPDK's rte_pktmbuf_pool_create_extbuf() as
+# much as ours) rte_pktmbuf_attach() counts the clone in the buffer's shared
+# info instead, so that check fails and the suite stops there: reported as a
+# TODO after checking that everything before it ran as with the default ops.
+set -u
+plugin=${1:?usage: dpdk-autotest.sh PLUGIN}
+dpdk_test=$(command -v dpdk-test || true)
+if [ -z "$dpdk_test" ]; then
+	echo "1..0 # SKIP dpdk-test not installed (Debian package dpdk-dev)"
+	exit 0
+fi
+case "$plugin" in
+/*) ;;
+*) plugin=$(pwd)/$plugin ;;
+esac
+work=$(mktemp -d "${TMPDIR:-/tmp}/nm-autotest.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+eal="--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=pmd.mempool.dmabuf:info"
+
+# run NAME OUT [EAL ARGS...]: one autotest, output line-buffered (it may crash)
+run() {
+	t=$1 out=$2
+	shift 2
+	DPDK_TEST=$t NETMEM_CTL=0 timeout 300 stdbuf -oL "$dpdk_test" $eal \
+		--file-prefix="nmat$$" "$@" >"$out" 2>&1
+	echo $?
+}
+# Lines that say which sub-tests ran, without addresses or hex dumps.
+progress() {
+	grep -E ' ok$|FAILED|^Test (OK|Failed)' "$1" || true
+}
+
+echo "1..5"
+n=0
+for t in mempool_autotest mbuf_autotest; do
+	rc_def=$(run $t "$work/$t.def")
+	rc_dm=$(run $t "$work/$t.dm" -d "$plugin" --mbuf-pool-ops-name=dmabuf)
+	n=$((n + 1))
+	if [ "$rc_def" -ne 0 ]; then
+		echo "not ok $n - $t with the default ops (exit $rc_def): nothing to compare with"
+		tail -5 "$work/$t.def" | sed 's/^/# /'
+		n=$((n + 1))
+		echo "not ok $n - $t with dmabuf ops: no baseline"
+		if [ $t = mbuf_autotest ]; then
+			n=$((n + 1))
+			echo "not ok $n - $t: no baseline"
+		fi
+		continue
+	fi
+	echo "ok $n - $t passes with the default ops"
+	n=$((n + 1))
+	# Each dmabuf run must really have used the dmabuf ops.
+	if ! grep -q 'netmem-dmabuf: pool' "$work/$t.dm"; then
+		echo "not ok $n - $t with dmabuf ops: the plugin made no pool (exit $rc_dm)"
+		tail -5 "$work/$t.dm" | sed 's/^/# /'
+		if [ $t = mbuf_autotest ]; then
+			n=$((n + 1))
+			echo "not ok $n - $t: not run on the dmabuf ops"
+		fi
+		continue
+	fi
+	sed -n 's/^netmem-dmabuf: \(pool .*\)/# \1/p' "$work/$t.dm" | cut -c1-160 | head -4
+	case $t in
+	mempool_autotest)
+		if [ "$rc_dm" -eq 0 ] && [ "$(progress "$work/$t.dm")" = "$(progress "$work/$t.def")" ]; then
+			echo "ok $n - $t passes with --mbuf-pool-ops-name=dmabuf, same sub-tests"
+		else
+			echo "not ok $n - $t with --mbuf-pool-ops-name=dmabuf (exit $rc_dm)"
+			progress "$work/$t.dm" | tail -5 | sed 's/^/# /'
+		fi
+		;;
+	mbuf_autotest)
+		if [ "$rc_dm" -eq 0 ]; then
+			# Would mean the external-buffer refcount check changed: look.
+			echo "ok $n - $t passes with --mbuf-pool-ops-name=dmabuf"
+			n=$((n + 1))
+			echo "ok $n - (no known failure to check)"
+			continue
+		fi
+		# Everything the default run reported before the known stop.
+		before=$(progress "$work/$t.def" | sed '/test_attach_from_different_pool ok/,$d')
+		got=$(progress "$work/$t.dm" | grep -v FAILED | head -n "$(printf '%s\n' "$before" | wc -l)")
+		if [ "$got" = "$before" ] && ! progress "$work/$t.dm" | grep FAILED | grep -vq 'invalid refcnt in m'; then
+			echo "ok $n - $t with dmabuf ops: every sub-test up to test_attach_from_different_pool ran as with the default ops"
+			printf '%s\n' "$before" | sed 's/^/#   /'
+		else
+			echo "not ok $n - $t with dmabuf ops: differs from the default run before the known stop (exit $rc_dm)"
+			progress "$work/$t.dm" | tail -5 | sed 's/^/# /'
+		fi
+		n=$((n + 1))
+		if grep -q 'invalid refcnt in m' "$work/$t.dm"; then
+			echo "not ok $n - $t test_attach_from_different_pool # TODO checks rte_mbuf_refcnt_read() of an mbuf with an external buffer, whose clones are counted in its shared info (exit $rc_dm)"
+		else
+			echo "not ok $n - $t stopped elsewhere (exit $rc_dm)"
+			tail -5 "$work/$t.dm" | sed 's/^/# /'
+		fi
+		;;
+	esac
+done
