@@ -8,9 +8,36 @@
  */
 #include <stdio.h>
 
+#include <netmem/binding.h>
 #include <netmem/igb.h>
 
 #include "netmem_rx.h"
+
+/* What a listener on unreadable memory meets on a queue without rx-csum:
+ * refused by the restart path before any driver callback, and the queue
+ * never stops. Shown once, with the count of callbacks that ran. */
+static void show_refused_bind(struct nm_igb *igb, struct nm_dmabuf *buf, uint32_t q)
+{
+	struct nm_netdev *dev = nm_igb_netdev(igb);
+	struct nm_dmabuf_binding *b;
+	struct nm_err err = { 0 };
+	uint64_t before = 0, after = 0;
+	int r;
+
+	if (nm_dmabuf_binding_create(dev, buf, NULL, &b, &err)) {
+		fprintf(stderr, "netmem-rx: %s\n", err.msg);
+		return;
+	}
+	for (int i = 0; i < NM_IGB_OP_COUNT; i++)
+		before += nm_igb_op_count(igb, (enum nm_igb_op)i);
+	r = nm_dmabuf_binding_bind_rxq_caps(b, dev, q, NM_RXQ_CAP_RX_CSUM, &err);
+	for (int i = 0; i < NM_IGB_OP_COUNT; i++)
+		after += nm_igb_op_count(igb, (enum nm_igb_op)i);
+	printf("bind to queue %u (no rx-csum) for a listener on unreadable memory: %s\n"
+	       "  -> %s (driver callbacks run: %llu)\n", q, r ? "refused" : "accepted?!",
+	       r ? err.msg : "-", (unsigned long long)(after - before));
+	nm_dmabuf_binding_unbind(b);
+}
 
 int run_listen_igb(const struct options *o, struct nm_dmabuf *buf)
 {
@@ -31,6 +58,8 @@ int run_listen_igb(const struct options *o, struct nm_dmabuf *buf)
 	printf("device: igb %s over VFIO, MAC %02x:%02x:%02x:%02x:%02x:%02x, link up, "
 	       "%u RX queues (queue 0 on host memory)\n", ip.bdf, mac[0], mac[1], mac[2],
 	       mac[3], mac[4], mac[5], o->queues);
+	if (o->lesser_queue >= 0)
+		show_refused_bind(igb, buf, (uint32_t)o->lesser_queue);
 	ret = run_listen(o, nm_igb_port(igb), buf);
 	nm_igb_hw_stats(igb, &hw);
 	printf("igb: %llu frames received, %llu sent, %llu missed\n",

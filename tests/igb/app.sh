@@ -1,45 +1,63 @@
 #!/usr/bin/env bash
 # igb guest test: the receive app with the command line a user types,
-#   netmem-rx --dev igb:0000:00:06.0 --dmabuf udmabuf:64M --flow tcp6 ...
-# while igb-send on port A (kernel igb) sends the flow, paced by the app's
-# progress frames (our TX). Once for TCP over IPv6, once for UDP over IPv4.
-# Usage: app.sh PATH/netmem-rx PATH/igb-send
+#   netmem-rx --dev igb:0000:00:06.0 --dmabuf udmabuf:64M --listen 5201 ...
+# and stock senders on port A (the guest kernel's TCP/UDP): nc over IPv6 to
+# the link-local address port B takes from its MAC (no address given, no
+# neighbour entry set), and a Python UDP socket over IPv4. The TCP stream
+# written out with --out equals what nc sent (sha256); every UDP datagram
+# is counted; the bind to a queue without rx-csum is refused before any
+# driver callback.
+# Usage: app.sh PATH/netmem-rx
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 igb_reexec --timeout 240 -- "$@"
-rx=$1 send=$2
+rx=$1
 need_exe "$rx"
-need_exe "$send"
+command -v nc >/dev/null || fail "nc is not installed (scripts/install-deps.sh base)"
 bdf=$NETMEM_GUEST_PORT_B_BDF
 a=$NETMEM_GUEST_PORT_A_IF
+w=/tmp/app
+mkdir -p $w
 
-run_flow() {
-	local flow=$1 port=$2 bytes=$3 log=/tmp/netmem-rx-$1.log pid rc=0
-	local cmd=(netmem-rx --dev "igb:$bdf" --dmabuf udmabuf:64M --flow "$flow" --port "$port"
-		--bytes "$bytes" --ack-every 16)
-	echo "\$ ${cmd[*]}"
-	"$rx" "${cmd[@]:1}" >"$log" 2>&1 &
-	pid=$!
-	if ! wait_line "$log" '^ready' 60; then
-		kill "$pid" 2>/dev/null || true
-		cat "$log"
-		fail "netmem-rx did not get ready"
-	fi
-	echo "\$ igb-send --if $a --flow $flow --port $port --bytes $bytes --window 64"
-	if ! "$send" --if "$a" --flow "$flow" --port "$port" --bytes "$bytes" --window 64; then
-		kill "$pid" 2>/dev/null || true
-		cat "$log"
-		fail "igb-send failed"
-	fi
-	wait "$pid" || rc=$?
-	cat "$log"
-	check "netmem-rx ($flow) exited 0" test "$rc" = 0
-	check "netmem-rx ($flow): every byte verified" grep -q '^payload check: every byte verified' "$log"
-	check "netmem-rx ($flow): every frame split, payload in the dmabuf" \
-		grep -Eq '^header split: ([0-9]+) of \1 frames; .* \(\1 net_iov buffers\)' "$log"
-	check "netmem-rx ($flow): bind to the split-off queue refused before any callback" \
-		grep -q 'driver callbacks run: 0)' "$log"
+# start NAME ARGS...: netmem-rx in the background until it listens.
+start() {
+	local name=$1
+	shift
+	echo "\$ netmem-rx --dev igb:$bdf $*"
+	"$rx" --dev "igb:$bdf" "$@" >$w/$name.log 2>&1 &
+	rx_pid=$!
+	wait_line $w/$name.log '^listening on' 60 || { kill "$rx_pid" 2>/dev/null; cat $w/$name.log; fail "$name: netmem-rx did not listen"; }
+}
+finish() {
+	local rc=0
+	wait "$rx_pid" || rc=$?
+	cat $w/$1.log
+	check "netmem-rx ($1) exited 0" test "$rc" = 0
 }
 
-run_flow tcp6 5201 16M
-run_flow udp4 5301 8M
+# --- TCP over IPv6, link-local only --------------------------------------------
+head -c 16M /dev/urandom >$w/tcp.in
+start tcp6 --dmabuf udmabuf:64M --listen 5201 --listen-queues 1,2 --lesser-queue 3 --out $w/tcp.out
+ll=$(grep -o 'fe80::[0-9a-f:]*' $w/tcp6.log | head -n1)
+[ -n "$ll" ] || fail "netmem-rx named no link-local address"
+echo "\$ nc -6 -N $ll%$a 5201 < 16 MiB"
+nc -6 -N -w 30 "$ll%$a" 5201 <$w/tcp.in || { kill "$rx_pid" 2>/dev/null; cat $w/tcp6.log; fail "nc failed"; }
+finish tcp6
+check "tcp6: the 16 MiB nc sent arrived byte for byte (sha256 of --out)" \
+	test "$(sha256sum <$w/tcp.in)" = "$(sha256sum <$w/tcp.out)"
+check "tcp6: the listener refused queue 3 (no rx-csum) before any driver callback" \
+	grep -q 'driver callbacks run: 0' $w/tcp6.log
+
+# --- UDP over IPv4 ---------------------------------------------------------------
+ip addr add 169.254.10.1/24 dev "$a"
+start udp4 --dmabuf udmabuf:64M --listen 5301 --udp --listen-queues 1 --addr4 169.254.10.2/24 \
+	--bytes 1120000
+ping -c 1 -W 5 169.254.10.2 >/dev/null || fail "ping 169.254.10.2 (ARP answered by netmem)"
+/usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(800):
+    s.sendto(bytes([i % 251]) * 1400, ("169.254.10.2", 5301))
+    if i % 20 == 0: time.sleep(0.01)'
+finish udp4
+check "udp4: all 800 datagrams from a Python socket counted" grep -q '^UDP: 800 datagrams' $w/udp4.log
