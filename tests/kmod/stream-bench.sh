@@ -48,6 +48,39 @@ for s in $sizes; do
 		one "$s" host "$r" || exit 1
 	done
 done
+# Kernel TCP on the kernel's igb driver, the same sender and length: port B
+# into a namespace of its own, so the stream crosses the guest's wire (QEMU's
+# igb model) to port A. Prints "stream,0,igb-host,REP" blocks, or a skip line.
+igb_streams() {
+	local a=${NETMEM_GUEST_PORT_A_IF:-} bdf=${NETMEM_GUEST_PORT_B_BDF:-} b="" r log=/tmp/sb-igb.log
+	[ -n "$bdf" ] && b=$(ls "/sys/bus/pci/devices/$bdf/net" 2>/dev/null | head -n1)
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		echo "igb: skipped: port A '$a' or port B ($bdf) has no kernel interface"
+		return 0
+	fi
+	ip netns add nmk-igb && ip link set "$b" netns nmk-igb &&
+		ip -n nmk-igb addr add 10.78.0.2/24 dev "$b" && ip -n nmk-igb link set "$b" up &&
+		ip addr add 10.78.0.1/24 dev "$a" && ip link set "$a" up || { echo "igb: skipped: cannot wire the ports"; return 0; }
+	for r in $(seq "$reps"); do
+		"$kctl" rx -p 5202 -n $bytes --host >$log 2>&1 &
+		local pid=$!
+		for _ in $(seq 100); do grep -q '^listening' $log && break; sleep 0.1; done
+		ip netns exec nmk-igb /usr/bin/python3 "$here/tcp_send.py" 10.78.0.1 5202 $bytes >/dev/null 2>&1
+		local txrc=$?
+		wait $pid
+		local rxrc=$?
+		if [ $txrc -ne 0 ] || [ $rxrc -ne 0 ]; then
+			echo "igb: stream failed (rx $rxrc, tx $txrc): $(tr '\n' ' ' <$log)"
+			break
+		fi
+		echo "stream,0,igb-host,$r"
+		grep '^rx: mode' $log
+	done
+	ip addr del 10.78.0.1/24 dev "$a"
+	ip netns del nmk-igb
+}
+igb_streams
+
 # Refusals with tcp-data-split off, counted as kmod-compare.md counts them:
 # callbacks on queue 1 (`netmem-kctl queues` column 9) across one bind.
 "$kctl" hds off || exit 1

@@ -159,6 +159,25 @@ rx_stream after $((2 << 20)) -q 1 -s 4
 [ $rxrc -eq 0 ]
 ok $? "queue 1 binds and receives again afterwards ($(field dmabuf_bytes "$line") bytes in the dmabuf)"
 
+# 6. This module's own provider under the same traffic: payload placed in its
+# net_iovs, frames then dropped (6.12: the kernel's TCP cannot give them back).
+rxs() { "$kctl" rxstats | awk -v c="$1" '$1 == 1 { print $c }'; }
+pk0=$(rxs 7) kd0=$(rxs 8)
+"$kctl" bind -q 1 -s 4 -t 8 >/tmp/kbind.log 2>&1 &
+kbpid=$!
+for _ in $(seq 50); do grep -q '^binding' /tmp/kbind.log && break; sleep 0.1; done
+"$kctl" rx -p 5201 -n $((1 << 20)) -q 1 --host -w 10 >/tmp/rx-kmod.log 2>&1 &
+rxpid=$!
+sleep 0.5
+timeout 4 ip netns exec $ns $py "$send" 10.77.0.1 5201 $((1 << 20)) >/dev/null 2>&1
+kill $rxpid 2>/dev/null
+wait $rxpid 2>/dev/null
+wait $kbpid
+kbrc=$?
+pk=$(( $(rxs 7) - pk0 )) kd=$(( $(rxs 8) - kd0 ))
+[ $kbrc -eq 0 ] && [ $pk -gt 0 ] && [ $kd -gt 0 ]
+ok $? "the module's provider on queue 1 under the same traffic: $pk payload bytes placed in its net_iovs, $kd frames then dropped (no TCP consumer in 6.12): $(head -n1 /tmp/kbind.log)"
+
 "$kctl" rxstats | sed 's/^/# /'
 ip netns del $ns
 sleep 0.5
