@@ -359,8 +359,10 @@ if stream_sizes:
                "the queue's page pool buffers by CPU copy (no DMA engine): both modes pay that copy, "
                "the host mode then pays the kernel's copy to user memory too. Every byte "
                "is checked in both. CPU is the whole guest's busy time (sender, softirq, receiver; "
-               "2 vCPUs) per GiB received; under TCG read ratios, not absolutes. "
-               f"The two right-hand columns are slots for the same stream on the igb ports.\n")
+               "2 vCPUs) per GiB received; under TCG, on a shared host, read ratios within a row, "
+               "not absolutes, and expect run-to-run spread of tens of percent. "
+               "The two right-hand columns are the same stream on the guest's igb ports "
+               "(notes below the tables).\n")
     out.append(f"### At a {sref} MiB udmabuf\n")
     out.append("| figure | kernel devmem TCP, module NIC | kernel TCP into host memory, module NIC | "
                "devmem / host | netmem userspace TCP, VFIO igb | kernel TCP, kernel igb |")
