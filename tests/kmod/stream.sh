@@ -179,6 +179,10 @@ pk=$(( $(rxs 7) - pk0 )) kd=$(( $(rxs 8) - kd0 ))
 ok $? "the module's provider on queue 1 under the same traffic: $pk payload bytes placed in its net_iovs, $kd frames then dropped (no TCP consumer in 6.12): $(head -n1 /tmp/kbind.log)"
 
 "$kctl" rxstats | sed 's/^/# /'
+sleep 0.5
+info=$("$kctl" info | grep '^live')
+grep -q '^live: 0 bindings, 0 kmod pools, 0 net_iovs out, 0 kernel devmem pools; [0-9]* bindings freed, 0 net_iovs found not back' <<<"$info"
+ok $? "module accounting back to zero before rmmod: $info"
 ip netns del $ns
 sleep 0.5
 refcnt=$(cat /sys/module/netmem_kmod/refcnt)
