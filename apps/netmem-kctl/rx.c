@@ -334,6 +334,8 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 		fprintf(stderr, "netmem-kctl rx: listen on port %u: %s\n", o->port, strerror(-lsock));
 		goto out;
 	}
+	/* Before the sender can send: payload may land before accept returns. */
+	ioctl(kd->fd, NMK_IOC_RXQ_STATS, &st0);
 	printf("listening on port %u (%s)\n", o->port, o->host ? "host memory" : "devmem");
 	pfd = (struct pollfd){ .fd = lsock, .events = POLLIN };
 	if (poll(&pfd, 1, (int)o->timeout_s * 1000) != 1) {
@@ -345,7 +347,6 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 		fprintf(stderr, "netmem-kctl rx: accept: %s\n", strerror(errno));
 		goto out;
 	}
-	ioctl(kd->fd, NMK_IOC_RXQ_STATS, &st0);
 	t0 = now_us();
 	c0 = cpu_self_s();
 	a0 = cpu_all_s();
