@@ -333,7 +333,9 @@ static int __init nm_init(void)
 		       NM_MAX_RXQ, NM_MAX_RING, NM_MAX_POOL);
 		return -EINVAL;
 	}
-	nm_pdev = platform_device_register_simple("netmem-kmod", PLATFORM_DEVID_NONE,
+	/* AUTO: a device left registered by an earlier unload (nm_exit) must
+	 * not block this one. */
+	nm_pdev = platform_device_register_simple("netmem-kmod", PLATFORM_DEVID_AUTO,
 						  NULL, 0);
 	if (IS_ERR(nm_pdev))
 		return PTR_ERR(nm_pdev);
@@ -355,7 +357,8 @@ static int __init nm_init(void)
 	return 0;
 
 err_vnic:
-	nm_vnic_destroy(nm_dev);
+	if (!nm_vnic_destroy(nm_dev))
+		return ret;     /* cannot happen: nothing ran yet */
 err_pdev:
 	platform_device_unregister(nm_pdev);
 	return ret;
@@ -364,8 +367,14 @@ err_pdev:
 static void __exit nm_exit(void)
 {
 	misc_deregister(&nm_misc);
-	nm_vnic_destroy(nm_dev);
-	platform_device_unregister(nm_pdev);
+	if (nm_vnic_destroy(nm_dev)) {
+		platform_device_unregister(nm_pdev);
+		return;
+	}
+	/* Buffers still out will be unmapped against it by the kernel (no
+	 * code of ours runs then): leave the device registered, leak it. */
+	pr_warn("netmem_kmod: page pools still hold buffers after 10 s; %s stays registered for their DMA unmapping\n",
+		dev_name(&nm_pdev->dev));
 }
 
 module_init(nm_init);

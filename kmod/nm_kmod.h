@@ -329,7 +329,9 @@ struct nm_vnic {
 
 int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 		   u32 ring_size, u32 pool_size, bool hds, struct nm_vnic **out);
-void nm_vnic_destroy(struct nm_vnic *dev);
+/* False when a kernel page pool of ours still had buffers out after 10 s:
+ * the DMA device must then stay registered for their unmapping. */
+bool nm_vnic_destroy(struct nm_vnic *dev);
 void nm_vnic_queue_info(struct nm_vnic *dev, u32 idx, struct nmk_queue *q);
 u32 nm_vnic_kernel_devmem_pools(struct nm_vnic *dev);
 

@@ -23,6 +23,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
@@ -483,16 +484,39 @@ err_free:
 	return ret;
 }
 
-void nm_vnic_destroy(struct nm_vnic *dev)
+/*
+ * A kernel page_pool destroyed with buffers still out (in sockets, in a
+ * user's devmem tokens) is freed later by the kernel's retry worker, which
+ * then DMA-unmaps them, and for devmem unmaps the binding, against our DMA
+ * device: that device must outlive every such pool. Each pool of ours is
+ * listed on nmk0 (page_pool_params.netdev) until the kernel frees it.
+ */
+static bool pools_drained(struct net_device *nd)
+{
+	unsigned int i;
+
+	rtnl_lock();
+	dev_close(nd);          /* every queue's memory released */
+	rtnl_unlock();
+	for (i = 0; i < 100 && !hlist_empty(&nd->page_pools); i++)
+		msleep(100);
+	if (i)
+		pr_info("netmem_kmod: waited %u ms for page pools with buffers out\n", i * 100);
+	return hlist_empty(&nd->page_pools);
+}
+
+bool nm_vnic_destroy(struct nm_vnic *dev)
 {
 	struct net_device *nd = dev->netdev;
 	struct net_device *pd = dev->peer;
+	bool drained = pools_drained(nd);
 
 	unregister_netdev(nd);
 	unregister_netdev(pd);
 	nm_vnic_rx_fini(dev);
 	free_netdev(pd);
 	free_netdev(nd);
+	return drained;
 }
 
 u32 nm_vnic_kernel_devmem_pools(struct nm_vnic *dev)
