@@ -278,6 +278,14 @@ static long nm_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		st = nf->dev->rx[idx].st;  /* NAPI writes it: a racy snapshot */
 		st.index = idx;
 		st.reserved = 0;
+		/* The pool the queue runs on now (a restart replaces it). */
+		rtnl_lock();
+		st.pool_hold = 0;
+		if (nf->dev->running[idx] && nf->dev->cur[idx].kpp)
+			st.pool_hold = nf->dev->cur[idx].kpp->pages_state_hold_cnt;
+		else if (nf->dev->running[idx] && nf->dev->cur[idx].npp)
+			st.pool_hold = nf->dev->cur[idx].npp->hold_cnt;
+		rtnl_unlock();
 		return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	case NMK_IOC_QUEUE_GET: {

@@ -313,10 +313,6 @@ static int nm_vnic_poll(struct napi_struct *napi, int budget)
 	while ((skb = __skb_dequeue(&list)))
 		rx_one(dev, rx, qm, skb);
 	nm_vnic_ring_refill(dev, qm, &rx->st, GFP_ATOMIC);
-	if (qm->kpp)
-		rx->st.pool_hold = qm->kpp->pages_state_hold_cnt;
-	else if (qm->npp)
-		rx->st.pool_hold = qm->npp->hold_cnt;
 	peer_maybe_wake(dev);
 
 	if (done < budget)

@@ -140,7 +140,7 @@ struct nmk_rxq_stats {
 	__u64 ring_allocs;      /* buffers taken from the page pool to refill the ring */
 	__u64 ring_alloc_ns;    /* time in those allocations */
 	__u64 ring_alloc_fail;  /* refills the pool could not serve */
-	__u64 pool_hold;        /* the running pool's provider allocations */
+	__u64 pool_hold;        /* the running pool's provider allocations (now) */
 	__u64 polls;            /* NAPI polls */
 };
 
