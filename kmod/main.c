@@ -40,6 +40,10 @@ static unsigned int pool_size = 1024;
 module_param(pool_size, uint, 0444);
 MODULE_PARM_DESC(pool_size, "recycle ring entries of each queue's page pool, 1 to 16384 (default 1024)");
 
+static bool tcp_data_split = true;
+module_param(tcp_data_split, bool, 0444);
+MODULE_PARM_DESC(tcp_data_split, "tcp-data-split (header split) at load; ethtool -G changes it (default on)");
+
 static struct platform_device *nm_pdev;
 static struct nm_vnic *nm_dev;
 
@@ -89,6 +93,10 @@ static void ioc_info(struct nm_vnic *dev, struct nmk_info *in)
 	in->ifindex = dev->netdev->ifindex;
 	strscpy(in->ifname, dev->netdev->name, sizeof(in->ifname));
 	in->kernel_devmem_pools = nm_vnic_kernel_devmem_pools(dev);
+	strscpy(in->peer_ifname, dev->peer->name, sizeof(in->peer_ifname));
+	in->peer_ifindex = dev->peer->ifindex;
+	in->tcp_data_split = dev->tcp_data_split;
+	in->dma_identity = dev->dma_identity;
 	rtnl_unlock();
 	in->live_bindings = atomic64_read(&dev->stats.live_bindings);
 	in->live_pools = atomic64_read(&dev->stats.live_pools);
@@ -180,13 +188,20 @@ static int ioc_unbind(struct nm_file *nf, struct nmk_unbind *a, struct nm_err *e
 
 static int bench_locked(struct nm_vnic *dev, struct nmk_bench *a, struct nm_err *err)
 {
+	bool napi_off;
 	int ret;
 
 	a->provider = 0;
 	a->allocated = a->first_round = a->ring_fill = a->bad = 0;
 	a->ns_alloc = a->ns_put = a->ns_alloc_first = a->ns_put_first = 0;
 	rtnl_lock();
+	/* The pool's allocation side belongs to the queue's NAPI: hold it off. */
+	napi_off = a->queue < dev->num_rx_queues && dev->running[a->queue];
+	if (napi_off)
+		nm_vnic_rx_stop(dev, a->queue);
 	ret = nm_bench_run(dev, a, err);
+	if (napi_off)
+		nm_vnic_rx_start(dev, a->queue);
 	rtnl_unlock();
 	return ret;
 }
@@ -251,6 +266,28 @@ static long nm_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		ioc_info(nf->dev, &in);
 		return copy_to_user(argp, &in, sizeof(in)) ? -EFAULT : 0;
 	}
+	case NMK_IOC_RXQ_STATS: {
+		struct nmk_rxq_stats st;
+		u32 idx;
+
+		if (copy_from_user(&st, argp, sizeof(st)))
+			return -EFAULT;
+		idx = st.index;
+		if (st.reserved || idx >= nf->dev->num_rx_queues)
+			return -EINVAL;
+		st = nf->dev->rx[idx].st;  /* NAPI writes it: a racy snapshot */
+		st.index = idx;
+		st.reserved = 0;
+		/* The pool the queue runs on now (a restart replaces it). */
+		rtnl_lock();
+		st.pool_hold = 0;
+		if (nf->dev->running[idx] && nf->dev->cur[idx].kpp)
+			st.pool_hold = nf->dev->cur[idx].kpp->pages_state_hold_cnt;
+		else if (nf->dev->running[idx] && nf->dev->cur[idx].npp)
+			st.pool_hold = nf->dev->cur[idx].npp->hold_cnt;
+		rtnl_unlock();
+		return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+	}
 	case NMK_IOC_QUEUE_GET: {
 		struct nmk_queue q;
 		int ret;
@@ -304,7 +341,9 @@ static int __init nm_init(void)
 		       NM_MAX_RXQ, NM_MAX_RING, NM_MAX_POOL);
 		return -EINVAL;
 	}
-	nm_pdev = platform_device_register_simple("netmem-kmod", PLATFORM_DEVID_NONE,
+	/* AUTO: a device left registered by an earlier unload (nm_exit) must
+	 * not block this one. */
+	nm_pdev = platform_device_register_simple("netmem-kmod", PLATFORM_DEVID_AUTO,
 						  NULL, 0);
 	if (IS_ERR(nm_pdev))
 		return PTR_ERR(nm_pdev);
@@ -313,18 +352,21 @@ static int __init nm_init(void)
 		goto err_pdev;
 
 	ret = nm_vnic_create(&nm_pdev->dev, rxq_caps, num_rxq_caps, ring_size,
-			     pool_size, &nm_dev);
+			     pool_size, tcp_data_split, &nm_dev);
 	if (ret)
 		goto err_pdev;
 	ret = misc_register(&nm_misc);
 	if (ret)
 		goto err_vnic;
-	pr_info("netmem_kmod: %s with %u RX queues, /dev/%s\n",
-		nm_dev->netdev->name, nm_dev->num_rx_queues, NMK_DEVICE_NAME);
+	pr_info("netmem_kmod: %s with %u RX queues, peer %s, /dev/%s%s\n",
+		nm_dev->netdev->name, nm_dev->num_rx_queues, nm_dev->peer->name,
+		NMK_DEVICE_NAME, nm_dev->dma_identity ? "" :
+		" (DMA addresses are not physical: payload into net_iovs is dropped)");
 	return 0;
 
 err_vnic:
-	nm_vnic_destroy(nm_dev);
+	if (!nm_vnic_destroy(nm_dev))
+		return ret;     /* cannot happen: nothing ran yet */
 err_pdev:
 	platform_device_unregister(nm_pdev);
 	return ret;
@@ -333,8 +375,14 @@ err_pdev:
 static void __exit nm_exit(void)
 {
 	misc_deregister(&nm_misc);
-	nm_vnic_destroy(nm_dev);
-	platform_device_unregister(nm_pdev);
+	if (nm_vnic_destroy(nm_dev)) {
+		platform_device_unregister(nm_pdev);
+		return;
+	}
+	/* Buffers still out will be unmapped against it by the kernel (no
+	 * code of ours runs then): leave the device registered, leak it. */
+	pr_warn("netmem_kmod: page pools still hold buffers after 10 s; %s stays registered for their DMA unmapping\n",
+		dev_name(&nm_pdev->dev));
 }
 
 module_init(nm_init);

@@ -24,6 +24,7 @@
 
 #include <linux/atomic.h>
 #include <linux/dma-buf.h>
+#include <linux/ethtool.h>
 #include <linux/genalloc.h>
 #include <linux/list.h>
 #include <linux/netdevice.h>
@@ -37,6 +38,9 @@
 #define NM_MAX_RXQ  16
 #define NM_MAX_RING 4096    /* buffers a queue posts */
 #define NM_MAX_POOL 16384   /* a page pool's recycle ring */
+#define NM_MAX_RULES 16     /* ethtool ntuple rules */
+#define NM_RSS_INDIR 64     /* RSS indirection table entries */
+#define NM_RX_BACKLOG 512   /* frames a queue holds before the peer stops */
 
 /* A failure's errno and its reason in words (libnetmem's struct nm_err). */
 struct nm_err {
@@ -259,6 +263,9 @@ struct nm_rxq {
 	struct nm_vnic *dev;
 	u32 index;
 	u32 caps;                       /* NM_RXQ_CAP_*, set by the driver */
+	u32 hw_caps;                    /* what the queue can do at all (rxq_caps);
+					 * caps drops header-split when ethtool
+					 * turns tcp-data-split off */
 	struct nm_mp_params mp;         /* bound provider; ops NULL: default */
 	struct nmk_rxq_counters counters;
 };
@@ -267,9 +274,25 @@ struct nm_rxq {
 struct nm_vnic_qmem {
 	struct page_pool *kpp;          /* kernel page_pool: host or devmem */
 	struct nm_page_pool *npp;       /* or ours, on our provider */
+	struct page_pool *hpp;          /* host pages for split-off headers */
 	unsigned long *ring;            /* posted buffers (netmem refs) */
 	u32 ring_fill;
 	bool kernel_devmem;             /* kpp runs on the kernel's devmem */
+};
+
+/* One RX queue's datapath: frames from the peer wait in @backlog for NAPI. */
+struct nm_vnic_rx {
+	struct napi_struct napi;
+	struct sk_buff_head backlog;
+	struct nm_vnic *dev;
+	u32 index;
+	struct nmk_rxq_stats st;        /* written by NAPI (and the peer's xmit
+					 * for drops, under backlog.lock) */
+};
+
+struct nm_flow_rule {
+	bool used;
+	struct ethtool_rx_flow_spec fs;
 };
 
 struct nm_vnic_stats {
@@ -292,13 +315,23 @@ struct nm_vnic {
 	bool kernel_pin[NM_MAX_RXQ];    /* module held for a kernel binding */
 	spinlock_t pools_lock;
 	struct list_head pools;         /* our pools, as dev->page_pools */
+	/* The datapath (vnic_rx.c) and its configuration (vnic_ethtool.c). */
+	struct net_device *peer;        /* the plain end: frames it sends arrive here */
+	struct nm_vnic_rx rx[NM_MAX_RXQ];
+	bool dma_identity;              /* DMA address = physical: the copy works */
+	bool tcp_data_split;            /* ethtool tcp-data-split; under rtnl */
+	spinlock_t steer_lock;          /* rules and indir: xmit reads them */
+	struct nm_flow_rule rules[NM_MAX_RULES];
+	u32 indir[NM_RSS_INDIR];
 	atomic_t next_binding_id;
 	struct nm_vnic_stats stats;
 };
 
 int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
-		   u32 ring_size, u32 pool_size, struct nm_vnic **out);
-void nm_vnic_destroy(struct nm_vnic *dev);
+		   u32 ring_size, u32 pool_size, bool hds, struct nm_vnic **out);
+/* False when a kernel page pool of ours still had buffers out after 10 s:
+ * the DMA device must then stay registered for their unmapping. */
+bool nm_vnic_destroy(struct nm_vnic *dev);
 void nm_vnic_queue_info(struct nm_vnic *dev, u32 idx, struct nmk_queue *q);
 u32 nm_vnic_kernel_devmem_pools(struct nm_vnic *dev);
 
@@ -320,6 +353,31 @@ int nm_check_memory_provider(struct nm_vnic *dev, u32 idx,
 
 /* Names of the flags in @caps ("unreadable,restart" or "-"). */
 const char *nm_rxq_caps_str(u32 caps, char *buf, size_t len);
+
+/* ---- vnic_rx.c: the datapath ---------------------------------------------- */
+
+/* Probe whether DMA addresses are physical ones on @dev (dma-direct, no
+ * offset): the NIC's CPU copy writes there. */
+bool nm_vnic_rx_dma_identity(struct device *dma_dev);
+void nm_vnic_rx_init(struct nm_vnic *dev);
+void nm_vnic_rx_fini(struct nm_vnic *dev);
+/* The queue's NAPI: on at start, off (waiting for a running poll) at stop. */
+void nm_vnic_rx_start(struct nm_vnic *dev, u32 idx);
+void nm_vnic_rx_stop(struct nm_vnic *dev, u32 idx);
+/* The peer's transmit: steer @skb to an RX queue of @dev. */
+netdev_tx_t nm_vnic_rx_enqueue(struct nm_vnic *dev, struct sk_buff *skb);
+/* Refill @qm's ring from its pool (process context at build, NAPI after). */
+void nm_vnic_ring_refill(struct nm_vnic *dev, struct nm_vnic_qmem *qm,
+			 struct nmk_rxq_stats *st, gfp_t gfp);
+
+/* ---- vnic_ethtool.c: tcp-data-split, ntuple rules, RSS -------------------- */
+
+extern const struct ethtool_ops nm_vnic_ethtool_ops;
+/* The RX queue for a frame with this flow; -1 when no rule matches. */
+int nm_vnic_steer_rule(struct nm_vnic *dev, const struct sk_buff *skb);
+void nm_vnic_steer_init(struct nm_vnic *dev);
+/* Set each queue's header-split flag from tcp-data-split. rtnl held. */
+void nm_vnic_apply_hds(struct nm_vnic *dev);
 
 /* ---- bench.c -------------------------------------------------------------- */
 

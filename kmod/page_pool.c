@@ -46,9 +46,9 @@ int nm_page_pool_create(const struct nm_page_pool_params *params,
 			   pool->p.mp.ops->name);
 		goto err_ring;
 	}
-	spin_lock(&params->dev->pools_lock);
+	spin_lock_bh(&params->dev->pools_lock);
 	list_add_tail(&pool->dev_node, &params->dev->pools);
-	spin_unlock(&params->dev->pools_lock);
+	spin_unlock_bh(&params->dev->pools_lock);
 	atomic64_inc(&params->dev->stats.live_pools);
 	*out = pool;
 	return 0;
@@ -64,9 +64,9 @@ static void pool_free(struct nm_page_pool *pool)
 {
 	struct nm_vnic *dev = pool->p.dev;
 
-	spin_lock(&dev->pools_lock);
+	spin_lock_bh(&dev->pools_lock);
 	list_del(&pool->dev_node);
-	spin_unlock(&dev->pools_lock);
+	spin_unlock_bh(&dev->pools_lock);
 	ptr_ring_cleanup(&pool->ring, NULL);
 	/* May drop the binding's last reference: process context. */
 	pool->p.mp.ops->destroy(pool);
@@ -104,10 +104,10 @@ void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem)
 {
 	bool last = false;
 
-	spin_lock(&pool->lock);
+	spin_lock_bh(&pool->lock);
 	if (pool->destroyed || __ptr_ring_produce(&pool->ring, (void *)netmem))
 		last = pool_release_locked(pool, netmem);
-	spin_unlock(&pool->lock);
+	spin_unlock_bh(&pool->lock);
 	if (last)
 		pool_free(pool);
 }
@@ -117,14 +117,14 @@ void nm_page_pool_destroy(struct nm_page_pool *pool)
 	nm_netmem_ref netmem;
 	bool last;
 
-	spin_lock(&pool->lock);
+	spin_lock_bh(&pool->lock);
 	pool->destroyed = true;
 	while (pool->alloc.count)
 		pool_release_locked(pool, pool->alloc.cache[--pool->alloc.count]);
 	while ((netmem = (nm_netmem_ref)ptr_ring_consume(&pool->ring)))
 		pool_release_locked(pool, netmem);
 	last = pool->release_cnt == pool->hold_cnt;
-	spin_unlock(&pool->lock);
+	spin_unlock_bh(&pool->lock);
 	if (last)
 		pool_free(pool);
 }

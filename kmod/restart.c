@@ -74,7 +74,7 @@ int nm_check_memory_provider(struct nm_vnic *dev, u32 idx,
 
 	if (!mp->priv)
 		return 0;
-	spin_lock(&dev->pools_lock);
+	spin_lock_bh(&dev->pools_lock);
 	list_for_each_entry(pool, &dev->pools, dev_node) {
 		if (pool->mp_priv == mp->priv && pool->p.queue_idx == idx &&
 		    !READ_ONCE(pool->destroyed)) {
@@ -82,7 +82,7 @@ int nm_check_memory_provider(struct nm_vnic *dev, u32 idx,
 			break;
 		}
 	}
-	spin_unlock(&dev->pools_lock);
+	spin_unlock_bh(&dev->pools_lock);
 	return ret;
 }
 

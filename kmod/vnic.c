@@ -14,9 +14,16 @@
  *    unreadable flag, and the kernel then gives it the devmem binding of
  *    rxq->mp_params if netlink bound one. A queue without the flag ignores
  *    any provider, as a kernel driver without the page pool flag does.
- * Nothing moves packets: the datapath is not what is compared here.
+ * Beside it each queue memory has a host page pool for split-off headers.
+ *
+ * nmk0 has a peer, nmkp0, a plain Ethernet device (veth-like): what nmkp0
+ * sends arrives on nmk0's RX queues (vnic_rx.c), what nmk0 sends arrives on
+ * nmkp0 as an ordinary receive. Move nmkp0 to another namespace to make the
+ * kernel route between them.
  */
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
@@ -56,6 +63,32 @@ static void kernel_pin_set(struct nm_vnic *dev, u32 idx, bool pin)
 	dev->kernel_pin[idx] = pin;
 }
 
+/* Host pages for the headers the NIC splits off: never on a provider. */
+static int qmem_build_hdr(struct nm_vnic *dev, struct nm_rxq *rxq,
+			  struct nm_vnic_qmem *qm)
+{
+	struct page_pool_params pp = {
+		.order = 0,
+		.pool_size = 256,
+		.nid = NUMA_NO_NODE,
+		.dev = dev->dma_dev,
+		.dma_dir = DMA_FROM_DEVICE,
+		.max_len = PAGE_SIZE,
+		.netdev = dev->netdev,
+		.queue_idx = rxq->index,
+		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+	};
+
+	qm->hpp = page_pool_create(&pp);
+	if (IS_ERR(qm->hpp)) {
+		int ret = PTR_ERR(qm->hpp);
+
+		qm->hpp = NULL;
+		return ret;
+	}
+	return 0;
+}
+
 /* Post buffers from our pool on our provider. */
 static int qmem_build_nm(struct nm_vnic *dev, struct nm_rxq *rxq,
 			 struct nm_vnic_qmem *qm)
@@ -68,18 +101,12 @@ static int qmem_build_nm(struct nm_vnic *dev, struct nm_rxq *rxq,
 		.dev = dev,
 		.mp = rxq->mp,
 	};
-	nm_netmem_ref netmem;
 	int ret;
 
 	ret = nm_page_pool_create(&pp, &qm->npp, NULL);
 	if (ret)
 		return ret;
-	while (qm->ring_fill < dev->ring_size) {
-		netmem = nm_page_pool_alloc_netmem(qm->npp);
-		if (!netmem)
-			break;
-		qm->ring[qm->ring_fill++] = netmem;
-	}
+	nm_vnic_ring_refill(dev, qm, NULL, GFP_KERNEL);
 	return 0;
 }
 
@@ -99,7 +126,6 @@ static int qmem_build_kernel(struct nm_vnic *dev, struct nm_rxq *rxq,
 		.queue_idx = rxq->index,
 		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
 	};
-	netmem_ref netmem;
 
 	if (rxq->caps & NM_RXQ_CAP_UNREADABLE)
 		pp.flags |= PP_FLAG_ALLOW_UNREADABLE_NETMEM;
@@ -116,12 +142,7 @@ static int qmem_build_kernel(struct nm_vnic *dev, struct nm_rxq *rxq,
 		qm->kernel_devmem = true;
 		__module_get(THIS_MODULE);
 	}
-	while (qm->ring_fill < dev->ring_size) {
-		netmem = page_pool_alloc_netmem(qm->kpp, GFP_KERNEL);
-		if (!netmem)
-			break;
-		qm->ring[qm->ring_fill++] = (__force unsigned long)netmem;
-	}
+	nm_vnic_ring_refill(dev, qm, NULL, GFP_KERNEL);
 	return 0;
 }
 
@@ -143,6 +164,8 @@ static void qmem_release(struct nm_vnic_qmem *qm)
 		if (qm->kernel_devmem)
 			module_put(THIS_MODULE);
 	}
+	if (qm->hpp)
+		page_pool_destroy(qm->hpp);
 	kvfree(qm->ring);
 	memset(qm, 0, sizeof(*qm));
 }
@@ -156,10 +179,14 @@ static int qmem_build(struct nm_vnic *dev, struct nm_vnic_qmem *qm, u32 idx)
 	qm->ring = kvcalloc(dev->ring_size, sizeof(*qm->ring), GFP_KERNEL);
 	if (!qm->ring)
 		return -ENOMEM;
+	ret = qmem_build_hdr(dev, rxq, qm);
+	if (ret)
+		goto out;
 	if (rxq->mp.ops && (rxq->caps & NM_RXQ_CAP_UNREADABLE))
 		ret = qmem_build_nm(dev, rxq, qm);
 	else
 		ret = qmem_build_kernel(dev, rxq, qm);
+out:
 	if (!ret && !qm->ring_fill)
 		ret = -ENOMEM;          /* a ring with no buffer receives nothing */
 	if (ret) {
@@ -179,6 +206,18 @@ static int nm_vnic_queue_mem_alloc(struct net_device *nd, void *mem, int idx)
 	dev->rxqs[idx].counters.cb_mem_alloc++;
 	if (dev->kernel_pin[idx] && !kernel_bound(dev, idx))
 		kernel_pin_set(dev, idx, false);
+	/*
+	 * 6.12's bind-rx checks nothing about header split; this driver can
+	 * only learn of the kernel's binding here. Payload in net_iovs needs
+	 * the headers apart, so it refuses now, one callback in.
+	 */
+	if (kernel_bound(dev, idx) &&
+	    !(dev->rxqs[idx].caps & NM_RXQ_CAP_HEADER_SPLIT)) {
+		netdev_warn(nd, "queue %d: devmem refused: %s\n", idx,
+			    dev->tcp_data_split ? "the queue cannot split headers" :
+			    "tcp-data-split is off");
+		return -EOPNOTSUPP;
+	}
 	return qmem_build(dev, mem, idx);
 }
 
@@ -192,6 +231,8 @@ static void nm_vnic_queue_mem_free(struct net_device *nd, void *mem)
 		idx = qm->npp->p.queue_idx;
 	else if (qm->kpp)
 		idx = qm->kpp->slow.queue_idx;
+	else if (qm->hpp)
+		idx = qm->hpp->slow.queue_idx;
 	dev->rxqs[idx].counters.cb_mem_free++;
 	qmem_release(qm);
 }
@@ -207,6 +248,7 @@ static int nm_vnic_queue_stop(struct net_device *nd, void *mem, int idx)
 	/* The driver cannot stop this queue alone while the device runs. */
 	if (!(rxq->caps & NM_RXQ_CAP_RESTART))
 		return -EOPNOTSUPP;
+	nm_vnic_rx_stop(dev, idx);
 	dev->running[idx] = false;
 	memcpy(mem, &dev->cur[idx], sizeof(dev->cur[idx]));
 	memset(&dev->cur[idx], 0, sizeof(dev->cur[idx]));
@@ -222,6 +264,7 @@ static int nm_vnic_queue_start(struct net_device *nd, void *mem, int idx)
 		return -EBUSY;
 	memcpy(&dev->cur[idx], mem, sizeof(dev->cur[idx]));
 	dev->running[idx] = true;
+	nm_vnic_rx_start(dev, idx);
 	return 0;
 }
 
@@ -241,9 +284,12 @@ static void nm_vnic_close_queues(struct nm_vnic *dev)
 
 	for (i = 0; i < dev->num_rx_queues; i++) {
 		if (dev->running[i]) {
+			netif_queue_set_napi(dev->netdev, i, NETDEV_QUEUE_TYPE_RX, NULL);
+			nm_vnic_rx_stop(dev, i);
 			dev->running[i] = false;
 			qmem_release(&dev->cur[i]);
 		}
+		skb_queue_purge(&dev->rx[i].backlog);
 		kernel_pin_set(dev, i, kernel_bound(dev, i));
 	}
 }
@@ -261,6 +307,8 @@ static int nm_vnic_open(struct net_device *nd)
 			return ret;
 		}
 		dev->running[i] = true;
+		nm_vnic_rx_start(dev, i);
+		netif_queue_set_napi(nd, i, NETDEV_QUEUE_TYPE_RX, &dev->rx[i].napi);
 		kernel_pin_set(dev, i, false);
 	}
 	netif_carrier_on(nd);
@@ -276,10 +324,18 @@ static int nm_vnic_stop(struct net_device *nd)
 	return 0;
 }
 
+/* nmk0 sends: the peer receives, as veth's other end does. */
 static netdev_tx_t nm_vnic_xmit(struct sk_buff *skb, struct net_device *nd)
 {
-	DEV_STATS_INC(nd, tx_dropped);
-	dev_kfree_skb_any(skb);
+	struct nm_vnic *dev = to_vnic(nd);
+	unsigned int len = skb->len;
+
+	if (dev_forward_skb(dev->peer, skb) == NET_RX_SUCCESS) {
+		DEV_STATS_INC(nd, tx_packets);
+		DEV_STATS_ADD(nd, tx_bytes, len);
+	} else {
+		DEV_STATS_INC(nd, tx_dropped);
+	}
 	return NETDEV_TX_OK;
 }
 
@@ -291,17 +347,88 @@ static const struct net_device_ops nm_vnic_netdev_ops = {
 	.ndo_set_mac_address = eth_mac_addr,
 };
 
+/* The largest frame a header page holds whole (frames that are not split). */
+#define NM_MAX_FRAME (SKB_WITH_OVERHEAD(PAGE_SIZE) - NET_SKB_PAD - NET_IP_ALIGN)
+#define NM_FEATURES (NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | NETIF_F_HIGHDMA)
+
 static void nm_vnic_setup(struct net_device *nd)
 {
 	ether_setup(nd);
 	nd->netdev_ops = &nm_vnic_netdev_ops;
+	nd->ethtool_ops = &nm_vnic_ethtool_ops;
 	nd->queue_mgmt_ops = &nm_vnic_qops;
-	nd->flags |= IFF_NOARP;
 	nd->priv_flags |= IFF_NO_QUEUE;
+	nd->features = NM_FEATURES | NETIF_F_NTUPLE;
+	nd->hw_features = NM_FEATURES | NETIF_F_NTUPLE;
+	nd->max_mtu = NM_MAX_FRAME - ETH_HLEN;
+}
+
+/* ---- the peer: a plain end, in whatever namespace it is moved to -------- */
+
+struct nm_peer {
+	struct nm_vnic *dev;
+};
+
+static int nm_peer_open(struct net_device *pd)
+{
+	netif_carrier_on(pd);
+	netif_start_queue(pd);
+	return 0;
+}
+
+static int nm_peer_stop(struct net_device *pd)
+{
+	netif_stop_queue(pd);
+	netif_carrier_off(pd);
+	return 0;
+}
+
+static netdev_tx_t nm_peer_xmit(struct sk_buff *skb, struct net_device *pd)
+{
+	struct nm_peer *p = netdev_priv(pd);
+
+	return nm_vnic_rx_enqueue(p->dev, skb);
+}
+
+static const struct net_device_ops nm_peer_netdev_ops = {
+	.ndo_open = nm_peer_open,
+	.ndo_stop = nm_peer_stop,
+	.ndo_start_xmit = nm_peer_xmit,
+	.ndo_validate_addr = eth_validate_addr,
+	.ndo_set_mac_address = eth_mac_addr,
+};
+
+static void nm_peer_setup(struct net_device *pd)
+{
+	ether_setup(pd);
+	pd->netdev_ops = &nm_peer_netdev_ops;
+	pd->features = NM_FEATURES;
+	pd->hw_features = NM_FEATURES;
+	pd->max_mtu = NM_MAX_FRAME - ETH_HLEN;
+}
+
+static int nm_peer_create(struct nm_vnic *dev)
+{
+	struct net_device *pd;
+	int ret;
+
+	pd = alloc_netdev(sizeof(struct nm_peer), "nmkp%d", NET_NAME_ENUM,
+			  nm_peer_setup);
+	if (!pd)
+		return -ENOMEM;
+	((struct nm_peer *)netdev_priv(pd))->dev = dev;
+	eth_hw_addr_random(pd);
+	ret = register_netdev(pd);
+	if (ret) {
+		free_netdev(pd);
+		return ret;
+	}
+	dev->peer = pd;
+	return 0;
 }
 
 int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
-		   u32 ring_size, u32 pool_size, struct nm_vnic **out)
+		   u32 ring_size, u32 pool_size, bool hds, struct nm_vnic **out)
 {
 	struct net_device *nd;
 	struct nm_vnic *dev;
@@ -325,27 +452,71 @@ int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 	dev->pool_size = pool_size;
 	spin_lock_init(&dev->pools_lock);
 	INIT_LIST_HEAD(&dev->pools);
+	dev->tcp_data_split = hds;
+	dev->dma_identity = nm_vnic_rx_dma_identity(parent);
 	for (i = 0; i < nrxq; i++) {
 		dev->rxqs[i].dev = dev;
 		dev->rxqs[i].index = i;
-		dev->rxqs[i].caps = caps[i] & NM_RXQ_CAP_ALL;
+		dev->rxqs[i].hw_caps = caps[i] & NM_RXQ_CAP_ALL;
+		dev->rxqs[i].caps = dev->rxqs[i].hw_caps;
+		if (!hds)
+			dev->rxqs[i].caps &= ~NM_RXQ_CAP_HEADER_SPLIT;
 	}
+	nm_vnic_steer_init(dev);
+	nm_vnic_rx_init(dev);
 
+	/* The peer first: nmk0's transmit may use it as soon as it exists. */
+	ret = nm_peer_create(dev);
+	if (ret)
+		goto err_free;
 	ret = register_netdev(nd);
-	if (ret) {
-		free_netdev(nd);
-		return ret;
-	}
+	if (ret)
+		goto err_peer;
 	*out = dev;
 	return 0;
+
+err_peer:
+	unregister_netdev(dev->peer);
+	free_netdev(dev->peer);
+err_free:
+	nm_vnic_rx_fini(dev);
+	free_netdev(nd);
+	return ret;
 }
 
-void nm_vnic_destroy(struct nm_vnic *dev)
+/*
+ * A kernel page_pool destroyed with buffers still out (in sockets, in a
+ * user's devmem tokens) is freed later by the kernel's retry worker, which
+ * then DMA-unmaps them, and for devmem unmaps the binding, against our DMA
+ * device: that device must outlive every such pool. Each pool of ours is
+ * listed on nmk0 (page_pool_params.netdev) until the kernel frees it.
+ */
+static bool pools_drained(struct net_device *nd)
+{
+	unsigned int i;
+
+	rtnl_lock();
+	dev_close(nd);          /* every queue's memory released */
+	rtnl_unlock();
+	for (i = 0; i < 100 && !hlist_empty(&nd->page_pools); i++)
+		msleep(100);
+	if (i)
+		pr_info("netmem_kmod: waited %u ms for page pools with buffers out\n", i * 100);
+	return hlist_empty(&nd->page_pools);
+}
+
+bool nm_vnic_destroy(struct nm_vnic *dev)
 {
 	struct net_device *nd = dev->netdev;
+	struct net_device *pd = dev->peer;
+	bool drained = pools_drained(nd);
 
 	unregister_netdev(nd);
+	unregister_netdev(pd);
+	nm_vnic_rx_fini(dev);
+	free_netdev(pd);
 	free_netdev(nd);
+	return drained;
 }
 
 u32 nm_vnic_kernel_devmem_pools(struct nm_vnic *dev)
@@ -381,9 +552,9 @@ void nm_vnic_queue_info(struct nm_vnic *dev, u32 idx, struct nmk_queue *q)
 
 		q->provider = NMK_PROVIDER_DMABUF;
 		q->pool_hold = pp->hold_cnt;
-		spin_lock(&pp->lock);
+		spin_lock_bh(&pp->lock);
 		q->pool_release = pp->release_cnt;
-		spin_unlock(&pp->lock);
+		spin_unlock_bh(&pp->lock);
 		pp->p.mp.ops->describe(pp->mp_priv, q->provider_desc,
 				       sizeof(q->provider_desc));
 		return;

@@ -12,6 +12,10 @@
 #                 the table's reference size
 #   --reps N      bind/unbind repetitions per size, median reported (default 5)
 #   --out DIR     where the table and the plot go (default: docs)
+#   --stream MIB  TCP stream length for the stream comparison (default 64;
+#                 0 skips it): kernel devmem TCP vs kernel TCP into host
+#                 memory on the module's NIC, at each udmabuf size
+#   --stream-reps N  streams per mode and size, median reported (default 3)
 #   --from RAW    write the report from an earlier run's raw output
 #                 (DIR/kmod-compare/raw.txt) without booting the guest
 #
@@ -25,6 +29,8 @@ repo=$(cd "$here/.." && pwd)
 build=$repo/build
 sizes="4 16 64"
 reps=5
+stream=64
+stream_reps=3
 out=$repo/docs
 from=""
 
@@ -34,6 +40,8 @@ while [ $# -gt 0 ]; do
 	--sizes) sizes=$2; shift 2 ;;
 	--reps) reps=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--stream) stream=$2; shift 2 ;;
+	--stream-reps) stream_reps=$2; shift 2 ;;
 	--from) from=$(readlink -f "$2"); shift 2 ;;
 	-h | --help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "kmod-compare: unknown argument $1" >&2; exit 2 ;;
@@ -47,6 +55,14 @@ for s in $sizes; do
 done
 if ! [[ $reps =~ ^[0-9]+$ ]] || [ "$reps" -lt 1 ] || [ "$reps" -gt 64 ]; then
 	echo "kmod-compare: --reps takes 1 to 64" >&2
+	exit 2
+fi
+if ! [[ $stream =~ ^[0-9]+$ ]] || [ "$stream" -gt 1024 ]; then
+	echo "kmod-compare: --stream takes 0 to 1024 MiB" >&2
+	exit 2
+fi
+if ! [[ $stream_reps =~ ^[0-9]+$ ]] || [ "$stream_reps" -lt 1 ] || [ "$stream_reps" -gt 16 ]; then
+	echo "kmod-compare: --stream-reps takes 1 to 16" >&2
 	exit 2
 fi
 command -v python3 >/dev/null || { echo "kmod-compare: python3 is needed for the report" >&2; exit 1; }
@@ -85,7 +101,9 @@ for s in $sizes; do
 done
 rmmod netmem_kmod || exit 1
 if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
-if [ -n '$bench_cmd' ]; then echo 'userspace-bench-begin'; $bench_cmd; echo 'userspace-bench-end'; fi"
+if [ $stream -gt 0 ]; then '$repo/tests/kmod/stream-bench.sh' '$ko' '$kctl' '$sizes' $stream $stream_reps || exit 1; fi
+if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
+if [ -n '$bench_cmd' ]; then echo 'userspace-bench-begin'; ${bench_cmd:-true}; echo 'userspace-bench-end'; fi"
 
 	qemu_ver=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || true)
 	echo "env,$(date -u +%Y-%m-%d), guest $("$repo/scripts/guest-kernel.sh" version) under ${qemu_ver:-QEMU} TCG (2 vCPUs), host $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" >"$raw"
@@ -109,12 +127,13 @@ else
 fi
 
 # --- the report -------------------------------------------------------------------
-python3 - "$raw" "$out/kmod-compare.md" "$out/kmod-compare.svg" "$sizes" "$reps" <<'PY'
+python3 - "$raw" "$out/kmod-compare.md" "$out/kmod-compare.svg" "$sizes" "$reps" "$out/kmod-stream.svg" <<'PY'
 import html
 import re
+import statistics
 import sys
 
-raw, md_path, svg_path, sizes_arg, reps = sys.argv[1:]
+raw, md_path, svg_path, sizes_arg, reps, stream_svg_path = sys.argv[1:]
 env_line = "(no environment line in the raw output)"
 sizes = [int(s) for s in sizes_arg.split()]
 ref = sizes[len(sizes) // 2]
@@ -123,6 +142,9 @@ fig = {}          # (size, metric, impl) -> (value, unit, note)
 size = None
 userspace = []
 in_bench = False
+hds_refusals = {}  # restart path -> driver callbacks, tcp-data-split off
+streams = {}      # (udmabuf MiB, "devmem"|"host") -> [rx line fields]
+stream_key = None
 for line in open(raw, errors="replace"):
     line = line.rstrip("\n")
     if line == "userspace-bench-begin":
@@ -133,6 +155,19 @@ for line in open(raw, errors="replace"):
         continue
     if in_bench:
         userspace.append(line)
+        continue
+    if line.startswith("stream,"):
+        _, s_mib, s_mode, _rep = line.split(",")
+        stream_key = (int(s_mib), s_mode)
+        continue
+    if line.startswith("rx: mode=") and stream_key:
+        kv = dict(f.split("=", 1) for f in line[4:].split() if "=" in f)
+        streams.setdefault(stream_key, []).append(kv)
+        stream_key = None
+        continue
+    if line.startswith("refusal,"):
+        _, r_mode, r_cb = line.split(",")
+        hds_refusals[r_mode] = float(r_cb)
         continue
     if line.startswith("env,"):
         env_line = line[4:]
@@ -240,6 +275,13 @@ for mode, impl, what in modes:
     out.append(f"| {mode} | {fmt(get('refused_restarts_' + mode, impl))} | "
                f"{fmt(get('refused_callbacks_' + mode, impl))} | "
                f"{fmt(get('refused_buffers_' + mode, impl))} | {what} |")
+for mode, what in (("check-first", "ours, tcp-data-split off: the queues lose header-split"),
+                   ("bind-rx", "the real 6.12 kernel, tcp-data-split off: refused by this driver's mem_alloc")):
+    if mode in hds_refusals:
+        cbs = hds_refusals[mode]
+        # One callback is mem_alloc alone: nothing was stopped or started.
+        out.append(f"| {mode}, tcp-data-split off (queue 1) | {'0' if cbs < 3 else 'n/a'} | "
+                   f"{fmt(cbs)} | 0 | {what} |")
 out.append("\n## Against dmabuf size\n")
 out.append("| MiB | buffers | kmod bind us | kernel bind us | kmod unbind us | kernel unbind us | "
            "kmod alloc ns/buf | kernel alloc ns/buf | kmod put ns/buf | kernel put ns/buf | "
@@ -261,6 +303,117 @@ else:
     out.append("## Userspace\n")
     out.append("`build/apps/netmem-bench` was not built when this ran: the userspace column "
                "is left for it (the lead's benchmark; see kmod.md).")
+# ---- TCP streams on the module's NIC (tests/kmod/stream-bench.sh) ---------------
+def smetric(size, mode, fn):
+    runs = streams.get((size, mode), [])
+    vals = [v for v in (fn(r) for r in runs) if v is not None]
+    return statistics.median(vals) if vals else None
+
+def num(r, k):
+    try:
+        return float(r[k])
+    except (KeyError, ValueError):
+        return None
+
+def gbps(r):
+    b, t = num(r, "bytes"), num(r, "secs")
+    return b * 8 / t / 1e9 if b and t else None
+
+def cpu_gib(key):
+    def f(r):
+        b, c = num(r, "bytes"), num(r, key)
+        return c / (b / 2**30) if b and c is not None else None
+    return f
+
+def tokens_s(r):
+    n, t = num(r, "tokens_returned"), num(r, "secs")
+    return n / t if n and t else None
+
+def ring_ns(r):
+    ns, n = num(r, "q_ring_alloc_ns"), num(r, "q_ring_allocs")
+    return ns / n if n else None
+
+def per_mib(key):
+    def f(r):
+        v, b = num(r, key), num(r, "bytes")
+        return v / (b / 2**20) if b and v is not None else None
+    return f
+
+stream_sizes = sorted({k[0] for k in streams if k[1] in ("devmem", "host")})
+if stream_sizes:
+    sref = ref if ref in stream_sizes else stream_sizes[len(stream_sizes) // 2]
+    smib = int(num(streams[(sref, "devmem")][0], "expect") or 0) >> 20
+    nrep = len(streams.get((sref, "devmem"), []))
+    SLOT_US = "slot: netmem's userspace TCP (in progress)"
+    SLOT_IGB = "slot: not run yet"
+    def rr(a, b, digits=2):
+        return "" if a is None or b is None or b == 0 else f"{a / b:.{digits}f}"
+    out.append("\n## TCP streams: the kernel's devmem TCP on the module's NIC\n")
+    out.append(f"The same {smib} MiB stream from a stock sender (Python sockets, "
+               "`tests/kmod/tcp_send.py`, in its own network namespace behind `nmkp0`) to a "
+               "listener on `nmk0`, steered to queue 1 by an ntuple rule, received two ways in "
+               f"turn, median of {nrep}: the kernel's devmem TCP into a udmabuf "
+               "(netlink bind-rx, `recvmsg(MSG_SOCK_DEVMEM)`, tokens back with "
+               "`SO_DEVMEM_DONTNEED` every 64 fragments), and kernel TCP into host memory "
+               "(`recv`). The NIC splits headers into host page-pool pages and writes payload into "
+               "the queue's page pool buffers by CPU copy (no DMA engine): both modes pay that copy, "
+               "the host mode then pays the kernel's copy to user memory too. Every byte "
+               "is checked in both. CPU is the whole guest's busy time (sender, softirq, receiver; "
+               "2 vCPUs) per GiB received; under TCG, on a shared host, read ratios within a row, "
+               "not absolutes, and expect run-to-run spread of tens of percent. "
+               "The two right-hand columns are the same stream on the guest's igb ports "
+               "(notes below the tables).\n")
+    out.append(f"### At a {sref} MiB udmabuf\n")
+    out.append("| figure | kernel devmem TCP, module NIC | kernel TCP into host memory, module NIC | "
+               "devmem / host | netmem userspace TCP, VFIO igb | kernel TCP, kernel igb |")
+    out.append("|---|---|---|---|---|---|")
+    have_igb = (0, "igb-host") in streams
+    def srow(label, fn, digits=2, ratio_ok=True, host_text=None, igb=True):
+        d, h = smetric(sref, "devmem", fn), smetric(sref, "host", fn)
+        g = fmt(smetric(0, "igb-host", fn), digits) if have_igb and igb else (
+            "n/a" if have_igb else SLOT_IGB)
+        out.append(f"| {label} | {fmt(d, digits)} | {host_text or fmt(h, digits)} | "
+                   f"{rr(d, h) if ratio_ok else ''} | {SLOT_US} | {g} |")
+    srow("throughput (Gbit/s)", gbps)
+    srow("CPU seconds per GiB, whole guest", cpu_gib("cpu_all_s"))
+    srow("CPU seconds per GiB, receiving process", cpu_gib("cpu_self_s"))
+    srow("tokens returned per second", tokens_s, 0, False, "(no tokens: data copied)", False)
+    srow("payload bytes copied to the user (SCM_DEVMEM_LINEAR / recv) per MiB",
+         per_mib("linear_bytes"), 0, False)
+    km = get("meta_bytes_measured", "kernel", sref)
+    ke = get("meta_bytes_est", "kernel", sref)
+    out.append(f"| metadata bytes per buffer | {fmt(km)} measured, {fmt(ke)} by allocation "
+               f"(the 6.12 binding of a {sref} MiB udmabuf, table above) | 64 (struct page; "
+               "no binding) | " + rr(km, 64.0, 0) + f" | {SLOT_US} | " +
+               ("64 (struct page)" if have_igb else SLOT_IGB) + " |")
+    srow("RX ring refill under traffic, ns per buffer (page pool + provider)", ring_ns, 0, igb=False)
+    srow("provider allocations per MiB received (page pool misses)", per_mib("q_pool_hold"), 1, igb=False)
+    srow("frames dropped for want of a posted buffer, per MiB", per_mib("q_drop_no_buf"), 2, False, igb=False)
+    out.append("\n### Against udmabuf size\n")
+    out.append("| udmabuf MiB | devmem Gbit/s | host Gbit/s | devmem/host | devmem CPU s/GiB | "
+               "host CPU s/GiB | devmem/host | tokens/s | devmem refill ns/buf | host refill ns/buf | "
+               "devmem provider allocs/MiB | devmem drops/MiB |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for sz in stream_sizes:
+        g = [smetric(sz, m, gbps) for m in ("devmem", "host")]
+        c = [smetric(sz, m, cpu_gib("cpu_all_s")) for m in ("devmem", "host")]
+        n = [smetric(sz, m, ring_ns) for m in ("devmem", "host")]
+        out.append(f"| {sz} | {fmt(g[0], 2)} | {fmt(g[1], 2)} | {rr(g[0], g[1])} | {fmt(c[0], 2)} | "
+                   f"{fmt(c[1], 2)} | {rr(c[0], c[1])} | {fmt(smetric(sz, 'devmem', tokens_s))} | "
+                   f"{fmt(n[0])} | {fmt(n[1])} | {fmt(smetric(sz, 'devmem', per_mib('q_pool_hold')), 1)} | "
+                   f"{fmt(smetric(sz, 'devmem', per_mib('q_drop_no_buf')), 2)} |")
+    out.append("\n![throughput and ring refill cost against udmabuf size](kmod-stream.svg)\n")
+    if have_igb:
+        out.append("Kernel igb column: the same sender and length from port B (in its own "
+                   "namespace) over the guest's wire to port A, both on the kernel's igb driver "
+                   "(QEMU's igb model), received with `recv()` into host memory; the ring and "
+                   "provider rows are the module NIC's counters, so n/a there. The netmem column "
+                   "is a slot for netmem's userspace TCP on the VFIO igb port, not run for this "
+                   "report.\n")
+    else:
+        out.append("Slots: netmem's own userspace TCP on the VFIO igb port, and kernel TCP over "
+                   "the kernel's igb driver between the guest's two ports, are to be run with the "
+                   "same sender and stream length; neither has run for this report.\n")
 open(md_path, "w").write("\n".join(out) + "\n")
 
 # ---- the plot: three log-scale panels, plain SVG --------------------------------
@@ -317,6 +470,53 @@ for k, (name, color) in enumerate([("kmod: this module's provider", "#1f77b4"),
     svg.append(f'<text x="{lx + 30}" y="{H - 10}">{html.escape(name)}</text>')
 svg.append("</svg>")
 open(svg_path, "w").write("\n".join(svg) + "\n")
+# ---- the stream plot: Gbit/s (linear) and refill ns/buffer (log) ----------------
+if stream_sizes:
+    W2, H2, PW2, PH2, L2, T2 = 760, 380, 280, 250, 60, 50
+    svg2 = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W2}" height="{H2}" font-family="sans-serif" font-size="11">',
+            '<rect width="100%" height="100%" fill="white"/>',
+            f'<text x="{W2 / 2}" y="18" text-anchor="middle" font-size="14">TCP stream on the module\'s NIC: '
+            'devmem TCP (red) vs host memory (blue), TCG guest</text>']
+    panels = [("Gbit/s", gbps, False), ("RX ring refill, ns per buffer (log)", ring_ns, True)]
+    for p, (title, fn, logy) in enumerate(panels):
+        x0 = L2 + p * (PW2 + 90)
+        vals = [smetric(sz, m, fn) for sz in stream_sizes for m in ("devmem", "host")]
+        vals = [v for v in vals if v and v > 0]
+        if not vals:
+            continue
+        if logy:
+            lo = 10 ** math.floor(math.log10(min(vals)))
+            hi = 10 ** math.ceil(math.log10(max(vals)))
+            hi = hi if hi > lo else lo * 10
+            tr = lambda v: (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+            ticks = [10 ** e for e in range(int(math.log10(lo)), int(math.log10(hi)) + 1)]
+        else:
+            lo, hi = 0.0, max(vals) * 1.15
+            tr = lambda v: (v - lo) / (hi - lo)
+            ticks = [hi * i / 5 for i in range(6)]
+        Y = lambda v: T2 + PH2 - PH2 * tr(v)
+        X = lambda i: x0 + PW2 * (i + 0.5) / len(stream_sizes)
+        svg2.append(f'<text x="{x0 + PW2 / 2}" y="{T2 - 10}" text-anchor="middle">{html.escape(title)}</text>')
+        svg2.append(f'<rect x="{x0}" y="{T2}" width="{PW2}" height="{PH2}" fill="none" stroke="#888"/>')
+        for tv in ticks:
+            y = Y(tv)
+            svg2.append(f'<line x1="{x0}" x2="{x0 + PW2}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+            svg2.append(f'<text x="{x0 - 4}" y="{y + 4:.1f}" text-anchor="end">{tv:.3g}</text>')
+        for i, sz in enumerate(stream_sizes):
+            svg2.append(f'<text x="{X(i):.1f}" y="{T2 + PH2 + 16}" text-anchor="middle">{sz} MiB</text>')
+        for mode, color in (("devmem", "#d62728"), ("host", "#1f77b4")):
+            pts = [(X(i), Y(smetric(sz, mode, fn))) for i, sz in enumerate(stream_sizes)
+                   if smetric(sz, mode, fn)]
+            if len(pts) > 1:
+                svg2.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' %
+                            (color, " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)))
+            for x, y in pts:
+                svg2.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}"/>')
+    svg2.append(f'<text x="{L2}" y="{H2 - 10}">udmabuf size bound to the queue (devmem); the host '
+                'mode uses no udmabuf and repeats at each size</text>')
+    svg2.append("</svg>")
+    open(stream_svg_path, "w").write("\n".join(svg2) + "\n")
+
 print(f"kmod-compare: wrote {md_path} and {svg_path}", file=sys.stderr)
 PY
 log "raw figures: $raw"

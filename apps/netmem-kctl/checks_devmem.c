@@ -41,8 +41,8 @@ static const struct kernel_bind kernel_binds[] = {
 	  "6.12 checks after mem_alloc: the driver built a host pool, freed again" },
 	{ 3, -EOPNOTSUPP, 1, 1, 0, 1,
 	  "devmem pool built, then our driver could not stop the queue" },
-	{ 4, 0, 1, 1, 1, 1,
-	  "ACCEPTED by 6.12: nothing checks header split" },
+	{ 4, -EOPNOTSUPP, 1, 0, 0, 0,
+	  "6.12 checks nothing about header split; our driver's mem_alloc refuses" },
 };
 
 int check_devmem(struct kdev *kd, struct tap *t, const struct kctl_opts *o)

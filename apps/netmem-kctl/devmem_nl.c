@@ -10,6 +10,7 @@
  * may predate bind-rx.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <stdio.h>
@@ -54,6 +55,9 @@ static void req_init(struct devmem_nl *nl, struct nlreq *r, uint16_t type,
 	r->g.version = 1;
 }
 
+/* GCC cannot follow the offset arithmetic into attrs[] and warns falsely. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
 static struct nlattr *put(struct nlreq *r, uint16_t type, const void *data,
 			  uint16_t len)
 {
@@ -66,6 +70,7 @@ static struct nlattr *put(struct nlreq *r, uint16_t type, const void *data,
 	r->n.nlmsg_len = NLMSG_ALIGN(r->n.nlmsg_len) + NLA_ALIGN(a->nla_len);
 	return a;
 }
+#pragma GCC diagnostic pop
 
 static void put_u32(struct nlreq *r, uint16_t type, uint32_t v)
 {
@@ -187,7 +192,7 @@ static void family_msg(const struct nlmsghdr *n, void *arg)
 	for_each_attr(n, family_cb, arg);
 }
 
-int devmem_nl_open(struct devmem_nl *nl)
+static int nl_open_family(struct devmem_nl *nl, const char *family)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	int one = 1, ret;
@@ -204,7 +209,7 @@ int devmem_nl_open(struct devmem_nl *nl)
 		goto err;
 	}
 	req_init(nl, &r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_ACK);
-	put(&r, CTRL_ATTR_FAMILY_NAME, "netdev", sizeof("netdev"));
+	put(&r, CTRL_ATTR_FAMILY_NAME, family, (uint16_t)(strlen(family) + 1));
 	ret = transact(nl, &r, family_msg, &nl->family);
 	if (!ret && !nl->family)
 		ret = -ENOENT;
@@ -214,6 +219,47 @@ int devmem_nl_open(struct devmem_nl *nl)
 err:
 	close(nl->fd);
 	nl->fd = -1;
+	return ret;
+}
+
+int devmem_nl_open(struct devmem_nl *nl)
+{
+	return nl_open_family(nl, "netdev");
+}
+
+/*
+ * ethtool's netlink family, for what its ioctl cannot carry: rings set with
+ * tcp-data-split (`ethtool -G IF tcp-data-split on|off`). Numbers from
+ * include/uapi/linux/ethtool_netlink.h (6.12).
+ */
+enum { ETHTOOL_MSG_RINGS_SET_ = 16 };
+enum { ETHTOOL_A_HEADER_DEV_NAME_ = 2 };
+enum { ETHTOOL_A_RINGS_HEADER_ = 1, ETHTOOL_A_RINGS_TCP_DATA_SPLIT_ = 11 };
+enum { ETHTOOL_TCP_DATA_SPLIT_DISABLED_ = 1, ETHTOOL_TCP_DATA_SPLIT_ENABLED_ = 2 };
+
+int ethtool_nl_set_hds(const char *ifname, bool on, char *msg, size_t len)
+{
+	uint8_t v = on ? ETHTOOL_TCP_DATA_SPLIT_ENABLED_ : ETHTOOL_TCP_DATA_SPLIT_DISABLED_;
+	struct devmem_nl nl;
+	struct nlattr *nest;
+	struct nlreq r;
+	int ret;
+
+	msg[0] = '\0';
+	ret = nl_open_family(&nl, "ethtool");
+	if (ret) {
+		snprintf(msg, len, "ethtool netlink family: %s", strerror(-ret));
+		return ret;
+	}
+	req_init(&nl, &r, nl.family, ETHTOOL_MSG_RINGS_SET_, NLM_F_ACK);
+	nest = put(&r, ETHTOOL_A_RINGS_HEADER_ | NLA_F_NESTED, NULL, 0);
+	put(&r, ETHTOOL_A_HEADER_DEV_NAME_, ifname, (uint16_t)(strlen(ifname) + 1));
+	nest_end(&r, nest);
+	put(&r, ETHTOOL_A_RINGS_TCP_DATA_SPLIT_, &v, 1);
+	ret = transact(&nl, &r, NULL, NULL);
+	if (ret)
+		snprintf(msg, len, "%s", nl.ext_msg);
+	devmem_nl_close(&nl);
 	return ret;
 }
 

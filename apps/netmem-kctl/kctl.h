@@ -77,6 +77,32 @@ struct devmem_pool {
 int devmem_nl_pools(struct devmem_nl *nl, uint32_t ifindex,
 		    struct devmem_pool *out, int max);
 
+/* ethtool netlink rings set: tcp-data-split on or off; *msg the extack. */
+int ethtool_nl_set_hds(const char *ifname, bool on, char *msg, size_t len);
+
+/* ---- nic.c: ncdevmem's ethtool steps, through SIOCETHTOOL ----------------- */
+
+/* A TCP/IPv4 rule: dst-port @dport to RX queue @queue; *loc its location. */
+int nic_flow_add(const char *ifname, uint16_t dport, uint32_t queue, uint32_t *loc);
+int nic_flow_del(const char *ifname, uint32_t loc);
+/* RSS over queues 0..n-1 (ethtool -X IF equal N). */
+int nic_rss_equal(const char *ifname, uint32_t n);
+
+/* ---- rx.c: a TCP receiver, devmem or host memory -------------------------- */
+
+struct rx_opts {
+	uint32_t queue;          /* devmem: the queue bind-rx binds */
+	uint16_t port;
+	uint64_t size;           /* udmabuf bytes */
+	uint64_t expect;         /* stream bytes the sender sends */
+	uint32_t hold;           /* tokens kept at the end, then unbind + close */
+	uint32_t batch;          /* tokens collected before giving them back */
+	uint32_t timeout_s;      /* for the connection */
+	bool host;
+};
+
+int kctl_rx(struct kdev *kd, const struct rx_opts *o);
+
 /* ---- checks.c / bench.c --------------------------------------------------- */
 
 struct kctl_opts {

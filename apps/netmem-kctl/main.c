@@ -11,6 +11,14 @@
  *                                        the same through the kernel (netlink)
  *   netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]
  *   netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]
+ *   netmem-kctl hds on|off               ethtool -G nmk0 tcp-data-split on|off
+ *   netmem-kctl flow -p PORT -q Q        ethtool -N nmk0 flow-type tcp4 dst-port PORT action Q
+ *   netmem-kctl flow-del -l LOC          ethtool -N nmk0 delete LOC
+ *   netmem-kctl rss-equal N              ethtool -X nmk0 equal N
+ *   netmem-kctl rxstats                  every RX queue's datapath counters
+ *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
+ *                                        receive a tcp_send.py stream: devmem TCP
+ *                                        (bind-rx of a udmabuf to Q) or host memory
  *
  * MODE: check-first (default), check-after-alloc, check-after-restart.
  * A binding lives while the command runs (-t keeps it that long).
@@ -22,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -33,6 +42,8 @@ static void usage(FILE *f)
 	      "       netmem-kctl bind-rx -q QUEUE [-s MiB] [-t SECONDS]\n"
 	      "       netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]\n"
 	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
+	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats\n"
+	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
 }
 
@@ -45,6 +56,9 @@ static void print_info(const struct kdev *kd)
 	       in->pool_size, in->page_size);
 	printf("descriptor: %u bytes (kernel struct net_iov: %u)\n", in->sizeof_net_iov,
 	       in->sizeof_kernel_net_iov);
+	printf("peer: %s (ifindex %u at creation), tcp-data-split %s, dma identity: %s\n",
+	       in->peer_ifname, in->peer_ifindex, in->tcp_data_split ? "on" : "off",
+	       in->dma_identity ? "yes" : "no (payload into net_iovs is dropped)");
 	printf("live: %llu bindings, %llu kmod pools, %llu net_iovs out, %llu kernel devmem pools; "
 	       "%llu bindings freed, %llu net_iovs found not back\n",
 	       (unsigned long long)in->live_bindings, (unsigned long long)in->live_pools,
@@ -118,6 +132,26 @@ static int cmd_bind(struct kdev *kd, bool kernel, uint32_t queue, uint32_t check
 	return 0;
 }
 
+static void print_rxstats(struct kdev *kd)
+{
+	printf("%-5s %9s %11s %9s %11s %11s %11s %8s %8s %8s %10s %9s\n", "queue", "packets",
+	       "bytes", "split", "payload-dm", "payload-hst", "payload-kmd", "kmod-drp", "no-buf",
+	       "backlog", "ring-alloc", "ns/alloc");
+	for (uint32_t i = 0; i < kd->info.num_rx_queues; i++) {
+		struct nmk_rxq_stats st = { .index = i };
+
+		if (ioctl(kd->fd, NMK_IOC_RXQ_STATS, &st) < 0)
+			continue;
+		printf("%-5u %9llu %11llu %9llu %11llu %11llu %11llu %8llu %8llu %8llu %10llu %9.0f\n",
+		       i, (unsigned long long)st.packets, (unsigned long long)st.bytes,
+		       (unsigned long long)st.split, (unsigned long long)st.payload_devmem,
+		       (unsigned long long)st.payload_host, (unsigned long long)st.payload_kmod,
+		       (unsigned long long)st.kmod_dropped, (unsigned long long)st.drop_no_buf,
+		       (unsigned long long)st.drop_backlog, (unsigned long long)st.ring_allocs,
+		       st.ring_allocs ? (double)st.ring_alloc_ns / (double)st.ring_allocs : 0.0);
+	}
+}
+
 int kctl_check(const char *what, const struct kctl_opts *o)
 {
 	static const char *const all[] = { "alloc", "refuse", "bad-input", "devmem" };
@@ -168,11 +202,20 @@ int main(int argc, char **argv)
 		{ "check", required_argument, NULL, 'c' },
 		{ "hold", required_argument, NULL, 't' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "bytes", required_argument, NULL, 'n' },
+		{ "loc", required_argument, NULL, 'l' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "host", no_argument, NULL, 'H' },
+		{ "keep-tokens", required_argument, NULL, 'K' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct kctl_opts o = { .size = 16ull << 20, .buf_size = 4096, .reps = 5 };
-	uint32_t queue = 0, check = NMK_CHECK_FIRST;
+	uint32_t queue = 0, check = NMK_CHECK_FIRST, loc = 0;
+	struct rx_opts rxo = { .batch = 64, .timeout_s = 120 };
+	bool queue_set = false;
 	unsigned int hold = 0;
 	const char *cmd;
 	struct kdev kd;
@@ -188,9 +231,16 @@ int main(int argc, char **argv)
 	optind = 2;
 	if (!strcmp(cmd, "check"))
 		optind = 3;
-	while ((c = getopt_long(argc, argv, "q:s:b:c:t:r:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:s:b:c:t:r:p:n:l:w:h", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'q': queue = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'q': queue = (uint32_t)strtoul(optarg, NULL, 0); queue_set = true; break;
+		case 'p': rxo.port = (uint16_t)strtoul(optarg, NULL, 0); break;
+		case 'n': rxo.expect = strtoull(optarg, NULL, 0); break;
+		case 'l': loc = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'w': rxo.timeout_s = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'H': rxo.host = true; break;
+		case 'K': rxo.hold = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'B': rxo.batch = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 's': o.size = strtoull(optarg, NULL, 0) << 20; break;
 		case 'b': o.buf_size = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'c':
@@ -232,6 +282,55 @@ int main(int argc, char **argv)
 		if (ret)
 			fprintf(stderr, "netmem-kctl: %s %s: %s\n", kd.info.ifname, cmd,
 				strerror(-ret));
+	} else if (!strcmp(cmd, "hds")) {
+		char msg[256];
+
+		if (optind >= argc || (strcmp(argv[optind], "on") && strcmp(argv[optind], "off"))) {
+			usage(stderr);
+			ret = 2;
+		} else {
+			ret = ethtool_nl_set_hds(kd.info.ifname, !strcmp(argv[optind], "on"), msg,
+						 sizeof(msg));
+			if (ret)
+				fprintf(stderr, "netmem-kctl: %s tcp-data-split %s: %s%s%s\n",
+					kd.info.ifname, argv[optind], strerror(-ret),
+					msg[0] ? ": " : "", msg);
+		}
+	} else if (!strcmp(cmd, "flow")) {
+		if (!rxo.port || !queue_set) {
+			fprintf(stderr, "netmem-kctl: flow needs -p PORT and -q QUEUE\n");
+			ret = 2;
+		} else if ((ret = nic_flow_add(kd.info.ifname, rxo.port, queue, &loc))) {
+			fprintf(stderr, "netmem-kctl: %s ntuple rule dst-port %u -> queue %u: %s\n",
+				kd.info.ifname, rxo.port, queue, strerror(-ret));
+		} else {
+			printf("rule %u: %s tcp4 dst-port %u -> queue %u\n", loc, kd.info.ifname,
+			       rxo.port, queue);
+		}
+	} else if (!strcmp(cmd, "flow-del")) {
+		ret = nic_flow_del(kd.info.ifname, loc);
+		if (ret)
+			fprintf(stderr, "netmem-kctl: delete rule %u: %s\n", loc, strerror(-ret));
+	} else if (!strcmp(cmd, "rss-equal")) {
+		uint32_t n = optind < argc ? (uint32_t)strtoul(argv[optind], NULL, 0) : 0;
+
+		ret = nic_rss_equal(kd.info.ifname, n);
+		if (ret)
+			fprintf(stderr, "netmem-kctl: %s RSS over %u queues: %s\n", kd.info.ifname,
+				n, strerror(-ret));
+	} else if (!strcmp(cmd, "rxstats")) {
+		print_rxstats(&kd);
+	} else if (!strcmp(cmd, "rx")) {
+		rxo.queue = queue;
+		rxo.size = o.size;
+		if (!rxo.port || !rxo.expect) {
+			fprintf(stderr, "netmem-kctl: rx needs -p PORT and -n BYTES\n");
+			ret = 2;
+		} else {
+			ret = kctl_rx(&kd, &rxo);
+			kdev_close(&kd);
+			return ret;
+		}
 	} else if (!strcmp(cmd, "bind") || !strcmp(cmd, "bind-rx")) {
 		ret = cmd_bind(&kd, !strcmp(cmd, "bind-rx"), queue, check, &o, hold);
 	} else {

@@ -4,6 +4,8 @@
 #
 #   tests/kmod/run.sh KCTL OUTDIR GROUP [SIZE_MIB]
 #
+# GROUP provider or devmem: guest.sh; stream: stream.sh (SIZE_MIB: the stream).
+#
 # Exit: guest.sh's status; 77 (skipped, reason on stderr) when the module
 # cannot be built here or the guest cannot run; 124 timeout.
 set -euo pipefail
@@ -35,5 +37,10 @@ if hidden "$ko" || hidden "$kctl"; then
 fi
 
 cd "$repo"
+if [ "$group" = stream ]; then
+	# Real TCP through the NIC pair: its own script (loads the module twice).
+	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-300}" -- \
+		"$here/stream.sh" "$ko" "$kctl" "$@"
+fi
 exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-200}" -- \
 	"$here/guest.sh" "$ko" "$kctl" "$group" "$@"

@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 #define NMK_DEVICE_NAME "netmem-kmod"   /* /dev/netmem-kmod */
-#define NMK_ABI_VERSION 1
+#define NMK_ABI_VERSION 2
 #define NMK_REASON_LEN  192
 #define NMK_IFNAMSIZ    16
 
@@ -78,6 +78,12 @@ struct nmk_info {
 	__u64 bindings_freed;
 	__u64 free_errors;          /* net_iovs found not back at a binding's end */
 	__u64 kernel_devmem_pools;  /* kernel pools on our queues running on devmem */
+	/* The datapath (ABI 2): the plain end of the pair, header split. */
+	char peer_ifname[NMK_IFNAMSIZ];
+	__u32 peer_ifindex;         /* in the namespace it was created in */
+	__u32 tcp_data_split;       /* 1: ethtool tcp-data-split on */
+	__u32 dma_identity;         /* 1: DMA address = physical, the datapath runs */
+	__u32 reserved;
 };
 
 struct nmk_rxq_counters {
@@ -108,6 +114,34 @@ struct nmk_queue {
 	__u64 pool_release; /* buffers its pool gave back */
 	struct nmk_rxq_counters counters;
 	char provider_desc[NMK_REASON_LEN];
+};
+
+/*
+ * What one RX queue's datapath did since load (NMK_IOC_RXQ_STATS). The peer's
+ * frames are steered to a queue (ntuple rule, else RSS), and its NAPI poll
+ * splits each TCP segment: headers into a host page-pool page, payload into
+ * the buffers posted from the queue's page pool (a CPU copy to the buffer's
+ * DMA address, standing in for the device's DMA).
+ */
+struct nmk_rxq_stats {
+	__u32 index;            /* in */
+	__u32 reserved;         /* in: 0 */
+	__u64 packets;          /* frames handed to the stack */
+	__u64 bytes;
+	__u64 split;            /* of them header-split */
+	__u64 hdr_bytes;        /* header bytes put in host pages */
+	__u64 payload_host;     /* payload bytes put in host pages */
+	__u64 payload_devmem;   /* payload bytes put in the kernel's net_iovs */
+	__u64 payload_kmod;     /* payload bytes put in this module's net_iovs */
+	__u64 kmod_dropped;     /* frames on this module's provider (no TCP consumer) */
+	__u64 drop_no_buf;      /* frames dropped: no posted buffer (ring empty) */
+	__u64 drop_backlog;     /* frames dropped: the queue's backlog was full */
+	__u64 drop_down;        /* frames dropped: device down */
+	__u64 ring_allocs;      /* buffers taken from the page pool to refill the ring */
+	__u64 ring_alloc_ns;    /* time in those allocations */
+	__u64 ring_alloc_fail;  /* refills the pool could not serve */
+	__u64 pool_hold;        /* the running pool's provider allocations (now) */
+	__u64 polls;            /* NAPI polls */
 };
 
 struct nmk_bind {
@@ -172,5 +206,6 @@ struct nmk_bench {
 #define NMK_IOC_BIND      _IOWR(NMK_IOC_MAGIC, 0x03, struct nmk_bind)
 #define NMK_IOC_UNBIND    _IOWR(NMK_IOC_MAGIC, 0x04, struct nmk_unbind)
 #define NMK_IOC_BENCH     _IOWR(NMK_IOC_MAGIC, 0x05, struct nmk_bench)
+#define NMK_IOC_RXQ_STATS _IOWR(NMK_IOC_MAGIC, 0x06, struct nmk_rxq_stats)
 
 #endif
