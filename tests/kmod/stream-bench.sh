@@ -19,9 +19,9 @@ insmod "$ko" || exit 1
 ip netns add $ns || exit 1
 ip link set nmkp0 netns $ns &&
 	ip -n $ns link set lo up &&
-	ip -n $ns addr add 10.77.0.2/24 dev nmkp0 &&
+	ip -n $ns addr add 169.254.87.2/24 dev nmkp0 &&
 	ip -n $ns link set nmkp0 up &&
-	ip addr add 10.77.0.1/24 dev nmk0 &&
+	ip addr add 169.254.87.1/24 dev nmk0 &&
 	"$kctl" up && "$kctl" rss-equal 1 && "$kctl" flow -p 5201 -q 1 >/dev/null || exit 1
 
 one() { # one SIZE MODE REP
@@ -33,7 +33,7 @@ one() { # one SIZE MODE REP
 	fi
 	local pid=$!
 	for _ in $(seq 100); do grep -q '^listening' $log && break; sleep 0.1; done
-	ip netns exec $ns /usr/bin/python3 "$here/tcp_send.py" 10.77.0.1 5201 $bytes >/dev/null 2>&1
+	ip netns exec $ns /usr/bin/python3 "$here/tcp_send.py" 169.254.87.1 5201 $bytes >/dev/null 2>&1
 	local txrc=$?
 	wait $pid
 	local rxrc=$?
@@ -59,13 +59,13 @@ igb_streams() {
 		return 0
 	fi
 	ip netns add nmk-igb && ip link set "$b" netns nmk-igb &&
-		ip -n nmk-igb addr add 10.78.0.2/24 dev "$b" && ip -n nmk-igb link set "$b" up &&
-		ip addr add 10.78.0.1/24 dev "$a" && ip link set "$a" up || { echo "igb: skipped: cannot wire the ports"; return 0; }
+		ip -n nmk-igb addr add 169.254.88.2/24 dev "$b" && ip -n nmk-igb link set "$b" up &&
+		ip addr add 169.254.88.1/24 dev "$a" && ip link set "$a" up || { echo "igb: skipped: cannot wire the ports"; return 0; }
 	for r in $(seq "$reps"); do
 		"$kctl" rx -p 5202 -n $bytes --host >$log 2>&1 &
 		local pid=$!
 		for _ in $(seq 100); do grep -q '^listening' $log && break; sleep 0.1; done
-		ip netns exec nmk-igb /usr/bin/python3 "$here/tcp_send.py" 10.78.0.1 5202 $bytes >/dev/null 2>&1
+		ip netns exec nmk-igb /usr/bin/python3 "$here/tcp_send.py" 169.254.88.1 5202 $bytes >/dev/null 2>&1
 		local txrc=$?
 		wait $pid
 		local rxrc=$?
@@ -76,7 +76,7 @@ igb_streams() {
 		echo "stream,0,igb-host,$r"
 		grep '^rx: mode' $log
 	done
-	ip addr del 10.78.0.1/24 dev "$a"
+	ip addr del 169.254.88.1/24 dev "$a"
 	ip netns del nmk-igb
 }
 igb_streams

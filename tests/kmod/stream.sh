@@ -42,9 +42,9 @@ setup() { # load the module and wire the pair; one assertion
 	ip netns add $ns 2>/dev/null || true
 	ip link set nmkp0 netns $ns &&
 		ip -n $ns link set lo up &&
-		ip -n $ns addr add 10.77.0.2/24 dev nmkp0 &&
+		ip -n $ns addr add 169.254.87.2/24 dev nmkp0 &&
 		ip -n $ns link set nmkp0 up &&
-		ip addr add 10.77.0.1/24 dev nmk0 &&
+		ip addr add 169.254.87.1/24 dev nmk0 &&
 		"$kctl" up &&
 		"$kctl" rss-equal 1 &&
 		"$kctl" flow -p 5201 -q 1 >/dev/null
@@ -58,7 +58,7 @@ rx_stream() {
 	local rxpid=$!
 	for _ in $(seq 100); do grep -q '^listening\|^rx: refused' "$log" && break; sleep 0.1; done
 	if grep -q '^listening' "$log"; then
-		ip netns exec $ns $py "$send" 10.77.0.1 5201 "$nb" >/tmp/tx-$name.log 2>&1
+		ip netns exec $ns $py "$send" 169.254.87.1 5201 "$nb" >/tmp/tx-$name.log 2>&1
 		txrc=$?
 	else
 		txrc=-1
@@ -70,7 +70,7 @@ rx_stream() {
 }
 
 setup
-ok $? "insmod, nmkp0 in namespace $ns (10.77.0.2), nmk0 10.77.0.1, RSS on queue 0, rule: tcp4 dst-port 5201 -> queue 1"
+ok $? "insmod, nmkp0 in namespace $ns (169.254.87.2), nmk0 169.254.87.1, RSS on queue 0, rule: tcp4 dst-port 5201 -> queue 1"
 "$kctl" info | sed 's/^/# /'
 "$kctl" info | grep -q 'dma identity: yes'
 ok $? "the NIC's DMA addresses are physical (the CPU copy writes where a device would)"
@@ -99,7 +99,7 @@ bg=$(( (mib > 64 ? mib : 64) << 20 ))
 "$kctl" rx -p 5201 -n "$bg" -q 1 -s "$mib" >/tmp/rx-bg.log 2>&1 &
 rxpid=$!
 for _ in $(seq 100); do grep -q '^listening' /tmp/rx-bg.log && break; sleep 0.1; done
-ip netns exec $ns $py "$send" 10.77.0.1 5201 "$bg" >/tmp/tx-bg.log 2>&1 &
+ip netns exec $ns $py "$send" 169.254.87.1 5201 "$bg" >/tmp/tx-bg.log 2>&1 &
 txpid=$!
 sleep 1
 r1=$(qcol 1 6) c1=$(qcol 1 9) c2=$(qcol 2 9) f2=$(qcol 2 7)
@@ -169,7 +169,7 @@ for _ in $(seq 50); do grep -q '^binding' /tmp/kbind.log && break; sleep 0.1; do
 "$kctl" rx -p 5201 -n $((1 << 20)) -q 1 --host -w 10 >/tmp/rx-kmod.log 2>&1 &
 rxpid=$!
 sleep 0.5
-timeout 4 ip netns exec $ns $py "$send" 10.77.0.1 5201 $((1 << 20)) >/dev/null 2>&1
+timeout 4 ip netns exec $ns $py "$send" 169.254.87.1 5201 $((1 << 20)) >/dev/null 2>&1
 kill $rxpid 2>/dev/null
 wait $rxpid 2>/dev/null
 wait $kbpid
