@@ -73,7 +73,7 @@ log() { printf 'kmod-compare: %s\n' "$*" >&2; }
 
 # Build what the guest runs, boot it once, keep its output in $raw.
 run_guest() {
-	local ko kctl bench bench_cmd guest_cmd qemu_ver rc=0
+	local ko kctl bench bench_cmd guest_cmd qemu_ver netmem_rx rc=0
 
 	ko=$("$repo/tests/kmod/build.sh" "$work") || rc=$?
 	[ $rc -eq 0 ] || exit $rc
@@ -85,6 +85,8 @@ run_guest() {
 		${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
 			-I"$repo/kmod/include/uapi" "$repo"/apps/netmem-kctl/*.c -o "$kctl"
 	fi
+	netmem_rx=$build/apps/netmem-rx
+	[ -x "$netmem_rx" ] || { log "no $netmem_rx: the netmem userspace TCP column will say so"; netmem_rx=""; }
 	bench=$build/apps/netmem-bench
 	bench_cmd=""
 	if [ -x "$bench" ]; then
@@ -101,7 +103,7 @@ for s in $sizes; do
 done
 rmmod netmem_kmod || exit 1
 if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
-if [ $stream -gt 0 ]; then '$repo/tests/kmod/stream-bench.sh' '$ko' '$kctl' '$sizes' $stream $stream_reps || exit 1; fi
+if [ $stream -gt 0 ]; then '$repo/tests/kmod/stream-bench.sh' '$ko' '$kctl' '$sizes' $stream $stream_reps '$netmem_rx' || exit 1; fi
 if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
 if [ -n '$bench_cmd' ]; then echo 'userspace-bench-begin'; ${bench_cmd:-true}; echo 'userspace-bench-end'; fi"
 
@@ -344,7 +346,8 @@ if stream_sizes:
     sref = ref if ref in stream_sizes else stream_sizes[len(stream_sizes) // 2]
     smib = int(num(streams[(sref, "devmem")][0], "expect") or 0) >> 20
     nrep = len(streams.get((sref, "devmem"), []))
-    SLOT_US = "slot: netmem's userspace TCP (in progress)"
+    have_nm = (0, "igb-netmem") in streams
+    SLOT_US = "n/a" if have_nm else "not run (no netmem-rx)"
     SLOT_IGB = "slot: not run yet"
     def rr(a, b, digits=2):
         return "" if a is None or b is None or b == 0 else f"{a / b:.{digits}f}"
@@ -372,8 +375,9 @@ if stream_sizes:
         d, h = smetric(sref, "devmem", fn), smetric(sref, "host", fn)
         g = fmt(smetric(0, "igb-host", fn), digits) if have_igb and igb else (
             "n/a" if have_igb else SLOT_IGB)
+        u = fmt(smetric(0, "igb-netmem", fn), digits) if have_nm and igb else SLOT_US
         out.append(f"| {label} | {fmt(d, digits)} | {host_text or fmt(h, digits)} | "
-                   f"{rr(d, h) if ratio_ok else ''} | {SLOT_US} | {g} |")
+                   f"{rr(d, h) if ratio_ok else ''} | {u} | {g} |")
     srow("throughput (Gbit/s)", gbps)
     srow("CPU seconds per GiB, whole guest", cpu_gib("cpu_all_s"))
     srow("CPU seconds per GiB, receiving process", cpu_gib("cpu_self_s"))
@@ -384,7 +388,8 @@ if stream_sizes:
     ke = get("meta_bytes_est", "kernel", sref)
     out.append(f"| metadata bytes per buffer | {fmt(km)} measured, {fmt(ke)} by allocation "
                f"(the 6.12 binding of a {sref} MiB udmabuf, table above) | 64 (struct page; "
-               "no binding) | " + rr(km, 64.0, 0) + f" | {SLOT_US} | " +
+               "no binding) | " + rr(km, 64.0, 0) + " | " +
+               ("32 (net_iov) + 4 (free-ring slot)" if have_nm else SLOT_US) + " | " +
                ("64 (struct page)" if have_igb else SLOT_IGB) + " |")
     srow("RX ring refill under traffic, ns per buffer (page pool + provider)", ring_ns, 0, igb=False)
     srow("provider allocations per MiB received (page pool misses)", per_mib("q_pool_hold"), 1, igb=False)
@@ -407,13 +412,19 @@ if stream_sizes:
         out.append("Kernel igb column: the same sender and length from port B (in its own "
                    "namespace) over the guest's wire to port A, both on the kernel's igb driver "
                    "(QEMU's igb model), received with `recv()` into host memory; the ring and "
-                   "provider rows are the module NIC's counters, so n/a there. The netmem column "
-                   "is a slot for netmem's userspace TCP on the VFIO igb port, not run for this "
-                   "report.\n")
-    else:
-        out.append("Slots: netmem's own userspace TCP on the VFIO igb port, and kernel TCP over "
-                   "the kernel's igb driver between the guest's two ports, are to be run with the "
-                   "same sender and stream length; neither has run for this report.\n")
+                   "provider rows are the module NIC's counters, so n/a there.\n")
+    if have_nm:
+        out.append("netmem column: the same sender and length from port A's kernel over the "
+                   "same wire to port B on netmem's igb driver over VFIO, received by netmem's "
+                   "userspace TCP (`netmem-rx --listen --pollers 1`, one poller thread plus the "
+                   "consumer) into a 16 MiB udmabuf, headers in host memory, tokens back through "
+                   "the refill ring. A poll-mode receiver spins while it waits: its CPU is spent "
+                   "whether or not data comes, so read CPU per GiB with the throughput beside "
+                   "it.\n")
+    if not have_igb and not have_nm:
+        out.append("netmem's own userspace TCP on the VFIO igb port, and kernel TCP over "
+                   "the kernel's igb driver between the guest's two ports, did not run for "
+                   "this report.\n")
 open(md_path, "w").write("\n".join(out) + "\n")
 
 # ---- the plot: three log-scale panels, plain SVG --------------------------------

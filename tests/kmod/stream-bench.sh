@@ -7,10 +7,13 @@
 #   host   — kernel TCP into host memory (plain recv), the same queue unbound.
 # Prints the receiver's "rx:" lines, each after "stream,SIZE_MIB,MODE,REP".
 #
-#   stream-bench.sh KO KCTL "SIZES_MIB" STREAM_MIB REPS
+# With NETMEM_RX, the same stream also into netmem's userspace TCP on port B
+# over VFIO ("stream,0,igb-netmem,REP").
+#
+#   stream-bench.sh KO KCTL "SIZES_MIB" STREAM_MIB REPS [NETMEM_RX]
 set -u
 
-ko=$1 kctl=$2 sizes=$3 mib=$4 reps=$5
+ko=$1 kctl=$2 sizes=$3 mib=$4 reps=$5 netmem_rx=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
 ns=nmk-bench
 bytes=$((mib << 20))
@@ -79,7 +82,50 @@ igb_streams() {
 	ip addr del 169.254.88.1/24 dev "$a"
 	ip netns del nmk-igb
 }
+# netmem's userspace TCP on the same wire: port B to vfio-pci, netmem-rx
+# --listen (one poller thread) into a udmabuf, port A's kernel sending. CPU:
+# the whole guest's busy time, as for the others, and netmem-rx's own.
+igb_netmem_streams() {
+	local a=${NETMEM_GUEST_PORT_A_IF:-} bdf=${NETMEM_GUEST_PORT_B_BDF:-} log=/tmp/sb-nm.log
+	local dev=/sys/bus/pci/devices/$bdf r grp
+	if [ -z "$netmem_rx" ] || [ ! -x "$netmem_rx" ] || [ -z "$a" ] || [ ! -e "$dev/driver" ]; then
+		echo "igb-netmem: skipped: no netmem-rx, or port A/B missing"
+		return 0
+	fi
+	echo "$bdf" >"$dev/driver/unbind" && echo vfio-pci >"$dev/driver_override" &&
+		echo "$bdf" >/sys/bus/pci/drivers_probe || { echo "igb-netmem: skipped: no vfio-pci"; return 0; }
+	grp=$(readlink "$dev/iommu_group")
+	for _ in $(seq 50); do [ -e "/dev/vfio/${grp##*/}" ] && break; sleep 0.1; done
+	ip addr add 169.254.88.1/24 dev "$a"
+	for r in $(seq "$reps"); do
+		local j0 j1 c0 c1 line got secs
+		"$netmem_rx" --dev "igb:$bdf" --dmabuf udmabuf:16M --listen 5203 --listen-queues 1,2 \
+			--pollers 1 --addr4 169.254.88.2/24 --quiet >$log 2>&1 &
+		local pid=$!
+		for _ in $(seq 600); do grep -q '^listening on' $log && break; sleep 0.1; done
+		j0=$(awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+		c0=$(awk '{ print $14 + $15 }' /proc/$pid/stat 2>/dev/null || echo 0)
+		/usr/bin/python3 "$here/tcp_send.py" 169.254.88.2 5203 $bytes >/dev/null 2>&1
+		local txrc=$?
+		c1=$(awk '{ print $14 + $15 }' /proc/$pid/stat 2>/dev/null || echo "$c0")
+		wait $pid
+		local rxrc=$?
+		j1=$(awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+		line=$(grep '^received ' $log)
+		got=$(awk '{ print $2 }' <<<"$line")
+		secs=$(sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' <<<"$line")
+		if [ $txrc -ne 0 ] || [ $rxrc -ne 0 ] || [ "$got" != "$bytes" ]; then
+			echo "igb-netmem: stream failed (rx $rxrc, tx $txrc): $(tr '\n' ' ' <$log)"
+			break
+		fi
+		echo "stream,0,igb-netmem,$r"
+		awk -v b="$bytes" -v s="$secs" -v j=$((j1 - j0)) -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "rx: mode=netmem bytes=%d expect=%d secs=%s cpu_self_s=%.3f cpu_all_s=%.3f\n", b, b, s, c / hz, j / hz }'
+	done
+	ip addr del 169.254.88.1/24 dev "$a"
+}
 igb_streams
+igb_netmem_streams
 
 # Refusals with tcp-data-split off, counted as kmod-compare.md counts them:
 # callbacks on queue 1 (`netmem-kctl queues` column 9) across one bind.
