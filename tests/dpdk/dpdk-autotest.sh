@@ -27,7 +27,11 @@ case "$plugin" in
 *) plugin=$(pwd)/$plugin ;;
 esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/nm-autotest.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# EAL takes a -d plugin only from a path no group or other user can write to
+# anywhere along it (a checkout under /tmp is refused): stage a copy there.
+stage=$(mktemp -d /run/nm-autotest.XXXXXX 2>/dev/null || mktemp -d "$HOME/.nm-autotest.XXXXXX")
+trap 'rm -rf "$work" "$stage"' EXIT
+cp -L "$plugin" "$stage/" && chmod 755 "$stage" && plugin=$stage/${plugin##*/}
 eal="--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=pmd.mempool.dmabuf:info"
 
 # run NAME OUT [EAL ARGS...]: one autotest, output line-buffered (it may crash)

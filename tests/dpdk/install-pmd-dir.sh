@@ -38,10 +38,12 @@ if ! command -v dpdk-test >/dev/null; then
 fi
 # The PMD directory as EAL would see it once installed (DESTDIR's link
 # target is the final path, so point a copy of the link at the DESTDIR's).
-dir=$build/pmd-dir
-rm -rf "$dir"
-mkdir -p "$dir"
-ln -s "$dest$want" "$dir/librte_mempool_dmabuf.so"
+# EAL refuses a -d path any group or other user can write to (a build under
+# /tmp): the directory lives under /run (or $HOME) and holds a copy.
+dir=$(mktemp -d /run/nm-pmd-dir.XXXXXX 2>/dev/null || mktemp -d "$HOME/.nm-pmd-dir.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+chmod 755 "$dir"
+cp -L "$dest$want" "$dir/librte_mempool_dmabuf.so"
 out=$(DPDK_TEST=mempool_autotest NETMEM_CTL=0 timeout 120 dpdk-test --no-huge -m 512 \
 	--no-pci --no-shconf -l 0-1 --file-prefix=nmpmd$$ -d "$dir" \
 	--mbuf-pool-ops-name=dmabuf 2>&1)
