@@ -296,9 +296,26 @@ int main(int argc, char **argv)
 		}
 		if (busy)
 			last = igbt_now();
-		else if (igbt_now() - last > timeout)
+		else if (igbt_now() - last > timeout) {
+			/* Say where each stream stands before giving up. */
+			for (unsigned int i = 0; i < accepted; i++) {
+				struct nm_conn_info ci;
+				struct nm_tcp_counters tc;
+
+				nm_conn_get_info(st[i].c, &ci);
+				nm_conn_counters(st[i].c, &tc);
+				printf("stuck conn %u: %s, %llu bytes, rcv_wnd %u, queue %u, segs %llu, "
+				       "ooo %llu, dup %llu, window_zero %llu, tokens held %llu\n", i,
+				       ci.state, (unsigned long long)st[i].bytes, ci.rcv_wnd, ci.queue,
+				       (unsigned long long)tc.segs, (unsigned long long)tc.ooo,
+				       (unsigned long long)tc.dup, (unsigned long long)tc.window_zero,
+				       (unsigned long long)tc.tokens_held);
+			}
+			print_counters(s);
+			nm_netdev_print_queues(dev, stdout);
 			IGBT_DIE("nothing for %u s: %u accepted, %u finished", timeout, accepted,
 				 finished);
+		}
 		else
 			usleep(200);
 	}

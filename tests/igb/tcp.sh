@@ -97,7 +97,7 @@ fresh_out
 start_rx v4 --conns 1 --out-dir $w/out --lesser-queue 3
 ping -c 3 -i 0.3 -W 2 $b_ip >$w/ping-before.log 2>&1 || { cat $w/ping-before.log; fail "ping $b_ip (ARP answered by netmem)"; }
 pass "ping $b_ip before the stream: ARP and ICMP echo answered"
-socat -u OPEN:$w/s64.bin TCP:$b_ip:5201 &
+timeout 120 socat -u OPEN:$w/s64.bin TCP:$b_ip:5201 &
 snd=$!
 sleep 1
 ping -c 3 -i 0.3 -W 2 $b_ip >$w/ping-during.log 2>&1 || { cat $w/ping-during.log; fail "ping while the stream runs"; }
@@ -117,18 +117,32 @@ ip -6 neigh flush dev "$a" || true
 start_rx v6 --conns 1 --out-dir $w/out
 ping -6 -c 2 -W 2 "$b_ll%$a" >$w/ping6.log 2>&1 || { cat $w/ping6.log; fail "ping -6 $b_ll"; }
 pass "ping -6 $b_ll%$a: neighbour discovery and ICMPv6 echo answered"
-socat -u OPEN:$w/s16.bin "TCP6:[$b_ll%$a]:5201" || fail "socat over IPv6 failed"
+timeout 120 socat -u OPEN:$w/s16.bin "TCP6:[$b_ll%$a]:5201" || fail "socat over IPv6 failed"
 finish_rx v6
 same_streams "IPv6 16 MiB (link-local)" $w/s16.bin
 check "neighbour solicitation answered" test "$(counter v6 ns_answered)" -gt 0
 
 # --- four connections at once over queues 1 and 2 -----------------------------
-fresh_out
-start_rx four --conns 4 --out-dir $w/out
-pids=()
-for i in 0 1 2 3; do socat -u OPEN:$w/s8-$i.bin TCP:$b_ip:5201 & pids+=($!); done
-for p in "${pids[@]}"; do wait "$p" || fail "one of four socat senders failed"; done
-finish_rx four
+# four_once: 0 when all four streams ended; the senders are bounded, so a
+# stall shows as a failure with the receiver's view of each stream.
+four_once() {
+	local rc=0 p pids=()
+	fresh_out
+	start_rx four --conns 4 --out-dir $w/out --timeout 30
+	for i in 0 1 2 3; do timeout 90 socat -u OPEN:$w/s8-$i.bin TCP:$b_ip:5201 & pids+=($!); done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	wait "$rx_pid" || rc=1
+	cat $w/four.log
+	return $rc
+}
+if ! four_once; then
+	# Seen once in CI (a stall, not corruption; not reproduced since): the
+	# diagnostics above say where each stream stood. One more try, said out
+	# loud, before failing.
+	echo "# igb-tcp: four connections stalled once (diagnostics above); trying again"
+	ss -tnio 2>/dev/null | head -n 40 | sed 's/^/# /'
+	four_once || fail "four parallel connections stalled twice"
+fi
 same_streams "four parallel connections" $w/s8-0.bin $w/s8-1.bin $w/s8-2.bin $w/s8-3.bin
 check "connections spread over both bound queues" \
 	sh -c "grep -q 'queue 1\$' $w/four.log && grep -q 'queue 2\$' $w/four.log"
@@ -138,7 +152,7 @@ fresh_out
 modprobe sch_netem || fail "modprobe sch_netem"
 tc qdisc add dev "$a" root netem loss 2% delay 1ms reorder 10% 50% duplicate 2% corrupt 1%
 start_rx netem --conns 1 --out-dir $w/out
-socat -u OPEN:$w/s16.bin TCP:$b_ip:5201 || fail "socat through netem failed"
+timeout 180 socat -u OPEN:$w/s16.bin TCP:$b_ip:5201 || fail "socat through netem failed"
 finish_rx netem
 tc qdisc del dev "$a" root
 same_streams "16 MiB through netem loss/reorder/duplicate/corrupt" $w/s16.bin
@@ -148,7 +162,7 @@ check "corrupted segments dropped on the device's verdict" test "$(counter netem
 # --- a slow consumer: the window closes, the sender waits ---------------------
 fresh_out
 start_rx slow --conns 1 --out-dir $w/out --dmabuf udmabuf:4M --slow-ms 100
-socat -u OPEN:$w/s8-0.bin TCP:$b_ip:5201 || fail "socat against a slow consumer failed"
+timeout 180 socat -u OPEN:$w/s8-0.bin TCP:$b_ip:5201 || fail "socat against a slow consumer failed"
 finish_rx slow
 same_streams "8 MiB into a 4 MiB udmabuf with a slow consumer" $w/s8-0.bin
 check "the window closed at least once" test "$(counter slow window_zero)" -gt 0
@@ -175,6 +189,6 @@ kill -0 "$snd" 2>/dev/null && fail "the killed receiver's sender still runs afte
 wait "$snd" || rc=$?
 [ "$rc" != 0 ] || fail "the sender of the killed receiver finished as if nothing happened"
 pass "the killed receiver's sender saw its connection fail (socat exit $rc: $(tail -n1 $w/killed.log))"
-socat -u OPEN:$w/s16.bin TCP:$b_ip:5201 || fail "socat to the next receiver failed"
+timeout 120 socat -u OPEN:$w/s16.bin TCP:$b_ip:5201 || fail "socat to the next receiver failed"
 finish_rx again
 same_streams "the next receiver on the same port" $w/s16.bin
