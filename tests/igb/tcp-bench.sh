@@ -4,7 +4,7 @@
 # kernel chooses) received on port B, in one guest boot, by
 #   kernel   the kernel's igb driver and TCP (GRO on), port B in a network
 #            namespace of its own so the stream crosses the wire; a plain
-#            recv() into host memory (tests/igb/tcp_sink.py)
+#            recv() into one 1 MiB host buffer (tests/igb/tcp_sink.c)
 #   netmem   netmem's igb driver over VFIO and netmem's userspace TCP
 #            (netmem-rx --listen), payload into a udmabuf, headers in host
 #            memory, tokens back through the refill ring
@@ -15,15 +15,16 @@
 # The sender runs on CPU 0, each receiver (python, or netmem-rx with one
 # poller thread over its queues plus the consuming thread) on CPU 1.
 # Under TCG absolute numbers mean little; the ratios are the result.
-# Usage: tcp-bench.sh PATH/netmem-rx [SIZE_MIB [TRIALS]]
+# Usage: tcp-bench.sh PATH/netmem-rx PATH/tcp-sink [SIZE_MIB [TRIALS]]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 if ! in_guest; then
 	# Port B starts on the kernel's igb; the script moves it to vfio-pci.
 	exec "$GUEST_RUN" --timeout 1100 -- "$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")" "$@"
 fi
-app=$1 mib=${2:-64} trials=${3:-5}
+app=$1 sink_exe=$2 mib=${3:-64} trials=${4:-5}
 need_exe "$app"
+need_exe "$sink_exe"
 command -v socat >/dev/null || fail "socat is not installed (scripts/install-deps.sh base)"
 here=$(cd "$(dirname "$0")" && pwd -P)
 a=$NETMEM_GUEST_PORT_A_IF bdf=$NETMEM_GUEST_PORT_B_BDF
@@ -57,8 +58,7 @@ wait_for 10 ip netns exec nmk sh -c "cat /sys/class/net/$bif/carrier | grep -q 1
 ping -c 1 -W 5 169.254.10.2 >/dev/null || fail "ping the kernel's port B"
 for t in $(seq "$trials"); do
 	rm -f $w/ready
-	ip netns exec nmk taskset -c 1 /usr/bin/python3 "$here/tcp_sink.py" --addr 169.254.10.2 --port 5201 \
-		--ready $w/ready >$w/kernel.$t.log &
+	ip netns exec nmk taskset -c 1 "$sink_exe" 169.254.10.2 5201 $w/ready >$w/kernel.$t.log &
 	sink=$!
 	wait_for 30 test -e $w/ready || fail "the kernel receiver did not start"
 	j0=$(busy_jiffies)
