@@ -152,7 +152,8 @@ int nm_pkt_build(void *buf, size_t cap, const struct nm_flow *f, uint32_t seq,
 		t[13] = 0x18; /* PSH|ACK */
 		put16(t + 14, 65535);
 	}
-	memcpy(p + hlen, payload, plen);
+	if (plen)   /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(p + hlen, payload, plen);
 	sum = csum_add(sum, p + l4, l4len);
 	put16(p + l4 + (f->l4proto == IPPROTO_UDP ? 6 : 16),
 	      f->l4proto == IPPROTO_UDP && csum_fold(sum) == 0 ? 0xffff :

@@ -127,8 +127,10 @@ static inline size_t tf_tcp(const struct tf_peer *p, uint8_t *f, uint16_t sport,
 	t[12] = (uint8_t)((thl / 4) << 4);
 	t[13] = flags;
 	tf_put16(t + 14, win);
-	memcpy(t + 20, opt, olen);
-	memcpy(t + thl, pl, plen);
+	if (olen)   /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(t + 20, opt, olen);
+	if (plen)
+		memcpy(t + thl, pl, plen);
 	tf_put16(t + 16, tf_fold(tf_sum(tf_pseudo(f, p->ipver, 6, thl + plen), t,
 					thl + plen)));
 	return off + thl + plen;
