@@ -26,7 +26,6 @@ app=$1 sink_exe=$2 mib=${3:-64} trials=${4:-5}
 need_exe "$app"
 need_exe "$sink_exe"
 command -v socat >/dev/null || fail "socat is not installed (scripts/install-deps.sh base)"
-here=$(cd "$(dirname "$0")" && pwd -P)
 a=$NETMEM_GUEST_PORT_A_IF bdf=$NETMEM_GUEST_PORT_B_BDF
 w=/tmp/tcp-bench
 mkdir -p $w
