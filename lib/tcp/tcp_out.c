@@ -194,6 +194,23 @@ void tcp_send_ack(struct nm_conn *c)
 	tcp_xmit(c, 0, c->snd_nxt);
 }
 
+/* End of a poll burst: one ACK per connection that is still owed one
+ * (an ACK sent meanwhile, for a hole or the window, cleared the debt). */
+void ack_batch_flush(struct ack_batch *b)
+{
+	for (unsigned int i = 0; i < b->n; i++) {
+		struct nm_conn *c = b->c[i];
+
+		pthread_mutex_lock(&c->lock);
+		c->ack_batched = false;
+		if (c->unacked_full >= 2 && c->state != CS_CLOSED)
+			tcp_send_ack(c);
+		pthread_mutex_unlock(&c->lock);
+		conn_put(c);
+	}
+	b->n = 0;
+}
+
 void tcp_send_synack(struct nm_conn *c)
 {
 	tcp_xmit(c, TH_SYN, c->iss);

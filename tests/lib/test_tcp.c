@@ -794,11 +794,68 @@ static void test_steer_collision(void)
 	fx_teardown();
 }
 
+/* A burst of in-order segments that one poll takes in gets one ACK, as a
+ * GRO packet does in the kernel; a hole in a burst is still told at once. */
+static void test_ack_per_burst(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_tcp_counters ct;
+	struct nm_frag fr[32];
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	int n;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	F.ncap = 0;
+	for (uint32_t i = 0; i < 16; i++)
+		nm_sim_inject(F.sim, f, data_seg(f, i, MSS));
+	poll_all();
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);  /* not 8: one per burst */
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 16 * MSS);
+	nm_conn_counters(c, &ct);
+	CHECK_EQ(ct.segs, 16);
+	CHECK_EQ(ct.acks_sent, 2);  /* the handshake's and the burst's */
+	/* 3 in order, then segment 20 past a hole at 19: the hole is told at
+	 * once, with a SACK block, and that ACK covers the three. */
+	F.ncap = 0;
+	for (uint32_t i = 16; i < 19; i++)
+		nm_sim_inject(F.sim, f, data_seg(f, i, MSS));
+	nm_sim_inject(F.sim, f, data_seg(f, 20, MSS));
+	poll_all();
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);  /* the SACK ACK covers the three before it */
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 19 * MSS);
+	CHECK_EQ(s.nsack, 1);
+	/* The hole filled: ACK now, up to 21. */
+	F.ncap = 0;
+	inject(f, data_seg(f, 19, MSS));
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 21 * MSS);
+	/* One segment alone is still a delayed ACK. */
+	F.ncap = 0;
+	inject(f, data_seg(f, 21, MSS));
+	CHECK_EQ(F.ncap, 0);
+	F.now += 41000000;
+	poll_all();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(last_seg().ack, F.iss_peer + 1 + 22 * MSS);
+	n = nm_conn_recv(c, fr, 32);
+	CHECK_EQ(n, 22);
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_steer_collision),
 	NM_TEST(test_reassembly_fuzz),
 	NM_TEST(test_handshake_options),
 	NM_TEST(test_inorder_ooo_dup_sack),
+	NM_TEST(test_ack_per_burst),
 	NM_TEST(test_bad_csum_and_tokens),
 	NM_TEST(test_closed_port_rst_and_fin),
 	NM_TEST(test_window_closes_and_reopens),
