@@ -43,6 +43,8 @@ static uint16_t window_field(struct nm_conn *c)
 		/* The SYN-ACK's window is never scaled (RFC 7323 2.2). */
 		field = win > 65535 ? 65535 : win;
 		c->rcv_adv = c->rcv_nxt + field;
+		c->win_zero = !field;
+		c->win_was_small = field < 2u * c->eff_mss;
 		return (uint16_t)field;
 	}
 	/* Never move the right edge back. A window from the budget (whole
