@@ -371,6 +371,20 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 		if (now - last_progress > o->timeout) {
 			fprintf(stderr, "netmem-rx: no progress for %u s (%u of %u connections, %llu bytes)\n",
 				o->timeout, nconns, o->connections, (unsigned long long)total);
+			/* Where each stream stands, before the counters below. */
+			for (unsigned int i = 0; i < nconns; i++) {
+				struct nm_conn_info ci;
+				struct nm_tcp_counters t;
+
+				nm_conn_get_info(rc[i].c, &ci);
+				nm_conn_counters(rc[i].c, &t);
+				fprintf(stderr, "netmem-rx: connection %u: %s, %llu bytes read, "
+					"window %u, queue %u, segs %llu, ooo %llu, window zero %llu, "
+					"tokens out %llu\n", i, ci.state, (unsigned long long)rc[i].bytes,
+					ci.rcv_wnd, ci.queue, (unsigned long long)t.segs,
+					(unsigned long long)t.ooo, (unsigned long long)t.window_zero,
+					(unsigned long long)t.tokens_held);
+			}
 			failed = true;
 			break;
 		}

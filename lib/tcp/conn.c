@@ -297,7 +297,10 @@ void conn_drain_refill(struct nm_conn *c)
 			c->ctr.bad_tokens++;
 	}
 	atomic_store_explicit(&c->rf_head, head, memory_order_release);
-	if (any)
+	/* A small window may be small because of the other connections on
+	 * the queue: their buffers coming back open it too, and nothing of
+	 * ours would say so (the peer's probes back off to minutes). */
+	if (any || c->win_zero || c->win_was_small)
 		maybe_window_update(c);
 }
 

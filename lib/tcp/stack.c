@@ -12,6 +12,8 @@
 
 #define TIMER_PERIOD_NS 1000000ull  /* timers run at most every 1 ms */
 #define POLL_MAX        256
+_Static_assert(POLL_MAX <= sizeof(((struct ack_batch *)0)->c) / sizeof(void *),
+	       "a burst fits its ack_batch");
 
 uint64_t stack_now(struct nm_stack *s)
 {
@@ -264,9 +266,10 @@ malformed:
 	return false;
 }
 
-static void stack_rx(struct nm_stack *s, const struct nm_rx_pkt *pkt)
+static void stack_rx(struct nm_stack *s, const struct nm_rx_pkt *pkt,
+		     struct ack_batch *acks)
 {
-	struct rx_frame f = { .pkt = *pkt, .queue = pkt->queue };
+	struct rx_frame f = { .pkt = *pkt, .queue = pkt->queue, .acks = acks };
 	uint16_t type;
 
 	sc_inc(s, SC_RX_FRAMES);
@@ -379,6 +382,7 @@ void nm_stack_run_timers(struct nm_stack *s)
 int nm_stack_poll(struct nm_stack *s, uint32_t queue, unsigned int budget)
 {
 	struct nm_rx_pkt pkts[POLL_MAX];
+	struct ack_batch acks;
 	unsigned int n;
 
 	if (queue >= s->nq)
@@ -386,10 +390,12 @@ int nm_stack_poll(struct nm_stack *s, uint32_t queue, unsigned int budget)
 	if (!budget || budget > s->p.rx_burst)
 		budget = s->p.rx_burst;
 	n = nm_port_rx_burst(s->port, queue, pkts, budget);
+	acks.n = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		pkts[i].queue = queue;
-		stack_rx(s, &pkts[i]);
+		stack_rx(s, &pkts[i], &acks);
 	}
+	ack_batch_flush(&acks);
 	nm_stack_run_timers(s);
 	return (int)n;
 }

@@ -451,9 +451,15 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 	}
 	if (c->fin_pending && c->fin_seq == c->rcv_nxt && !c->fin_rcvd)
 		fin_in_order(c);
-	if (c->ack_now || c->unacked_full >= 2)
+	if (c->ack_now || (c->unacked_full >= 2 && !f->acks)) {
 		tcp_send_ack(c);
-	else if (f->plen && !c->delack_at)
+	} else if (c->unacked_full >= 2) {
+		if (!c->ack_batched) {
+			c->ack_batched = true;
+			conn_get(c);
+			f->acks->c[f->acks->n++] = c;
+		}
+	} else if (f->plen && !c->delack_at)
 		c->delack_at = stack_now(c->s) + c->s->p.delack_ms * 1000000ull;
 }
 

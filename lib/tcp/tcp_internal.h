@@ -65,8 +65,17 @@ enum stack_ctr {
 };
 
 /* A received frame, parsed: what every handler needs. */
+/* Connections owed an ACK at the end of one poll burst: the burst is our
+ * GRO, so a run of in-order segments that came in together gets one ACK,
+ * as the kernel sends one per GRO packet. At most one entry per frame. */
+struct ack_batch {
+	unsigned int n;
+	struct nm_conn *c[256];  /* referenced; POLL_MAX */
+};
+
 struct rx_frame {
 	struct nm_rx_pkt pkt;
+	struct ack_batch *acks;    /* NULL: ACK at once */
 	const uint8_t *eth;        /* readable headers */
 	uint32_t hlen;             /* readable bytes at eth */
 	uint8_t ipver;
@@ -162,6 +171,7 @@ struct nm_conn {
 	uint32_t unacked_full;   /* full segments since the last ACK */
 	uint64_t delack_at;      /* ns; 0 none */
 	bool ack_now;
+	bool ack_batched;        /* in the poller's ack_batch */
 	uint32_t last_sack_seq;  /* most recent out-of-order segment */
 	bool win_was_small;      /* told the peer a window under 2 MSS */
 	bool win_zero;           /* the last window told was zero */
@@ -261,6 +271,7 @@ void tx_rst_reply(struct nm_stack *s, struct rx_frame *f);
 void tcp_input(struct nm_stack *s, struct rx_frame *f);
 void udp_input(struct nm_stack *s, struct rx_frame *f);
 void tcp_send_ack(struct nm_conn *c);
+void ack_batch_flush(struct ack_batch *b);
 void tcp_send_synack(struct nm_conn *c);
 void tcp_send_fin(struct nm_conn *c);
 void tcp_send_rst(struct nm_conn *c);

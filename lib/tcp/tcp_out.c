@@ -43,6 +43,8 @@ static uint16_t window_field(struct nm_conn *c)
 		/* The SYN-ACK's window is never scaled (RFC 7323 2.2). */
 		field = win > 65535 ? 65535 : win;
 		c->rcv_adv = c->rcv_nxt + field;
+		c->win_zero = !field;
+		c->win_was_small = field < 2u * c->eff_mss;
 		return (uint16_t)field;
 	}
 	/* Never move the right edge back. A window from the budget (whole
@@ -192,6 +194,23 @@ static void tcp_xmit(struct nm_conn *c, uint8_t flags, uint32_t seq)
 void tcp_send_ack(struct nm_conn *c)
 {
 	tcp_xmit(c, 0, c->snd_nxt);
+}
+
+/* End of a poll burst: one ACK per connection that is still owed one
+ * (an ACK sent meanwhile, for a hole or the window, cleared the debt). */
+void ack_batch_flush(struct ack_batch *b)
+{
+	for (unsigned int i = 0; i < b->n; i++) {
+		struct nm_conn *c = b->c[i];
+
+		pthread_mutex_lock(&c->lock);
+		c->ack_batched = false;
+		if (c->unacked_full >= 2 && c->state != CS_CLOSED)
+			tcp_send_ack(c);
+		pthread_mutex_unlock(&c->lock);
+		conn_put(c);
+	}
+	b->n = 0;
 }
 
 void tcp_send_synack(struct nm_conn *c)

@@ -57,6 +57,7 @@ wait_for 10 ip netns exec nmk sh -c "cat /sys/class/net/$bif/carrier | grep -q 1
 ping -c 1 -W 5 169.254.10.2 >/dev/null || fail "ping the kernel's port B"
 for t in $(seq "$trials"); do
 	rm -f $w/ready
+	ip netns exec nmk nstat -n
 	ip netns exec nmk taskset -c 1 "$sink_exe" 169.254.10.2 5201 $w/ready >$w/kernel.$t.log &
 	sink=$!
 	wait_for 30 test -e $w/ready || fail "the kernel receiver did not start"
@@ -69,6 +70,8 @@ for t in $(seq "$trials"); do
 	[ "$got" = "$bytes" ] || fail "kernel trial $t: $got of $bytes bytes"
 	record kernel "$secs" $((j1 - j0))
 	echo "kernel trial $t: $(tail -n1 $results)"
+	# What the receiver sent back (ACKs) and took in, for the ACK ratio.
+	echo "  kernel: $(ip netns exec nmk nstat -z TcpInSegs TcpOutSegs TcpExtTCPDelivered 2>/dev/null | awk 'NR > 1 { printf "%s %s  ", $1, $2 }')"
 done
 ip netns del nmk
 
@@ -97,6 +100,7 @@ for t in $(seq "$trials"); do
 	[ "$got" = "$bytes" ] || { cat $w/netmem.$t.log; fail "netmem trial $t: $got of $bytes bytes"; }
 	record netmem "$secs" $((j1 - j0))
 	echo "netmem trial $t: $(tail -n1 $results)"
+	echo "  netmem: $(grep -m1 '^all connections' $w/netmem.$t.log)"
 done
 
 # --- medians and ratios ------------------------------------------------------

@@ -794,14 +794,134 @@ static void test_steer_collision(void)
 	fx_teardown();
 }
 
+/* A burst of in-order segments that one poll takes in gets one ACK, as a
+ * GRO packet does in the kernel; a hole in a burst is still told at once. */
+static void test_ack_per_burst(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_tcp_counters ct;
+	struct nm_frag fr[32];
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	int n;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	F.ncap = 0;
+	for (uint32_t i = 0; i < 16; i++)
+		nm_sim_inject(F.sim, f, data_seg(f, i, MSS));
+	poll_all();
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);  /* not 8: one per burst */
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 16 * MSS);
+	nm_conn_counters(c, &ct);
+	CHECK_EQ(ct.segs, 16);
+	CHECK_EQ(ct.acks_sent, 2);  /* the handshake's and the burst's */
+	/* 3 in order, then segment 20 past a hole at 19: the hole is told at
+	 * once, with a SACK block, and that ACK covers the three. */
+	F.ncap = 0;
+	for (uint32_t i = 16; i < 19; i++)
+		nm_sim_inject(F.sim, f, data_seg(f, i, MSS));
+	nm_sim_inject(F.sim, f, data_seg(f, 20, MSS));
+	poll_all();
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);  /* the SACK ACK covers the three before it */
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 19 * MSS);
+	CHECK_EQ(s.nsack, 1);
+	/* The hole filled: ACK now, up to 21. */
+	F.ncap = 0;
+	inject(f, data_seg(f, 19, MSS));
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 21 * MSS);
+	/* One segment alone is still a delayed ACK. */
+	F.ncap = 0;
+	inject(f, data_seg(f, 21, MSS));
+	CHECK_EQ(F.ncap, 0);
+	F.now += 41000000;
+	poll_all();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(last_seg().ack, F.iss_peer + 1 + 22 * MSS);
+	n = nm_conn_recv(c, fr, 32);
+	CHECK_EQ(n, 22);
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
+/* Two connections on one queue: B fills the queue's budget, so A's window
+ * is zero because of B, not of A's own buffers. When B's buffers come
+ * back, A must be told its window opened (a timer pass), not left to its
+ * peer's zero-window probes, which back off to minutes. */
+static void test_window_opens_for_the_other_conn(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_frag fr[64];
+	struct tf_seg sa, s;
+	struct nm_conn *a, *b;
+	uint8_t f[1600];
+	uint32_t sent = 0, right, iss_b, our_b, iss_a, our_a;
+	uint16_t sport_b, sport_a;
+	bool told = false;
+	int n;
+
+	/* Pool of 128: a budget of 64 buffers on queue 1. */
+	CHECK_MSG(fx_setup(4, 128, 0, &err) == 0, "%s", err.msg);
+	b = handshake(&sa);
+	CHECK(b != NULL);
+	iss_b = F.iss_peer, our_b = F.our_iss, sport_b = F.sport;
+	for (int i = 0; i < 200; i++) {
+		F.now += 50000000;  /* let delayed ACKs out */
+		poll_all();
+		s = last_seg();
+		right = s.ack + ((uint32_t)s.win << 7);
+		if (sent && F.iss_peer + 1 + (sent + 1) * MSS > right)
+			break;
+		inject(f, data_seg(f, sent, MSS));
+		sent++;
+	}
+	CHECK_MSG(sent >= 60, "B took %u segments", sent);
+	/* A arrives while B holds the queue's buffers: a zero window. */
+	F.sport = (uint16_t)(sport_b + 1);
+	F.iss_peer = 0x5000000;
+	a = handshake(&sa);
+	CHECK(a != NULL);
+	iss_a = F.iss_peer, our_a = F.our_iss, sport_a = F.sport;
+	CHECK_MSG(sa.win < 2 * MSS, "A's SYN-ACK window %u", sa.win);
+	/* B's reader gives everything back; A's peer says nothing. */
+	F.iss_peer = iss_b, F.our_iss = our_b, F.sport = sport_b;
+	while ((n = nm_conn_recv(b, fr, 64)) > 0)
+		for (int i = 0; i < n; i++) {
+			struct nm_token_range r = { fr[i].token, 1 };
+
+			CHECK_EQ(nm_conn_release_tokens(b, &r, 1, NULL), 1);
+		}
+	F.ncap = 0;
+	F.now += 2000000;
+	poll_all();
+	for (unsigned int i = 0; i < F.ncap; i++) {
+		s = tf_parse(F.cap[i], F.caplen[i]);
+		if (s.ok && s.dport == sport_a && ((uint32_t)s.win << 7) >= 2 * MSS)
+			told = true;
+	}
+	CHECK_MSG(told, "A was not told its window opened (%u frames sent)", F.ncap);
+	(void)iss_a, (void)our_a;
+	nm_conn_abort(a);
+	nm_conn_abort(b);
+	fx_teardown();
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_steer_collision),
 	NM_TEST(test_reassembly_fuzz),
 	NM_TEST(test_handshake_options),
 	NM_TEST(test_inorder_ooo_dup_sack),
+	NM_TEST(test_ack_per_burst),
 	NM_TEST(test_bad_csum_and_tokens),
 	NM_TEST(test_closed_port_rst_and_fin),
 	NM_TEST(test_window_closes_and_reopens),
+	NM_TEST(test_window_opens_for_the_other_conn),
 	NM_TEST(test_neighbours_and_echo),
 	NM_TEST(test_listen_refused_without_rx_csum),
 	NM_TEST(test_no_verdict),
