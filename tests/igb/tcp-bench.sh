@@ -34,6 +34,12 @@ bytes=$((mib << 20))
 ip addr add 169.254.10.1/24 dev "$a"
 
 busy_jiffies() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# per_cpu: "cpu0 cpu1" busy jiffies, to say where the time went (sender on 0).
+per_cpu() { awk '/^cpu[01] /{ printf "%d ", $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+split_line() { # "BEFORE" "AFTER": the sender's and the receiver's CPU seconds
+	awk -v a="$1" -v b="$2" -v hz="$hz" 'BEGIN { split(a, x); split(b, y);
+		printf "CPU s: sender side (cpu0) %.2f, receiver side (cpu1) %.2f", (y[1] - x[1]) / hz, (y[2] - x[2]) / hz }'
+}
 hz=$(getconf CLK_TCK)
 
 # one NAME: send the stream once to the receiver started by the caller, print
@@ -61,16 +67,17 @@ for t in $(seq "$trials"); do
 	ip netns exec nmk taskset -c 1 "$sink_exe" 169.254.10.2 5201 $w/ready >$w/kernel.$t.log &
 	sink=$!
 	wait_for 30 test -e $w/ready || fail "the kernel receiver did not start"
-	j0=$(busy_jiffies)
+	j0=$(busy_jiffies) p0=$(per_cpu)
 	taskset -c 0 socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
 	wait "$sink"
-	j1=$(busy_jiffies)
+	j1=$(busy_jiffies) p1=$(per_cpu)
 	secs=$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' $w/kernel.$t.log)
 	got=$(sed -n 's/^bytes=\([0-9]*\).*/\1/p' $w/kernel.$t.log)
 	[ "$got" = "$bytes" ] || fail "kernel trial $t: $got of $bytes bytes"
 	record kernel "$secs" $((j1 - j0))
 	echo "kernel trial $t: $(tail -n1 $results)"
 	# What the receiver sent back (ACKs) and took in, for the ACK ratio.
+	echo "  $(split_line "$p0" "$p1")"
 	echo "  kernel: $(ip netns exec nmk nstat -z TcpInSegs TcpOutSegs TcpExtTCPDelivered 2>/dev/null | awk 'NR > 1 { printf "%s %s  ", $1, $2 }')"
 done
 ip netns del nmk
@@ -89,8 +96,9 @@ for t in $(seq "$trials"); do
 		--pollers 1 --addr4 169.254.10.2/24 --quiet >$w/netmem.$t.log 2>&1 &
 	rx=$!
 	wait_line $w/netmem.$t.log '^listening on' 60 || { cat $w/netmem.$t.log; fail "netmem-rx did not listen"; }
-	j0=$(busy_jiffies)
+	j0=$(busy_jiffies) p0=$(per_cpu)
 	taskset -c 0 socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
+	p1=$(per_cpu)
 	wait "$rx" || { cat $w/netmem.$t.log; fail "netmem-rx trial $t failed"; }
 	j1=$(busy_jiffies)
 	# "received N bytes on 1 connection(s) in S s: G Gbit/s"
@@ -100,6 +108,7 @@ for t in $(seq "$trials"); do
 	[ "$got" = "$bytes" ] || { cat $w/netmem.$t.log; fail "netmem trial $t: $got of $bytes bytes"; }
 	record netmem "$secs" $((j1 - j0))
 	echo "netmem trial $t: $(tail -n1 $results)"
+	echo "  $(split_line "$p0" "$p1")"
 	echo "  netmem: $(grep -m1 '^all connections' $w/netmem.$t.log)"
 done
 
