@@ -79,10 +79,9 @@ static int range_map_device(struct eal_range *r, struct rte_device *dev,
 	if (r->dev_mem.write)
 		return nm_err_set(err, -EOPNOTSUPP,
 				  "device memory cannot be DMA-mapped for %s through EAL's VFIO "
-				  "type1 container: type1 pins CPU pages and this memory has none; "
-				  "map it through iommufd with dmabuf support (newer kernels), or "
-				  "receive into it with a device that writes through the memory's "
-				  "own copy engine", rte_dev_name(dev));
+				  "type1 container (type1 pins CPU pages; it has none): map it "
+				  "through iommufd with dmabuf support (newer kernels), or receive "
+				  "into it by its own copy engine", rte_dev_name(dev));
 	if (r->num_devs == MAX_DEVS)
 		return nm_err_set(err, -ENOSPC, "dmabuf already mapped for %d devices",
 				  MAX_DEVS);
