@@ -53,9 +53,11 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 	b->dmabuf = dmabuf;
 	b->size = nbufs * buf_size;
 
-	if (dmabuf->dev_ops && !domain->ops->pins_pages) {
-		/* Device memory on a software device: no CPU address; its
-		 * DMA goes through the memory's own write. */
+	if (dmabuf->dev_ops && (!domain->ops->pins_pages || domain->ops->map_dev)) {
+		/* Device memory on a domain that can take it (a software
+		 * device's, or EAL's for devices that DMA by the memory's own
+		 * copy engine): no CPU address; its DMA goes through the
+		 * memory's own write. */
 		struct nm_dma_dev_mem m = {
 			.addr = dmabuf->dev_addr, .write = dev_mem_write, .ctx = dmabuf,
 		};

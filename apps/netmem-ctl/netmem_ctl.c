@@ -133,9 +133,6 @@ static void on_signal(int sig)
 static int ask_line(const char *path, const char *req, int fd, char *line, size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)req, strlen(req) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	size_t got = 0;
 	int s, ret;
 
@@ -145,20 +142,13 @@ static int ask_line(const char *path, const char *req, int fd, char *line, size_
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)iov.iov_len) {
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
+		close(s);
+		return ret;
+	}
+	ret = nm_ctl_client_send_fd(s, req, fd);
+	if (ret) {
 		close(s);
 		return ret;
 	}

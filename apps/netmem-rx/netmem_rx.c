@@ -9,8 +9,8 @@
  *
  * With no NIC it runs on the software NIC, which also plays the sender; with
  * no /dev/udmabuf the dmabuf is a memfd standing in for one, and it says so.
- * With --dev igb:BDF it drives an Intel 82576 through VFIO and the flow
- * comes from the wire (e.g. tests/igb/igb_send.c on the other port).
+ * With --listen and --dev igb:BDF (an Intel 82576 through VFIO) or
+ * tap:IFNAME it is a TCP/UDP receiver for any sender on the wire (listen.c).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -180,9 +180,6 @@ static void hold_sim(const struct options *o, struct nm_ctl_server *ctl,
 	free(hq);
 }
 
-/* --- a real NIC: the igb driver over VFIO (--dev igb:BDF) ---------------- */
-
-/* A progress frame to the sender: "NMRX", payload bytes and frames taken. */
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -240,11 +237,6 @@ int main(int argc, char **argv)
 	if (gpu && !o.dev)
 		gpu_check_print(buf);
 	gc = (struct gpu_check){ .buf = buf, .seed = seed };
-	if (o.dev) {
-		ret = run_igb(&o, &flow, buf);
-		nm_dmabuf_put(buf);
-		return ret;
-	}
 	printf("device: software NIC (no NIC given), %u RX queues\n", o.queues);
 
 	sp.num_rx_queues = o.queues;

@@ -25,9 +25,8 @@ struct options {
 	bool ctl;               /* serve a control socket */
 	const char *ctl_sock;   /* at this path (NULL: default) */
 	uint32_t hold;          /* seconds to keep serving after the run */
-	const char *dev;        /* "igb:BDF": a real NIC; NULL: software NIC */
-	uint32_t ack_every;     /* igb: progress frame to the sender every N */
-	uint32_t timeout;       /* igb: seconds without a frame before giving up */
+	const char *dev;        /* listen mode's port: "igb:BDF" or "tap:IFNAME" */
+	uint32_t timeout;       /* listen: seconds without progress before giving up */
 	/* Listen mode (--listen): a TCP/UDP receiver for any ordinary sender. */
 	uint16_t listen;        /* local port; 0: not in listen mode */
 	bool udp;
@@ -60,9 +59,6 @@ void catch_stop_signals(void);
 int start_ctl(const struct options *o, struct nm_netdev *dev,
 	      struct nm_ctl_server **out);
 void hold_ctl(const struct options *o, struct nm_ctl_server *ctl);
-/* Receive o->bytes of @flow on a real igb port into @buf; exit status. */
-int run_igb(const struct options *o, const struct nm_flow *flow,
-	    struct nm_dmabuf *buf);
 
 /* GPU memory (cuda:): the payload is checked on the GPU (gpu_check.c). */
 struct gpu_check {

@@ -29,15 +29,10 @@ static void usage(FILE *out)
 		"                     default /run/netmem)\n"
 		"  --ctl-sock PATH    serve it at PATH\n"
 		"  --hold SECONDS     keep serving it this long after the run\n"
-		"  --dev igb:BDF      receive from an Intel 82576 at PCI address BDF (bound to\n"
-		"                     vfio-pci) instead of the software NIC; the flow comes\n"
-		"                     from the wire, from port 40000 of the flow's source\n"
-		"  --ack-every N      (igb) every N frames, send the sender a progress frame\n"
-		"                     (ethertype 0x88b5) so a raw sender can pace itself\n"
-		"  --timeout S        (igb) give up after S seconds without a frame (default 30)\n"
 		"\nListen mode (a TCP or UDP receiver for any sender: nc, socat, iperf3):\n"
 		"  --listen PORT      accept TCP connections on PORT (UDP with --udp)\n"
-		"  --dev tap:IFNAME   the host kernel through a TAP device is the peer\n"
+		"  --dev igb:BDF      the port: an Intel 82576 at PCI address BDF (on vfio-pci)\n"
+		"  --dev tap:IFNAME   the port: a TAP device, the host kernel is the peer\n"
 		"  --addr4 A/P        IPv4 address of the port (answers ARP, ping)\n"
 		"  --addr6 A/P        an IPv6 address besides the fe80:: one from the MAC\n"
 		"  --listen-queues L  queues the dmabuf is bound to, e.g. 1,2 (default --queue)\n"
@@ -106,7 +101,6 @@ int parse_options(int argc, char **argv, struct options *o)
 		{ "ctl-sock", required_argument, NULL, 'C' },
 		{ "hold", required_argument, NULL, 'H' },
 		{ "dev", required_argument, NULL, 'D' },
-		{ "ack-every", required_argument, NULL, 'A' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "listen", required_argument, NULL, 'L' },
 		{ "udp", no_argument, NULL, 'U' },
@@ -193,7 +187,6 @@ int parse_options(int argc, char **argv, struct options *o)
 			else if (c == 'B' && v >= 256 && v <= 65536 && !(v & (v - 1)))
 				o->buf_size = v;
 			else if (c == 'H') o->hold = v;
-			else if (c == 'A') o->ack_every = v;
 			else if (c == 'T' && v) o->timeout = v;
 			else if (c == 'L' && v && v <= 65535) o->listen = (uint16_t)v;
 			else if (c == 'v') o->validate = v;
@@ -217,8 +210,9 @@ int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "netmem-rx: --dev %s: igb:BDF (Intel 82576) or tap:IFNAME\n", o->dev);
 		return -EINVAL;
 	}
-	if (o->dev && !strncmp(o->dev, "tap:", 4) && !o->listen) {
-		fprintf(stderr, "netmem-rx: --dev tap:IFNAME needs --listen PORT\n");
+	if (o->dev && !o->listen) {
+		fprintf(stderr, "netmem-rx: --dev %s needs --listen PORT (without --listen "
+			"the software NIC is the sender)\n", o->dev);
 		return -EINVAL;
 	}
 	if (!o->num_listen_queues) {

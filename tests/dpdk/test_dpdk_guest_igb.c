@@ -4,7 +4,9 @@
  * net_e1000_igb): the adapter's flags for a port without buffer split, its
  * refusal before any ethdev call, and traffic that keeps flowing, payload
  * intact, through the refusal. Frames come from port A (kernel igb) through
- * an AF_PACKET socket this program opens itself.
+ * an AF_PACKET socket this program opens itself. A pool on GPU memory (the
+ * fake CUDA driver table: no GPU in the guest) is refused for this port,
+ * which DMAs through VFIO type1, with the reason and the way out.
  *
  *   test_dpdk_guest_igb   (needs NETMEM_GUEST_PORT_B_BDF on vfio-pci and
  *                          NETMEM_GUEST_PORT_A_IF; skips without them)
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -30,6 +33,9 @@
 
 #include "nm_test.h"
 #include "test_frame.h"
+#ifdef NM_HAVE_CUDA_H
+#include "cuda_fake.h"
+#endif
 
 #define PORT_UDP 47001
 #define BURST 50
@@ -138,6 +144,41 @@ static void test_bind_refused_before_touching(void)
 	CHECK_EQ(after.queue_state, RTE_ETH_QUEUE_STATE_STARTED);
 }
 
+/* GPU memory cannot be mapped for a device behind VFIO type1: the pool is
+ * refused at creation, with the reason, before EAL registers anything; the
+ * memory is released once; the port goes on receiving (next test). */
+static void test_gpu_pool_refused_for_igb(void)
+{
+#ifdef NM_HAVE_CUDA_H
+	struct nm_err err = { 0 };
+	struct nm_dpdk_pool_params prm = { .source = "fake cuda:8M", .err = &err };
+	struct nm_dpdk_pool_info pi;
+	struct nm_dmabuf *buf;
+	struct rte_mempool *mp;
+
+	fake_reset();
+	CHECK_MSG(nm_cuda_dmabuf_create_with(&fake_api, 8u << 20, 0, true, &buf, &err) == 0,
+		  "%s", err.msg);
+	prm.dmabuf = buf;
+	mp = nm_dpdk_pktmbuf_pool_create("gpu", 512, 0, 0, 2048, 0, &prm);
+	printf("# %s\n", err.msg);
+	CHECK(!mp);
+	CHECK_EQ(rte_errno, EOPNOTSUPP);
+	CHECK(strstr(err.msg, "through EAL's VFIO type1 container"));
+	CHECK(strstr(err.msg, getenv("NETMEM_GUEST_PORT_B_BDF")));
+	CHECK(strstr(err.msg, "iommufd"));
+	CHECK_EQ(f.dev_htod_bytes, 0);
+	nm_dmabuf_put(buf);
+	CHECK_EQ(f.created, f.mem_released);
+	CHECK_EQ(f.retained, f.released);
+	/* The udmabuf pool is as it was. */
+	CHECK_EQ(nm_dpdk_pool_info(dmabuf_pool, &pi), 0);
+	CHECK_EQ(pi.mapped_devices, 1);
+#else
+	SKIP("built without the CUDA toolkit's cuda.h (no fake driver table)");
+#endif
+}
+
 static void test_traffic_flows_after(void)
 {
 	unsigned int got = send_and_receive(BURST, host_pool);
@@ -162,6 +203,7 @@ int main(int argc, char **argv)
 		NM_TEST(test_traffic_flows_before),
 		NM_TEST(test_flags_from_igb),
 		NM_TEST(test_bind_refused_before_touching),
+		NM_TEST(test_gpu_pool_refused_for_igb),
 		NM_TEST(test_traffic_flows_after),
 		NM_TEST(test_dmabuf_mapped_for_igb),
 	};

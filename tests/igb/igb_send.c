@@ -4,12 +4,10 @@
  * is netmem's test pattern (nm_pattern_*, seeded with the destination port,
  * as netmem-rx expects) as UDP datagrams or TCP segments built with
  * nm_pkt_build, over an AF_PACKET socket, so nothing but the frames we
- * build goes out. With --window N it keeps at most N frames ahead of what
- * the receiver reported in its progress frames (netmem-rx --ack-every).
+ * build goes out (tests/igb/bench.sh's sender).
  *
- *   igb-send --if eth0 --flow tcp6 --port 5201 --bytes 16M [--window 64]
+ *   igb-send --if eth0 --flow udp6 --port 5201 --bytes 16M
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/if_packet.h>
@@ -23,8 +21,6 @@
 
 #include <netmem/netmem.h>
 
-#define PROGRESS_ETHERTYPE 0x88b5
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -36,25 +32,8 @@ static double now_s(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: igb-send --if IFNAME [--flow udp4|tcp4|udp6|tcp6] [--port P]\n"
-		"                [--bytes SIZE] [--payload N] [--seed S] [--window FRAMES]\n");
+		"                [--bytes SIZE] [--payload N] [--seed S]\n");
 	exit(2);
-}
-
-/* The receiver's latest progress frame: frames it has taken, or -1. */
-static long long read_progress(int sock)
-{
-	uint8_t f[128];
-	long long frames = -1;
-	ssize_t n;
-
-	while ((n = recv(sock, f, sizeof(f), MSG_DONTWAIT)) >= 34) {
-		if (memcmp(f + 14, "NMRX", 4))
-			continue;
-		frames = 0;
-		for (int i = 0; i < 8; i++)
-			frames = frames << 8 | f[26 + i];
-	}
-	return frames;
 }
 
 int main(int argc, char **argv)
@@ -63,16 +42,16 @@ int main(int argc, char **argv)
 		{ "if", required_argument, NULL, 'i' }, { "flow", required_argument, NULL, 'f' },
 		{ "port", required_argument, NULL, 'p' }, { "bytes", required_argument, NULL, 'b' },
 		{ "payload", required_argument, NULL, 's' }, { "seed", required_argument, NULL, 'S' },
-		{ "window", required_argument, NULL, 'w' }, { 0 },
+		{ 0 },
 	};
 	const char *ifname = NULL, *flow_name = "tcp4";
-	unsigned long port = 5201, payload = 0, seed = 0, window = 0;
-	uint64_t bytes = 16 << 20, off = 0, frames = 0, acked = 0;
+	unsigned long port = 5201, payload = 0, seed = 0;
+	uint64_t bytes = 16 << 20, off = 0, frames = 0;
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
 	static uint8_t pl[9000], frame[9100];
 	struct nm_flow f;
-	int c, sock, rsock = -1;
-	double t0, last_ack;
+	int c, sock;
+	double t0;
 	bool have_seed = false;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -83,7 +62,6 @@ int main(int argc, char **argv)
 		case 'b': if (nm_parse_size(optarg, &bytes)) usage(); break;
 		case 's': payload = strtoul(optarg, NULL, 0); break;
 		case 'S': seed = strtoul(optarg, NULL, 0); have_seed = true; break;
-		case 'w': window = strtoul(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
@@ -107,40 +85,11 @@ int main(int argc, char **argv)
 	/* Straight to the driver: no qdisc that could drop (fq_codel does)
 	 * behind our back; a full TX ring says ENOBUFS and we try again. */
 	setsockopt(sock, SOL_PACKET, PACKET_QDISC_BYPASS, &(int){ 1 }, sizeof(int));
-	if (window) {
-		struct sockaddr_ll me = { .sll_family = AF_PACKET,
-					  .sll_protocol = htons(PROGRESS_ETHERTYPE),
-					  .sll_ifindex = to.sll_ifindex };
-
-		rsock = socket(AF_PACKET, SOCK_RAW, htons(PROGRESS_ETHERTYPE));
-		if (rsock < 0 || bind(rsock, (struct sockaddr *)&me, sizeof(me))) {
-			fprintf(stderr, "igb-send: progress socket: %s\n", strerror(errno));
-			return 2;
-		}
-	}
-	t0 = last_ack = now_s();
+	t0 = now_s();
 	while (off < bytes) {
 		uint32_t len = bytes - off < payload ? (uint32_t)(bytes - off) : (uint32_t)payload;
 		int flen;
 
-		if (window) {
-			long long got = read_progress(rsock);
-
-			if (got >= 0) {
-				acked = (uint64_t)got;
-				last_ack = now_s();
-			}
-			if (frames - acked >= window) {
-				if (now_s() - last_ack > 10) {
-					fprintf(stderr, "igb-send: no progress from the receiver for 10 s "
-						"(%llu frames sent, %llu taken)\n",
-						(unsigned long long)frames, (unsigned long long)acked);
-					return 1;
-				}
-				usleep(50);
-				continue;
-			}
-		}
 		nm_pattern_fill(pl, len, off, (uint32_t)seed);
 		flen = nm_pkt_build(frame, sizeof(frame), &f, (uint32_t)off, pl, len);
 		if (sendto(sock, frame, (size_t)flen, 0, (struct sockaddr *)&to, sizeof(to)) != flen) {
@@ -156,10 +105,8 @@ int main(int argc, char **argv)
 	}
 	t0 = now_s() - t0;
 	printf("igb-send: %llu frames, %llu payload bytes of %s to port %lu in %.3f s "
-	       "(%.0f frames/s)%s\n", (unsigned long long)frames, (unsigned long long)off,
-	       flow_name, port, t0, (double)frames / t0, window ? ", paced by the receiver" : "");
+	       "(%.0f frames/s)\n", (unsigned long long)frames, (unsigned long long)off,
+	       flow_name, port, t0, (double)frames / t0);
 	close(sock);
-	if (rsock >= 0)
-		close(rsock);
 	return 0;
 }

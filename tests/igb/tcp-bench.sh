@@ -83,13 +83,8 @@ done
 ip netns del nmk
 
 # --- netmem: port B to vfio-pci, netmem's driver and TCP ---------------------
-dev=/sys/bus/pci/devices/$bdf
-wait_for 10 test -e "$dev/driver" || fail "port B came back without a driver"
-echo "$bdf" >"$dev/driver/unbind"
-echo vfio-pci >"$dev/driver_override"
-echo "$bdf" >/sys/bus/pci/drivers_probe
-grp=$(readlink "$dev/iommu_group")
-wait_for 5 test -e "/dev/vfio/${grp##*/}" || fail "/dev/vfio/${grp##*/} did not appear"
+wait_for 10 test -e "/sys/bus/pci/devices/$bdf/driver" || fail "port B came back without a driver"
+bind_vfio "$bdf" >/dev/null || fail "port B ($bdf) to vfio-pci"
 ip neigh flush dev "$a"
 for t in $(seq "$trials"); do
 	taskset -c 1 "$app" --dev "igb:$bdf" --dmabuf udmabuf:64M --listen 5201 --listen-queues 1,2 \

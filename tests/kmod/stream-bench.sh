@@ -15,6 +15,9 @@ set -u
 
 ko=$1 kctl=$2 sizes=$3 mib=$4 reps=$5 netmem_rx=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
+# bind_vfio
+# shellcheck source=../vm/smoke-lib.sh
+. "$here/../vm/smoke-lib.sh"
 ns=nmk-bench
 bytes=$((mib << 20))
 
@@ -87,15 +90,12 @@ igb_streams() {
 # the whole guest's busy time, as for the others, and netmem-rx's own.
 igb_netmem_streams() {
 	local a=${NETMEM_GUEST_PORT_A_IF:-} bdf=${NETMEM_GUEST_PORT_B_BDF:-} log=/tmp/sb-nm.log
-	local dev=/sys/bus/pci/devices/$bdf r grp
+	local dev=/sys/bus/pci/devices/$bdf r
 	if [ -z "$netmem_rx" ] || [ ! -x "$netmem_rx" ] || [ -z "$a" ] || [ ! -e "$dev/driver" ]; then
 		echo "igb-netmem: skipped: no netmem-rx, or port A/B missing"
 		return 0
 	fi
-	echo "$bdf" >"$dev/driver/unbind" && echo vfio-pci >"$dev/driver_override" &&
-		echo "$bdf" >/sys/bus/pci/drivers_probe || { echo "igb-netmem: skipped: no vfio-pci"; return 0; }
-	grp=$(readlink "$dev/iommu_group")
-	for _ in $(seq 50); do [ -e "/dev/vfio/${grp##*/}" ] && break; sleep 0.1; done
+	bind_vfio "$bdf" >/dev/null || { echo "igb-netmem: skipped: port B not on vfio-pci"; return 0; }
 	ip addr add 169.254.88.1/24 dev "$a"
 	for r in $(seq "$reps"); do
 		local j0 j1 c0 c1 line got secs

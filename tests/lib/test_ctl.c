@@ -334,23 +334,9 @@ static void test_connection_cap(void)
 static int request(struct nm_ctl_server *s, int c, const char *req, int fd,
 		   char *line, size_t len)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)req, strlen(req) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	size_t got = 0;
 
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (sendmsg(c, &m, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
+	if (nm_ctl_client_send_fd(c, req, fd))
 		return -1;
 	for (int i = 0; i < 500 && !memchr(line, '\n', got); i++) {
 		ssize_t n;

@@ -58,4 +58,23 @@ driver_of() {
 	basename "$d"
 }
 
+# bind_vfio BDF: move a PCI function to vfio-pci (unbind from its driver,
+# driver_override, drivers_probe) and wait for its group's /dev/vfio node.
+# Prints the IOMMU group number; returns 1, saying why on stderr, if it cannot.
+bind_vfio() {
+	local bdf=$1 dev=/sys/bus/pci/devices/$1 grp
+	[ -d "$dev" ] || { echo "bind_vfio: $bdf is not present" >&2; return 1; }
+	if [ -e "$dev/driver" ]; then
+		echo "$bdf" >"$dev/driver/unbind" || { echo "bind_vfio: cannot unbind $bdf" >&2; return 1; }
+	fi
+	echo vfio-pci >"$dev/driver_override" && echo "$bdf" >/sys/bus/pci/drivers_probe
+	[ "$(driver_of "$bdf")" = vfio-pci ] ||
+		{ echo "bind_vfio: $bdf bound to '$(driver_of "$bdf")', not vfio-pci" >&2; return 1; }
+	grp=$(readlink "$dev/iommu_group") || { echo "bind_vfio: $bdf has no IOMMU group" >&2; return 1; }
+	grp=${grp##*/}
+	wait_for 5 test -e "/dev/vfio/$grp" ||
+		{ echo "bind_vfio: /dev/vfio/$grp did not appear" >&2; return 1; }
+	echo "$grp"
+}
+
 meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }

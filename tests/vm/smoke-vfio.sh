@@ -18,6 +18,11 @@ check "port B ($NETMEM_GUEST_PORT_B_BDF) is bound to vfio-pci (driver: $drv)" te
 drv=$(driver_of "$NETMEM_GUEST_PORT_A_BDF")
 check "port A ($NETMEM_GUEST_PORT_A_BDF) stays on igb (driver: $drv)" test "$drv" = igb
 check "/dev/udmabuf is a character device" test -c /dev/udmabuf
+# The helper the guest benchmarks use, on the port init.sh bound: off
+# vfio-pci and back, same group, its node there again.
+rebound=$(bind_vfio "$NETMEM_GUEST_PORT_B_BDF")
+check "bind_vfio moves port B to vfio-pci again (group $rebound)" test "$rebound" = "$group"
+check "/dev/vfio/$group is there after bind_vfio" test -c "/dev/vfio/$group"
 
 check "hugetlbfs is mounted on /dev/hugepages" \
 	grep -q '^[^ ]* /dev/hugepages hugetlbfs ' /proc/mounts

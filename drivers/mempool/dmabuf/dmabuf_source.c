@@ -44,6 +44,12 @@ int nm_dpdk_open_source(const struct nm_dpdk_pool_params *params, uint64_t need,
 	char auto_spec[48];
 	int memfd = -1, ret;
 
+	if (params && params->dmabuf) {
+		snprintf(source, len, "%s", params->source ? params->source : "dmabuf");
+		nm_dmabuf_get(params->dmabuf);
+		*out = params->dmabuf;
+		return 0;
+	}
 	if (params && params->dmabuf_fd > 0) {
 		snprintf(source, len, "fd:%d", params->dmabuf_fd);
 		ret = nm_dmabuf_import(params->dmabuf_fd, out, err);

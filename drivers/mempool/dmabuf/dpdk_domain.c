@@ -10,6 +10,12 @@
  * pins_pages and a binding maps the memory behind a dmabuf (a udmabuf's
  * memfd); a dmabuf with no such memory is refused by the binding before it
  * gets here (nm_dmabuf_pin_addr(): EFAULT with the reason).
+ *
+ * Device memory (a GPU's, nm_dma_dev_mem) has no pages to pin: map_dev
+ * registers its address with EAL all the same (as DPDK's gpudev does for
+ * GPU memory) but maps it for no device that DMAs through VFIO type1; such
+ * a device is refused with the reason. What can reach it is a device whose
+ * "DMA" is the memory's own copy engine: write() below (a stand-in PMD).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +37,7 @@ struct eal_range {
 	uint64_t va, len;
 	struct rte_device *devs[MAX_DEVS];  /* mapped for these */
 	uint32_t num_devs;
+	struct nm_dma_dev_mem dev_mem;      /* .write set: device memory */
 };
 
 struct eal_domain {
@@ -69,6 +76,12 @@ static int range_map_device(struct eal_range *r, struct rte_device *dev,
 			return 0;
 	if (!nm_dpdk_device_does_dma(dev))
 		return 1;
+	if (r->dev_mem.write)
+		return nm_err_set(err, -EOPNOTSUPP,
+				  "device memory cannot be DMA-mapped for %s through EAL's VFIO "
+				  "type1 container (type1 pins CPU pages; it has none): map it "
+				  "through iommufd with dmabuf support (newer kernels), or receive "
+				  "into it by its own copy engine", rte_dev_name(dev));
 	if (r->num_devs == MAX_DEVS)
 		return nm_err_set(err, -ENOSPC, "dmabuf already mapped for %d devices",
 				  MAX_DEVS);
@@ -196,12 +209,68 @@ static void eal_destroy(struct nm_dma_domain *d)
 	free(e);
 }
 
+/* Device memory: registered like host memory (IOVA == its address), and
+ * refused for every port present that DMAs through VFIO. */
+static int eal_map_dev(struct nm_dma_domain *d, const struct nm_dma_dev_mem *m,
+		       uint64_t len, uint64_t *iova, struct nm_err *err)
+{
+	struct eal_domain *e = to_eal(d);
+	struct rte_eth_dev_info info;
+	struct eal_range *r;
+	uint16_t port;
+	int ret;
+
+	if (!m->write)
+		return nm_err_set(err, -EINVAL, "device memory without a write op");
+	/* Before registering: eal_map maps host memory for these. */
+	RTE_ETH_FOREACH_DEV(port) {
+		struct eal_range probe = { .dev_mem = *m };
+
+		if (rte_eth_dev_info_get(port, &info) || !info.device)
+			continue;
+		ret = range_map_device(&probe, info.device, err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = eal_map(d, (void *)(uintptr_t)m->addr, len, iova, err);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&e->lock);
+	r = find_range(e, *iova);
+	r->dev_mem = *m;
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+/* A device's write that is not the CPU's store into an mbuf: into device
+ * memory through its own copy, into host memory (IOVA == VA) as a copy. */
+static int eal_write(struct nm_dma_domain *d, uint64_t iova, const void *src,
+		     uint64_t len)
+{
+	struct eal_domain *e = to_eal(d);
+	struct eal_range *r;
+	int ret = 0;
+
+	pthread_mutex_lock(&e->lock);
+	r = find_range(e, iova);
+	if (!r || len > r->va + r->len - iova)
+		ret = -EFAULT;
+	else if (r->dev_mem.write)
+		ret = r->dev_mem.write(r->dev_mem.ctx, iova - r->va, src, len);
+	else
+		memcpy((void *)(uintptr_t)iova, src, len);
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
 static const struct nm_dma_domain_ops eal_domain_ops = {
 	.kind = "dpdk-eal",
 	.pins_pages = true,
 	.map = eal_map,
 	.unmap = eal_unmap,
 	.translate = NULL,
+	.map_dev = eal_map_dev,
+	.write = eal_write,
 	.destroy = eal_destroy,
 };
 

@@ -72,6 +72,8 @@ struct nm_dpdk_pool {
 	uint32_t tail_off;                /* struct nm_dpdk_obj_tail in an object */
 	uint16_t buf_len;                 /* mbuf buf_len (the data room) */
 	uint8_t *cpu_base;                /* CPU address of buffer 0 */
+	uint8_t *data_base;               /* buf_addr of buffer 0 (cpu_base, or
+					   * device memory's own address) */
 	atomic_bool attached;             /* mbufs point at their buffers */
 	bool linear;                      /* objs[i] == lin_base + i << lin_shift */
 	uintptr_t lin_base;

@@ -5,7 +5,8 @@
  * Where an object's data lives, in one place: object i of the pool is the
  * mbuf pinned to buffer (net_iov) i of the pool's dmabuf binding.
  *
- *   buf_addr = CPU mapping of the dmabuf + net_iov offset
+ *   buf_addr = CPU mapping of the dmabuf + net_iov offset (device memory:
+ *              its own address + offset, which the CPU must never touch)
  *   buf_iova = net_iov dma_addr (the IOVA EAL's DMA domain gave the dmabuf)
  *   ol_flags = RTE_MBUF_F_EXTERNAL, shinfo in the object's tail
  *
@@ -76,7 +77,7 @@ static void attach_one(struct nm_dpdk_pool *p, void *obj, uint32_t idx)
 	struct nm_net_iov *niov = &p->area->niovs[idx];
 	struct nm_dpdk_obj_tail *t = obj_tail(p, obj);
 
-	m->buf_addr = p->cpu_base + nm_net_iov_offset(niov);
+	m->buf_addr = p->data_base + nm_net_iov_offset(niov);
 	rte_mbuf_iova_set(m, niov->dma_addr);
 	m->buf_len = p->buf_len;
 	m->data_off = RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, p->buf_len);
@@ -276,6 +277,11 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	/* The domain pins the memory behind the dmabuf; that mapping is also
 	 * the CPU's view of the buffers. */
 	p->cpu_base = p->b->dmabuf->pin_addr;
+	/* Device memory (a GPU's) has no CPU view: mbufs carry its own
+	 * address, as DPDK's gpudev pools do; only its copy engine and
+	 * kernels may touch the bytes. */
+	p->data_base = p->b->dmabuf->dev_ops ? (uint8_t *)(uintptr_t)p->b->dmabuf->dev_addr :
+					       p->cpu_base;
 	if (p->area->num_niovs < mp->size) {
 		ret = nm_err_set(err, -ENOSPC,
 				 "pool '%s' needs %u buffers of %u bytes, but dmabuf %s "

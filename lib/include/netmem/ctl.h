@@ -62,6 +62,13 @@ void nm_ctl_server_destroy(struct nm_ctl_server *s);
 typedef int (*nm_ctl_hook_fn)(void *arg, const char *request, FILE *out);
 void nm_ctl_server_set_hook(struct nm_ctl_server *s, nm_ctl_hook_fn fn, void *arg);
 
+/*
+ * Client side: send the request line @req on the connected socket @sock,
+ * with @fd attached as SCM_RIGHTS (-1: none; "bind-rx" needs its dmabuf),
+ * in one sendmsg. Returns 0, -errno, or -EIO on a short write.
+ */
+int nm_ctl_client_send_fd(int sock, const char *req, int fd);
+
 /* Write the answer to @request for @devs into @out (what the server sends). */
 int nm_ctl_answer(struct nm_netdev *const *devs, unsigned int ndevs,
 		  const char *request, FILE *out);

@@ -56,6 +56,8 @@
 
 #include <netmem/err.h>
 
+struct nm_dmabuf;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -77,6 +79,10 @@ struct nm_dpdk_pool_params {
 	int dmabuf_fd;        /* > 0: this dmabuf (dup'ed); wins over source */
 	int memfd;            /* > 0: the memfd behind dmabuf_fd (a udmabuf) */
 	struct nm_err *err;   /* optional: the reason a creation failed */
+	/* Non-NULL: this dmabuf, already open (the pool takes its own
+	 * reference); wins over the rest. For device memory (cuda:) the
+	 * mbufs' buf_addr is the memory's own address: no CPU access. */
+	struct nm_dmabuf *dmabuf;
 };
 
 /*
