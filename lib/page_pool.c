@@ -19,6 +19,16 @@
 
 #include "ptr_ring.h"
 
+#ifdef NM_PP_TEST_HOOKS
+#include "page_pool_test.h"
+
+void (*nm_pp_test_hook)(struct nm_page_pool *pool, enum nm_pp_test_point at);
+#define PP_TEST_POINT(pool, at) \
+	do { if (nm_pp_test_hook) nm_pp_test_hook(pool, at); } while (0)
+#else
+#define PP_TEST_POINT(pool, at) do { } while (0)
+#endif
+
 int nm_page_pool_create(const struct nm_page_pool_params *params,
 			struct nm_page_pool **out, struct nm_err *err)
 {
@@ -115,6 +125,10 @@ static void pool_drain(struct nm_page_pool *pool)
 			pool->owner_dropped = true;
 			empty_now = true;
 		}
+		/* A put landing here finds the lock taken and leaves its
+		 * buffers to us: the look at the ring below is what finds
+		 * them. */
+		PP_TEST_POINT(pool, NM_PP_AT_DRAIN_LOCKED);
 		atomic_flag_clear_explicit(&pool->drain_lock,
 					   memory_order_seq_cst);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -134,6 +148,7 @@ void nm_page_pool_destroy(struct nm_page_pool *pool)
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
 	atomic_store_explicit(&pool->destroyed, true, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
+	PP_TEST_POINT(pool, NM_PP_AT_DESTROY_MARKED);
 	pool_drain(pool);
 	pool_unpin(pool);
 }
@@ -257,7 +272,10 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
 		return;
 	}
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&pool->destroyed, memory_order_relaxed))
+	/* Acquire: a put that finds the pool destroyed may drain it, and
+	 * then reads the counters destroy wrote before marking it (the cache
+	 * it released); relaxed gave this thread no order with them. */
+	if (atomic_load_explicit(&pool->destroyed, memory_order_acquire))
 		pool_drain(pool);
 	pool_unpin(pool);
 }
