@@ -19,6 +19,16 @@
 
 #include "ptr_ring.h"
 
+#ifdef NM_PP_TEST_HOOKS
+#include "page_pool_test.h"
+
+void (*nm_pp_test_hook)(struct nm_page_pool *pool, enum nm_pp_test_point at);
+#define PP_TEST_POINT(pool, at) \
+	do { if (nm_pp_test_hook) nm_pp_test_hook(pool, at); } while (0)
+#else
+#define PP_TEST_POINT(pool, at) do { } while (0)
+#endif
+
 int nm_page_pool_create(const struct nm_page_pool_params *params,
 			struct nm_page_pool **out, struct nm_err *err)
 {
@@ -115,6 +125,10 @@ static void pool_drain(struct nm_page_pool *pool)
 			pool->owner_dropped = true;
 			empty_now = true;
 		}
+		/* A put landing here finds the lock taken and leaves its
+		 * buffers to us: the look at the ring below is what finds
+		 * them. */
+		PP_TEST_POINT(pool, NM_PP_AT_DRAIN_LOCKED);
 		atomic_flag_clear_explicit(&pool->drain_lock,
 					   memory_order_seq_cst);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -134,8 +148,62 @@ void nm_page_pool_destroy(struct nm_page_pool *pool)
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
 	atomic_store_explicit(&pool->destroyed, true, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
+	PP_TEST_POINT(pool, NM_PP_AT_DESTROY_MARKED);
 	pool_drain(pool);
 	pool_unpin(pool);
+}
+
+/*
+ * Debug builds' reference count checks (NM_DEBUG_REFCOUNT, page_pool.h):
+ * 0 while the pool holds a buffer, 1 or more while it is out.
+ */
+static _Noreturn void pp_debug_bad(const struct nm_net_iov *niov, const char *what,
+				   int count, const char *why)
+{
+	const struct nm_net_iov_area *a = niov->owner;
+
+	fprintf(stderr, "netmem: debug refcount: %s buffer %u of area %p (offset 0x%llx, "
+		"iova 0x%llx, pool %p) with reference count %d: %s\n", what, niov->index,
+		(const void *)a, (unsigned long long)nm_net_iov_offset(niov),
+		(unsigned long long)niov->dma_addr, (void *)niov->pp, count, why);
+	abort();
+}
+
+bool nm_pp_debug_unref(struct nm_net_iov *niov)
+{
+	int c = atomic_load_explicit(&niov->pp_ref_count, memory_order_acquire);
+
+	for (;;) {
+		if (c < 1)
+			pp_debug_bad(niov, "put back", c,
+				     "it is already back in its pool (a double or excess put)");
+		if (c > 1)
+			return nm_net_iov_unref_slow(niov);
+		/* The sole reference: 0 marks the buffer as the pool's. */
+		if (atomic_compare_exchange_weak_explicit(&niov->pp_ref_count, &c, 0,
+							  memory_order_acq_rel,
+							  memory_order_acquire))
+			return true;
+	}
+}
+
+void nm_pp_debug_get(struct nm_net_iov *niov, int old)
+{
+	pp_debug_bad(niov, "reference taken on", old,
+		     "it is back in its pool (put back before this get)");
+}
+
+void nm_pp_debug_handout(const nm_netmem_ref *refs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct nm_net_iov *niov = nm_netmem_to_net_iov(refs[i]);
+		int old = atomic_exchange_explicit(&niov->pp_ref_count, 1,
+						   memory_order_acq_rel);
+
+		if (old)
+			pp_debug_bad(niov, "handed out", old,
+				     "it is still in use (it went back to the pool twice)");
+	}
 }
 
 static unsigned int pool_refill(struct nm_page_pool *pool, unsigned int want)
@@ -154,8 +222,16 @@ static unsigned int pool_refill(struct nm_page_pool *pool, unsigned int want)
 	if (want > pool->p.pool_size - held)
 		want = (unsigned int)(pool->p.pool_size - held);
 	got = pool->p.mp.ops->alloc_netmems(pool, pool->alloc.cache, want);
-	for (unsigned int i = 0; i < got; i++)
-		nm_netmem_to_net_iov(pool->alloc.cache[i])->pp = pool;
+	for (unsigned int i = 0; i < got; i++) {
+		struct nm_net_iov *niov = nm_netmem_to_net_iov(pool->alloc.cache[i]);
+
+		niov->pp = pool;
+		if (NM_DEBUG_REFCOUNT)
+			/* The provider's 1 says taken from it; here, the
+			 * pool's (0) until handed out. */
+			atomic_store_explicit(&niov->pp_ref_count, 0,
+					      memory_order_relaxed);
+	}
 	NM_PP_ADD(pool->hold_cnt, got);
 	NM_PP_ADD(pool->stats.alloc_provider, got);
 	return got;
@@ -170,6 +246,8 @@ nm_netmem_ref nm_page_pool_alloc_slow(struct nm_page_pool *pool)
 		return 0;
 	}
 	NM_PP_SET(pool->alloc.count, pool->alloc.count - 1);
+	if (NM_DEBUG_REFCOUNT)
+		nm_pp_debug_handout(&pool->alloc.cache[pool->alloc.count], 1);
 	return pool->alloc.cache[pool->alloc.count];
 }
 
@@ -196,6 +274,8 @@ unsigned int nm_page_pool_alloc_bulk_slow(struct nm_page_pool *pool,
 		done += take;
 	}
 	NM_PP_ADD(pool->stats.alloc_fast, done);
+	if (NM_DEBUG_REFCOUNT)
+		nm_pp_debug_handout(out, done);
 	return done;
 }
 
@@ -203,17 +283,23 @@ bool nm_net_iov_unref_slow(struct nm_net_iov *niov)
 {
 	struct nm_page_pool *pool = niov->pp;
 	bool last;
+	int old;
 
 	/* Once our reference is gone, another user may return the buffer and
 	 * (after destroy) free the pool: pin it until its count is updated. */
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-	last = atomic_fetch_sub_explicit(&niov->pp_ref_count, 1,
-					 memory_order_acq_rel) == 1;
-	if (last)
-		/* A concurrent put already took the shared count back. */
-		atomic_store_explicit(&niov->pp_ref_count, 1, memory_order_relaxed);
-	else
+	old = atomic_fetch_sub_explicit(&niov->pp_ref_count, 1, memory_order_acq_rel);
+	if (NM_DEBUG_REFCOUNT && old < 1)
+		pp_debug_bad(niov, "put back", old,
+			     "it is already back in its pool (a double or excess put)");
+	last = old == 1;
+	if (!last)
 		atomic_fetch_sub_explicit(&pool->shared_refs, 1, memory_order_release);
+	else if (!NM_DEBUG_REFCOUNT)
+		/* A concurrent put already took the shared count back;
+		 * the pool keeps 1 on the buffers it holds (a debug
+		 * build's 0 is already there). */
+		atomic_store_explicit(&niov->pp_ref_count, 1, memory_order_relaxed);
 	pool_unpin(pool);
 	return last;
 }
@@ -257,7 +343,10 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
 		return;
 	}
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&pool->destroyed, memory_order_relaxed))
+	/* Acquire: a put that finds the pool destroyed may drain it, and
+	 * then reads the counters destroy wrote before marking it (the cache
+	 * it released); relaxed gave this thread no order with them. */
+	if (atomic_load_explicit(&pool->destroyed, memory_order_acquire))
 		pool_drain(pool);
 	pool_unpin(pool);
 }

@@ -1,4 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The ring of lib/ptr_ring.h: producer head/tail and one consumer index (the
+ * scheme of DPDK's rte_ring, multi-producer, single-consumer). A producer
+ * claims a run of slots by moving prod_head with one CAS, copies its
+ * handles, then publishes by moving prod_tail once the producers that
+ * claimed before it have published theirs. The consumer reads up to
+ * prod_tail and frees the slots by moving cons. Slots are bare handles:
+ * the consumer never writes a producer's cache line back.
+ */
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -8,18 +17,15 @@
 
 #define CACHE_LINE 64
 
-struct ring_slot {
-	atomic_size_t seq;
-	nm_netmem_ref val;
-};
-
 struct nm_ptr_ring {
-	_Alignas(CACHE_LINE) atomic_size_t tail;   /* producers */
-	/* Consumer side; atomic only because, after destroy, the consumer
-	 * role moves between threads and others peek at it. */
-	_Alignas(CACHE_LINE) atomic_size_t head;
+	_Alignas(CACHE_LINE) atomic_size_t prod_head;  /* producers */
+	atomic_size_t prod_tail;
+	/* Consumer side; atomic because, after destroy, the consumer role
+	 * moves between threads and producers read it for room. */
+	_Alignas(CACHE_LINE) atomic_size_t cons;
 	_Alignas(CACHE_LINE) size_t mask;
-	struct ring_slot *slots;
+	size_t cap;
+	nm_netmem_ref *slots;
 };
 
 struct nm_ptr_ring *nm_ptr_ring_create(uint32_t min_capacity)
@@ -38,10 +44,10 @@ struct nm_ptr_ring *nm_ptr_ring_create(uint32_t min_capacity)
 		return NULL;
 	}
 	r->mask = cap - 1;
-	atomic_init(&r->head, 0);
-	atomic_init(&r->tail, 0);
-	for (size_t i = 0; i < cap; i++)
-		atomic_init(&r->slots[i].seq, i);
+	r->cap = cap;
+	atomic_init(&r->prod_head, 0);
+	atomic_init(&r->prod_tail, 0);
+	atomic_init(&r->cons, 0);
 	return r;
 }
 
@@ -53,52 +59,19 @@ void nm_ptr_ring_destroy(struct nm_ptr_ring *r)
 	free(r);
 }
 
-/* Publish @v at @pos, a slot claimed free (its consumer may still be
- * storing its release for a moment). */
-static void ring_publish(struct nm_ptr_ring *r, size_t pos, nm_netmem_ref v)
+/* An earlier claimer has not published yet: normally a few nanoseconds;
+ * if it was preempted mid-copy, give it the CPU. */
+static inline void wait_turn(unsigned int *spins)
 {
-	struct ring_slot *s = &r->slots[pos & r->mask];
-
-	while (atomic_load_explicit(&s->seq, memory_order_acquire) != pos)
-		;
-	s->val = v;
-	atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
-}
-
-/*
- * Claim @n slots from the tail, only if they are free: the consumer frees
- * slots strictly in order, so the last one being free says all are. A full
- * ring is never waited on for long (its user never holds more than the
- * capacity; a full one means entries put twice): after a bounded number of
- * tries, false, and nothing was claimed.
- */
-static bool ring_claim(struct nm_ptr_ring *r, unsigned int n, size_t *out)
-{
-	size_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
-
-	for (unsigned long tries = 0; tries < (1ul << 16);) {
-		size_t last = pos + n - 1;
-		size_t seq = atomic_load_explicit(&r->slots[last & r->mask].seq,
-						  memory_order_acquire);
-		intptr_t dif = (intptr_t)(seq - last);
-
-		if (dif == 0) {
-			if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + n,
-								  memory_order_relaxed,
-								  memory_order_relaxed)) {
-				*out = pos;
-				return true;
-			}
-		} else if (dif < 0) {
-			/* Full, or the consumer is mid-release: look again. */
-			if (++tries % 64 == 0)
-				sched_yield();
-			pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
-		} else {
-			pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
-		}
+	if (++*spins > 256) {
+		sched_yield();
+		return;
 	}
-	return false;
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
 }
 
 bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
@@ -106,53 +79,79 @@ bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
 	return nm_ptr_ring_produce_bulk(r, &v, 1);
 }
 
+/*
+ * The room is exact: the consumer frees slots (moves cons) before it hands
+ * their entries on, so an entry can come back only after its slot is free.
+ * No room therefore means entries put twice: false, nothing claimed.
+ */
 bool nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
 			      unsigned int n)
 {
-	size_t pos;
+	size_t head = atomic_load_explicit(&r->prod_head, memory_order_relaxed);
+	unsigned int spins = 0;
 
 	if (!n)
 		return true;
-	if (n > r->mask + 1 || !ring_claim(r, n, &pos))
+	if (n > r->cap)
 		return false;
+	for (;;) {
+		/* Acquire: the consumer's reads of these slots are done. */
+		size_t cons = atomic_load_explicit(&r->cons, memory_order_acquire);
+		/* Free slots as cap + cons - head: a stale head (cons has
+		 * passed it) reads as more room, and the CAS then fails. */
+		size_t room = r->cap + cons - head;
+
+		if (n > room) {
+			size_t now = atomic_load_explicit(&r->prod_head, memory_order_relaxed);
+
+			if (now == head)
+				return false;
+			head = now;
+			continue;
+		}
+		if (atomic_compare_exchange_weak_explicit(&r->prod_head, &head, head + n,
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			break;
+	}
 	for (unsigned int i = 0; i < n; i++)
-		ring_publish(r, pos + i, v[i]);
+		r->slots[(head + i) & r->mask] = v[i];
+	/* Publish in claim order. The acquire chains the earlier producers'
+	 * slot writes into our release, so a consumer that sees our tail
+	 * sees theirs. */
+	while (atomic_load_explicit(&r->prod_tail, memory_order_acquire) != head)
+		wait_turn(&spins);
+	atomic_store_explicit(&r->prod_tail, head + n, memory_order_release);
 	return true;
 }
 
 unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,
 				 unsigned int n)
 {
-	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	unsigned int got = 0;
+	size_t cons = atomic_load_explicit(&r->cons, memory_order_relaxed);
+	size_t avail = atomic_load_explicit(&r->prod_tail, memory_order_acquire) - cons;
+	unsigned int k = n < avail ? n : (unsigned int)avail;
 
-	while (got < n) {
-		struct ring_slot *s = &r->slots[head & r->mask];
-		size_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-
-		if (seq != head + 1)
-			break; /* empty, or the next producer has not published */
-		out[got++] = s->val;
-		atomic_store_explicit(&s->seq, head + r->mask + 1,
-				      memory_order_release);
-		head++;
-	}
-	atomic_store_explicit(&r->head, head, memory_order_release);
-	return got;
+	if (!k)
+		return 0;
+	for (unsigned int i = 0; i < k; i++)
+		out[i] = r->slots[(cons + i) & r->mask];
+	/* Release: our slot reads happen before a producer reuses them. */
+	atomic_store_explicit(&r->cons, cons + k, memory_order_release);
+	return k;
 }
 
 bool nm_ptr_ring_empty(struct nm_ptr_ring *r)
 {
-	size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-	struct ring_slot *s = &r->slots[head & r->mask];
+	size_t cons = atomic_load_explicit(&r->cons, memory_order_acquire);
 
-	return atomic_load_explicit(&s->seq, memory_order_acquire) != head + 1;
+	return atomic_load_explicit(&r->prod_tail, memory_order_acquire) == cons;
 }
 
 uint32_t nm_ptr_ring_count(struct nm_ptr_ring *r)
 {
-	/* Head first: the tail read after it is never behind it. */
-	size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	/* Consumer first: the tail read after it is never behind it. */
+	size_t cons = atomic_load_explicit(&r->cons, memory_order_acquire);
 
-	return (uint32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - head);
+	return (uint32_t)(atomic_load_explicit(&r->prod_tail, memory_order_acquire) - cons);
 }

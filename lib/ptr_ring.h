@@ -2,14 +2,14 @@
 /*
  * A bounded lock-free ring of netmem handles: many producers, one consumer
  * at a time (the pool's owner, or after destroy whoever holds the drain
- * lock). Each slot carries a sequence number: a producer claims slots with
- * one fetch-add on the tail and publishes each with a release store; the
- * consumer needs no atomic read-modify-write at all.
+ * lock). A producer claims a run of slots with one CAS and publishes them
+ * with one release store of the tail, in claim order; the consumer needs
+ * no atomic read-modify-write at all (lib/ptr_ring.c).
  *
  * The ring never fills in correct use: its user never holds more entries
  * than its capacity (a page pool never holds more buffers than that). A
- * produce that finds it full (entries put twice) fails after a bounded
- * number of tries, claiming nothing, instead of waiting forever.
+ * produce that finds it full (entries put twice) fails at once, claiming
+ * nothing, instead of waiting forever.
  */
 #ifndef NETMEM_PTR_RING_H
 #define NETMEM_PTR_RING_H

@@ -42,7 +42,7 @@ if [ -f build-tsan/build.ninja ]; then
 else
 	meson setup build-tsan "${tsan_args[@]}" >/dev/null
 fi
-ninja -C build-tsan -j "$jobs" tests/test_page_pool tests/test_threads tests/test_tcp-threads tests/test_net_iov >/dev/null
+ninja -C build-tsan -j "$jobs" tests/test_page_pool tests/test_page_pool_race tests/test_threads tests/test_tcp-threads tests/test_net_iov >/dev/null
 
 logs=()
 missing=0

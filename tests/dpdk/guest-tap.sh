@@ -17,9 +17,18 @@ if [ ! -x "$runner" ]; then
 	echo "ok 1 - $name # SKIP tests/vm/guest-run.sh is not there"
 	exit 0
 fi
+# In the guest, COMMAND's stderr comes back on the same stream as its TAP:
+# run it under tap-comments.sh so each of those lines is a TAP comment.
+args=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	args+=("$1")
+	shift
+done
+[ $# -gt 0 ] && shift
+args+=(-- "$here/tap-comments.sh" "$@")
 errlog=$(mktemp)
 trap 'rm -f "$errlog"' EXIT
-"$runner" "$@" 2> >(tee "$errlog" >&2)
+"$runner" "${args[@]}" 2> >(tee "$errlog" >&2)
 rc=$?
 wait
 if [ "$rc" -eq 77 ]; then

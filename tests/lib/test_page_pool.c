@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Page pool: fast path, limits, ring recycle, deferred destroy, stress. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <netmem/netmem.h>
 
@@ -131,7 +134,9 @@ static void test_shared_buffer_recycles_on_last_put(void)
 	nm_page_pool_put_netmem(f.pool, a, true);
 	nm_page_pool_get_stats(f.pool, &st);
 	CHECK_EQ(st.recycle_cached, 1);
-	CHECK_EQ(atomic_load(&nm_netmem_to_net_iov(a)->pp_ref_count), 1);
+	/* Back in the pool: the release build keeps 1, a debug build marks 0. */
+	CHECK_EQ(atomic_load(&nm_netmem_to_net_iov(a)->pp_ref_count),
+		 NM_DEBUG_REFCOUNT ? 0 : 1);
 	nm_page_pool_destroy(f.pool);
 	fixture_down(&f);
 }
@@ -173,7 +178,9 @@ static void test_excess_put_is_reported_not_hung(void)
 	CHECK_EQ(nm_page_pool_alloc_netmem(f.pool), 0);   /* the pool's limit */
 	for (int i = 0; i < 64; i++)
 		nm_netmem_put(held[i]);                     /* through the ring */
-	nm_netmem_put(held[0]);                             /* the double put */
+	/* The double put, where a release build's second nm_netmem_put()
+	 * goes (a debug build stops that put before: the next test). */
+	nm_page_pool_return_bulk(f.pool, &held[0], 1);
 	nm_page_pool_get_stats(f.pool, &st);
 	CHECK_EQ(st.excess_puts, 1);
 	/* The pool hands out its 64 buffers, each once, and no more. */
@@ -186,6 +193,100 @@ static void test_excess_put_is_reported_not_hung(void)
 	nm_page_pool_destroy(f.pool);
 	CHECK_EQ(atomic_load(&destroys), 1);
 	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
+/*
+ * Debug builds: a double or excess put is caught at the put itself, which
+ * names the buffer and aborts (before it could reach the ring twice and be
+ * handed to two users). Each case runs in a child process.
+ */
+enum bad_put { PUT_OWNER_TWICE, PUT_FOREIGN_TWICE, PUT_SHARED_THRICE, PUT_BULK_TWICE,
+	       GET_AFTER_PUT };
+
+static void bad_put_child(struct fixture *f, nm_netmem_ref a, enum bad_put how)
+{
+	switch (how) {
+	case PUT_OWNER_TWICE:
+		nm_page_pool_put_netmem(f->pool, a, true);
+		nm_page_pool_put_netmem(f->pool, a, true);
+		break;
+	case PUT_FOREIGN_TWICE:
+		nm_netmem_put(a);
+		nm_netmem_put(a);
+		break;
+	case PUT_SHARED_THRICE:
+		nm_netmem_get(a);
+		nm_netmem_put(a);
+		nm_netmem_put(a);
+		nm_netmem_put(a);
+		break;
+	case PUT_BULK_TWICE:
+		nm_page_pool_put_netmem_bulk(f->pool, &a, 1, true);
+		nm_netmem_put_bulk(&a, 1);
+		break;
+	case GET_AFTER_PUT:
+		nm_netmem_put(a);
+		nm_netmem_get(a);
+		break;
+	}
+}
+
+static void test_double_put_is_caught_at_the_put(void)
+{
+	static const char *const want[] = {
+		[PUT_OWNER_TWICE] = "put back", [PUT_FOREIGN_TWICE] = "put back",
+		[PUT_SHARED_THRICE] = "put back", [PUT_BULK_TWICE] = "put back",
+		[GET_AFTER_PUT] = "reference taken on",
+	};
+	struct fixture f;
+	nm_netmem_ref a, b;
+	char name[32], log[1024];
+
+	if (!NM_DEBUG_REFCOUNT)
+		SKIP("release build: no reference count check (meson -Ddebug_refcount=enabled, "
+		     "or buildtype=debug)");
+	CHECK_EQ(fixture_up(&f, 256, 64), 0);
+	/* Two out: the message must name this one, a, not just any. */
+	b = nm_page_pool_alloc_netmem(f.pool);
+	a = nm_page_pool_alloc_netmem(f.pool);
+	CHECK(a && b);
+	snprintf(name, sizeof(name), "buffer %u of area",
+		 nm_netmem_to_net_iov(a)->index);
+	fflush(stdout);
+	for (int how = PUT_OWNER_TWICE; how <= GET_AFTER_PUT; how++) {
+		int fds[2], status;
+		ssize_t len = 0, k;
+		pid_t pid;
+
+		CHECK_EQ(pipe(fds), 0);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (!pid) {
+			close(fds[0]);
+			dup2(fds[1], STDERR_FILENO);
+			bad_put_child(&f, a, how);
+			_exit(0);       /* not caught */
+		}
+		close(fds[1]);
+		while (len < (ssize_t)sizeof(log) - 1 &&
+		       (k = read(fds[0], log + len, sizeof(log) - 1 - len)) > 0)
+			len += k;
+		log[len] = 0;
+		close(fds[0]);
+		CHECK_EQ(waitpid(pid, &status, 0), pid);
+		CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+			  "case %d: child %s %d, stderr: %s", how,
+			  WIFSIGNALED(status) ? "killed by signal" : "exited with",
+			  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), log);
+		CHECK_MSG(strstr(log, name) && strstr(log, want[how]),
+			  "case %d: stderr does not name '%s' (%s): %s", how, name,
+			  want[how], log);
+	}
+	nm_page_pool_put_netmem(f.pool, a, true);
+	nm_page_pool_put_netmem(f.pool, b, true);
+	nm_page_pool_destroy(f.pool);
+	CHECK_EQ(atomic_load(&destroys), 1);
 	fixture_down(&f);
 }
 
@@ -388,6 +489,7 @@ NM_TEST_MAIN(
 	NM_TEST(test_destroy_waits_for_buffers_in_flight),
 	NM_TEST(test_provider_refusal_is_reported),
 	NM_TEST(test_excess_put_is_reported_not_hung),
+	NM_TEST(test_double_put_is_caught_at_the_put),
 	NM_TEST(test_bulk_puts_respect_shared_references),
 	NM_TEST(test_cross_thread_recycle_stress),
 	NM_TEST(test_destroy_races_with_foreign_puts),

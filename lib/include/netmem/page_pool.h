@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <netmem/build_config.h>
 #include <netmem/err.h>
 #include <netmem/mp.h>
 #include <netmem/net_iov.h>
@@ -122,6 +123,19 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
  * buffers from the same pool. */
 void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n);
 
+/*
+ * Debug builds (NM_DEBUG_REFCOUNT: meson -Ddebug_refcount, on by default
+ * with buildtype=debug): a buffer the pool holds has reference count 0, one
+ * handed out 1 or more, and every put, get and hand-out checks it, so a
+ * double or excess put is caught at that put: the buffer is named on
+ * stderr and the process aborts. Release builds keep the count at 1 in the
+ * pool and check nothing on the fast path (an excess put is then refused
+ * only when the ring is full: stats.excess_puts).
+ */
+bool nm_pp_debug_unref(struct nm_net_iov *niov);
+void nm_pp_debug_get(struct nm_net_iov *niov, int old);
+void nm_pp_debug_handout(const nm_netmem_ref *refs, unsigned int n);
+
 /* Snapshot of the counters, in_flight computed. Any thread, while the pool
  * exists (each counter is read atomically; the set is not one instant). */
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
@@ -133,7 +147,9 @@ static inline nm_netmem_ref nm_page_pool_alloc_netmem(struct nm_page_pool *pool)
 	if (__builtin_expect(pool->alloc.count != 0, 1)) {
 		NM_PP_ADD(pool->stats.alloc_fast, 1);
 		NM_PP_SET(pool->alloc.count, pool->alloc.count - 1);
-	return pool->alloc.cache[pool->alloc.count];
+		if (NM_DEBUG_REFCOUNT)
+			nm_pp_debug_handout(&pool->alloc.cache[pool->alloc.count], 1);
+		return pool->alloc.cache[pool->alloc.count];
 	}
 	return nm_page_pool_alloc_slow(pool);
 }
@@ -148,6 +164,8 @@ static inline unsigned int nm_page_pool_alloc_netmems(struct nm_page_pool *pool,
 		memcpy(out, &pool->alloc.cache[pool->alloc.count],
 		       n * sizeof(*out));
 		NM_PP_ADD(pool->stats.alloc_fast, n);
+		if (NM_DEBUG_REFCOUNT)
+			nm_pp_debug_handout(out, n);
 		return n;
 	}
 	return nm_page_pool_alloc_bulk_slow(pool, out, n);
@@ -162,9 +180,12 @@ static inline unsigned int nm_page_pool_alloc_netmems(struct nm_page_pool *pool,
 static inline void nm_netmem_get(nm_netmem_ref netmem)
 {
 	struct nm_net_iov *niov = nm_netmem_to_net_iov(netmem);
+	int old;
 
 	NM_ATOMIC_FETCH_ADD(&niov->pp->shared_refs, 1, NM_MO_RELAXED);
-	NM_ATOMIC_FETCH_ADD(&niov->pp_ref_count, 1, NM_MO_RELEASE);
+	old = NM_ATOMIC_FETCH_ADD(&niov->pp_ref_count, 1, NM_MO_RELEASE);
+	if (NM_DEBUG_REFCOUNT && old < 1)
+		nm_pp_debug_get(niov, old);
 }
 
 bool nm_net_iov_unref_slow(struct nm_net_iov *niov);
@@ -176,6 +197,8 @@ bool nm_net_iov_unref_slow(struct nm_net_iov *niov);
  */
 static inline bool nm_net_iov_unref_is_last(struct nm_net_iov *niov)
 {
+	if (NM_DEBUG_REFCOUNT)
+		return nm_pp_debug_unref(niov);
 	if (NM_ATOMIC_LOAD(&niov->pp_ref_count, NM_MO_ACQUIRE) == 1)
 		return true;
 	return nm_net_iov_unref_slow(niov);
@@ -212,8 +235,10 @@ static inline void nm_page_pool_put_netmem_bulk(struct nm_page_pool *pool,
 	if (allow_direct && n <= NM_PP_CACHE_SIZE - count) {
 		uint32_t kept = 0;
 
-		/* No buffer of this pool is shared: each has one user, us. */
-		if (__builtin_expect(NM_ATOMIC_LOAD(&pool->shared_refs,
+		/* No buffer of this pool is shared: each has one user, us.
+		 * (Debug builds check each buffer instead.) */
+		if (!NM_DEBUG_REFCOUNT &&
+		    __builtin_expect(NM_ATOMIC_LOAD(&pool->shared_refs,
 						    NM_MO_ACQUIRE) == 0, 1)) {
 			memcpy(&pool->alloc.cache[count], refs, n * sizeof(*refs));
 			NM_PP_SET(pool->alloc.count, count + n);
@@ -242,7 +267,8 @@ static inline void nm_page_pool_recycle_direct_bulk(struct nm_page_pool *pool,
 						    const nm_netmem_ref *refs,
 						    unsigned int n)
 {
-	if (__builtin_expect(n <= NM_PP_CACHE_SIZE - pool->alloc.count, 1)) {
+	if (!NM_DEBUG_REFCOUNT &&
+	    __builtin_expect(n <= NM_PP_CACHE_SIZE - pool->alloc.count, 1)) {
 		memcpy(&pool->alloc.cache[pool->alloc.count], refs, n * sizeof(*refs));
 		NM_PP_ADD(pool->alloc.count, n);
 		NM_PP_ADD(pool->stats.recycle_cached, n);
