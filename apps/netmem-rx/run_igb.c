@@ -68,7 +68,7 @@ int run_igb(const struct options *o, const struct nm_flow *flow,
 	       mac[4], mac[5], o->queues);
 	if (start_ctl(o, dev, &ctl))
 		goto out;
-	if (nm_dmabuf_binding_create(dev, buf, &bp, &b, &err)) {
+	if (nm_dmabuf_binding_create(dev->dma, buf, &bp, &b, &err)) {
 		fprintf(stderr, "netmem-rx: %s\n", err.msg);
 		goto out;
 	}

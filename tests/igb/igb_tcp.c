@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 	dev = nm_igb_netdev(igb);
 	ret = nm_dmabuf_open_spec(spec, &buf, &err);
 	IGBT_CHECK(!ret, "a %s dmabuf%s%s", spec, ret ? ": " : "", err.msg);
-	ret = nm_dmabuf_binding_create(dev, buf, NULL, &b, &err);
+	ret = nm_dmabuf_binding_create(dev->dma, buf, NULL, &b, &err);
 	IGBT_CHECK(!ret, "binding %u: the dmabuf mapped into the VFIO container%s%s",
 		   ret ? 0 : b->id, ret ? ": " : "", err.msg);
 	ret = nm_dmabuf_cpu_map(buf, &cpu, &err);

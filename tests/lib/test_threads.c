@@ -53,7 +53,7 @@ static void test_queue_get_while_receiving(void)
 	CHECK_EQ(nm_sim_create(&sp, &rx.sim, NULL), 0);
 	dev = nm_sim_netdev(rx.sim);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &rx.buf, NULL), 0);
-	CHECK_EQ(nm_dmabuf_binding_create(dev, rx.buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev->dma, rx.buf, NULL, &b, NULL), 0);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 1, NULL), 0);
 	test_flow_init(&rx.tf, "tcp4", 7100, 1448);
 	CHECK_EQ(nm_sim_steer(rx.sim, &rx.tf.flow, 1), 0);
@@ -116,7 +116,7 @@ static void test_last_buffer_returns_on_another_thread(void)
 	dev = nm_sim_netdev(sim);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &other, NULL), 0);
-	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev->dma, buf, NULL, &b, NULL), 0);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 1, NULL), 0);
 	test_flow_init(&tf, "udp4", 7101, 1000);
 	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
@@ -129,7 +129,7 @@ static void test_last_buffer_returns_on_another_thread(void)
 	for (int i = 0; i < 50; i++) {
 		struct nm_dmabuf_binding *x;
 
-		if (nm_dmabuf_binding_create(dev, other, NULL, &x, NULL))
+		if (nm_dmabuf_binding_create(dev->dma, other, NULL, &x, NULL))
 			break;
 		nm_dmabuf_binding_unbind(x);
 	}

@@ -34,11 +34,10 @@ extern pthread_mutex_t nm_dpdk_lock;
 /*
  * The EAL's DMA domain (dpdk_domain.c): DPDK's own VFIO container, reached
  * through rte_extmem_register() + rte_dev_dma_map(). IOVA == VA. One per
- * process, shared by every port (they all sit in EAL's default container),
- * with a pseudo device "dpdk" that owns the dmabuf bindings of the pools.
+ * process, shared by every port (they all sit in EAL's default container):
+ * a pool's binding is made in it, and so serves every port with one mapping.
  */
-int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_netdev **owner,
-		       struct nm_err *err);
+int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_err *err);
 /* Map the range holding @iova for @dev too. 0 done (or already), 1 the
  * device does no DMA (a vdev), <0 error. */
 int nm_dpdk_domain_map_device(struct nm_dma_domain *d, uint64_t iova,

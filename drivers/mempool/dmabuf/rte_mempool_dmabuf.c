@@ -230,7 +230,6 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	struct rte_pktmbuf_pool_private *priv;
 	struct nm_binding_params bp = { 0 };
 	struct nm_dma_domain *dom;
-	struct nm_netdev *owner;
 	struct nm_dmabuf *buf = NULL;
 	struct nm_dpdk_pool *p;
 	uint32_t *all;
@@ -263,11 +262,11 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	ret = claim_dmabuf(p, buf, err);
 	if (ret)
 		goto fail_put_buf;
-	ret = nm_dpdk_eal_domain(&dom, &owner, err);
+	ret = nm_dpdk_eal_domain(&dom, err);
 	if (ret)
 		goto fail_unlist;
 	watch_pool_events();
-	ret = nm_dmabuf_binding_create(owner, buf, &bp, &p->b, err);
+	ret = nm_dmabuf_binding_create(dom, buf, &bp, &p->b, err);
 	if (ret)
 		goto fail_unlist;
 	nm_dmabuf_put(buf);   /* the binding holds it */
