@@ -22,6 +22,8 @@
 #include <netmem/dpdk_ethdev.h>
 #include <netmem/dpdk_mempool.h>
 
+#include "obj_ring.h"
+
 extern int nm_dpdk_logtype;
 #define NM_LOG(level, fmt, ...)                                             \
 	rte_log(RTE_LOG_##level, nm_dpdk_logtype, "netmem-dmabuf: " fmt "\n", \
@@ -65,7 +67,8 @@ struct nm_dpdk_pool {
 	char name[RTE_MEMPOOL_NAMESIZE];
 	char source[64];
 	struct nm_dmabuf_binding *b;
-	struct nm_net_iov_area *area;     /* &b->area: the free list */
+	struct nm_net_iov_area *area;     /* &b->area: all taken by the pool */
+	struct nm_obj_ring *free;         /* the free list (obj_ring.h) */
 	void **objs;                      /* objs[i]: the mbuf on buffer i */
 	uint32_t num_objs;                /* objects populated so far */
 	uint32_t tail_off;                /* struct nm_dpdk_obj_tail in an object */
