@@ -236,9 +236,7 @@ uint32_t nm_dpdk_domain_mapped_devices(struct nm_dma_domain *d, uint64_t iova)
 
 /* One per process, as EAL's container is; it lives as long as the process
  * (this reference is never dropped), every binding of a pool holds one more. */
-static struct {
-	struct eal_domain *dom;
-} eal;
+static struct eal_domain *eal_dom;
 
 int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_err *err)
 {
@@ -247,7 +245,7 @@ int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_err *err)
 	int ret = 0;
 
 	pthread_mutex_lock(&once);
-	if (eal.dom)
+	if (eal_dom)
 		goto out;
 	e = calloc(1, sizeof(*e));
 	if (!e) {
@@ -257,10 +255,10 @@ int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_err *err)
 	e->dom.ops = &eal_domain_ops;
 	atomic_init(&e->dom.refs, 1);
 	pthread_mutex_init(&e->lock, NULL);
-	eal.dom = e;
+	eal_dom = e;
 out:
 	if (!ret)
-		*dom = &eal.dom->dom;
+		*dom = &eal_dom->dom;
 	pthread_mutex_unlock(&once);
 	return ret;
 }
