@@ -19,18 +19,20 @@ static int dev_mem_write(void *ctx, uint64_t off, const void *src, uint64_t len)
 	return dmabuf->dev_ops->write(dmabuf, off, src, len);
 }
 
-int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
+int nm_dmabuf_binding_create(struct nm_dma_domain *domain,
+			     struct nm_dmabuf *dmabuf,
 			     const struct nm_binding_params *params,
 			     struct nm_dmabuf_binding **out, struct nm_err *err)
 {
 	uint32_t buf_size = params && params->buf_size ? params->buf_size :
 			    NM_BINDING_DEFAULT_BUF_SIZE;
-	struct nm_dma_domain *domain = dev->dma;
 	struct nm_dmabuf_binding *b;
 	uint64_t nbufs;
 	void *va;
 	int ret;
 
+	if (!domain)
+		return nm_err_set(err, -EINVAL, "no DMA domain given");
 	if (!dmabuf)
 		return nm_err_set(err, -EINVAL, "no dmabuf given");
 	if (buf_size < 256 || buf_size > 65536 || (buf_size & (buf_size - 1)))
@@ -75,10 +77,10 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 		/* The usual cause, said plainly: an unbound binding of this
 		 * dmabuf still has buffers in flight, so it is still mapped. */
 		nm_err_set(err, ret,
-			   "dmabuf (%s, %llu MiB) is still DMA-mapped in %s's domain, most likely "
-			   "by an earlier binding whose buffers are still in flight; bind it again "
-			   "once they are back", dmabuf->exporter,
-			   (unsigned long long)(dmabuf->size >> 20), dev->name);
+			   "dmabuf (%s, %llu MiB) is still DMA-mapped in this %s domain, most "
+			   "likely by an earlier binding whose buffers are still in flight; bind "
+			   "it again once they are back", dmabuf->exporter,
+			   (unsigned long long)(dmabuf->size >> 20), domain->ops->kind);
 	if (ret)
 		goto err_put_dmabuf;
 	nm_dma_domain_get(domain);
@@ -91,12 +93,9 @@ int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
 			   (unsigned long long)nbufs);
 		goto err_unmap;
 	}
-	b->dev = dev;
-	pthread_mutex_lock(&dev->lock);
-	b->id = dev->next_binding_id++;
-	b->dev_next = dev->bindings;
-	dev->bindings = b;
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_init(&b->lock, NULL);
+	b->id = (uint32_t)atomic_fetch_add_explicit(&domain->binding_ids, 1,
+						    memory_order_relaxed) + 1;
 	*out = b;
 	return 0;
 
@@ -114,25 +113,17 @@ void nm_dmabuf_binding_get(struct nm_dmabuf_binding *b)
 	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
-static void binding_unlink(struct nm_dmabuf_binding *b);
-
 void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b)
 {
 	if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (b->dev) {
-		/* The creator's reference went without an unbind. */
-		struct nm_netdev *dev = b->dev;
-
-		pthread_mutex_lock(&dev->lock);
-		binding_unlink(b);
-		pthread_mutex_unlock(&dev->lock);
-	}
-	/* Every pool on it is gone, so every buffer is back in the area. */
+	/* Every pool on it is gone, so every buffer is back in the area and
+	 * no queue runs on it. */
 	nm_net_iov_area_fini(&b->area);
 	nm_dma_unmap(b->domain, b->iova, b->size);
 	nm_dma_domain_put(b->domain);
 	nm_dmabuf_put(b->dmabuf);
+	pthread_mutex_destroy(&b->lock);
 	free(b->bound);
 	free(b);
 }
@@ -157,13 +148,16 @@ int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
 	struct nm_rxq **bound;
 	int ret;
 
-	if (!b->dev && b->unbound)
-		return nm_err_set(err, -ENOENT, "binding %u was unbound", b->id);
-	if (dev != b->dev)
+	/* The IOVAs the device would be given are another domain's. */
+	if (dev->dma != b->domain)
 		return nm_err_set(err, -EXDEV,
-				  "binding %u is mapped for %s's DMA domain; it cannot serve a queue of %s",
-				  b->id, b->dev ? b->dev->name : "a removed device", dev->name);
+				  "binding %u is mapped in another DMA domain than %s's (%s); "
+				  "a queue takes buffers only from a binding in its device's domain",
+				  b->id, dev->name, dev->dma->ops->kind);
 	pthread_mutex_lock(&dev->lock);
+	/* Held across the restart: an unbind either sees this queue bound or
+	 * finds the binding closed to it, never a queue added behind it. */
+	pthread_mutex_lock(&b->lock);
 	if (b->unbound) {
 		ret = nm_err_set(err, -ENOENT, "binding %u was unbound", b->id);
 		goto out;
@@ -180,6 +174,7 @@ int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
 	if (!ret)
 		b->bound[b->num_bound++] = &dev->rxqs[idx];
 out:
+	pthread_mutex_unlock(&b->lock);
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
 }
@@ -188,69 +183,76 @@ out:
 void nm_dmabuf_binding_forget_rxq(struct nm_dmabuf_binding *b,
 				  struct nm_rxq *rxq)
 {
+	pthread_mutex_lock(&b->lock);
 	for (uint32_t i = 0; i < b->num_bound; i++) {
 		if (b->bound[i] != rxq)
 			continue;
 		b->bound[i] = b->bound[--b->num_bound];
 		break;
 	}
+	pthread_mutex_unlock(&b->lock);
 }
 
-/* Take @b off its device's list. dev->lock held. */
-static void binding_unlink(struct nm_dmabuf_binding *b)
+static bool rxq_in(struct nm_rxq *const *v, uint32_t n, const struct nm_rxq *rxq)
 {
-	struct nm_dmabuf_binding **pp;
-
-	for (pp = &b->dev->bindings; *pp; pp = &(*pp)->dev_next) {
-		if (*pp == b) {
-			*pp = b->dev_next;
-			break;
-		}
-	}
-	b->dev_next = NULL;
-	b->dev = NULL;
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i] == rxq)
+			return true;
+	return false;
 }
 
-/* The device is going (nm_netdev_fini, dev->lock held, queues already
- * uninstalled): no binding may keep pointing at it. */
-void nm_netdev_forget_bindings(struct nm_netdev *dev)
+/* A bound queue not tried yet, or NULL. */
+static struct nm_rxq *next_untried(struct nm_dmabuf_binding *b,
+				   struct nm_rxq *const *tried, uint32_t ntried)
 {
-	while (dev->bindings) {
-		struct nm_dmabuf_binding *b = dev->bindings;
+	struct nm_rxq *rxq = NULL;
 
-		dev->bindings = b->dev_next;
-		b->dev_next = NULL;
-		b->dev = NULL;
-		b->num_bound = 0;
-	}
+	pthread_mutex_lock(&b->lock);
+	for (uint32_t i = b->num_bound; i-- > 0 && !rxq;)
+		if (!rxq_in(tried, ntried, b->bound[i]))
+			rxq = b->bound[i];
+	pthread_mutex_unlock(&b->lock);
+	return rxq;
 }
 
 int nm_dmabuf_binding_unbind_err(struct nm_dmabuf_binding *b,
 				 struct nm_err *err)
 {
-	struct nm_netdev *dev = b->dev;
+	struct nm_rxq **tried, *rxq;
+	uint32_t ntried = 0;
 	int ret = 0;
 
-	if (dev) {
-		pthread_mutex_lock(&dev->lock);
-		b->unbound = true;  /* no new queues, whatever happens below */
-		/* From the end: a queue that stays (restart failed) is never
-		 * looked at twice, and one that leaves swaps in from above. */
-		for (uint32_t i = b->num_bound; i-- > 0;) {
-			struct nm_rxq *rxq = b->bound[i];
-			struct nm_err e = { 0 };
-			int r = nm_rxq_restart_locked(dev, rxq->index, NULL, &e);
+	pthread_mutex_lock(&b->lock);
+	/* Closed to new queues from here on, so the bound set only shrinks
+	 * and each queue is tried at most once. */
+	tried = malloc((b->num_bound + 1) * sizeof(*tried));
+	if (tried)
+		b->unbound = true;
+	pthread_mutex_unlock(&b->lock);
+	if (!tried)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	/* Each queue under its own device's lock, taken before the
+	 * binding's: the queues may belong to several devices. */
+	while ((rxq = next_untried(b, tried, ntried))) {
+		struct nm_netdev *dev = rxq->dev;
+		struct nm_err e = { 0 };
+		bool still;
+		int r = 0;
 
-			if (!r || ret)
-				continue;
+		tried[ntried++] = rxq;
+		pthread_mutex_lock(&dev->lock);
+		pthread_mutex_lock(&b->lock);
+		still = rxq_in(b->bound, b->num_bound, rxq);
+		pthread_mutex_unlock(&b->lock);
+		if (still)
+			r = nm_rxq_restart_locked(dev, rxq->index, NULL, &e);
+		pthread_mutex_unlock(&dev->lock);
+		if (r && !ret)
 			/* The queue still runs on (or is stopped with) this
 			 * binding's memory, and says so: it stays bound. */
 			ret = nm_err_set(err, r, "unbind of binding %u: %s", b->id, e.msg);
-		}
-		if (!ret)
-			binding_unlink(b);
-		pthread_mutex_unlock(&dev->lock);
 	}
+	free(tried);
 	if (ret)
 		return ret;  /* the creator's reference stays: call again */
 	nm_dmabuf_binding_put(b);

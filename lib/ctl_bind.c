@@ -142,7 +142,7 @@ static void bind_rx(struct nm_ctl_server *s, struct ctl_client *c, const char *a
 	      nm_dmabuf_import_memfd(c->passed_fd, &buf, &err) :
 	      nm_dmabuf_import(c->passed_fd, &buf, &err);
 	if (!ret) {
-		ret = nm_dmabuf_binding_create(dev, buf, &bp, &b, &err);
+		ret = nm_dmabuf_binding_create(dev->dma, buf, &bp, &b, &err);
 		nm_dmabuf_put(buf);  /* the binding holds its own */
 	}
 	for (int i = 0; !ret && i < nq; i++)

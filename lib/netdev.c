@@ -33,7 +33,6 @@ int nm_netdev_init(struct nm_netdev *dev, const char *name, uint32_t nrxq,
 	dev->num_rx_queues = nrxq;
 	dev->qops = qops;
 	dev->dma = dma;
-	dev->next_binding_id = 1;
 	nm_dma_domain_get(dma);
 	pthread_mutex_init(&dev->lock, NULL);
 	return 0;
@@ -51,7 +50,6 @@ void nm_netdev_fini(struct nm_netdev *dev)
 			rxq->mp.ops->uninstall(rxq->mp.priv, rxq);
 		rxq->mp = (struct nm_mp_params){ 0 };
 	}
-	nm_netdev_forget_bindings(dev);
 	pthread_mutex_unlock(&dev->lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->rxqs);

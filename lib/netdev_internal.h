@@ -12,7 +12,4 @@ int nm_rxq_restart_locked(struct nm_netdev *dev, uint32_t idx,
 int nm_rxq_bind_mp_locked(struct nm_netdev *dev, uint32_t idx,
 			  const struct nm_mp_params *mp, struct nm_err *err);
 
-/* Clear the device pointer of every binding still on @dev (lock held). */
-void nm_netdev_forget_bindings(struct nm_netdev *dev);
-
 #endif

@@ -317,24 +317,6 @@ static void row(const char *name, double ours_v, double base_v)
 		printf("%-40s %10.2f %12s %8s\n", name, ours_v, "-", "-");
 }
 
-/* A device whose queues never run: a binding only needs its DMA domain. */
-static int noop_alloc(struct nm_netdev *d, void *m, uint32_t i,
-		      const struct nm_mp_params *mp, struct nm_err *e)
-{
-	(void)d; (void)m; (void)i; (void)mp;
-	return nm_err_set(e, -EOPNOTSUPP, "no queues here");
-}
-static void noop_free(struct nm_netdev *d, void *m) { (void)d; (void)m; }
-static int noop_ss(struct nm_netdev *d, void *m, uint32_t i, struct nm_err *e)
-{
-	(void)d; (void)m; (void)i;
-	return nm_err_set(e, -EOPNOTSUPP, "no queues here");
-}
-static const struct nm_queue_mgmt_ops noop_qops = {
-	.mem_size = 8, .mem_alloc = noop_alloc, .mem_free = noop_free,
-	.start = noop_ss, .stop = noop_ss,
-};
-
 /*
  * The descriptor area alone (net_iovs + free ring: what a binding create
  * spends in page faults), 4 KiB buffers: cold (the first area of that size
@@ -381,31 +363,29 @@ static int bind_scaling(uint64_t max, const char *sources, int vfio_group)
 {
 	struct nm_sim_params sp = { .num_rx_queues = 1, .ring_size = 16 };
 	struct nm_sim *sim = NULL;
-	struct nm_netdev vdev, *dev;
+	struct nm_dma_domain *dom;
+	struct nm_netdev *dev = NULL;
 	struct nm_err err = { 0 };
 	char list[128], *save = NULL;
 	int failed = 0;
 
 	if (vfio_group >= 0) {
-		struct nm_dma_domain *dom;
-
-		if (nm_dma_domain_vfio_create(vfio_group, &dom, &err) ||
-		    nm_netdev_init(&vdev, "vfio", 1, &noop_qops, dom, &err)) {
+		/* A binding needs the domain only, no device. */
+		if (nm_dma_domain_vfio_create(vfio_group, &dom, &err)) {
 			fprintf(stderr, "netmem-bench: %s\n", err.msg);
 			return -1;
 		}
-		nm_dma_domain_put(dom);
-		dev = &vdev;
 	} else {
 		if (nm_sim_create(&sp, &sim, &err)) {
 			fprintf(stderr, "netmem-bench: %s\n", err.msg);
 			return -1;
 		}
 		dev = nm_sim_netdev(sim);
+		dom = dev->dma;
 	}
 	printf("\nbinding create against dmabuf size, DMA domain %s: cold (the first "
 	       "create of that size in this process) and warm (best of the next two); "
-	       "bind + unbind apart\n", dev->dma->ops->kind);
+	       "bind + unbind apart\n", dom->ops->kind);
 	printf("(ms; cpu: this thread's CPU time, page faults included, the other jobs' turns not;\n"
 	       " vs touch: cold cpu over what this process's first touch of the exporter's memory\n"
 	       " (its memset) cost for as many bytes as the descriptors take, same run)\n");
@@ -443,7 +423,7 @@ static int bind_scaling(uint64_t max, const char *sources, int vfio_group)
 					touch_per_byte = (cpu_ns() - c0) / 1e6 / (double)buf->size;
 				c0 = cpu_ns();
 				t0 = now_ns();
-				if (nm_dmabuf_binding_create(dev, buf, NULL, &b, &err)) {
+				if (nm_dmabuf_binding_create(dom, buf, NULL, &b, &err)) {
 					fprintf(stderr, "netmem-bench: %s: %s\n", spec, err.msg);
 					nm_dmabuf_put(buf);
 					break;
@@ -486,7 +466,7 @@ static int bind_scaling(uint64_t max, const char *sources, int vfio_group)
 	if (sim)
 		nm_sim_destroy(sim);
 	else
-		nm_netdev_fini(&vdev);
+		nm_dma_domain_put(dom);
 	return failed ? -1 : 0;
 }
 

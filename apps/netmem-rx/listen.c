@@ -244,7 +244,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	catch_stop_signals();   /* SIGINT/SIGTERM: the summary, a clean unbind */
 	if (stack_setup(o, port, &st))
 		return 2;
-	if (nm_dmabuf_binding_create(dev, buf, &bp, &b, &err)) {
+	if (nm_dmabuf_binding_create(dev->dma, buf, &bp, &b, &err)) {
 		fprintf(stderr, "netmem-rx: %s\n", err.msg);
 		ret = 2;
 		goto out;

@@ -24,7 +24,7 @@ static void show_refused_bind(struct nm_igb *igb, struct nm_dmabuf *buf, uint32_
 	uint64_t before = 0, after = 0;
 	int r;
 
-	if (nm_dmabuf_binding_create(dev, buf, NULL, &b, &err)) {
+	if (nm_dmabuf_binding_create(dev->dma, buf, NULL, &b, &err)) {
 		fprintf(stderr, "netmem-rx: %s\n", err.msg);
 		return;
 	}

@@ -271,7 +271,7 @@ int main(int argc, char **argv)
 		goto out;
 
 	bp.buf_size = o.buf_size;
-	if (nm_dmabuf_binding_create(dev, buf, &bp, &b, &err)) {
+	if (nm_dmabuf_binding_create(dev->dma, buf, &bp, &b, &err)) {
 		fprintf(stderr, "netmem-rx: %s\n", err.msg);
 		goto out;
 	}

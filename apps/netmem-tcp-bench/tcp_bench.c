@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 	frames = calloc((size_t)n + 1, sizeof(*frames));
 	lens = calloc((size_t)n + 1, sizeof(*lens));
 	if (nm_sim_create(&sp, &sim, &err) || nm_dmabuf_create_memfd(64 << 20, &buf, &err) ||
-	    nm_dmabuf_binding_create(nm_sim_netdev(sim), buf, NULL, &b, &err))
+	    nm_dmabuf_binding_create(nm_sim_netdev(sim)->dma, buf, NULL, &b, &err))
 		return fprintf(stderr, "%s\n", err.msg), 1;
 	nm_sim_port_init(&port, sim, mac, tx_cb, NULL);
 	p.port = &port.port;

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	if (nm_ip_addr_parse(argv[2], 0, &sp.addrs[0], &err) ||
 	    nm_tap_create(&tp, &tap, &err) ||
 	    nm_dmabuf_create_memfd(16 << 20, &buf, &err) ||
-	    nm_dmabuf_binding_create(nm_tap_netdev(tap), buf, NULL, &b, &err))
+	    nm_dmabuf_binding_create(nm_tap_netdev(tap)->dma, buf, NULL, &b, &err))
 		return fprintf(stderr, "%s\n", err.msg), 1;
 	sp.port = nm_tap_port(tap);
 	if (nm_stack_create(&sp, &st, &err) || nm_stack_listen(st, &lp, &l, &err))

@@ -227,8 +227,8 @@ int nm_stack_listen(struct nm_stack *s, const struct nm_listen_params *p,
 		return nm_err_set(err, -EINVAL, "listen: bad queue list");
 	if (p->binding && !p->num_queues)
 		return nm_err_set(err, -EINVAL, "listen: a binding needs queues to bind");
-	if (p->binding && p->binding->dev != port->dev)
-		return nm_err_set(err, -EXDEV, "listen: binding %u is not of %s",
+	if (p->binding && p->binding->domain != port->dev->dma)
+		return nm_err_set(err, -EXDEV, "listen: binding %u is not mapped in %s's DMA domain",
 				  p->binding->id, port->dev->name);
 	ret = check_queues(s, p, need, err);
 	if (ret)

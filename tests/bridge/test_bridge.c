@@ -25,24 +25,6 @@
 
 static int group = -1;
 
-/* A device with no queues to run: bindings only need its DMA domain. */
-static int noop_alloc(struct nm_netdev *d, void *m, uint32_t i,
-		      const struct nm_mp_params *mp, struct nm_err *e)
-{
-	(void)d; (void)m; (void)i; (void)mp; (void)e;
-	return -EOPNOTSUPP;
-}
-static void noop_free(struct nm_netdev *d, void *m) { (void)d; (void)m; }
-static int noop_ss(struct nm_netdev *d, void *m, uint32_t i, struct nm_err *e)
-{
-	(void)d; (void)m; (void)i; (void)e;
-	return -EOPNOTSUPP;
-}
-static const struct nm_queue_mgmt_ops noop_qops = {
-	.mem_size = 8, .mem_alloc = noop_alloc, .mem_free = noop_free,
-	.start = noop_ss, .stop = noop_ss,
-};
-
 static int dmabuf_objects(void)
 {
 	char line[256];
@@ -63,22 +45,20 @@ static int dmabuf_objects(void)
 static void check_source(const char *spec, bool expect_bridge)
 {
 	struct nm_dma_domain *dom;
-	struct nm_netdev dev;
 	struct nm_dmabuf *buf;
 	struct nm_dmabuf_binding *b;
 	struct nm_err err = { 0 };
 	uint8_t *cpu, *pin;
 
+	/* A binding needs a DMA domain only, no device. */
 	CHECK_MSG(nm_dma_domain_vfio_create(group, &dom, &err) == 0, "%s", err.msg);
-	CHECK_EQ(nm_netdev_init(&dev, "vfio0", 1, &noop_qops, dom, &err), 0);
-	nm_dma_domain_put(dom);
 	CHECK_MSG(nm_dmabuf_open_spec(spec, &buf, &err) == 0, "%s: %s", spec, err.msg);
 	printf("# %s: exporter '%s', %llu bytes\n", spec, buf->exporter,
 	       (unsigned long long)buf->size);
-	CHECK_MSG(nm_dmabuf_binding_create(&dev, buf, NULL, &b, &err) == 0, "%s", err.msg);
+	CHECK_MSG(nm_dmabuf_binding_create(dom, buf, NULL, &b, &err) == 0, "%s", err.msg);
 	CHECK_EQ(buf->bridge_fd >= 0, expect_bridge);
 	CHECK(b->iova >= (1ull << 32));
-	CHECK_EQ(dev.dma->stats.maps, 1);
+	CHECK_EQ(dom->stats.maps, 1);
 	CHECK_EQ(nm_dmabuf_cpu_map(buf, (void **)&cpu, &err), 0);
 	pin = buf->pin_addr;
 	CHECK(pin != NULL && pin != cpu);
@@ -93,9 +73,9 @@ static void check_source(const char *spec, bool expect_bridge)
 	CHECK_EQ(nm_pattern_check(cpu, buf->size, 0, 4), -1);
 	CHECK_EQ(nm_dmabuf_end_cpu_access(buf, NM_DMABUF_READ), 0);
 	nm_dmabuf_binding_unbind(b);
-	CHECK_EQ(dev.dma->stats.unmaps, 1);
+	CHECK_EQ(dom->stats.unmaps, 1);
 	nm_dmabuf_put(buf);
-	nm_netdev_fini(&dev);
+	nm_dma_domain_put(dom);
 }
 
 static void test_vgem_through_bridge(void) { check_source("vgem:8M", true); }
@@ -256,7 +236,6 @@ static void test_kill_9_then_claim_again(void)
 static void test_no_bridge_error_is_clear(void)
 {
 	struct nm_dma_domain *dom;
-	struct nm_netdev dev;
 	struct nm_dmabuf *buf;
 	struct nm_dmabuf_binding *b;
 	struct nm_err err = { 0 };
@@ -265,19 +244,17 @@ static void test_no_bridge_error_is_clear(void)
 
 	CHECK(access(NETMEM_BRIDGE_DEV, F_OK) != 0);
 	CHECK_MSG(nm_dma_domain_vfio_create(group, &dom, &err) == 0, "%s", err.msg);
-	CHECK_EQ(nm_netdev_init(&dev, "vfio0", 1, &noop_qops, dom, &err), 0);
 	CHECK_MSG(nm_dmabuf_open_spec("vgem:1M", &buf, &err) == 0, "%s", err.msg);
-	CHECK_EQ(nm_dmabuf_binding_create(&dev, buf, NULL, &b, &err), -ENODEV);
+	CHECK_EQ(nm_dmabuf_binding_create(dom, buf, NULL, &b, &err), -ENODEV);
 	printf("# %s\n", err.msg);
 	CHECK(strstr(err.msg, "insmod kmod/bridge/netmem_bridge.ko") != NULL);
-	CHECK_EQ(dev.dma->stats.maps, 0);
+	CHECK_EQ(dom->stats.maps, 0);
 	/* The fact behind it: type1 refuses the dmabuf's own mmap. */
 	CHECK_EQ(nm_dmabuf_cpu_map(buf, &cpu, &err), 0);
 	CHECK_EQ(nm_dma_map(dom, cpu, buf->size, &iova, &err), -EFAULT);
 	printf("# %s\n", err.msg);
 	nm_dmabuf_put(buf);
 	nm_dma_domain_put(dom);
-	nm_netdev_fini(&dev);
 }
 
 static const char *module_path;

@@ -206,13 +206,12 @@ static void nic_reset(void)
 static int nic_dma(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len)
 {
 	struct nm_dma_domain *dom;
-	struct nm_netdev *owner;
 
 	if (!nm_dpdk_pool_is_dmabuf(m->pool)) {
 		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, off), src, len);
 		return 0;
 	}
-	if (nm_dpdk_eal_domain(&dom, &owner, NULL))
+	if (nm_dpdk_eal_domain(&dom, NULL))
 		return -ENODEV;
 	return nm_dma_write(dom, rte_pktmbuf_iova_offset(m, off), src, len);
 }

@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 	dev = nm_igb_netdev(igb);
 	if (strcmp(spec, "none") &&
 	    (nm_dmabuf_open_spec(spec, &buf, &err) ||
-	     nm_dmabuf_binding_create(dev, buf, NULL, &b, &err) ||
+	     nm_dmabuf_binding_create(dev->dma, buf, NULL, &b, &err) ||
 	     nm_dmabuf_binding_bind_rxq(b, dev, QUEUE, &err)))
 		goto fail;
 	if (nm_igb_steer(igb, &f, QUEUE, &err))

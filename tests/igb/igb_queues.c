@@ -112,7 +112,7 @@ static struct nm_dmabuf_binding *make_binding(struct nm_netdev *dev, struct nm_d
 	void *cpu;
 
 	if (nm_dmabuf_open_spec("udmabuf:8M", buf, &err) ||
-	    nm_dmabuf_binding_create(dev, *buf, NULL, &b, &err) ||
+	    nm_dmabuf_binding_create(dev->dma, *buf, NULL, &b, &err) ||
 	    nm_dmabuf_cpu_map(*buf, &cpu, &err))
 		IGBT_DIE("a udmabuf binding: %s", err.msg);
 	return b;

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	ret = nm_dmabuf_open_spec(spec, &buf, &err);
 	IGBT_CHECK(!ret && !buf->emulated, "a real %s dmabuf (%s, exporter %s)", spec,
 		   ret ? err.msg : "ok", ret ? "-" : buf->exporter);
-	ret = nm_dmabuf_binding_create(dev, buf, &(struct nm_binding_params){ .buf_size = 4096 },
+	ret = nm_dmabuf_binding_create(dev->dma, buf, &(struct nm_binding_params){ .buf_size = 4096 },
 				       &b, &err);
 	IGBT_CHECK(!ret, "map the udmabuf into the VFIO container (through its memfd)%s%s",
 		   ret ? ": " : "", err.msg);

@@ -53,7 +53,7 @@ int main(void)
 
 	/* What a user sees when binding it. */
 	nm_err_clear(&err);
-	ret = nm_dmabuf_binding_create(dev, buf, NULL, &b, &err);
+	ret = nm_dmabuf_binding_create(dev->dma, buf, NULL, &b, &err);
 	IGBT_CHECK(ret < 0 && strstr(err.msg, "type1") &&
 		   (strstr(err.msg, "bridge") || strstr(err.msg, "iommufd")),
 		   "binding refused (%s) with the reason and the way out: %s", strerror(-ret),

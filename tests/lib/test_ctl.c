@@ -358,6 +358,7 @@ static void test_bind_rx_lives_with_its_connection(void)
 	struct nm_ctl_server *s = NULL;
 	struct nm_sim *sim = NULL;
 	struct nm_dmabuf *buf = NULL;
+	struct nm_dma_domain_stats st0, st1;
 	struct nm_netdev *dev;
 	char line[512];
 	int c, plain;
@@ -383,6 +384,7 @@ static void test_bind_rx_lives_with_its_connection(void)
 	close(plain);
 	CHECK(dev->rxqs[2].mp.ops == NULL);
 
+	nm_dma_domain_get_stats(dev->dma, &st0);
 	c = connect_to(nm_ctl_server_path(s));
 	CHECK_EQ(request(s, c, "bind-rx queues=2 kind=memfd\n", buf->backing_fd, line,
 			 sizeof(line)), 0);
@@ -397,7 +399,10 @@ static void test_bind_rx_lives_with_its_connection(void)
 	for (int i = 0; i < 50 && dev->rxqs[2].mp.ops; i++)
 		nm_ctl_server_poll(s, 10);
 	CHECK(dev->rxqs[2].mp.ops == NULL);
-	CHECK(dev->bindings == NULL);
+	/* The binding is gone with the connection: its mapping too. */
+	nm_dma_domain_get_stats(dev->dma, &st1);
+	CHECK_EQ(st1.unmaps - st0.unmaps, st1.maps - st0.maps);
+	CHECK_EQ(st1.mapped_bytes, st0.mapped_bytes);
 	nm_ctl_server_destroy(s);
 	nm_sim_destroy(sim);
 	CHECK_EQ(atomic_load(&buf->refs), 1);

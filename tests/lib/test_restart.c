@@ -45,7 +45,7 @@ static int rig_up(struct rig *r, uint32_t queue, uint32_t caps)
 	r->dev = nm_sim_netdev(r->sim);
 	nm_sim_set_queue_caps(r->sim, queue, caps);
 	if (nm_dmabuf_create_memfd(1 << 20, &r->buf, NULL) ||
-	    nm_dmabuf_binding_create(r->dev, r->buf, NULL, &r->b, NULL))
+	    nm_dmabuf_binding_create(r->dev->dma, r->buf, NULL, &r->b, NULL))
 		return -1;
 	test_flow_init(&r->tf, "udp4", 5201, 1400);
 	return nm_sim_steer(r->sim, &r->tf.flow, queue);
@@ -319,7 +319,7 @@ static void test_failed_unbind_tells_the_truth(void)
 	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 25);
 	/* The dmabuf is free to bind again. */
-	CHECK_EQ(nm_dmabuf_binding_create(r.dev, r.buf, NULL, &again, &err), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(r.dev->dma, r.buf, NULL, &again, &err), 0);
 	nm_dmabuf_binding_unbind(again);
 	CHECK_EQ(atomic_load(&r.buf->refs), 1);  /* only ours: nothing leaked */
 	rig_down(&r);

@@ -114,7 +114,7 @@ static int fx_setup(int ipver, uint32_t sim_pool, uint32_t listen_flags,
 	if (nm_stack_create(&p, &F.st, err))
 		return -1;
 	if (nm_dmabuf_create_memfd(4 << 20, &F.buf, err) ||
-	    nm_dmabuf_binding_create(nm_sim_netdev(F.sim), F.buf, NULL, &F.b, err) ||
+	    nm_dmabuf_binding_create(nm_sim_netdev(F.sim)->dma, F.buf, NULL, &F.b, err) ||
 	    nm_dmabuf_cpu_map(F.buf, &va, err))
 		return -1;
 	F.cpu = va;
@@ -606,7 +606,7 @@ static void test_listen_refused_without_rx_csum(void)
 	p.port = &port.port;
 	CHECK_EQ(nm_stack_create(&p, &st, NULL), 0);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
-	CHECK_EQ(nm_dmabuf_binding_create(nm_sim_netdev(sim), buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(nm_sim_netdev(sim)->dma, buf, NULL, &b, NULL), 0);
 	lp.binding = b;
 	for (int i = 0; i < NM_SIM_OP_COUNT; i++)
 		ops[i] = nm_sim_op_count(sim, (enum nm_sim_op)i);

@@ -158,7 +158,7 @@ static void test_threads(void)
 	p.num_addrs = 1;
 	CHECK_EQ(nm_stack_create(&p, &T.st, NULL), 0);
 	CHECK_EQ(nm_dmabuf_create_memfd(8 << 20, &buf, NULL), 0);
-	CHECK_EQ(nm_dmabuf_binding_create(nm_sim_netdev(T.sim), buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(nm_sim_netdev(T.sim)->dma, buf, NULL, &b, NULL), 0);
 	lp.binding = b;
 	CHECK_MSG(nm_stack_listen(T.st, &lp, &T.l, &err) == 0, "%s", err.msg);
 	for (int i = 0; i < NCONN; i++) {

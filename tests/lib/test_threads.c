@@ -5,10 +5,14 @@
  *  - queue-get (nm_netdev_rxq_info) reading a queue's page pool counters
  *    while the queue's owner receives and recycles;
  *  - a binding's last buffer coming back on another thread (the unmap runs
- *    there) while the main thread maps and unmaps in the same DMA domain.
+ *    there) while the main thread maps and unmaps in the same DMA domain;
+ *  - one binding bound to and taken off queues of two devices of its domain
+ *    from two threads, while a third unbinds it.
  * Under TSan, a race is reported and the test exits non-zero.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 
 #include <netmem/netmem.h>
 #include <netmem/sim.h>
@@ -53,7 +57,7 @@ static void test_queue_get_while_receiving(void)
 	CHECK_EQ(nm_sim_create(&sp, &rx.sim, NULL), 0);
 	dev = nm_sim_netdev(rx.sim);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &rx.buf, NULL), 0);
-	CHECK_EQ(nm_dmabuf_binding_create(dev, rx.buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev->dma, rx.buf, NULL, &b, NULL), 0);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 1, NULL), 0);
 	test_flow_init(&rx.tf, "tcp4", 7100, 1448);
 	CHECK_EQ(nm_sim_steer(rx.sim, &rx.tf.flow, 1), 0);
@@ -116,7 +120,7 @@ static void test_last_buffer_returns_on_another_thread(void)
 	dev = nm_sim_netdev(sim);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &other, NULL), 0);
-	CHECK_EQ(nm_dmabuf_binding_create(dev, buf, NULL, &b, NULL), 0);
+	CHECK_EQ(nm_dmabuf_binding_create(dev->dma, buf, NULL, &b, NULL), 0);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, dev, 1, NULL), 0);
 	test_flow_init(&tf, "udp4", 7101, 1000);
 	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
@@ -129,7 +133,7 @@ static void test_last_buffer_returns_on_another_thread(void)
 	for (int i = 0; i < 50; i++) {
 		struct nm_dmabuf_binding *x;
 
-		if (nm_dmabuf_binding_create(dev, other, NULL, &x, NULL))
+		if (nm_dmabuf_binding_create(dev->dma, other, NULL, &x, NULL))
 			break;
 		nm_dmabuf_binding_unbind(x);
 	}
@@ -145,7 +149,107 @@ static void test_last_buffer_returns_on_another_thread(void)
 	nm_dmabuf_put(other);
 }
 
+#define SHARED_ROUNDS 200
+
+struct shared_side {
+	struct nm_dmabuf_binding *b;
+	struct nm_netdev *dev;
+	uint32_t queue;
+	unsigned int bound, refused;
+	int ret;
+	atomic_bool *start_unbind;
+};
+
+/* Bind and unbind one queue until the binding refuses (it was unbound). */
+static void *bind_loop(void *arg)
+{
+	struct shared_side *s = arg;
+
+	for (int i = 0; i < SHARED_ROUNDS; i++) {
+		int ret = nm_dmabuf_binding_bind_rxq(s->b, s->dev, s->queue, NULL);
+
+		if (ret == -ENOENT) {
+			s->refused++;
+			break;
+		}
+		if (ret == 0) {
+			s->bound++;
+			if (i == SHARED_ROUNDS / 4)
+				atomic_store(s->start_unbind, true);
+			/* -ENOENT: the unbind took the queue off already. */
+			(void)nm_rxq_unbind_mp(s->dev, s->queue, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void *unbind_once(void *arg)
+{
+	struct shared_side *s = arg;
+
+	while (!atomic_load(s->start_unbind))
+		sched_yield();
+	s->ret = nm_dmabuf_binding_unbind(s->b);
+	return NULL;
+}
+
+static void test_shared_binding_two_devices(void)
+{
+	struct nm_sim_params sp = { .num_rx_queues = 4, .ring_size = 64,
+				    .no_hugepages = true };
+	struct nm_dma_domain_stats before, after;
+	struct shared_side sa = { 0 }, sb = { 0 }, su = { 0 };
+	struct nm_dma_domain *dom;
+	struct nm_sim *a, *bsim;
+	struct nm_dmabuf *buf;
+	struct nm_dmabuf_binding *b;
+	atomic_bool go;
+	pthread_t ta, tb, tu;
+
+	atomic_init(&go, false);
+	CHECK_EQ(nm_dma_domain_identity_create(&dom, NULL), 0);
+	sp.dma = dom;
+	sp.name = "simA";
+	CHECK_EQ(nm_sim_create(&sp, &a, NULL), 0);
+	sp.name = "simB";
+	CHECK_EQ(nm_sim_create(&sp, &bsim, NULL), 0);
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	nm_dma_domain_get_stats(dom, &before);
+	CHECK_EQ(nm_dmabuf_binding_create(dom, buf, NULL, &b, NULL), 0);
+	nm_dmabuf_binding_get(b);   /* ours: the threads may still call after unbind */
+	sa = (struct shared_side){ .b = b, .dev = nm_sim_netdev(a), .queue = 1,
+				   .start_unbind = &go };
+	sb = (struct shared_side){ .b = b, .dev = nm_sim_netdev(bsim), .queue = 2,
+				   .start_unbind = &go };
+	su = (struct shared_side){ .b = b, .start_unbind = &go };
+	CHECK_EQ(pthread_create(&ta, NULL, bind_loop, &sa), 0);
+	CHECK_EQ(pthread_create(&tb, NULL, bind_loop, &sb), 0);
+	CHECK_EQ(pthread_create(&tu, NULL, unbind_once, &su), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	atomic_store(&go, true);    /* neither reached a quarter: unbind now */
+	pthread_join(tu, NULL);
+	printf("# simA bound %u times, simB %u; refused after unbind: %u, %u\n", sa.bound,
+	       sb.bound, sa.refused, sb.refused);
+	CHECK_EQ(su.ret, 0);
+	CHECK(sa.bound > 0 && sb.bound > 0);
+	/* Every queue is off the binding and on host memory again. */
+	CHECK_EQ(b->num_bound, 0);
+	CHECK(nm_sim_netdev(a)->rxqs[1].mp.ops == NULL);
+	CHECK(nm_sim_netdev(bsim)->rxqs[2].mp.ops == NULL);
+	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, nm_sim_netdev(a), 1, NULL), -ENOENT);
+	nm_dmabuf_binding_put(b);   /* the last reference: unmapped */
+	nm_dma_domain_get_stats(dom, &after);
+	CHECK_EQ(after.mapped_bytes, before.mapped_bytes);
+	CHECK_EQ(atomic_load(&buf->refs), 1);
+	nm_sim_destroy(a);
+	nm_sim_destroy(bsim);
+	nm_dma_domain_put(dom);
+	nm_dmabuf_put(buf);
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_queue_get_while_receiving),
 	NM_TEST(test_last_buffer_returns_on_another_thread),
+	NM_TEST(test_shared_binding_two_devices),
 )

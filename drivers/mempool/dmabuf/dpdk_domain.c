@@ -303,49 +303,18 @@ uint32_t nm_dpdk_domain_mapped_devices(struct nm_dma_domain *d, uint64_t iova)
 	return n;
 }
 
-/* The pseudo device that owns the bindings: it never runs a queue. */
-static int owner_no_mem(struct nm_netdev *dev, void *qmem, uint32_t idx,
-			const struct nm_mp_params *mp, struct nm_err *err)
-{
-	(void)dev; (void)qmem; (void)idx; (void)mp;
-	return nm_err_set(err, -EOPNOTSUPP, "the dpdk pseudo device has no queues to run");
-}
+/* One per process, as EAL's container is; it lives as long as the process
+ * (this reference is never dropped), every binding of a pool holds one more. */
+static struct eal_domain *eal_dom;
 
-static void owner_free(struct nm_netdev *dev, void *qmem)
-{
-	(void)dev; (void)qmem;
-}
-
-static int owner_nop(struct nm_netdev *dev, void *qmem, uint32_t idx,
-		     struct nm_err *err)
-{
-	(void)dev; (void)qmem; (void)idx; (void)err;
-	return -EOPNOTSUPP;
-}
-
-static const struct nm_queue_mgmt_ops owner_qops = {
-	.mem_size = sizeof(int),
-	.mem_alloc = owner_no_mem,
-	.mem_free = owner_free,
-	.start = owner_nop,
-	.stop = owner_nop,
-};
-
-static struct {
-	struct eal_domain *dom;
-	struct nm_netdev owner;
-	bool ready;
-} eal;
-
-int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_netdev **owner,
-		       struct nm_err *err)
+int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_err *err)
 {
 	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
 	struct eal_domain *e;
 	int ret = 0;
 
 	pthread_mutex_lock(&once);
-	if (eal.ready)
+	if (eal_dom)
 		goto out;
 	e = calloc(1, sizeof(*e));
 	if (!e) {
@@ -355,18 +324,10 @@ int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_netdev **owner,
 	e->dom.ops = &eal_domain_ops;
 	atomic_init(&e->dom.refs, 1);
 	pthread_mutex_init(&e->lock, NULL);
-	ret = nm_netdev_init(&eal.owner, "dpdk", 1, &owner_qops, &e->dom, err);
-	/* The device holds the domain now (or nobody does). */
-	nm_dma_domain_put(&e->dom);
-	if (ret)
-		goto out;
-	eal.dom = e;
-	eal.ready = true;
+	eal_dom = e;
 out:
-	if (!ret) {
-		*dom = &eal.dom->dom;
-		*owner = &eal.owner;
-	}
+	if (!ret)
+		*dom = &eal_dom->dom;
 	pthread_mutex_unlock(&once);
 	return ret;
 }

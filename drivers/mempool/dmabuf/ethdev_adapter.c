@@ -356,7 +356,6 @@ static int port_get(uint16_t port, struct nm_dpdk_port **out, struct nm_err *err
 {
 	struct nm_dpdk_port *p = port_find(port);
 	struct nm_dma_domain *dom;
-	struct nm_netdev *owner;
 	struct rte_eth_dev_info info;
 	char name[RTE_ETH_NAME_MAX_LEN];
 	int ret;
@@ -379,7 +378,7 @@ static int port_get(uint16_t port, struct nm_dpdk_port **out, struct nm_err *err
 				  rte_strerror(-ret));
 	if (!info.nb_rx_queues)
 		return nm_err_set(err, -ENODEV, "port %u has no RX queues configured yet", port);
-	ret = nm_dpdk_eal_domain(&dom, &owner, err);
+	ret = nm_dpdk_eal_domain(&dom, err);
 	if (ret)
 		return ret;
 	p = calloc(1, sizeof(*p));

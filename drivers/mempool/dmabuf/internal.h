@@ -22,6 +22,8 @@
 #include <netmem/dpdk_ethdev.h>
 #include <netmem/dpdk_mempool.h>
 
+#include "obj_ring.h"
+
 extern int nm_dpdk_logtype;
 #define NM_LOG(level, fmt, ...)                                             \
 	rte_log(RTE_LOG_##level, nm_dpdk_logtype, "netmem-dmabuf: " fmt "\n", \
@@ -34,11 +36,10 @@ extern pthread_mutex_t nm_dpdk_lock;
 /*
  * The EAL's DMA domain (dpdk_domain.c): DPDK's own VFIO container, reached
  * through rte_extmem_register() + rte_dev_dma_map(). IOVA == VA. One per
- * process, shared by every port (they all sit in EAL's default container),
- * with a pseudo device "dpdk" that owns the dmabuf bindings of the pools.
+ * process, shared by every port (they all sit in EAL's default container):
+ * a pool's binding is made in it, and so serves every port with one mapping.
  */
-int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_netdev **owner,
-		       struct nm_err *err);
+int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_err *err);
 /* Map the range holding @iova for @dev too. 0 done (or already), 1 the
  * device does no DMA (a vdev), <0 error. */
 int nm_dpdk_domain_map_device(struct nm_dma_domain *d, uint64_t iova,
@@ -66,7 +67,8 @@ struct nm_dpdk_pool {
 	char name[RTE_MEMPOOL_NAMESIZE];
 	char source[64];
 	struct nm_dmabuf_binding *b;
-	struct nm_net_iov_area *area;     /* &b->area: the free list */
+	struct nm_net_iov_area *area;     /* &b->area: all taken by the pool */
+	struct nm_obj_ring *free;         /* the free list (obj_ring.h) */
 	void **objs;                      /* objs[i]: the mbuf on buffer i */
 	uint32_t num_objs;                /* objects populated so far */
 	uint32_t tail_off;                /* struct nm_dpdk_obj_tail in an object */

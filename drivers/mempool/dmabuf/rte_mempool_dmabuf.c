@@ -10,11 +10,13 @@
  *   buf_iova = net_iov dma_addr (the IOVA EAL's DMA domain gave the dmabuf)
  *   ol_flags = RTE_MBUF_F_EXTERNAL, shinfo in the object's tail
  *
- * The free list is the binding's buffer allocator (nm_net_iov_area): dequeue
- * takes buffers from it and returns their mbufs, enqueue gives buffers back.
- * At alloc the pool takes every buffer of the area; populating hands one to
- * each new object, whose first enqueue frees it; buffers beyond the pool
- * size stay taken. So "free in the area" == "free in the pool".
+ * At alloc the pool takes every buffer of the binding's area (its allocator)
+ * for its whole life, and pins one to each object it populates. The free
+ * list is then the pool's own: a ring of object pointers (obj_ring.h), as
+ * ring_mp_mc has, so a get or put is a ring operation and nothing else
+ * (plus, on put, a check that each object is one of ours, which for the
+ * usual pool is a vectorised test of its offset). The area's accounting
+ * stays the binding's: all its buffers are in use by the pool.
  *
  * The mbuf fields are written once, at the first dequeue (before it, for a
  * pool built by rte_pktmbuf_pool_create_by_ops(), rte_pktmbuf_init() still
@@ -30,6 +32,7 @@
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -38,10 +41,6 @@
 #include <netmem/net_iov.h>
 
 #include "internal.h"
-
-#define BATCH 64u
-/* Dequeues up to this size go through a local index array (vectorises). */
-#define DEQ_LOCAL 512u
 
 RTE_LOG_REGISTER(nm_dpdk_logtype, pmd.mempool.dmabuf, INFO);
 
@@ -217,6 +216,7 @@ static int claim_dmabuf(struct nm_dpdk_pool *p, struct nm_dmabuf *buf,
 
 static void pool_release(struct nm_dpdk_pool *p)
 {
+	rte_free(p->free);
 	if (p->b)
 		nm_dmabuf_binding_unbind(p->b);
 	pthread_mutex_destroy(&p->attach_lock);
@@ -225,13 +225,25 @@ static void pool_release(struct nm_dpdk_pool *p)
 	free(p);
 }
 
+/* The free list, with room for every object the pool can hold. */
+static int free_ring_create(struct nm_dpdk_pool *p, const struct rte_mempool *mp,
+			    struct nm_err *err)
+{
+	p->free = rte_zmalloc_socket("netmem-dmabuf-pool", nm_obj_ring_size(mp->size),
+				     RTE_CACHE_LINE_SIZE, mp->socket_id);
+	if (!p->free)
+		return nm_err_set(err, -ENOMEM, "out of memory for the free list");
+	nm_obj_ring_init(p->free, mp->size, mp->flags & RTE_MEMPOOL_F_SP_PUT,
+			 mp->flags & RTE_MEMPOOL_F_SC_GET);
+	return 0;
+}
+
 static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 {
 	const struct nm_dpdk_pool_params *params = mp->pool_config;
 	struct rte_pktmbuf_pool_private *priv;
 	struct nm_binding_params bp = { 0 };
 	struct nm_dma_domain *dom;
-	struct nm_netdev *owner;
 	struct nm_dmabuf *buf = NULL;
 	struct nm_dpdk_pool *p;
 	uint32_t *all;
@@ -264,11 +276,11 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	ret = claim_dmabuf(p, buf, err);
 	if (ret)
 		goto fail_put_buf;
-	ret = nm_dpdk_eal_domain(&dom, &owner, err);
+	ret = nm_dpdk_eal_domain(&dom, err);
 	if (ret)
 		goto fail_unlist;
 	watch_pool_events();
-	ret = nm_dmabuf_binding_create(owner, buf, &bp, &p->b, err);
+	ret = nm_dmabuf_binding_create(dom, buf, &bp, &p->b, err);
 	if (ret)
 		goto fail_unlist;
 	nm_dmabuf_put(buf);   /* the binding holds it */
@@ -298,14 +310,17 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 				 p->area->num_niovs);
 		goto fail_unlist;
 	}
-	/* Take every buffer: each comes back with its object's first
-	 * enqueue; the ones beyond mp->size are never handed out. */
+	/* Take every buffer, for the pool's life: each object populated is
+	 * pinned to one; the ones beyond mp->size are never used. */
 	taken = nm_net_iov_area_take(p->area, all, p->area->num_niovs, true);
 	free(all);
 	if (taken != p->area->num_niovs) {
 		ret = nm_err_set(err, -EBUSY, "binding %u has buffers in use", p->b->id);
 		goto fail_unlist;
 	}
+	ret = free_ring_create(p, mp, err);
+	if (ret)
+		goto fail_unlist;
 	/* Like rte_pktmbuf_pool_create_extbuf(): detach never resets them. */
 	priv->flags |= RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
 	mp->pool_data = p;
@@ -364,7 +379,7 @@ static uint32_t cached_objs(const struct rte_mempool *mp)
 
 static uint32_t free_bufs(struct nm_dpdk_pool *p)
 {
-	return p->area->num_niovs - nm_net_iov_area_in_use(p->area);
+	return nm_obj_ring_count(p->free);
 }
 
 /*
@@ -435,112 +450,122 @@ static void dmabuf_free(struct rte_mempool *mp)
 	pool_release(p);
 }
 
-/* Back into the binding's free list: index from the object's tail, checked
- * against the object on that buffer (a stranger would corrupt the list). */
+#define TOP_BIT ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))
+
+/*
+ * True when every one of @objs[0..n) is base + k << shift with k < num, i.e.
+ * off = obj - base has no low bit (@low) and no top bit, and obj - end has
+ * its top bit (the pool spans far less than 2^63). No compare (x86-64's
+ * baseline vectors have no unsigned one) and no early exit: eight objects a
+ * turn in two vector accumulators, twice as wide where the CPU has AVX2
+ * (the loader picks the clone; DPDK's baseline is SSE4.2).
+ */
+typedef uint64_t nm_v4u64 __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static bool linear_all_ours(void *const *objs, unsigned int n, uintptr_t base,
+			    uintptr_t end, uintptr_t low)
+{
+	nm_v4u64 any0 = { 0 }, any1 = { 0 }, all0 = ~(nm_v4u64){ 0 }, all1 = all0;
+	uintptr_t any, all;
+	unsigned int j = 0;
+
+	RTE_BUILD_BUG_ON(sizeof(uintptr_t) != sizeof(uint64_t));
+	for (; j + 8 <= n; j += 8) {
+		nm_v4u64 a, b;
+
+		memcpy(&a, &objs[j], sizeof(a));
+		memcpy(&b, &objs[j + 4], sizeof(b));
+		any0 |= a - base;
+		all0 &= a - end;
+		any1 |= b - base;
+		all1 &= b - end;
+	}
+	any0 |= any1;
+	all0 &= all1;
+	any = any0[0] | any0[1] | any0[2] | any0[3];
+	all = all0[0] & all0[1] & all0[2] & all0[3];
+	for (; j < n; j++) {
+		any |= (uintptr_t)objs[j] - base;
+		all &= (uintptr_t)objs[j] - end;
+	}
+	return !(any & (low | TOP_BIT)) && (all & TOP_BIT);
+}
+
+/* The first of @obj_table[0..n) that is none of ours; n if all are. */
+static unsigned int first_stranger(const struct nm_dpdk_pool *p, void *const *obj_table,
+				   unsigned int n)
+{
+	bool fast = atomic_load_explicit(&p->attached, memory_order_acquire);
+	unsigned int i = 0;
+
+	if (likely(fast && p->linear)) {
+		const uintptr_t base = p->lin_base;
+		const uintptr_t span = (uintptr_t)p->num_objs << p->lin_shift;
+		const uintptr_t low = ((uintptr_t)1 << p->lin_shift) - 1;
+
+		if (likely(linear_all_ours(obj_table, n, base, base + span, low)))
+			return n;
+		while (!(((uintptr_t)obj_table[i] - base) & low) &&
+		       (uintptr_t)obj_table[i] - base < span)
+			i++;
+		return i;
+	}
+	if (likely(fast && p->lk)) {
+		/* The lookup in locals: nothing in the loop aliases them. */
+		const uint32_t *lk = p->lk, len = p->lk_len, shift = p->lk_shift;
+		void *const *objs = (void *const *)p->objs;
+		const uintptr_t base = p->lk_base;
+		const uint32_t num = p->num_objs;
+
+		for (; i < n; i++) {
+			uintptr_t b = ((uintptr_t)obj_table[i] - base) >> shift;
+			uint32_t x = b < len ? lk[b] : UINT32_MAX;
+
+			if (unlikely(x >= num || objs[x] != obj_table[i]))
+				break;
+		}
+		return i;
+	}
+	for (; i < n; i++)
+		if (unlikely(obj_index(p, obj_table[i]) == p->num_objs))
+			break;
+	return i;
+}
+
+/* Back onto the free list, each checked to be one of the pool's objects (a
+ * stranger would be handed out with some other memory as its buffer). */
 static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table,
 			  unsigned int n)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	uint32_t idx[BATCH];
-	bool fast;
+	unsigned int i;
 
 	if (unlikely(p->host))
 		return rte_ring_enqueue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
-	fast = (p->linear || p->lk) && atomic_load_explicit(&p->attached, memory_order_acquire);
-	while (n) {
-		unsigned int k = RTE_MIN(n, BATCH), i = 0;
-
-		if (likely(fast && p->linear)) {
-			const uintptr_t base = p->lin_base, mask = ((uintptr_t)1 << p->lin_shift) - 1;
-			const uint32_t shift = p->lin_shift, num = p->num_objs;
-
-			uintptr_t bad = 0;
-
-			/* No early exit, so it vectorises; find the culprit after. */
-			for (unsigned int j = 0; j < k; j++) {
-				uintptr_t off = (uintptr_t)obj_table[j] - base;
-
-				bad |= (off & mask) | (uintptr_t)((off >> shift) >= num);
-				idx[j] = (uint32_t)(off >> shift);
-			}
-			if (likely(!bad))
-				i = k;
-			else
-				while (!(((uintptr_t)obj_table[i] - base) & mask) &&
-				       (((uintptr_t)obj_table[i] - base) >> shift) < num)
-					i++;
-		} else if (likely(fast)) {
-			/* The lookup in locals: nothing in the loop aliases them. */
-			const uint32_t *lk = p->lk, len = p->lk_len, shift = p->lk_shift;
-			void *const *objs = (void *const *)p->objs;
-			const uintptr_t base = p->lk_base;
-			const uint32_t num = p->num_objs;
-
-			for (; i < k; i++) {
-				uintptr_t b = ((uintptr_t)obj_table[i] - base) >> shift;
-				uint32_t x = b < len ? lk[b] : UINT32_MAX;
-
-				if (unlikely(x >= num || objs[x] != obj_table[i]))
-					break;
-				idx[i] = x;
-			}
-		} else {
-			for (; i < k; i++) {
-				idx[i] = obj_index(p, obj_table[i]);
-				if (unlikely(idx[i] == p->num_objs))
-					break;
-			}
-		}
-		if (unlikely(i < k)) {
-			NM_LOG(ERR, "pool '%s': object %p is not one of ours", p->name,
-			       obj_table[i]);
-			nm_net_iov_area_give(p->area, idx, i);
-			return -EINVAL;
-		}
-		nm_net_iov_area_give(p->area, idx, k);
-		obj_table += k;
-		n -= k;
+	i = first_stranger(p, obj_table, n);
+	if (unlikely(i < n)) {
+		NM_LOG(ERR, "pool '%s': object %p is not one of ours", p->name, obj_table[i]);
+		nm_obj_ring_put(p->free, obj_table, i);
+		return -EINVAL;
 	}
-	return 0;
+	/* Room for every object: a legitimate put always fits. */
+	return likely(nm_obj_ring_put(p->free, obj_table, n)) ? 0 : -ENOBUFS;
 }
 
-/* All or nothing, one claim on the free list: the indexes land in the front
- * half of @obj_table and become object pointers from the back (slot i is
- * written after index i and the indexes above it were read). */
+/* All or nothing, as ring_mp_mc. */
 static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table,
 			  unsigned int n)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	uint32_t *idx = (uint32_t *)obj_table;
 
 	if (unlikely(p->host))
 		return rte_ring_dequeue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
 	if (unlikely(!atomic_load_explicit(&p->attached, memory_order_acquire)))
 		attach_all(p);
-	if (likely(p->linear && n <= DEQ_LOCAL)) {
-		const uintptr_t base = p->lin_base;
-		const uint32_t shift = p->lin_shift;
-		uint32_t local[DEQ_LOCAL];
-
-		if (unlikely(nm_net_iov_area_take(p->area, local, n, true) != n))
-			return -ENOBUFS;
-		for (unsigned int i = 0; i < n; i++)
-			obj_table[i] = (void *)(base + ((uintptr_t)local[i] << shift));
-		return 0;
-	}
-	if (unlikely(nm_net_iov_area_take(p->area, idx, n, true) != n))
-		return -ENOBUFS;
-	if (likely(p->linear)) {
-		const uintptr_t base = p->lin_base;
-		const uint32_t shift = p->lin_shift;
-
-		for (unsigned int i = n; i-- > 0;)
-			obj_table[i] = (void *)(base + ((uintptr_t)idx[i] << shift));
-	} else {
-		for (unsigned int i = n; i-- > 0;)
-			obj_table[i] = p->objs[idx[i]];
-	}
-	return 0;
+	return likely(nm_obj_ring_take(p->free, obj_table, n)) ? 0 : -ENOBUFS;
 }
 
 static unsigned int dmabuf_get_count(const struct rte_mempool *mp)
@@ -563,8 +588,8 @@ struct populate_ctx {
 	void *arg;
 };
 
-/* A new object: give it the next buffer, then let the library add it
- * (its first enqueue frees the buffer into the pool's free list). */
+/* A new object: pin it to the next buffer, then let the library add it
+ * (its first enqueue puts it on the free list). */
 static void pin_new_obj(struct rte_mempool *mp, void *opaque, void *obj,
 			rte_iova_t iova)
 {

@@ -251,6 +251,9 @@ int nm_sim_create(const struct nm_sim_params *params, struct nm_sim **out,
 	if (p.ring_size < 2 || p.ring_size > 4096 || (p.ring_size & (p.ring_size - 1)))
 		return nm_err_set(err, -EINVAL, "ring size %u: power of two from 2 to 4096",
 				  p.ring_size);
+	if (p.dma && !p.dma->ops->translate && !p.dma->ops->write)
+		return nm_err_set(err, -EINVAL, "the software NIC cannot DMA through a %s domain",
+				  p.dma->ops->kind);
 	if (p.pool_size < p.ring_size)
 		return nm_err_set(err, -EINVAL, "pool size %u is smaller than the ring (%u)",
 				  p.pool_size, p.ring_size);
@@ -268,9 +271,14 @@ int nm_sim_create(const struct nm_sim_params *params, struct nm_sim **out,
 	for (uint32_t i = 0; i < p.num_rx_queues; i++)
 		pthread_mutex_init(&sim->rxq[i].lock, NULL);
 
-	ret = nm_dma_domain_identity_create(&dom, err);
-	if (ret)
-		goto err_free;
+	if (p.dma) {
+		dom = p.dma;
+		nm_dma_domain_get(dom);
+	} else {
+		ret = nm_dma_domain_identity_create(&dom, err);
+		if (ret)
+			goto err_free;
+	}
 	/* Headers and default payload pools of every queue, twice over (old
 	 * and new memory during a restart), plus what zombie pools keep. */
 	hp.size = (uint64_t)p.num_rx_queues * p.pool_size * 2 * 3 * HDR_BUF_SIZE;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dmabuf bindings (the kernel's struct net_devmem_dmabuf_binding): a dmabuf
- * imported, mapped into a device's DMA domain, cut into buffers of one size,
- * refcounted, bound to RX queues of that device.
+ * imported, mapped into one DMA domain (an IOMMU domain: a VFIO container,
+ * EAL's, a software NIC's identity domain), cut into buffers of one size,
+ * refcounted, bound to RX queues of any device in that domain. The IOVAs are
+ * the domain's, so one binding, one mapping, serves every port behind the
+ * same IOMMU; a device of another domain is refused (-EXDEV).
  *
  * References: the creator holds one (dropped by unbind); every page pool
  * built on the binding holds one until its last buffer has come back. So the
@@ -13,6 +16,7 @@
 #define NETMEM_BINDING_H
 
 #include <netmem/atomic.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,16 +38,15 @@ struct nm_binding_params {
 
 struct nm_dmabuf_binding {
 	nm_atomic_int refs;
-	uint32_t id;
-	struct nm_netdev *dev;          /* device whose domain maps it; NULL
-					 * once unbound or the device is gone */
-	struct nm_dmabuf_binding *dev_next; /* on dev->bindings */
+	uint32_t id;                    /* unique in its domain */
 	struct nm_dmabuf *dmabuf;       /* reference held */
-	struct nm_dma_domain *domain;   /* reference held */
+	struct nm_dma_domain *domain;   /* reference held: where it is mapped */
 	uint64_t iova;
 	uint64_t size;                  /* bytes mapped (whole buffers) */
 	struct nm_net_iov_area area;
-	/* Queues bound to it; changed under dev->lock. */
+	/* Queues bound to it, of any device in @domain, and the unbound flag:
+	 * under @lock, which nests inside a device's lock. */
+	pthread_mutex_t lock;
 	struct nm_rxq **bound;
 	uint32_t num_bound;
 	bool unbound;
@@ -52,13 +55,20 @@ struct nm_dmabuf_binding {
 	char holder[48];
 };
 
-int nm_dmabuf_binding_create(struct nm_netdev *dev, struct nm_dmabuf *dmabuf,
+/*
+ * Map @dmabuf into @domain (a device's: dev->dma) and cut it into buffers.
+ * No device is touched; the binding serves queues of every device whose
+ * dev->dma is @domain, and holds a domain reference.
+ */
+int nm_dmabuf_binding_create(struct nm_dma_domain *domain,
+			     struct nm_dmabuf *dmabuf,
 			     const struct nm_binding_params *params,
 			     struct nm_dmabuf_binding **out, struct nm_err *err);
 
 /* Bind to queue @idx of @dev through the common restart path. Refuses a
- * queue of another device (-EXDEV), a bound queue (-EBUSY), a queue without
- * the flags the dmabuf provider needs (-EOPNOTSUPP), an unbound binding. */
+ * device of another DMA domain (-EXDEV), a bound queue (-EBUSY), a queue
+ * without the flags the dmabuf provider needs (-EOPNOTSUPP), an unbound
+ * binding (-ENOENT); each before any driver callback. */
 int nm_dmabuf_binding_bind_rxq(struct nm_dmabuf_binding *b,
 			       struct nm_netdev *dev, uint32_t idx,
 			       struct nm_err *err);
@@ -74,7 +84,9 @@ int nm_dmabuf_binding_bind_rxq_caps(struct nm_dmabuf_binding *b,
  * reference. Buffers in flight keep the memory mapped until they return.
  * If a queue cannot be restarted, it stays bound (queue-get keeps showing
  * it on the dmabuf, or down), no new queue may bind, the creator's
- * reference is kept and the error comes back: call again to retry.
+ * reference is kept and the error comes back: call again to retry. The
+ * queues may be on several devices of the domain; none of them may be torn
+ * down by another thread during the call.
  */
 int nm_dmabuf_binding_unbind_err(struct nm_dmabuf_binding *b,
 				 struct nm_err *err);
@@ -87,7 +99,8 @@ void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b);
 /* The provider parameters that bind a queue to @b. */
 struct nm_mp_params nm_dmabuf_binding_mp(struct nm_dmabuf_binding *b);
 
-/* For the dmabuf provider: @rxq no longer runs on @b. dev->lock held. */
+/* For the dmabuf provider: @rxq no longer runs on @b. Its device's lock
+ * held. */
 void nm_dmabuf_binding_forget_rxq(struct nm_dmabuf_binding *b,
 				  struct nm_rxq *rxq);
 

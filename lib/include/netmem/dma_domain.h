@@ -68,6 +68,7 @@ struct nm_dma_domain {
 	const struct nm_dma_domain_ops *ops;
 	nm_atomic_int refs;
 	struct nm_dma_domain_stats stats;
+	nm_atomic_int binding_ids;  /* the last binding id given in it */
 };
 
 int nm_dma_domain_identity_create(struct nm_dma_domain **out,

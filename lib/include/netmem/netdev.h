@@ -33,7 +33,6 @@ extern "C" {
 #define NM_NETDEV_NAME_LEN 32
 
 struct nm_netdev;
-struct nm_dmabuf_binding;
 
 /*
  * Per-queue memory ops. The core allocates @mem_size zeroed bytes for each
@@ -81,11 +80,6 @@ struct nm_netdev {
 	struct nm_rxq *rxqs;
 	bool up;
 	bool dying;                 /* nm_netdev_fini() has begun */
-	uint32_t next_binding_id;
-	/* Bindings created on this device and not yet unbound (linked by
-	 * their dev_next): the device clears their dev pointer when it goes,
-	 * so none is left pointing at a freed device. Under lock. */
-	struct nm_dmabuf_binding *bindings;
 	/* Serialises every control operation (our rtnl_lock). */
 	pthread_mutex_t lock;
 };

@@ -31,6 +31,9 @@ struct nm_sim_params {
 	uint32_t ring_size;      /* descriptors per queue; default 256 */
 	uint32_t pool_size;      /* buffers per queue pool; default 2 x ring */
 	bool no_hugepages;       /* host memory on normal pages */
+	/* NULL: a DMA domain of its own; else this one (a reference is
+	 * taken), as ports behind one IOMMU share theirs. */
+	struct nm_dma_domain *dma;
 };
 
 struct nm_sim_rxq_stats {
