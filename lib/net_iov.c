@@ -11,10 +11,13 @@
  * room; one that does not is a double free.
  *
  * Cold cost: descriptors (32 B per buffer) and ring (4 B) are one anonymous
- * mapping advised onto transparent huge pages, so creating an area over
- * 8 GiB of 4 KiB buffers (72 MiB of metadata) takes 36 page faults, not
- * eighteen thousand. Small areas stay on the
- * heap (and under the sanitizers' eyes).
+ * mapping advised onto transparent huge pages, and creating an area writes
+ * none of it: a slot holds its index XOR its slot number, so the zero pages
+ * of a fresh mapping read as the full ring 0, 1, 2, ...; a descriptor is
+ * written when its buffer is handed out (the alloc writes its reference
+ * count there anyway). An 8 GiB area of 4 KiB buffers (72 MiB of metadata)
+ * costs at create what a 4 KiB one does; its pages fault in as buffers are
+ * first used. Small areas stay on the heap (and under the sanitizers' eyes).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,8 +92,12 @@ static void *meta_alloc(size_t len, size_t *map_len)
 	uint8_t *p;
 
 	if (len < MAP_THRESHOLD) {
+		/* Zeroed, as a fresh mapping is: the ring's slots depend on it. */
+		len = (len + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
 		*map_len = 0;
-		p = aligned_alloc(CACHE_LINE, (len + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1));
+		p = aligned_alloc(CACHE_LINE, len);
+		if (p)
+			memset(p, 0, len);
 		return p;
 	}
 	len = (len + HUGE_2M - 1) & ~(HUGE_2M - 1);
@@ -152,17 +159,9 @@ int nm_net_iov_area_init(struct nm_net_iov_area *area, uint32_t num,
 	area->cpu_base = cpu_base;
 	area->readable = readable;
 	area->owner_priv = owner_priv;
-	for (uint32_t i = 0; i < num; i++) {
-		struct nm_net_iov *niov = &area->niovs[i];
-
-		niov->owner = area;
-		niov->pp = NULL;
-		niov->index = i;
-		niov->dma_addr = iova + (uint64_t)i * buf_size;
-		atomic_init(&niov->pp_ref_count, 0);
-		/* Handed out 0, 1, 2...: the device fills the buffer front first. */
-		r->slots[i] = i;
-	}
+	/* Nothing per buffer here (see the top): the zeroed slots read as
+	 * 0, 1, 2... (handed out in order: the device fills the buffer front
+	 * first), and descriptors are written at hand-out. */
 	memset(r, 0, sizeof(*r));
 	r->capacity = num;
 	r->mask = slots - 1;
@@ -181,13 +180,13 @@ void nm_net_iov_area_fini(struct nm_net_iov_area *area)
 
 /* Slot copies in at most two straight runs (around the ring's end), so the
  * compiler can vectorise them. */
-/* Fixed-size memcpy is inlined to vector moves; a variable one is a call. */
-static inline NM_HOT void copy_idx(uint32_t *restrict d, const uint32_t *restrict s, uint32_t n)
+/* A slot stores its index XOR its slot number (see the top): one XOR with
+ * a running slot number, which vectorises as the plain copy did. */
+static inline NM_HOT void xor_idx(uint32_t *restrict d, const uint32_t *restrict s,
+				  uint32_t slot, uint32_t n)
 {
-	for (; n >= 8; n -= 8, d += 8, s += 8)
-		memcpy(d, s, 8 * sizeof(*d));
 	for (uint32_t i = 0; i < n; i++)
-		d[i] = s[i];
+		d[i] = s[i] ^ (slot + i);
 }
 
 static inline NM_HOT void copy_out(const struct nm_net_iov_ring *r, uint32_t pos,
@@ -197,8 +196,8 @@ static inline NM_HOT void copy_out(const struct nm_net_iov_ring *r, uint32_t pos
 
 	if (first > n)
 		first = n;
-	copy_idx(out, &r->slots[at], first);
-	copy_idx(out + first, &r->slots[0], n - first);
+	xor_idx(out, &r->slots[at], at, first);
+	xor_idx(out + first, &r->slots[0], 0, n - first);
 }
 
 static inline NM_HOT void copy_in(struct nm_net_iov_ring *r, uint32_t pos,
@@ -208,8 +207,8 @@ static inline NM_HOT void copy_in(struct nm_net_iov_ring *r, uint32_t pos,
 
 	if (first > n)
 		first = n;
-	copy_idx(&r->slots[at], in, first);
-	copy_idx(&r->slots[0], in + first, n - first);
+	xor_idx(&r->slots[at], in, at, first);
+	xor_idx(&r->slots[0], in + first, 0, n - first);
 }
 
 /* Claim up to @n entries (exactly @n with @exact), copy them out, publish. */
@@ -269,10 +268,26 @@ static NM_HOT void ring_put(struct nm_net_iov_ring *r, const uint32_t *in, unsig
 	__atomic_store_n(&r->prod_tail, head + n, __ATOMIC_RELEASE);
 }
 
+/* A buffer handed out: its descriptor, whole (it may never have been
+ * written: see the top). */
+static inline void niov_init(struct nm_net_iov_area *area, struct nm_net_iov *niov,
+			     uint32_t i, int refs)
+{
+	niov->owner = area;
+	niov->pp = NULL;
+	niov->dma_addr = area->base_iova + (uint64_t)i * area->buf_size;
+	niov->index = i;
+	atomic_store_explicit(&niov->pp_ref_count, refs, memory_order_relaxed);
+}
+
 NM_HOT unsigned int nm_net_iov_area_take(struct nm_net_iov_area *area, uint32_t *idx,
 				  unsigned int n, bool exact)
 {
-	return ring_take(area->free_ring, idx, n, exact);
+	unsigned int k = ring_take(area->free_ring, idx, n, exact);
+
+	for (unsigned int i = 0; i < k; i++)
+		niov_init(area, &area->niovs[idx[i]], idx[i], 0);
+	return k;
 }
 
 NM_HOT void nm_net_iov_area_give(struct nm_net_iov_area *area, const uint32_t *idx,
@@ -296,8 +311,7 @@ unsigned int nm_net_iov_area_alloc(struct nm_net_iov_area *area,
 		for (unsigned int i = 0; i < k; i++) {
 			struct nm_net_iov *niov = &area->niovs[idx[i]];
 
-			atomic_store_explicit(&niov->pp_ref_count, 1,
-					      memory_order_relaxed);
+			niov_init(area, niov, idx[i], 1);
 			out[got + i] = nm_net_iov_to_netmem(niov);
 		}
 		got += k;
