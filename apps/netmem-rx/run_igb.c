@@ -34,7 +34,8 @@ static void send_progress(struct nm_igb *igb, const uint8_t *to, uint64_t bytes,
 int run_igb(const struct options *o, const struct nm_flow *flow,
 		   struct nm_dmabuf *buf)
 {
-	struct nm_igb_params ip = { .bdf = o->dev + 4, .num_rx_queues = o->queues };
+	struct nm_igb_params ip = { .bdf = o->dev + 4, .num_rx_queues = o->queues,
+				    .mtu = o->mtu };
 	struct nm_err err = { 0 };
 	struct nm_igb *igb = NULL;
 	struct nm_netdev *dev;
