@@ -130,7 +130,8 @@ void nm_dmabuf_binding_put(struct nm_dmabuf_binding *b)
 
 struct nm_mp_params nm_dmabuf_binding_mp(struct nm_dmabuf_binding *b)
 {
-	return (struct nm_mp_params){ .ops = &nm_mp_dmabuf_ops, .priv = b };
+	return (struct nm_mp_params){ .ops = &nm_mp_dmabuf_ops, .priv = b,
+				      .buf_size = b->area.buf_size };
 }
 
 int nm_dmabuf_binding_bind_rxq(struct nm_dmabuf_binding *b,

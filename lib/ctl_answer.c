@@ -66,6 +66,10 @@ static void answer_queues(struct nm_netdev *dev, bool pools, FILE *out)
 			(unsigned long long)info.counters.restarts,
 			(unsigned long long)info.counters.refused,
 			(unsigned long long)info.counters.rollbacks);
+		/* The size in effect, and what the queue takes (max 0: any). */
+		fprintf(out, ",\"buf-size\":%u,\"buf-sizes\":{\"min\":%u,\"max\":%u,"
+			"\"step\":%u,\"default\":%u}", info.buf_size, info.buf_sizes.min,
+			info.buf_sizes.max, info.buf_sizes.step, info.buf_sizes.dflt);
 		if (pools && info.has_pool) {
 			fputc(',', out);
 			json_pool(out, &info.pool);

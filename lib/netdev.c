@@ -156,6 +156,22 @@ int nm_netdev_set_rxq_caps(struct nm_netdev *dev, uint32_t idx, uint32_t caps)
 	return 0;
 }
 
+int nm_netdev_set_rxq_buf_sizes(struct nm_netdev *dev, uint32_t idx,
+				const struct nm_rxq_buf_sizes *sizes)
+{
+	const struct nm_rxq_buf_sizes *s = sizes;
+
+	if (idx >= dev->num_rx_queues || !s)
+		return -EINVAL;
+	if (s->max && (!s->min || !s->step || s->min > s->max || s->min % s->step ||
+		       (s->dflt && !nm_rxq_buf_size_ok(s, s->dflt))))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	dev->rxqs[idx].buf_sizes = *s;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
 /* Record the queue's new provider; the old one hears it lost the queue. */
 static void rxq_set_mp(struct nm_rxq *rxq, const struct nm_mp_params *mp)
 {
@@ -193,6 +209,24 @@ static int rxq_check_caps(struct nm_netdev *dev, struct nm_rxq *rxq,
 			  nm_rxq_caps_str(rxq->caps, has, sizeof(has)));
 }
 
+/* The same check for the buffer size: the provider's (or the driver
+ * default's) against what the queue takes. Also before anything else. */
+static int rxq_check_buf_size(struct nm_netdev *dev, struct nm_rxq *rxq,
+			      const struct nm_mp_params *mp, struct nm_err *err)
+{
+	uint32_t size = mp->ops ? mp->buf_size : rxq->buf_sizes.dflt;
+	char takes[64];
+
+	if (!size || nm_rxq_buf_size_ok(&rxq->buf_sizes, size))
+		return 0;
+	rxq->counters.refused++;
+	return nm_err_set(err, -EOPNOTSUPP,
+			  "%s queue %u cannot take provider '%s': its buffers are %u B and the "
+			  "queue takes %s; refused before touching the queue",
+			  dev->name, rxq->index, mp_name(mp), size,
+			  nm_rxq_buf_sizes_str(&rxq->buf_sizes, takes, sizeof(takes)));
+}
+
 int nm_rxq_restart_locked(struct nm_netdev *dev, uint32_t idx,
 			  const struct nm_mp_params *mp, struct nm_err *err)
 {
@@ -212,6 +246,8 @@ int nm_rxq_restart_locked(struct nm_netdev *dev, uint32_t idx,
 	if (!mp)
 		mp = &none;
 	ret = rxq_check_caps(dev, rxq, mp, err);
+	if (!ret)
+		ret = rxq_check_buf_size(dev, rxq, mp, err);
 	if (ret)
 		return ret;
 	if (!dev->up || !rxq->qmem) {

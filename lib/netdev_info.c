@@ -21,6 +21,8 @@ int nm_netdev_rxq_info(struct nm_netdev *dev, uint32_t idx,
 	info->caps = rxq->caps;
 	info->running = rxq->qmem != NULL;
 	info->counters = rxq->counters;
+	info->buf_sizes = rxq->buf_sizes;
+	info->buf_size = rxq->mp.ops ? rxq->mp.buf_size : rxq->buf_sizes.dflt;
 	if (rxq->mp.ops) {
 		snprintf(info->provider, sizeof(info->provider), "%s", rxq->mp.ops->name);
 		if (rxq->mp.ops->describe)
@@ -43,21 +45,24 @@ int nm_netdev_rxq_info(struct nm_netdev *dev, uint32_t idx,
 
 void nm_netdev_print_queues(struct nm_netdev *dev, FILE *out)
 {
-	fprintf(out, "%-6s %-5s %-31s %-8s %8s %8s %8s  %s\n", "queue", "state",
-		"flags", "provider", "restarts", "refused", "inflight", "provider detail");
+	fprintf(out, "%-6s %-5s %-31s %-8s %8s %8s %8s %7s  %s\n", "queue", "state",
+		"flags", "provider", "restarts", "refused", "inflight", "bufsize",
+		"provider detail");
 	for (uint32_t i = 0; i < dev->num_rx_queues; i++) {
 		struct nm_rxq_info info;
-		char caps[64];
+		char caps[64], bufsz[16] = "-";
 
 		if (nm_netdev_rxq_info(dev, i, &info))
 			continue;
-		fprintf(out, "%-6u %-5s %-31s %-8s %8llu %8llu %8llu  %s\n", i,
+		if (info.buf_size)
+			snprintf(bufsz, sizeof(bufsz), "%u", info.buf_size);
+		fprintf(out, "%-6u %-5s %-31s %-8s %8llu %8llu %8llu %7s  %s\n", i,
 			info.running ? "up" : "down",
 			nm_rxq_caps_str(info.caps, caps, sizeof(caps)),
 			info.provider,
 			(unsigned long long)info.counters.restarts,
 			(unsigned long long)info.counters.refused,
-			(unsigned long long)info.pool.in_flight,
+			(unsigned long long)info.pool.in_flight, bufsz,
 			info.provider_desc);
 	}
 }

@@ -70,3 +70,22 @@ int nm_rxq_caps_parse(const char *s, uint32_t *caps)
 	*caps = out;
 	return 0;
 }
+
+bool nm_rxq_buf_size_ok(const struct nm_rxq_buf_sizes *s, uint32_t size)
+{
+	if (!s->max)
+		return true;
+	return size >= s->min && size <= s->max && (!s->step || size % s->step == 0);
+}
+
+char *nm_rxq_buf_sizes_str(const struct nm_rxq_buf_sizes *s, char *buf, size_t len)
+{
+	if (!s->max)
+		snprintf(buf, len, "any");
+	else if (s->min == s->max)
+		snprintf(buf, len, "%u B only", s->min);
+	else
+		snprintf(buf, len, "%u-%u B in steps of %u", s->min, s->max,
+			 s->step ? s->step : 1);
+	return buf;
+}

@@ -252,6 +252,10 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	lp.binding = b;
 	if (nm_stack_listen(st, &lp, &l, &err)) {
 		fprintf(stderr, "netmem-rx: listen: %s\n", err.msg);
+		if (err.code == -EOPNOTSUPP && strstr(err.msg, "its buffers are"))
+			fprintf(stderr, "netmem-rx: --buf-size %u is not a size the queue takes; "
+				"choose one it does (netmem-ctl queue-get shows them)\n",
+				o->buf_size);
 		ret = 2;
 		goto out;
 	}

@@ -42,6 +42,9 @@ struct options {
 	bool sw_csum;           /* the dmabuf is CPU-readable: software sums */
 	bool release_syscall;   /* return tokens with release_tokens, not the ring */
 	const char *tap_impair; /* the TAP NIC's own impairment (no netem) */
+	uint32_t mtu;           /* igb: IP MTU (jumbo frames above 1500) */
+	uint32_t try_buf_size;  /* listen igb: try a binding of this size on
+				 * the first listen queue first, show the verdict */
 };
 
 struct counters {

@@ -24,11 +24,15 @@ static void usage(FILE *out)
 		"  --port P           destination port of the flow (default 5201)\n"
 		"  --bytes SIZE       payload bytes to receive (default 256M)\n"
 		"  --payload N        payload bytes per frame (default 1448)\n"
-		"  --buf-size N       bytes per dmabuf buffer (default 4096)\n"
+		"  --buf-size N       bytes per dmabuf buffer (default 4096); a power of two the\n"
+		"                     queue takes (queue-get shows which): checked before the\n"
+		"                     queue is touched, refused with the reason otherwise\n"
 		"  --ctl              serve a control socket for netmem-ctl (in $NETMEM_RUN_DIR,\n"
 		"                     default /run/netmem)\n"
 		"  --ctl-sock PATH    serve it at PATH\n"
 		"  --hold SECONDS     keep serving it this long after the run\n"
+		"  --mtu N            (igb) IP MTU, 68..9000 (default 1500); jumbo frames need\n"
+		"                     buffers that hold a whole frame (--buf-size 16384 at 9000)\n"
 		"\nListen mode (a TCP or UDP receiver for any sender: nc, socat, iperf3):\n"
 		"  --listen PORT      accept TCP connections on PORT (UDP with --udp)\n"
 		"  --dev igb:BDF      the port: an Intel 82576 at PCI address BDF (on vfio-pci)\n"
@@ -46,6 +50,9 @@ static void usage(FILE *out)
 		"  --consume-rate R   take at most R bytes/s (K, M, G), the rest waits\n"
 		"  --sw-csum          the dmabuf is CPU-readable: verify sums in software\n"
 		"  --release-tokens   return tokens by call, not through the refill ring\n"
+		"  --try-buf-size N   (igb) first try binding N-byte buffers to queue 0 (which\n"
+		"                     stays on host memory) and show the verdict; a refusal\n"
+		"                     touches nothing\n"
 		"  --tap-impair SPEC  the TAP NIC loses/dups/reorders/corrupts frames itself,\n"
 		"                     e.g. loss=2,dup=2,reorder=5,corrupt=1 (where netem is missing)\n"
 		"  --timeout S        give up after S seconds without progress (default 30)\n"
@@ -80,6 +87,8 @@ static const char *range_of(int c)
 	case 'T': return "seconds, at least 1";
 	case 'b': return "a size such as 64M";
 	case 'P': return "1 to 8 threads";
+	case 'M': return "an MTU from 68 to 9000";
+	case 'Y': return "a power of two from 256 to 65536";
 	default: return "a whole number";
 	}
 }
@@ -116,6 +125,8 @@ int parse_options(int argc, char **argv, struct options *o)
 		{ "release-tokens", no_argument, NULL, 'r' },
 		{ "tap-impair", required_argument, NULL, 'I' },
 		{ "pollers", required_argument, NULL, 'P' },
+		{ "mtu", required_argument, NULL, 'M' },
+		{ "try-buf-size", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -193,6 +204,9 @@ int parse_options(int argc, char **argv, struct options *o)
 			else if (c == 'N' && v && v <= 64) o->connections = v;
 			else if (c == 'P' && v && v <= 8) o->pollers = v;
 			else if (c == 'K') o->hold_tokens = v;
+			else if (c == 'M' && v >= 68 && v <= 9000) o->mtu = v;
+			else if (c == 'Y' && v >= 256 && v <= 65536 && !(v & (v - 1)))
+				o->try_buf_size = v;
 			else goto bad;
 		}
 	}
@@ -215,6 +229,15 @@ int parse_options(int argc, char **argv, struct options *o)
 			"the software NIC is the sender)\n", o->dev);
 		return -EINVAL;
 	}
+	if ((o->mtu || o->try_buf_size) && (!o->dev || strncmp(o->dev, "igb:", 4))) {
+		fprintf(stderr, "netmem-rx: --%s is for --dev igb:BDF\n",
+			o->mtu ? "mtu" : "try-buf-size");
+		return -EINVAL;
+	}
+	if (o->try_buf_size && !o->listen) {
+		fprintf(stderr, "netmem-rx: --try-buf-size needs --listen PORT\n");
+		return -EINVAL;
+	}
 	if (!o->num_listen_queues) {
 		o->listen_queues[0] = o->queue;
 		o->num_listen_queues = 1;
@@ -224,8 +247,9 @@ int parse_options(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	/* A payload lands in one dmabuf buffer: a bigger one is dropped,
-	 * every frame of the run. */
-	if (o->payload > o->buf_size) {
+	 * every frame of the run. (A listener's peers send what its MSS,
+	 * clamped to the buffer size, allows.) */
+	if (!o->listen && o->payload > o->buf_size) {
 		fprintf(stderr, "netmem-rx: --payload %u does not fit one %u-byte buffer "
 			"(--buf-size): every frame would be dropped\n", o->payload, o->buf_size);
 		return -EINVAL;

@@ -132,7 +132,8 @@ void nm_host_mem_put(struct nm_host_mem *m)
 
 struct nm_mp_params nm_host_mem_mp(struct nm_host_mem *m)
 {
-	return (struct nm_mp_params){ .ops = &nm_mp_host_ops, .priv = m };
+	return (struct nm_mp_params){ .ops = &nm_mp_host_ops, .priv = m,
+				      .buf_size = m->area.buf_size };
 }
 
 static int mp_host_init(struct nm_page_pool *pool)

@@ -25,6 +25,9 @@ expect2 "bad value for --buf-size: '0'" --buf-size 0
 expect2 "bad value for --buf-size: '3000'" --buf-size 3000
 expect2 "bad value for --queue: '9x'" --queue=9x
 expect2 "bad value for --port: '70000'" --port 70000
+expect2 "bad value for --mtu: '9001' (an MTU from 68 to 9000" --mtu 9001
+expect2 "bad value for --try-buf-size: '3000'" --try-buf-size 3000
+expect2 "--mtu is for --dev igb:BDF" --mtu 9000
 t "bad values: exit 2, the option named, its range given"
 
 expect2 "does not fit one 4096-byte buffer" --payload 5000

@@ -191,6 +191,8 @@ static void test_telemetry_lists_queues_and_pools(void)
 	CHECK(strstr(out, "\"flags\":[\"-\"]"));
 	CHECK(strstr(out, "\"provider\":[\"host\"]"));
 	CHECK(strstr(out, "\"refused\":[1]"));
+	/* The size in effect: a DPDK port's own memory states none. */
+	CHECK(strstr(out, "\"buf_size\":[0]"));
 	n = nm_telemetry_query("/netmem/dmabuf_pools", out, sizeof(out));
 	CHECK(n > 0);
 	CHECK(strstr(out, "\"payload\""));

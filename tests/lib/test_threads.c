@@ -158,6 +158,7 @@ struct shared_side {
 	unsigned int bound, refused;
 	int ret;
 	atomic_bool *start_unbind;
+	atomic_int *quarters;    /* sides past a quarter of their rounds */
 };
 
 /* Bind and unbind one queue until the binding refuses (it was unbound). */
@@ -174,7 +175,10 @@ static void *bind_loop(void *arg)
 		}
 		if (ret == 0) {
 			s->bound++;
-			if (i == SHARED_ROUNDS / 4)
+			/* The unbind starts once both sides have bound a
+			 * while: on two shared cores one thread may run all
+			 * its rounds before the other is scheduled. */
+			if (i == SHARED_ROUNDS / 4 && atomic_fetch_add(s->quarters, 1) == 1)
 				atomic_store(s->start_unbind, true);
 			/* -ENOENT: the unbind took the queue off already. */
 			(void)nm_rxq_unbind_mp(s->dev, s->queue, NULL);
@@ -204,9 +208,11 @@ static void test_shared_binding_two_devices(void)
 	struct nm_dmabuf *buf;
 	struct nm_dmabuf_binding *b;
 	atomic_bool go;
+	atomic_int quarters;
 	pthread_t ta, tb, tu;
 
 	atomic_init(&go, false);
+	atomic_init(&quarters, 0);
 	CHECK_EQ(nm_dma_domain_identity_create(&dom, NULL), 0);
 	sp.dma = dom;
 	sp.name = "simA";
@@ -218,16 +224,16 @@ static void test_shared_binding_two_devices(void)
 	CHECK_EQ(nm_dmabuf_binding_create(dom, buf, NULL, &b, NULL), 0);
 	nm_dmabuf_binding_get(b);   /* ours: the threads may still call after unbind */
 	sa = (struct shared_side){ .b = b, .dev = nm_sim_netdev(a), .queue = 1,
-				   .start_unbind = &go };
+				   .start_unbind = &go, .quarters = &quarters };
 	sb = (struct shared_side){ .b = b, .dev = nm_sim_netdev(bsim), .queue = 2,
-				   .start_unbind = &go };
+				   .start_unbind = &go, .quarters = &quarters };
 	su = (struct shared_side){ .b = b, .start_unbind = &go };
 	CHECK_EQ(pthread_create(&ta, NULL, bind_loop, &sa), 0);
 	CHECK_EQ(pthread_create(&tb, NULL, bind_loop, &sb), 0);
 	CHECK_EQ(pthread_create(&tu, NULL, unbind_once, &su), 0);
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
-	atomic_store(&go, true);    /* neither reached a quarter: unbind now */
+	atomic_store(&go, true);    /* both are done: unbind now if not yet */
 	pthread_join(tu, NULL);
 	printf("# simA bound %u times, simB %u; refused after unbind: %u, %u\n", sa.bound,
 	       sb.bound, sa.refused, sb.refused);

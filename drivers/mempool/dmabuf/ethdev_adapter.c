@@ -516,7 +516,9 @@ int nm_dpdk_rxq_bind(uint16_t port, uint16_t queue,
 	rb->split = *split;
 	rb->port = port;
 	rb->queue = queue;
-	mp = (struct nm_mp_params){ .ops = &dpdk_dmabuf_mp, .priv = rb };
+	/* The payload mbufs' data room is the buffer size the queue fills. */
+	mp = (struct nm_mp_params){ .ops = &dpdk_dmabuf_mp, .priv = rb,
+		.buf_size = rte_pktmbuf_data_room_size(split->payload_pool) };
 
 	nm_dpdk_ctl_start();
 	pthread_mutex_lock(&nm_dpdk_lock);

@@ -68,10 +68,10 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 }
 
 enum { COL_QUEUE, COL_FLAGS, COL_STATE, COL_PROVIDER, COL_BOUND, COL_RESTARTS,
-       COL_REFUSED, COL_ROLLBACKS, NCOLS };
+       COL_REFUSED, COL_ROLLBACKS, COL_BUF_SIZE, NCOLS };
 static const char *const col_names[NCOLS] = {
 	"queue", "flags", "state", "provider", "bound_to", "restarts", "refused",
-	"rollbacks",
+	"rollbacks", "buf_size",
 };
 
 static int tel_queues(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -125,6 +125,8 @@ static int tel_queues(const char *cmd, const char *params, struct rte_tel_data *
 		rte_tel_data_add_array_u64(col[COL_RESTARTS], info.counters.restarts);
 		rte_tel_data_add_array_u64(col[COL_REFUSED], info.counters.refused);
 		rte_tel_data_add_array_u64(col[COL_ROLLBACKS], info.counters.rollbacks);
+		/* Bytes per payload buffer in effect; 0: not stated. */
+		rte_tel_data_add_array_u64(col[COL_BUF_SIZE], info.buf_size);
 	}
 	pthread_mutex_unlock(&nm_dpdk_lock);
 	for (int c = 0; c < NCOLS; c++)

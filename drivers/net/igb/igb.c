@@ -90,6 +90,9 @@ static void igb_rx_init(struct nm_igb *igb)
 	volatile uint8_t *bar0 = igb->bar0;
 
 	igb_wr32(bar0, IGB_RCTL, 0);
+	/* Long packets (RCTL.LPE, set with RXEN above MTU 1500) up to this
+	 * length, CRC included (8.10.4). */
+	igb_wr32(bar0, IGB_RLPML, NM_IGB_FRAME_LEN(igb->mtu) + 4u);
 	for (uint32_t i = 0; i < 16; i++)
 		igb_wr32(bar0, IGB_RXDCTL(i), 0);   /* queue 0 is on after reset */
 	for (uint32_t i = 0; i < 128; i++)
@@ -147,14 +150,15 @@ static int igb_mem_alloc(struct nm_netdev *dev, void *mem, uint32_t idx,
 	/* Say truthfully what this queue's pool may hold. */
 	if (caps & NM_RXQ_CAP_UNREADABLE)
 		pp.flags |= NM_PP_FLAG_ALLOW_UNREADABLE_NETMEM;
-	pp.mp = mp->ops ? *mp : nm_host_mem_mp(igb->host);
+	pp.mp = mp->ops ? *mp : nm_host_mem_mp(igb->jumbo ? igb->jumbo : igb->host);
 	ret = nm_page_pool_create(&pp, &q->pool, err);
 	if (ret)
 		goto err_hdr_pool;
 
 	/* SRRCTL.BSIZEPACKET counts 1 KiB units and a frame must fit one
-	 * buffer: learn the provider's buffer size now, before the queue is
-	 * touched, and refuse what the device cannot use. */
+	 * buffer. The restart path has checked the size the provider states
+	 * (rxq buf_sizes) before any callback; a provider that states none
+	 * is checked here, still before the queue is touched. */
 	probe = nm_page_pool_alloc_netmem(q->pool);
 	if (!probe) {
 		ret = nm_err_set(err, -ENOMEM, "%s queue %u: the memory provider has no buffers",
@@ -163,12 +167,12 @@ static int igb_mem_alloc(struct nm_netdev *dev, void *mem, uint32_t idx,
 	}
 	q->buf_size = nm_netmem_buf_size(probe);
 	nm_page_pool_put_netmem(q->pool, probe, true);
-	if (q->buf_size < 2048 || q->buf_size % 1024 || q->buf_size > 127 * 1024) {
+	if (!nm_rxq_buf_size_ok(&igb->buf_sizes, q->buf_size)) {
 		ret = nm_err_set(err, -EINVAL,
-				 "%s queue %u: buffers of %u bytes do not suit the 82576: it fills "
-				 "whole frames into buffers sized in 1 KiB steps (SRRCTL.BSIZEPACKET); "
-				 "use 2 KiB to 127 KiB, a multiple of 1 KiB (e.g. --buf-size 4096)",
-				 dev->name, idx, q->buf_size);
+				 "%s queue %u: buffers of %u bytes do not suit the 82576 at MTU %u: "
+				 "it fills whole frames into buffers sized in 1 KiB steps "
+				 "(SRRCTL.BSIZEPACKET); use %u B to 127 KiB, a multiple of 1 KiB",
+				 dev->name, idx, q->buf_size, igb->mtu, igb->buf_sizes.min);
 		goto err_pool;
 	}
 	return 0;
@@ -251,6 +255,20 @@ static uint32_t igb_queue_caps(bool split, bool csum)
 	       (split ? NM_RXQ_CAP_HEADER_SPLIT | NM_RXQ_CAP_UNREADABLE : 0);
 }
 
+/* What every queue takes (SRRCTL.BSIZEPACKET, 8.10.2): 1 KiB units, 7 bits,
+ * so up to 127 KiB; and, since the driver takes a frame only whole in one
+ * buffer, at least the largest frame at this MTU. */
+static struct nm_rxq_buf_sizes igb_buf_sizes(uint32_t mtu)
+{
+	uint32_t min = (NM_IGB_FRAME_LEN(mtu) + 1023u) & ~1023u;
+	uint32_t dflt = IGB_HOST_BUF_SIZE;
+
+	while (dflt < min)
+		dflt <<= 1;
+	return (struct nm_rxq_buf_sizes){ .min = min, .max = 127u * 1024, .step = 1024,
+					  .dflt = dflt };
+}
+
 /* --- open / close ------------------------------------------------------ */
 
 static int check_params(struct nm_igb_params *p, struct nm_err *err)
@@ -267,6 +285,11 @@ static int check_params(struct nm_igb_params *p, struct nm_err *err)
 		p->pool_size = 2 * p->ring_size;
 	if (!p->link_timeout_ms)
 		p->link_timeout_ms = 5000;
+	if (!p->mtu)
+		p->mtu = 1500;
+	if (p->mtu < 68 || p->mtu > NM_IGB_MAX_MTU)
+		return nm_err_set(err, -EINVAL, "MTU %u: the igb driver takes 68 to %u",
+				  p->mtu, NM_IGB_MAX_MTU);
 	if (p->num_rx_queues > NM_IGB_MAX_RX_QUEUES)
 		return nm_err_set(err, -EINVAL, "the igb driver runs at most %d RX queues, not %u",
 				  NM_IGB_MAX_RX_QUEUES, p->num_rx_queues);
@@ -352,6 +375,8 @@ int nm_igb_open(const struct nm_igb_params *params, struct nm_igb **out,
 	snprintf(igb->bdf, sizeof(igb->bdf), "%s", p.bdf);
 	igb->ring_size = p.ring_size;
 	igb->pool_size = p.pool_size;
+	igb->mtu = p.mtu;
+	igb->buf_sizes = igb_buf_sizes(p.mtu);
 	pthread_mutex_init(&igb->rss_lock, NULL);
 	for (uint32_t i = 0; i < NM_IGB_MAX_RX_QUEUES; i++)
 		pthread_mutex_init(&igb->rxq[i].lock, NULL);
@@ -378,16 +403,31 @@ int nm_igb_open(const struct nm_igb_params *params, struct nm_igb **out,
 	ret = nm_host_mem_create(dom, &hp, &igb->host, err);
 	if (ret)
 		goto err_release;
+	if (igb->buf_sizes.dflt > IGB_HOST_BUF_SIZE) {
+		/* Jumbo frames: default payload buffers that hold one whole,
+		 * for each queue's pool twice over (a restart). */
+		struct nm_host_mem_params jp = {
+			.numa_node = -1, .buf_size = igb->buf_sizes.dflt,
+			.no_hugepages = p.no_hugepages,
+			.size = (uint64_t)p.num_rx_queues * p.pool_size * 2 * igb->buf_sizes.dflt,
+		};
+
+		ret = nm_host_mem_create(dom, &jp, &igb->jumbo, err);
+		if (ret)
+			goto err_host;
+	}
 	snprintf(name, sizeof(name), "igb@%s", igb->bdf);
 	ret = nm_netdev_init(&igb->dev, name, p.num_rx_queues, &igb_qops, dom, err);
 	if (ret)
 		goto err_host;
 	nm_dma_domain_put(dom);   /* the device holds it now */
 	dom = NULL;
-	for (uint32_t i = 0; i < p.num_rx_queues; i++)
+	for (uint32_t i = 0; i < p.num_rx_queues; i++) {
 		nm_netdev_set_rxq_caps(&igb->dev, i,
 				       igb_queue_caps(!(p.no_split_mask & (1u << i)),
 						      !(p.no_csum_mask & (1u << i))));
+		nm_netdev_set_rxq_buf_sizes(&igb->dev, i, &igb->buf_sizes);
+	}
 
 	igb_rx_init(igb);
 	igb_port_init(igb);
@@ -397,7 +437,8 @@ int nm_igb_open(const struct nm_igb_params *params, struct nm_igb **out,
 	ret = igb_tx_init(igb, err);
 	if (ret)
 		goto err_netdev;
-	igb_wr32(igb->bar0, IGB_RCTL, IGB_RCTL_EN | IGB_RCTL_BAM | IGB_RCTL_SECRC);
+	igb_wr32(igb->bar0, IGB_RCTL, IGB_RCTL_EN | IGB_RCTL_BAM | IGB_RCTL_SECRC |
+		 (igb->mtu > 1500 ? IGB_RCTL_LPE : 0));
 	*out = igb;
 	return 0;
 
@@ -405,6 +446,8 @@ err_netdev:
 	igb_quiesce(igb);
 	nm_netdev_fini(&igb->dev);
 err_host:
+	if (igb->jumbo)
+		nm_host_mem_put(igb->jumbo);
 	nm_host_mem_put(igb->host);
 err_release:
 	nm_vfio_pci_bus_master(&igb->pci, false);
@@ -430,6 +473,8 @@ void nm_igb_close(struct nm_igb *igb)
 	nm_vfio_pci_close(&igb->pci);
 	/* The last reference to the host memory unmaps it, and with it goes
 	 * the last reference to the domain, which closes the container. */
+	if (igb->jumbo)
+		nm_host_mem_put(igb->jumbo);
 	nm_host_mem_put(igb->host);
 	for (uint32_t i = 0; i < NM_IGB_MAX_RX_QUEUES; i++)
 		pthread_mutex_destroy(&igb->rxq[i].lock);
@@ -452,6 +497,11 @@ struct nm_host_mem *nm_igb_host_mem(struct nm_igb *igb)
 void nm_igb_mac_addr(struct nm_igb *igb, uint8_t mac[6])
 {
 	memcpy(mac, igb->mac, 6);
+}
+
+uint32_t nm_igb_mtu(struct nm_igb *igb)
+{
+	return igb->mtu;
 }
 
 int nm_igb_set_header_split(struct nm_igb *igb, uint32_t queue, bool on,

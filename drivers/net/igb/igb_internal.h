@@ -36,6 +36,8 @@ struct igb_qmem {
 	uint32_t buf_size;              /* bytes per payload buffer */
 	bool split;
 	bool rx_csum;                   /* report the checksum verdicts */
+	bool discard;                   /* inside a frame over several
+					 * descriptors: drop up to its EOP */
 	uint32_t next_to_clean;         /* oldest descriptor the device may fill */
 	uint32_t tail;                  /* next descriptor to post (RDT) */
 };
@@ -62,7 +64,12 @@ struct nm_igb {
 	char bdf[16];
 	uint8_t mac[6];
 	uint32_t ring_size, pool_size;
+	uint32_t mtu;
 	struct nm_host_mem *host;
+	/* Default payload memory when a frame outgrows IGB_HOST_BUF_SIZE
+	 * (jumbo MTU); NULL otherwise, and payload defaults to host. */
+	struct nm_host_mem *jumbo;
+	struct nm_rxq_buf_sizes buf_sizes; /* what every queue takes */
 	struct igb_rxq rxq[NM_IGB_MAX_RX_QUEUES];
 	struct igb_txq txq;
 	pthread_mutex_t rss_lock;

@@ -68,7 +68,7 @@ void igb_port_init(struct nm_igb *igb)
 	igb->port = (struct nm_port){
 		.ops = &igb_port_ops,
 		.dev = &igb->dev,
-		.mtu = 1500,
+		.mtu = (uint16_t)igb->mtu,
 		.default_queue = 0,
 	};
 	memcpy(igb->port.mac, igb->mac, sizeof(igb->mac));

@@ -64,6 +64,7 @@
 #define IGB_RCTL        0x00100
 #define IGB_RXCSUM      0x05000
 #define IGB_RFCTL       0x05008
+#define IGB_RLPML       0x05004   /* long packet maximum length, bits 13:0 */
 #define IGB_MTA(n)      (0x05200 + 4 * (n))   /* 128 entries */
 #define IGB_RAL(n)      (0x05400 + 8 * (n))
 #define IGB_RAH(n)      (0x05404 + 8 * (n))

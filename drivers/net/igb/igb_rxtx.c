@@ -100,6 +100,7 @@ int igb_rx_ring_start(struct nm_igb *igb, struct igb_qmem *q, uint32_t idx,
 
 	memset(q->ring, 0, q->size * sizeof(*q->ring));
 	q->next_to_clean = q->tail = 0;
+	q->discard = false;
 	if (!rx_refill(q, &igb->rxq[idx].stats))
 		return nm_err_set(err, -ENOMEM, "%s queue %u: no buffers to post",
 				  igb->dev.name, idx);
@@ -170,10 +171,16 @@ unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
 		info = d->wb.hdr_info;
 		q->next_to_clean = (q->next_to_clean + 1) & (q->size - 1);
 
-		/* Buffers hold whole frames (>= 2 KiB, MTU 1500): a frame
-		 * over several descriptors or with errors is dropped. */
-		if (!(status & IGB_RXD_STAT_EOP) || (status & IGB_RXD_ERR_FRAME)) {
-			rxq->stats.drop_error++;
+		/* Buffers hold whole frames (the queue takes no buffer
+		 * smaller than the largest frame at the MTU): a frame over
+		 * several descriptors (a provider that stated no size) is
+		 * dropped to its last descriptor, counted once; so is a frame
+		 * with errors. */
+		if (q->discard || !(status & IGB_RXD_STAT_EOP) ||
+		    (status & IGB_RXD_ERR_FRAME)) {
+			if (!q->discard)
+				rxq->stats.drop_error++;
+			q->discard = !(status & IGB_RXD_STAT_EOP);
 			put_slot(q, &s);
 			continue;
 		}

@@ -16,6 +16,13 @@
 #define SIM_MAX_RULES 16
 #define HDR_BUF_SIZE  2048u
 
+/* The sizes a software queue takes: a frame (or, split, its payload) must
+ * fit one buffer; any multiple of 256 B up to 64 KiB (what bindings cut),
+ * the host default of HDR_BUF_SIZE. A test may narrow them per queue. */
+static const struct nm_rxq_buf_sizes sim_buf_sizes = {
+	.min = 256, .max = 65536, .step = 256, .dflt = HDR_BUF_SIZE,
+};
+
 struct sim_desc {
 	nm_netmem_ref hdr, payload;
 };
@@ -291,8 +298,10 @@ int nm_sim_create(const struct nm_sim_params *params, struct nm_sim **out,
 	if (ret)
 		goto err_host;
 	nm_dma_domain_put(dom); /* the device holds it now */
-	for (uint32_t i = 0; i < p.num_rx_queues; i++)
+	for (uint32_t i = 0; i < p.num_rx_queues; i++) {
 		nm_netdev_set_rxq_caps(&sim->dev, i, NM_RXQ_CAP_ALL);
+		nm_netdev_set_rxq_buf_sizes(&sim->dev, i, &sim_buf_sizes);
+	}
 	ret = nm_netdev_open(&sim->dev, err);
 	if (ret) {
 		nm_netdev_fini(&sim->dev);
@@ -338,6 +347,21 @@ struct nm_host_mem *nm_sim_host_mem(struct nm_sim *sim)
 int nm_sim_set_queue_caps(struct nm_sim *sim, uint32_t queue, uint32_t caps)
 {
 	return nm_netdev_set_rxq_caps(&sim->dev, queue, caps);
+}
+
+int nm_sim_set_queue_buf_sizes(struct nm_sim *sim, uint32_t queue,
+			       const struct nm_rxq_buf_sizes *sizes)
+{
+	struct nm_rxq_buf_sizes s;
+
+	if (!sizes)
+		return -EINVAL;
+	s = *sizes;
+	/* The default memory's buffers are what they are. */
+	s.dflt = HDR_BUF_SIZE;
+	if (!nm_rxq_buf_size_ok(&s, s.dflt))
+		s.dflt = 0;
+	return nm_netdev_set_rxq_buf_sizes(&sim->dev, queue, &s);
 }
 
 int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue)

@@ -243,6 +243,11 @@ int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
 	ret = nm_sim_create(&sp, &tap->sim, err);
 	if (ret)
 		goto err_close;
+	/* A TAP frame is read whole (up to TAP_FRAME_MAX) and must land in
+	 * one buffer: the queues say so, and the restart path refuses less. */
+	for (uint32_t i = 0; i < sp.num_rx_queues; i++)
+		nm_sim_set_queue_buf_sizes(tap->sim, i, &(struct nm_rxq_buf_sizes){
+			.min = TAP_FRAME_MAX, .max = 65536, .step = 256 });
 	tap->read_batch = sp.ring_size / 4 < TAP_READ_BATCH ? sp.ring_size / 4 : TAP_READ_BATCH;
 	if (!tap->read_batch)
 		tap->read_batch = 1;

@@ -49,6 +49,10 @@ struct nm_mp_params {
 	 * (a TCP listener on unreadable memory needs rx-csum); checked with
 	 * them, before any driver callback. */
 	uint32_t extra_caps;
+	/* Bytes per buffer the provider hands out (a binding's buf_size);
+	 * checked against the queue's nm_rxq_buf_sizes with the flags. 0: the
+	 * provider does not say, and only the driver can check it. */
+	uint32_t buf_size;
 };
 
 #ifdef __cplusplus

@@ -6,9 +6,9 @@
  * reaches it back), fills in its queue ops (the kernel's
  * netdev_queue_mgmt_ops) and sets each queue's capability flags. Everything
  * that changes the memory a queue runs on goes through nm_rxq_restart(): it
- * checks the queue's flags against what the new provider needs FIRST, and
- * refuses with -EOPNOTSUPP and a reason before any driver callback runs; the
- * queue is never touched and keeps receiving. Only then does it allocate the
+ * checks the queue's flags and buffer sizes against what the new provider
+ * needs and has FIRST, and refuses with -EOPNOTSUPP and a reason before any
+ * driver callback runs; the queue is never touched and keeps receiving. Only then does it allocate the
  * new memory, stop the queue, start it on the new memory and free the old,
  * rolling back to the old memory if any step fails.
  */
@@ -70,6 +70,7 @@ struct nm_rxq {
 	struct nm_mp_params mp;     /* bound provider; ops NULL = default */
 	void *qmem;                 /* memory the queue runs on, NULL if down */
 	struct nm_rxq_counters counters;
+	struct nm_rxq_buf_sizes buf_sizes; /* set by the driver, like caps */
 };
 
 struct nm_netdev {
@@ -98,6 +99,10 @@ void nm_netdev_close(struct nm_netdev *dev);
 
 /* Driver only: the flags a queue truly supports. */
 int nm_netdev_set_rxq_caps(struct nm_netdev *dev, uint32_t idx, uint32_t caps);
+/* Driver only: the buffer sizes a queue truly takes (see rxq_caps.h).
+ * -EINVAL for an empty or inconsistent range. */
+int nm_netdev_set_rxq_buf_sizes(struct nm_netdev *dev, uint32_t idx,
+				const struct nm_rxq_buf_sizes *sizes);
 
 /*
  * The common restart path: move queue @idx onto provider @mp (NULL or
@@ -124,6 +129,10 @@ struct nm_rxq_info {
 	bool has_pool;
 	struct nm_page_pool_stats pool;
 	struct nm_rxq_counters counters;
+	/* Bytes per payload buffer in effect (the bound provider's, else the
+	 * driver default's); 0 when the provider does not say. */
+	uint32_t buf_size;
+	struct nm_rxq_buf_sizes buf_sizes;  /* what the queue takes */
 };
 
 int nm_netdev_rxq_info(struct nm_netdev *dev, uint32_t idx,

@@ -7,6 +7,7 @@
 #ifndef NETMEM_RXQ_CAPS_H
 #define NETMEM_RXQ_CAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,29 @@ char *nm_rxq_caps_str(uint32_t caps, char *buf, size_t len);
 
 /* Parse a comma-separated list of flag names; returns 0 or -EINVAL. */
 int nm_rxq_caps_parse(const char *s, uint32_t *caps);
+
+/*
+ * The buffer sizes a queue takes (the kernel's rx_buf_len, announced with
+ * QCFG_RX_PAGE_SIZE): every size from @min to @max that is a multiple of
+ * @step. The driver sets them with the flags; the restart path refuses a
+ * provider whose buffer size is outside them before any driver callback,
+ * as it does for a missing flag. @dflt is the size of the driver's own
+ * default memory. All zero: the driver declared nothing and any size
+ * passes (the driver then checks in mem_alloc, after the fact).
+ */
+struct nm_rxq_buf_sizes {
+	uint32_t min;
+	uint32_t max;
+	uint32_t step;
+	uint32_t dflt;
+};
+
+/* Whether a queue with @s takes buffers of @size bytes. */
+bool nm_rxq_buf_size_ok(const struct nm_rxq_buf_sizes *s, uint32_t size);
+
+/* "2048-131072 B in steps of 1024", or "any" when nothing is declared.
+ * Returns @buf. */
+char *nm_rxq_buf_sizes_str(const struct nm_rxq_buf_sizes *s, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -46,7 +46,17 @@ struct nm_igb_params {
 				     device's RX checksum verdicts (no rx-csum) */
 	bool no_hugepages;        /* host buffers on 4 KiB pages */
 	int link_timeout_ms;      /* wait for link; default 5000 */
+	uint32_t mtu;             /* IP MTU, 68..9000; default 1500. Above
+				     1500: jumbo frames (RCTL.LPE, RLPML), and
+				     every queue takes only buffers that hold a
+				     whole frame (9 KiB and up at 9000) */
 };
+
+/* Largest frame the port takes at @mtu (Ethernet header and one VLAN
+ * tag; the CRC is stripped), hence the smallest buffer a queue takes,
+ * rounded up to SRRCTL's 1 KiB units. */
+#define NM_IGB_MAX_MTU 9000u
+#define NM_IGB_FRAME_LEN(mtu) ((mtu) + 14u + 4u)
 
 struct nm_igb;
 
@@ -63,6 +73,8 @@ struct nm_netdev *nm_igb_netdev(struct nm_igb *igb);
 /* The host memory headers, default payload and TX buffers come from. */
 struct nm_host_mem *nm_igb_host_mem(struct nm_igb *igb);
 void nm_igb_mac_addr(struct nm_igb *igb, uint8_t mac[6]);
+/* The IP MTU the device was opened with. */
+uint32_t nm_igb_mtu(struct nm_igb *igb);
 /*
  * The port protocol layers (lib/tcp) use: RX per queue, TX on queue 0,
  * per-flow steering through the redirection table (steer_flow, -EEXIST on

@@ -67,6 +67,11 @@ struct nm_host_mem *nm_sim_host_mem(struct nm_sim *sim);
 
 /* Change a queue's capability flags (a test can make a lesser queue). */
 int nm_sim_set_queue_caps(struct nm_sim *sim, uint32_t queue, uint32_t caps);
+/* Change the buffer sizes a queue takes (256 B to 64 KiB in 256 B steps by
+ * default; .dflt is ignored: the default memory's 2 KiB buffers are kept,
+ * and not checked when outside the new range). */
+int nm_sim_set_queue_buf_sizes(struct nm_sim *sim, uint32_t queue,
+			       const struct nm_rxq_buf_sizes *sizes);
 
 /* Steer frames of @f's (ipver, l4proto, dst_port) to @queue. */
 int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue);
