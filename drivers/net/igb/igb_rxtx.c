@@ -87,7 +87,7 @@ int igb_rx_ring_start(struct nm_igb *igb, struct igb_qmem *q, uint32_t idx,
 		return nm_err_set(err, -ETIMEDOUT, "%s queue %u: RXDCTL.ENABLE did not clear",
 				  igb->dev.name, idx);
 	if (q->split)
-		srrctl |= IGB_HDR_BUF_SIZE << IGB_SRRCTL_BSIZEHDR_SHIFT |
+		srrctl |= q->hdr_size << IGB_SRRCTL_BSIZEHDR_SHIFT |
 			  IGB_SRRCTL_DESCTYPE_HDR_SPLIT;
 	else
 		srrctl |= IGB_SRRCTL_DESCTYPE_ONEBUF;

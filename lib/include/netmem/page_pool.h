@@ -122,6 +122,16 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
  * buffers from the same pool. */
 void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n);
 
+/*
+ * Owner thread: @n buffers the caller holds leave the pool for good: the
+ * provider takes them back now (release_netmems) and the pool never
+ * recycles them. For a provider whose buffers live on outside the pool once
+ * received (a DPDK mbuf handed to the application, which frees it to its
+ * mempool); the pool's counts stay exact (released, not in flight).
+ */
+void nm_page_pool_release_netmems(struct nm_page_pool *pool,
+				  const nm_netmem_ref *refs, unsigned int n);
+
 /* Snapshot of the counters, in_flight computed. Any thread, while the pool
  * exists (each counter is read atomically; the set is not one instant). */
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
