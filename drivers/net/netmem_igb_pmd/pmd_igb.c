@@ -25,9 +25,11 @@
 #include <rte_malloc.h>
 #include <rte_vfio.h>
 
+#include <netmem/dpdk_igb.h>
+
 #include "pmd_internal.h"
 
-RTE_LOG_REGISTER_DEFAULT(nm_igb_pmd_logtype, INFO);
+RTE_LOG_REGISTER(nm_igb_pmd_logtype, pmd.net.netmem_igb, INFO);
 
 #define SYSFS_PCI "/sys/bus/pci/devices"
 #define RETA_SIZE 128
@@ -528,6 +530,18 @@ err_vfio:
 	if (err.code)
 		PMD_LOG(ERR, "%s: %s", name, err.msg);
 	return ret;
+}
+
+struct nm_igb *nm_dpdk_igb(uint16_t port)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_dev *eth;
+
+	if (rte_eth_dev_info_get(port, &info) || !info.driver_name ||
+	    strcmp(info.driver_name, PMD_NAME))
+		return NULL;
+	eth = &rte_eth_devices[port];
+	return ((struct pmd_adapter *)eth->data->dev_private)->igb;
 }
 
 static int pmd_remove(struct rte_vdev_device *vdev)

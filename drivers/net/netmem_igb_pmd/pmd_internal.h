@@ -56,8 +56,7 @@ struct pmd_rxq {
 	struct pmd_adapter *ad;
 	uint16_t idx;
 	uint16_t port_id;
-	bool configured;        /* rx_queue_setup done */
-	bool applied;           /* this setup is what the device runs */
+	bool configured;        /* rx_queue_setup done: the device runs it */
 	bool split;
 	uint32_t proto_hdr;     /* seg 0: up to these headers, or ... */
 	uint16_t hdr_len;       /* ... a header buffer of this many bytes */

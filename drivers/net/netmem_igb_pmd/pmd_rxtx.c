@@ -18,6 +18,9 @@
 #include <ethdev_driver.h>
 #include <rte_malloc.h>
 
+#include <netmem/binding.h>
+#include <netmem/dpdk_mempool.h>
+
 #include "pmd_internal.h"
 
 #define HDR_MAX 960u   /* SRRCTL.BSIZEHEADER: 4 bits of 64 bytes */
@@ -58,7 +61,32 @@ static void rxq_drop_setup(struct pmd_rxq *q)
 	pmd_mbuf_mp_put(q->hdr_prov);
 	pmd_mbuf_mp_put(q->pay_prov);
 	q->hdr_prov = q->pay_prov = NULL;
-	q->configured = q->applied = false;
+	q->configured = false;
+}
+
+/*
+ * Move the device's queue onto @n's pools now, through netmem's common
+ * check-first path, and leave it paused: it runs once the queue starts
+ * (the port's start, or rte_eth_dev_rx_queue_start). A payload pool that
+ * is a dmabuf pool ("dmabuf" ops) needs what netmem's dmabuf provider
+ * needs (header split, unreadable): without buffer split the check refuses
+ * the setup before any driver callback, and the queue keeps its memory.
+ */
+static int rxq_apply(struct pmd_adapter *ad, const struct pmd_rxq *n, struct nm_err *err)
+{
+	struct nm_igb_rxq_layout l = { .split = n->split, .hdr_size = n->hdr_size };
+	struct nm_mp_params pay = pmd_mbuf_mp_params(n->pay_prov);
+	int ret;
+
+	if (n->split)
+		l.hdr_mp = pmd_mbuf_mp_params(n->hdr_prov);
+	/* Lock-free: the ethdev adapter calls us holding the driver's lock. */
+	if (nm_dpdk_pool_is_dmabuf(n->pay_mp))
+		pay.extra_caps = nm_mp_dmabuf_ops.required_caps;
+	ret = nm_igb_rxq_setup(ad->igb, n->idx, &l, &pay, err);
+	if (!ret)
+		ret = nm_igb_rxq_pause(ad->igb, n->idx, true, err);
+	return ret;
 }
 
 int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
@@ -133,7 +161,17 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	n.conf.rx_nseg = 0;
 	n.nb_desc = nb_desc;
 	n.configured = true;
-	/* The device takes it at the queue's next start. */
+	ret = rxq_apply(ad, &n, &err);
+	if (ret) {
+		/* Refused or failed: the queue keeps its old setup and memory,
+		 * and ethdev (which released it before asking) gets it back. */
+		pmd_mbuf_mp_put(n.hdr_prov);
+		pmd_mbuf_mp_put(n.pay_prov);
+		if (q->configured)
+			dev->data->rx_queues[qid] = q;
+		PMD_LOG(ERR, "queue %u: %s", qid, err.msg);
+		return ret;
+	}
 	rxq_drop_setup(q);
 	*q = n;
 	dev->data->rx_queues[qid] = q;
@@ -144,34 +182,26 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	return 0;
 }
 
+/*
+ * ethdev releases a queue before every setup of it: the device keeps
+ * running it, and its setup is kept until a new one replaces it (or the
+ * port closes), so a refused setup changes nothing.
+ */
 void pmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
-	struct pmd_adapter *ad = dev->data->dev_private;
-
-	rxq_drop_setup(&ad->rxq[qid]);
+	(void)dev;
+	(void)qid;
 }
 
 int pmd_rx_queue_start(struct rte_eth_dev *dev, uint16_t qid)
 {
 	struct pmd_adapter *ad = dev->data->dev_private;
-	struct pmd_rxq *q = &ad->rxq[qid];
 	struct nm_err err = { 0 };
 	int ret;
 
-	if (!q->configured)
+	if (!ad->rxq[qid].configured)
 		return -EINVAL;
-	if (q->applied) {
-		ret = nm_igb_rxq_pause(ad->igb, qid, false, &err);
-	} else {
-		struct nm_igb_rxq_layout l = { .split = q->split, .hdr_size = q->hdr_size };
-		struct nm_mp_params pay = pmd_mbuf_mp_params(q->pay_prov);
-
-		if (q->split)
-			l.hdr_mp = pmd_mbuf_mp_params(q->hdr_prov);
-		/* One restart through netmem's common path onto the new pools. */
-		ret = nm_igb_rxq_setup(ad->igb, qid, &l, &pay, &err);
-		q->applied = !ret;
-	}
+	ret = nm_igb_rxq_pause(ad->igb, qid, false, &err);
 	if (ret) {
 		PMD_LOG(ERR, "queue %u start: %s", qid, err.msg);
 		return ret;
