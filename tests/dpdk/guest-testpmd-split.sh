@@ -24,7 +24,7 @@ build=${1:?usage: guest-testpmd-split.sh BUILD_DIR}
 plugin=$build/drivers/net/netmem_igb_pmd/librte_net_netmem_igb.so
 hold=$build/tests/dpdk/nm-dmabuf-hold
 frames=${NETMEM_TESTPMD_FRAMES:-200}
-wait_s=${NETMEM_TESTPMD_WAIT:-300}
+wait_s=${NETMEM_TESTPMD_WAIT:-150}
 port=47000
 size=1000
 plan=8
@@ -72,7 +72,7 @@ run_split() {
 	mkfifo "$fifo"
 	NETMEM_DMABUF_POOLS=mb_pool_0_1 "$hold" --source udmabuf:16M --frames "$frames" \
 		--port "$port" --payload-only -- \
-		dpdk-testpmd -l 0-1 -n 1 --iova-mode=va -b "$bdf" \
+		stdbuf -oL dpdk-testpmd -l 0-1 -n 1 --iova-mode=va -b "$bdf" \
 		--vdev "net_netmem_igb0,bdf=$bdf,queues=1" -d "$plugin" \
 		--mbuf-pool-ops-name=dmabuf --log-level=pmd.mempool.dmabuf:info \
 		--log-level=pmd.net.netmem_igb:info -- \
