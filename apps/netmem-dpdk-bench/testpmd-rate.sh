@@ -97,7 +97,7 @@ run() {
 		echo "$ops: WARNING: testpmd did not report ops $ops"
 	awk -v o="$ops" -v r="${rx:-0}" -v s="${sent:-0}" -v m="${missed:-?}" -v t="$seconds" \
 		-v c="${cpp:-0}" 'BEGIN { printf "%-11s sent %8d  rx %8d  missed %6s  pps %8.0f  cycles/pkt %8.0f  rx/sent %.3f\n",
-			o, s, r, m, r / t, c, s > 0 ? r / s : 0 }'
+			o, s, r, m, r / t, c, (s > 0 ? r / s : 0) }'
 }
 
 echo "testpmd rxonly on $NETMEM_GUEST_PORT_B_BDF (net_${which/e1000/e1000_igb}, VFIO, QEMU TCG), $seconds s per run"
