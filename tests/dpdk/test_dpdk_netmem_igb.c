@@ -282,6 +282,29 @@ static void test_adapter_split_bind(void)
 		  "queue 1 after the unbind: %u of %u whole in host mbufs", r.ours, BURST);
 }
 
+/* Deferred start: the port starts, the queue waits for its own start and
+ * takes no frame until then; the other queue runs throughout. */
+static void test_deferred_start(void)
+{
+	struct rte_eth_rxconf rc = { .rx_deferred_start = 1 };
+	struct rte_eth_rxq_info qi;
+	struct rx_result r;
+
+	CHECK_EQ(rte_eth_dev_stop(port), 0);
+	CHECK_EQ(rte_eth_rx_queue_setup(port, 1, 0, 0, &rc, host_pool), 0);
+	CHECK_EQ(rte_eth_dev_start(port), 0);
+	CHECK_EQ(rte_eth_rx_queue_info_get(port, 1, &qi), 0);
+	CHECK_EQ(qi.queue_state, RTE_ETH_QUEUE_STATE_STOPPED);
+	send_and_receive(&flow[1], BURST / 4, false, host_pool, &r);
+	CHECK_MSG(r.ours == 0, "queue 1 not started yet took %u frames", r.ours);
+	send_and_receive(&flow[0], BURST, false, host_pool, &r);
+	CHECK_MSG(r.ours == BURST && r.on_queue[0] == BURST, "queue 0: %u of %u", r.ours, BURST);
+	CHECK_EQ(rte_eth_dev_rx_queue_start(port, 1), 0);
+	send_and_receive(&flow[1], BURST, false, host_pool, &r);
+	CHECK_MSG(r.ours == BURST && r.intact == BURST && r.on_queue[1] == BURST,
+		  "queue 1 after its start: %u of %u", r.ours, BURST);
+}
+
 static void test_tx_to_port_a(void)
 {
 	int rx = socket(AF_PACKET, SOCK_RAW, htons(0x86dd));
@@ -395,6 +418,7 @@ int main(int argc, char **argv)
 		NM_TEST(test_rss_spreads),
 		NM_TEST(test_no_split_on_dmabuf_refused),
 		NM_TEST(test_adapter_split_bind),
+		NM_TEST(test_deferred_start),
 		NM_TEST(test_tx_to_port_a),
 		NM_TEST(test_stats),
 		NM_TEST(test_dmabuf_mapped_for_port),
