@@ -102,4 +102,11 @@ int pmd_rx_queue_start(struct rte_eth_dev *dev, uint16_t qid);
 int pmd_rx_queue_stop(struct rte_eth_dev *dev, uint16_t qid);
 const uint32_t *pmd_split_ptypes(struct rte_eth_dev *dev);
 
+/* pmd_stats.c */
+int pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *s);
+int pmd_stats_reset(struct rte_eth_dev *dev);
+int pmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n);
+int pmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+			 unsigned int size);
+
 #endif
