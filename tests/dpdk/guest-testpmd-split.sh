@@ -11,8 +11,9 @@
 # by nm-dmabuf-hold. Twice: --rxhdrs=ipv6-udp (protocol split) and --rxpkts=256,0
 # (length-based: a 256-byte header buffer; the 82576 still splits where the headers
 # end). Each time the guest kernel's own stack on port A sends UDP datagrams over
-# IPv6 (a python3 socket, link-local addresses, a static neighbour entry since
-# nothing answers neighbour discovery on port B); testpmd counts them; after it
+# IPv6 (a python3 socket, link-local addresses, a static neighbour entry for the
+# address port B's MAC gives, since nothing answers neighbour discovery there);
+# testpmd counts them; after it
 # exits, nm-dmabuf-hold finds every datagram's payload at the start of a udmabuf
 # buffer (so the headers went elsewhere) and checks every byte.
 #
@@ -56,13 +57,19 @@ plugin=$plugdir/${plugin##*/}
 
 bdf=$NETMEM_GUEST_PORT_B_BDF
 ifa=$NETMEM_GUEST_PORT_A_IF
-# Port B's MAC is fixed by the test bed (52:54:00:00:00:0b): its EUI-64 link-local.
-b_mac=52:54:00:00:00:0b
-b_ll=fe80::5054:ff:fe00:b
-ip -6 neigh replace "$b_ll" lladdr "$b_mac" dev "$ifa" nud permanent ||
-	skip_rest "cannot set the neighbour entry for $b_ll on $ifa"
-
 tmp=$(mktemp -d)
+
+# Port B's EUI-64 link-local address from the MAC testpmd reports ("Port 0: MAC"),
+# and a static neighbour entry for it on port A (nothing answers ND on port B).
+neigh_for_port_b() {
+	local mac b
+	mac=$(sed -n 's/^Port 0: \([0-9A-Fa-f:]\{17\}\)$/\1/p' "$1" | head -n1)
+	[ -n "$mac" ] || return 1
+	IFS=: read -r -a b <<<"$mac"
+	b_ll=$(printf 'fe80::%x:%x:%x:%x' $(((0x${b[0]} ^ 2) << 8 | 0x${b[1]})) \
+		$((0x${b[2]} << 8 | 0xff)) $((0xfe << 8 | 0x${b[3]})) $((0x${b[4]} << 8 | 0x${b[5]})))
+	ip -6 neigh replace "$b_ll" lladdr "$mac" dev "$ifa" nud permanent
+}
 
 # One testpmd run: NAME, then testpmd's split options. Four TAP lines.
 run_split() {
@@ -104,7 +111,10 @@ run_split() {
 		return
 	fi
 
-	if python3 - "$b_ll" "$ifa" "$port" "$frames" "$size" >"$tmp/$name.sender" 2>&1 <<'EOF'
+	if ! neigh_for_port_b "$log"; then
+		not_ok "$name: port B's MAC from testpmd and a neighbour entry for it on $ifa"
+		show "$log"
+	elif python3 - "$b_ll" "$ifa" "$port" "$frames" "$size" >"$tmp/$name.sender" 2>&1 <<'EOF'
 import socket, struct, sys, time
 dst, ifname, port, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -145,6 +155,6 @@ EOF
 
 run_split proto --rxhdrs=ipv6-udp
 run_split length --rxpkts=256,0
-ip -6 neigh del "$b_ll" dev "$ifa" 2>/dev/null
+[ -z "${b_ll:-}" ] || ip -6 neigh del "$b_ll" dev "$ifa" 2>/dev/null
 rm -rf "$tmp"
 exit "$failed"
