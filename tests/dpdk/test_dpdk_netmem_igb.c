@@ -87,7 +87,7 @@ static void pick_flows(void)
 }
 
 struct rx_result {
-	unsigned int ours, intact, split, on_queue[2], wrong_pool, outside_dmabuf;
+	unsigned int ours, intact, split, on_queue[2], wrong_pool, outside_dmabuf, rss_ok;
 };
 
 /* Is @m's data in the dmabuf pool's buffers (by IOVA)? */
@@ -139,6 +139,8 @@ static void send_and_receive(const struct nm_flow *f, unsigned int n, bool split
 					continue;
 				r->ours++;
 				r->on_queue[q]++;
+				r->rss_ok += (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) &&
+					     m->hash.rss == nm_igb_rss_hash(f);
 				r->intact += !bad && checked == sizeof(payload);
 				if (split) {
 					bool ok = m->nb_segs == 2 && m->pool == hdr_pool &&
@@ -194,6 +196,9 @@ static void test_rss_spreads(void)
 			  !r.wrong_pool, "port %u: %u of %u in, %u intact, %u on queue %u, "
 			  "%u in other pools", flow[q].dst_port, r.ours, BURST, r.intact,
 			  r.on_queue[q], q, r.wrong_pool);
+		/* The device's hash, as netmem computes it for the flow. */
+		CHECK_MSG(r.rss_ok == BURST, "queue %u: %u of %u with the flow's RSS hash %#x",
+			  q, r.rss_ok, BURST, nm_igb_rss_hash(&flow[q]));
 	}
 }
 

@@ -273,6 +273,10 @@ uint16_t pmd_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 			first->pkt_len = rx[i].hdr_len + rx[i].payload_len;
 			first->port = q->port_id;
 			first->ol_flags = csum_flags(rx[i].flags);
+			if (rx[i].flags & NM_RX_PKT_RSS_HASH) {
+				first->hash.rss = rx[i].rss_hash;
+				first->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+			}
 			first->packet_type = RTE_PTYPE_UNKNOWN;
 			pkts[done++] = first;
 		}
