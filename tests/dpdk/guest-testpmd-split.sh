@@ -28,7 +28,7 @@ frames=${NETMEM_TESTPMD_FRAMES:-200}
 wait_s=${NETMEM_TESTPMD_WAIT:-150}
 port=47000
 size=1000
-plan=8
+plan=10
 n=0
 failed=0
 
@@ -71,7 +71,7 @@ neigh_for_port_b() {
 	ip -6 neigh replace "$b_ll" lladdr "$mac" dev "$ifa" nud permanent
 }
 
-# One testpmd run: NAME, then testpmd's split options. Four TAP lines.
+# One testpmd run: NAME, then testpmd's split options. Five TAP lines.
 run_split() {
 	local name=$1
 	shift
@@ -104,11 +104,21 @@ run_split() {
 		exec 3>&-
 		kill "$hpid" 2>/dev/null
 		wait "$hpid"
-		n=$((n + 3))
+		n=$((n + 4))
+		echo "not ok $((n - 3)) - $name: telemetry # testpmd did not start"
 		echo "not ok $((n - 2)) - $name: sender # testpmd did not start"
 		echo "not ok $((n - 1)) - $name: count # testpmd did not start"
 		echo "not ok $n - $name: payload # testpmd did not start"
 		return
+	fi
+
+	# What netmem sees of the port while testpmd runs: the adapter's flags for it.
+	printf '/netmem/queues,0\n' | timeout 60 dpdk-telemetry.py >"$tmp/$name.tel" 2>&1
+	if grep -Eq '"flags": *\["unreadable,header-split,restart"\]' "$tmp/$name.tel"; then
+		ok "$name: telemetry /netmem/queues,0: queue 0 flags unreadable,header-split,restart"
+	else
+		not_ok "$name: telemetry /netmem/queues,0 shows the port's buffer split flags"
+		show "$tmp/$name.tel"
 	fi
 
 	if ! neigh_for_port_b "$log"; then
