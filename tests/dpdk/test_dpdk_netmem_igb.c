@@ -234,6 +234,21 @@ static void test_no_split_on_dmabuf_refused(void)
 	CHECK_EQ(nd->rxqs[0].counters.refused, c0.refused + 1);
 	CHECK(before.rdbal == after.rdbal && before.rdlen == after.rdlen &&
 	      before.srrctl == after.srrctl);
+	/* Bad input the PMD itself refuses (a 32-byte header buffer; the
+	 * device's is 64 to 960): the same, nothing changed. */
+	{
+		union rte_eth_rxseg segs[2] = {
+			{ .split = { .mp = hdr_pool, .length = 32 } },
+			{ .split = { .mp = dmabuf_pool } },
+		};
+		struct rte_eth_rxconf rc = { .offloads = RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT,
+					     .rx_seg = segs, .rx_nseg = 2 };
+
+		CHECK_EQ(rte_eth_rx_queue_setup(port, 0, 0, 0, &rc, NULL), -EINVAL);
+		op_counts(ops1);
+		for (int i = 0; i < NM_IGB_OP_COUNT; i++)
+			CHECK(ops1[i] == ops0[i]);
+	}
 	CHECK_EQ(rte_eth_rx_queue_info_get(port, 0, &qi), 0);
 	CHECK(qi.mp == host_pool);
 	printf("# refused: 0 driver callbacks, restarts %llu, refused %llu, SRRCTL %#x kept\n",

@@ -99,7 +99,7 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	struct pmd_rxq n = { .ad = ad, .idx = qid, .port_id = dev->data->port_id };
 	uint32_t pay_room, num = 2 * ad->ring_size + 2 * 64;
 	struct nm_err err = { 0 };
-	int ret;
+	int ret = -EINVAL;
 
 	(void)socket;
 	if (offloads & RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT) {
@@ -108,17 +108,17 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		if (conf->rx_nseg != 2 || !conf->rx_seg) {
 			PMD_LOG(ERR, "queue %u: buffer split takes 2 segments (headers, payload), "
 				"not %u", qid, conf->rx_nseg);
-			return -EINVAL;
+			goto keep;
 		}
 		if (seg[0].proto_hdr && !split_ptype_ok(seg[0].proto_hdr)) {
 			PMD_LOG(ERR, "queue %u: the 82576 splits only after a TCP or UDP header over "
 				"IPv4/IPv6 (ptype %#x asked)", qid, seg[0].proto_hdr);
-			return -EINVAL;
+			goto keep;
 		}
 		if (seg[1].proto_hdr || seg[0].offset || seg[1].offset) {
 			PMD_LOG(ERR, "queue %u: segment 1 takes the rest of the frame: no protocol "
 				"or offset there", qid);
-			return -EINVAL;
+			goto keep;
 		}
 		n.split = true;
 		n.proto_hdr = seg[0].proto_hdr;
@@ -131,12 +131,12 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 			PMD_LOG(ERR, "queue %u: a header segment of %u bytes: the 82576's header "
 				"buffer is 64 to 960 bytes in 64-byte steps", qid,
 				n.hdr_len ? n.hdr_len : mbuf_room(n.hdr_mp));
-			return -EINVAL;
+			goto keep;
 		}
 	} else {
 		if (!mp) {
 			PMD_LOG(ERR, "queue %u: no mempool", qid);
-			return -EINVAL;
+			goto keep;
 		}
 		n.pay_mp = mp;
 	}
@@ -145,7 +145,7 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		PMD_LOG(ERR, "queue %u: payload mbufs of %u bytes (less headroom): the 82576 "
 			"fills whole frames into buffers of 2 KiB or more (SRRCTL.BSIZEPACKET)", qid,
 			mbuf_room(n.pay_mp));
-		return -EINVAL;
+		goto keep;
 	}
 	pay_room = RTE_MIN(pay_room, 127u * 1024);
 	ret = pmd_mbuf_mp_create(n.pay_mp, pay_room, num, &n.pay_prov, &err);
@@ -154,7 +154,7 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	if (ret) {
 		pmd_mbuf_mp_put(n.pay_prov);
 		PMD_LOG(ERR, "queue %u: %s", qid, err.msg);
-		return ret;
+		goto keep;
 	}
 	n.conf = *conf;
 	n.conf.rx_seg = NULL;
@@ -167,10 +167,8 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		 * and ethdev (which released it before asking) gets it back. */
 		pmd_mbuf_mp_put(n.hdr_prov);
 		pmd_mbuf_mp_put(n.pay_prov);
-		if (q->configured)
-			dev->data->rx_queues[qid] = q;
 		PMD_LOG(ERR, "queue %u: %s", qid, err.msg);
-		return ret;
+		goto keep;
 	}
 	rxq_drop_setup(q);
 	*q = n;
@@ -180,6 +178,13 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		n.split ? (n.proto_hdr ? "after the L4 header" : "by header length") : "",
 		n.pay_mp->name, n.split ? ", headers from " : "", n.split ? n.hdr_mp->name : "");
 	return 0;
+
+keep:
+	/* Refused or failed: the queue keeps its old setup and memory, and
+	 * ethdev (which released it before asking) gets it back. */
+	if (q->configured)
+		dev->data->rx_queues[qid] = q;
+	return ret;
 }
 
 /*
