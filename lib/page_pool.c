@@ -373,6 +373,12 @@ void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n)
 		nm_page_pool_return_bulk(cur, batch, k);
 }
 
+void nm_page_pool_release_netmems(struct nm_page_pool *pool,
+				  const nm_netmem_ref *refs, unsigned int n)
+{
+	pool_release(pool, refs, n);
+}
+
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,
 			    struct nm_page_pool_stats *st)
 {

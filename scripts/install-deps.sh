@@ -91,6 +91,9 @@ add_backports
 # QEMU 10 from backports upgrades libdrm2, so libdrm-dev must come from backports too.
 apt_install -t bookworm-backports libdrm-dev
 apt_install "${base_pkgs[@]}"
+# DPDK's driver SDK headers for the net_netmem_igb PMD (Debian's libdpdk-dev leaves
+# them out): from Debian's source package of the installed DPDK, into a cache.
+"$(dirname "$0")/dpdk-driver-sdk.sh" fetch >/dev/null
 
 if [ "$what" = guest ] || [ "$what" = all ]; then
 	apt_install -t bookworm-backports qemu-system-x86

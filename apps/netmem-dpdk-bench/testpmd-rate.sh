@@ -3,7 +3,12 @@
 # mbufs from the "dmabuf" mempool ops (a udmabuf) and with DPDK's default ops
 # (ring_mp_mc), in the same guest boot, one after the other.
 #
-#   apps/netmem-dpdk-bench/testpmd-rate.sh BUILD_DIR [SECONDS] [ROUNDS]
+#   apps/netmem-dpdk-bench/testpmd-rate.sh BUILD_DIR [SECONDS] [ROUNDS] [PMD]
+#
+# PMD: e1000 (default: DPDK's net_e1000_igb, one pool) or netmem_igb (net_netmem_igb,
+# netmem's igb driver under DPDK, with buffer split --rxhdrs=ipv6-udp: headers in
+# mb_pool_0, payload in mb_pool_0_1; with dmabuf only mb_pool_0_1 is on the udmabuf,
+# NETMEM_DMABUF_POOLS; with ring_mp_mc both pools are ordinary host pools).
 #
 # Port A (kernel igb) sends 1000-byte UDP frames to ff02::1 as fast as it can for
 # SECONDS (default 5); testpmd counts what it receives and what the NIC dropped
@@ -25,13 +30,20 @@ repo=$(cd "$here/../.." && pwd)
 if [ "${1:-}" != --inside ]; then
 	build=$(cd "${1:?usage: testpmd-rate.sh BUILD_DIR [SECONDS] [ROUNDS]}" && pwd)
 	exec "$repo/tests/vm/guest-run.sh" --timeout 590 --vfio -- \
-		"$here/testpmd-rate.sh" --inside "$build" "${2:-5}" "${3:-2}"
+		"$here/testpmd-rate.sh" --inside "$build" "${2:-5}" "${3:-2}" "${4:-e1000}"
 fi
 
 build=$2
 seconds=$3
 rounds=$4
+which=$5
 plugin=$build/drivers/mempool/dmabuf/librte_mempool_dmabuf.so
+if [ "$which" = netmem_igb ]; then
+	plugin=$build/drivers/net/netmem_igb_pmd/librte_net_netmem_igb.so
+	# EAL refuses -d plugins under a world-writable directory.
+	mkdir -p /run/netmem-bench && chmod 755 /run/netmem-bench && cp "$plugin" /run/netmem-bench/
+	plugin=/run/netmem-bench/${plugin##*/}
+fi
 hold=$build/tests/dpdk/nm-dmabuf-hold
 sender=$build/tests/dpdk/nm-frame-sender
 tmp=$(mktemp -d)
@@ -42,6 +54,15 @@ run() {
 	local -a pmd=(dpdk-testpmd -l 0-1 -n 1 -a "$NETMEM_GUEST_PORT_B_BDF" -d "$plugin")
 	local -a args=(-- --forward-mode=rxonly --total-num-mbufs=4096 --rxd=1024 --txd=512
 		--nb-cores=1 --record-core-cycles)
+	local bdf=$NETMEM_GUEST_PORT_B_BDF
+
+	if [ "$which" = netmem_igb ]; then
+		# testpmd never flushes its "Press enter" line into a file: line-buffer it.
+		pmd=(env NETMEM_DMABUF_POOLS=mb_pool_0_1 stdbuf -oL dpdk-testpmd -l 0-1 -n 1
+			--iova-mode=va -b "$bdf" --vdev "net_netmem_igb0,bdf=$bdf,queues=1,ring=1024"
+			-d "$plugin")
+		args+=(--mbuf-size=512,2176 --rxhdrs=ipv6-udp --rx-offloads=0x100000)
+	fi
 
 	rm -f "$fifo"
 	mkfifo "$fifo"
@@ -76,10 +97,10 @@ run() {
 		echo "$ops: WARNING: testpmd did not report ops $ops"
 	awk -v o="$ops" -v r="${rx:-0}" -v s="${sent:-0}" -v m="${missed:-?}" -v t="$seconds" \
 		-v c="${cpp:-0}" 'BEGIN { printf "%-11s sent %8d  rx %8d  missed %6s  pps %8.0f  cycles/pkt %8.0f  rx/sent %.3f\n",
-			o, s, r, m, r / t, c, s > 0 ? r / s : 0 }'
+			o, s, r, m, r / t, c, (s > 0 ? r / s : 0) }'
 }
 
-echo "testpmd rxonly on $NETMEM_GUEST_PORT_B_BDF (net_e1000_igb, VFIO, QEMU TCG), $seconds s per run"
+echo "testpmd rxonly on $NETMEM_GUEST_PORT_B_BDF (net_${which/e1000/e1000_igb}, VFIO, QEMU TCG), $seconds s per run"
 for _ in $(seq "$rounds"); do
 	run dmabuf
 	run ring_mp_mc

@@ -4,14 +4,16 @@
  * command's NIC wrote into it.
  *
  *   nm-dmabuf-hold [--source udmabuf:16M] [--buf-size 4096] [--headroom 128]
- *                  [--frames N] [--port P] -- COMMAND [ARGS...]
+ *                  [--frames N] [--port P] [--payload-only] -- COMMAND [ARGS...]
  *
  * The dmabuf's fd is passed to COMMAND as NETMEM_DMABUF=fd:N, the memfd
  * behind it as NETMEM_DMABUF_MEMFD=M (the "dmabuf" mempool driver picks
  * them up; VFIO type1 pins the memfd), and this process keeps both, so the
  * memory outlives COMMAND. Afterwards every buffer is scanned at @headroom (where a
  * PMD puts a received frame: RTE_PKTMBUF_HEADROOM) for test frames
- * (test_frame.h) to UDP port P; every payload byte is checked.
+ * (test_frame.h) to UDP port P; every payload byte is checked. With
+ * --payload-only the buffers hold UDP payloads alone (buffer split: the
+ * headers went to another pool), which must start at @headroom.
  *
  * Exit: COMMAND's status if it failed; else 0 when frames 0..N-1 were all
  * found intact, 3 otherwise (one summary line on stdout either way).
@@ -37,6 +39,7 @@ int main(int argc, char **argv)
 		{ "headroom", required_argument, NULL, 'r' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "payload-only", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source = "udmabuf:16M";
@@ -48,7 +51,7 @@ int main(int argc, char **argv)
 	unsigned long long bytes = 0;
 	char env[32];
 	void *addr;
-	int c, fd, memfd = -1, status = 0;
+	int c, fd, memfd = -1, status = 0, payload_only = 0;
 	pid_t pid;
 
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -58,12 +61,14 @@ int main(int argc, char **argv)
 		case 'r': headroom = strtoul(optarg, NULL, 0); break;
 		case 'n': frames = strtoul(optarg, NULL, 0); break;
 		case 'p': port = strtoul(optarg, NULL, 0); break;
+		case 'o': payload_only = 1; break;
 		default: return 2;
 		}
 	}
 	if (optind >= argc || !buf_size || headroom >= buf_size) {
 		fprintf(stderr, "usage: nm-dmabuf-hold [--source udmabuf:16M] [--buf-size 4096] "
-			"[--headroom 128] [--frames N] [--port P] -- COMMAND [ARGS...]\n");
+			"[--headroom 128] [--frames N] [--port P] [--payload-only] -- COMMAND "
+			"[ARGS...]\n");
 		return 2;
 	}
 	if (nm_dmabuf_open_spec(source, &db, &err)) {
@@ -119,8 +124,11 @@ int main(int argc, char **argv)
 	for (uint64_t off = 0; off + buf_size <= db->size; off += buf_size) {
 		uint32_t seq, wrong, checked;
 
-		if (!nm_tf_check(mem + off + headroom, (uint32_t)(buf_size - headroom),
-				 (uint16_t)port, &seq, &wrong, &checked))
+		const uint8_t *at = mem + off + headroom;
+		uint32_t cap = (uint32_t)(buf_size - headroom);
+
+		if (payload_only ? !nm_tf_check_payload(at, cap, &seq, &wrong, &checked) :
+				   !nm_tf_check(at, cap, (uint16_t)port, &seq, &wrong, &checked))
 			continue;
 		found++;
 		bytes += checked;

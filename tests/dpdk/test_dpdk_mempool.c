@@ -529,6 +529,31 @@ static void test_host_fallback_pools(void)
 	pthread_mutex_unlock(&nm_dpdk_lock);
 }
 
+/* NETMEM_DMABUF_POOLS picks the pools that go into a dmabuf: a pool it does
+ * not name keeps host memory (testpmd's header pool with buffer split). */
+static void test_pools_selected_by_name(void)
+{
+	struct rte_mempool *hdr, *pay;
+	unsigned int before = listed_pools();
+	struct rte_mbuf *m;
+
+	setenv(NM_DPDK_DMABUF_POOLS_ENV, "t_sel_other,t_sel_pay", 1);
+	hdr = rte_pktmbuf_pool_create_by_ops("t_sel_hdr", 64, 0, 0, ROOM, 0, "dmabuf");
+	pay = rte_pktmbuf_pool_create_by_ops("t_sel_pay", 64, 0, 0, ROOM, 0, "dmabuf");
+	unsetenv(NM_DPDK_DMABUF_POOLS_ENV);
+	CHECK(hdr && pay);
+	CHECK(!nm_dpdk_pool_is_dmabuf(hdr));
+	CHECK(nm_dpdk_pool_host_fallback(hdr) &&
+	      strstr(nm_dpdk_pool_host_fallback(hdr), "not named in NETMEM_DMABUF_POOLS"));
+	CHECK(nm_dpdk_pool_is_dmabuf(pay));
+	CHECK_EQ(listed_pools(), before + 1);   /* one binding: the payload pool's */
+	m = rte_pktmbuf_alloc(hdr);
+	CHECK(m && !(m->ol_flags & RTE_MBUF_F_EXTERNAL));
+	rte_pktmbuf_free(m);
+	rte_mempool_free(hdr);
+	CHECK_EQ(nm_dpdk_pool_free(pay, NULL), 0);
+}
+
 /* The free list's fast paths (object address -> buffer index by a shift,
  * or through the bucket table for pools of odd-sized objects) refuse what
  * is not one of the pool's objects and lose nothing. */
@@ -691,6 +716,7 @@ int main(int argc, char **argv)
 		NM_TEST(test_not_a_dmabuf_refused),
 		NM_TEST(test_udmabuf_one_pool_per_dmabuf),
 		NM_TEST(test_host_fallback_pools),
+		NM_TEST(test_pools_selected_by_name),
 		NM_TEST(test_stranger_refused),
 		NM_TEST(test_pinned_attach_like_dpdk),
 		NM_TEST(test_net_null_receives_into_dmabuf),

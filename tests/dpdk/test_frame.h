@@ -77,4 +77,32 @@ static inline int nm_tf_check(const uint8_t *f, uint32_t cap, uint16_t port,
 	return 1;
 }
 
+/*
+ * The same for a UDP payload alone at @p (buffer split: the headers went
+ * elsewhere). @cap bytes are readable. Returns 1 with *@seq, *@bad, *@checked
+ * as nm_tf_check(); 0 if @p does not start with the magic.
+ */
+static inline int nm_tf_check_payload(const uint8_t *p, uint32_t cap, uint32_t *seq,
+				      uint32_t *bad, uint32_t *checked)
+{
+	uint32_t len;
+	long at;
+
+	if (cap < NM_TF_HDR || memcmp(p, NM_TF_MAGIC, 8))
+		return 0;
+	memcpy(seq, p + 8, 4);
+	memcpy(&len, p + 12, 4);
+	*seq = ntohl(*seq);
+	len = ntohl(len);
+	*checked = 0;
+	if (len < NM_TF_HDR || len > cap) {
+		*bad = 1;
+		return 1;
+	}
+	at = nm_pattern_check(p + NM_TF_HDR, len - NM_TF_HDR, NM_TF_HDR, *seq);
+	*bad = at < 0 ? 0 : (uint32_t)at + NM_TF_HDR + 1;
+	*checked = len;
+	return 1;
+}
+
 #endif

@@ -52,9 +52,14 @@ struct eal_domain {
 bool nm_dpdk_device_does_dma(const struct rte_device *dev)
 {
 	const struct rte_bus *bus = dev ? rte_dev_bus(dev) : NULL;
+	const struct rte_driver *drv = dev ? rte_dev_driver(dev) : NULL;
 
-	/* Virtual devices move packets with the CPU; every other bus
-	 * (pci, vmbus, fslmc, ...) has devices that DMA. */
+	/* Virtual devices move packets with the CPU, except net_netmem_igb,
+	 * a vdev over a VFIO device in EAL's container whose dma_map maps
+	 * there; every other bus (pci, vmbus, fslmc, ...) has devices that
+	 * DMA. */
+	if (bus && drv && !strcmp(rte_bus_name(bus), "vdev"))
+		return !strcmp(rte_driver_name(drv), "net_netmem_igb");
 	return bus && strcmp(rte_bus_name(bus), "vdev") != 0;
 }
 

@@ -22,6 +22,26 @@
 
 struct nm_dpdk_pool_list nm_dpdk_host_pools = TAILQ_HEAD_INITIALIZER(nm_dpdk_host_pools);
 
+/* $NETMEM_DMABUF_POOLS, a comma-separated list of pool names: only those
+ * go into a dmabuf (testpmd's header pool stays in host memory while its
+ * payload pool is the dmabuf one). Unset: every pool with a data room. */
+bool nm_dpdk_pool_selected(const char *name)
+{
+	const char *list = getenv(NM_DPDK_DMABUF_POOLS_ENV);
+	size_t len = strlen(name);
+
+	if (!list || !*list)
+		return true;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && !strncmp(p, name, n))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
 const char *nm_dpdk_host_reason(const struct rte_mempool *mp)
 {
 	const struct rte_pktmbuf_pool_private *priv;
@@ -36,6 +56,8 @@ const char *nm_dpdk_host_reason(const struct rte_mempool *mp)
 		return NULL;
 	if (priv->flags & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF)
 		return "data room in the application's own external memory";
+	if (!nm_dpdk_pool_selected(mp->name))
+		return "not named in " NM_DPDK_DMABUF_POOLS_ENV;
 	if (mp->elt_size < sizeof(struct rte_mbuf) + priv->mbuf_priv_size +
 			   priv->mbuf_data_room_size)
 		return "not a pktmbuf pool (objects too small for mbuf + data room)";

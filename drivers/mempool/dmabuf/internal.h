@@ -104,6 +104,8 @@ extern struct nm_dpdk_pool_list nm_dpdk_host_pools;
 
 /* Why @mp gets host memory, or NULL when its data room goes in a dmabuf. */
 const char *nm_dpdk_host_reason(const struct rte_mempool *mp);
+/* $NETMEM_DMABUF_POOLS names @name (or is unset). */
+bool nm_dpdk_pool_selected(const char *name);
 int nm_dpdk_host_alloc(struct rte_mempool *mp, const char *reason);
 void nm_dpdk_host_free(struct nm_dpdk_pool *p);
 int nm_dpdk_host_populate(struct rte_mempool *mp, unsigned int max_objs,

@@ -142,10 +142,30 @@ static int igb_mem_alloc(struct nm_netdev *dev, void *mem, uint32_t idx,
 		goto err_ring;
 	}
 	if (q->split) {
-		pp.mp = nm_host_mem_mp(igb->host);
+		const struct nm_mp_params *hmp = &igb->rxq[idx].hdr_mp;
+		nm_netmem_ref hprobe;
+
+		q->hdr_size = igb->rxq[idx].hdr_size ? igb->rxq[idx].hdr_size : IGB_HDR_BUF_SIZE;
+		pp.mp = hmp->ops ? *hmp : nm_host_mem_mp(igb->host);
 		ret = nm_page_pool_create(&pp, &q->hdr_pool, err);
 		if (ret)
 			goto err_slots;
+		/* The device writes up to hdr_size bytes of headers: every
+		 * header buffer must hold them. */
+		hprobe = nm_page_pool_alloc_netmem(q->hdr_pool);
+		if (!hprobe) {
+			ret = nm_err_set(err, -ENOMEM, "%s queue %u: the header provider has no buffers",
+					 dev->name, idx);
+			goto err_hdr_pool;
+		}
+		if (nm_netmem_buf_size(hprobe) < q->hdr_size) {
+			ret = nm_err_set(err, -EINVAL, "%s queue %u: header buffers of %u bytes, the "
+					 "device writes up to %u", dev->name, idx,
+					 nm_netmem_buf_size(hprobe), q->hdr_size);
+			nm_page_pool_put_netmem(q->hdr_pool, hprobe, true);
+			goto err_hdr_pool;
+		}
+		nm_page_pool_put_netmem(q->hdr_pool, hprobe, true);
 	}
 	/* Say truthfully what this queue's pool may hold. */
 	if (caps & NM_RXQ_CAP_UNREADABLE)
@@ -302,19 +322,27 @@ static int check_params(struct nm_igb_params *p, struct nm_err *err)
 	return 0;
 }
 
-static int igb_claim(struct nm_igb *igb, struct nm_dma_domain **dom,
-		     struct nm_err *err)
+static int igb_claim(struct nm_igb *igb, const struct nm_igb_params *p,
+		     struct nm_dma_domain **dom, struct nm_err *err)
 {
 	uint16_t ids[2];
 	int group, ret;
 
-	group = nm_vfio_pci_group(igb->bdf, err);
-	if (group < 0)
-		return group;
-	ret = nm_dma_domain_vfio_create(group, dom, err);
-	if (ret)
-		return ret;
-	ret = nm_vfio_pci_open(&igb->pci, *dom, igb->bdf, err);
+	if (p->dma_domain) {
+		/* Someone else's container (EAL's): the device is already in it. */
+		nm_dma_domain_get(p->dma_domain);
+		*dom = p->dma_domain;
+		igb->ext_fd = true;
+		ret = nm_vfio_pci_open_fd(&igb->pci, p->vfio_device_fd, igb->bdf, err);
+	} else {
+		group = nm_vfio_pci_group(igb->bdf, err);
+		if (group < 0)
+			return group;
+		ret = nm_dma_domain_vfio_create(group, dom, err);
+		if (ret)
+			return ret;
+		ret = nm_vfio_pci_open(&igb->pci, *dom, igb->bdf, err);
+	}
 	if (ret)
 		goto err_dom;
 	if (nm_vfio_pci_cfg_read(&igb->pci, PCI_VENDOR_ID, ids, sizeof(ids)) ||
@@ -333,7 +361,7 @@ static int igb_claim(struct nm_igb *igb, struct nm_dma_domain **dom,
 	}
 	return 0;
 err_pci:
-	nm_vfio_pci_close(&igb->pci);
+	nm_vfio_pci_close(&igb->pci, !igb->ext_fd);
 err_dom:
 	nm_dma_domain_put(*dom);
 	return ret;
@@ -381,7 +409,7 @@ int nm_igb_open(const struct nm_igb_params *params, struct nm_igb **out,
 	for (uint32_t i = 0; i < NM_IGB_MAX_RX_QUEUES; i++)
 		pthread_mutex_init(&igb->rxq[i].lock, NULL);
 
-	ret = igb_claim(igb, &dom, err);
+	ret = igb_claim(igb, &p, &dom, err);
 	if (ret)
 		goto err_free;
 	ret = igb_reset_hw(igb, err);
@@ -451,7 +479,7 @@ err_host:
 	nm_host_mem_put(igb->host);
 err_release:
 	nm_vfio_pci_bus_master(&igb->pci, false);
-	nm_vfio_pci_close(&igb->pci);
+	nm_vfio_pci_close(&igb->pci, !igb->ext_fd);
 	if (dom)
 		nm_dma_domain_put(dom);
 err_free:
@@ -470,7 +498,7 @@ void nm_igb_close(struct nm_igb *igb)
 	igb_wr32(igb->bar0, IGB_CTRL, igb_rd32(igb->bar0, IGB_CTRL) | IGB_CTRL_RST);
 	igb_wait_reg(igb->bar0, IGB_CTRL, IGB_CTRL_RST, 0, 100);
 	nm_vfio_pci_bus_master(&igb->pci, false);
-	nm_vfio_pci_close(&igb->pci);
+	nm_vfio_pci_close(&igb->pci, !igb->ext_fd);
 	/* The last reference to the host memory unmaps it, and with it goes
 	 * the last reference to the domain, which closes the container. */
 	if (igb->jumbo)
@@ -533,6 +561,86 @@ int nm_igb_set_header_split(struct nm_igb *igb, uint32_t queue, bool on,
 		}
 	}
 	return ret;
+}
+
+int nm_igb_rxq_setup(struct nm_igb *igb, uint32_t queue,
+		     const struct nm_igb_rxq_layout *l,
+		     const struct nm_mp_params *mp, struct nm_err *err)
+{
+	struct nm_netdev *dev = &igb->dev;
+	struct igb_rxq *rxq;
+	struct nm_mp_params old_hdr;
+	uint32_t old_caps, old_size;
+	int ret;
+
+	if (queue >= dev->num_rx_queues)
+		return nm_err_set(err, -EINVAL, "queue %u out of range (0-%u)", queue,
+				  dev->num_rx_queues - 1);
+	if (l->hdr_size && (l->hdr_size % 64 || l->hdr_size > 960))
+		return nm_err_set(err, -EINVAL, "header buffer of %u bytes: the 82576 takes 64 to "
+				  "960 in 64-byte steps (SRRCTL.BSIZEHEADER)", l->hdr_size);
+	rxq = &igb->rxq[queue];
+	pthread_mutex_lock(&dev->lock);
+	old_caps = dev->rxqs[queue].caps;
+	pthread_mutex_unlock(&dev->lock);
+	old_hdr = rxq->hdr_mp;
+	old_size = rxq->hdr_size;
+	rxq->hdr_mp = l->split ? l->hdr_mp : (struct nm_mp_params){ 0 };
+	rxq->hdr_size = l->hdr_size;
+	nm_netdev_set_rxq_caps(dev, queue, igb_queue_caps(l->split,
+							  old_caps & NM_RXQ_CAP_RX_CSUM));
+	ret = nm_rxq_restart(dev, queue, mp, err);
+	if (ret) {
+		rxq->hdr_mp = old_hdr;
+		rxq->hdr_size = old_size;
+		nm_netdev_set_rxq_caps(dev, queue, old_caps);
+		return ret;
+	}
+	rxq->paused = false;
+	return 0;
+}
+
+int nm_igb_rxq_pause(struct nm_igb *igb, uint32_t queue, bool pause,
+		     struct nm_err *err)
+{
+	struct nm_netdev *dev = &igb->dev;
+	int ret = 0;
+	void *qmem;
+
+	if (queue >= dev->num_rx_queues)
+		return nm_err_set(err, -EINVAL, "queue %u out of range (0-%u)", queue,
+				  dev->num_rx_queues - 1);
+	pthread_mutex_lock(&dev->lock);
+	qmem = dev->rxqs[queue].qmem;
+	if (!qmem)
+		ret = nm_err_set(err, -ENODEV, "%s queue %u has no memory to run on",
+				 dev->name, queue);
+	else if (igb->rxq[queue].paused != pause)
+		ret = pause ? igb_stop(dev, qmem, queue, err) : igb_start(dev, qmem, queue, err);
+	if (!ret)
+		igb->rxq[queue].paused = pause;
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+void nm_igb_set_rx_mode(struct nm_igb *igb, bool promisc, bool allmulti)
+{
+	uint32_t rctl = igb_rd32(igb->bar0, IGB_RCTL) & ~(IGB_RCTL_UPE | IGB_RCTL_MPE);
+
+	igb_wr32(igb->bar0, IGB_RCTL, rctl | (promisc ? IGB_RCTL_UPE : 0) |
+		 (promisc || allmulti ? IGB_RCTL_MPE : 0));
+}
+
+bool nm_igb_link(struct nm_igb *igb, uint32_t *speed_mbps, bool *full_duplex)
+{
+	static const uint32_t speeds[4] = { 10, 100, 1000, 1000 };
+	uint32_t st = igb_rd32(igb->bar0, IGB_STATUS);
+
+	if (speed_mbps)
+		*speed_mbps = speeds[(st >> IGB_STATUS_SPEED_SHIFT) & 3];
+	if (full_duplex)
+		*full_duplex = st & IGB_STATUS_FD;
+	return st & IGB_STATUS_LU;
 }
 
 void nm_igb_rxq_stats(struct nm_igb *igb, uint32_t queue, struct nm_igb_rxq_stats *st)

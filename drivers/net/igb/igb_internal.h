@@ -34,6 +34,7 @@ struct igb_qmem {
 	struct nm_page_pool *hdr_pool;  /* host memory: headers (split only) */
 	struct nm_page_pool *pool;      /* the provider: payload */
 	uint32_t buf_size;              /* bytes per payload buffer */
+	uint32_t hdr_size;              /* SRRCTL.BSIZEHEADER in bytes (split) */
 	bool split;
 	bool rx_csum;                   /* report the checksum verdicts */
 	bool discard;                   /* inside a frame over several
@@ -46,6 +47,10 @@ struct igb_rxq {
 	pthread_mutex_t lock;           /* poller vs. stop/start */
 	struct igb_qmem *cur;           /* running memory, NULL when stopped */
 	struct nm_igb_rxq_stats stats;
+	/* Layout the next mem_alloc builds (nm_igb_rxq_setup); control path. */
+	struct nm_mp_params hdr_mp;
+	uint32_t hdr_size;
+	bool paused;                    /* nm_igb_rxq_pause(): ring given back */
 };
 
 struct igb_txq {
@@ -60,6 +65,7 @@ struct igb_txq {
 struct nm_igb {
 	struct nm_netdev dev;           /* first: container_of is a cast */
 	struct nm_vfio_pci pci;
+	bool ext_fd;                    /* the device fd is the caller's */
 	volatile uint8_t *bar0;
 	char bdf[16];
 	uint8_t mac[6];

@@ -159,6 +159,7 @@ union igb_adv_rx_desc {
 	} wb;
 };
 
+#define IGB_RXD_RSS_TYPE(pi)  ((pi) & 0xfu)  /* 0: no RSS hash in wb.rss */
 #define IGB_RXD_STAT_DD       (1u << 0)
 #define IGB_RXD_STAT_EOP      (1u << 1)
 #define IGB_RXD_STAT_UDPCS    (1u << 4)   /* UDP checksum was checked */

@@ -139,3 +139,27 @@ void nm_igb_unsteer(struct nm_igb *igb, const struct nm_flow *f)
 	}
 	pthread_mutex_unlock(&igb->rss_lock);
 }
+
+int nm_igb_set_reta(struct nm_igb *igb, const uint8_t reta[IGB_RETA_SIZE],
+		    struct nm_err *err)
+{
+	int ret = 0;
+
+	for (uint32_t i = 0; i < IGB_RETA_SIZE; i++)
+		if (reta[i] >= igb->dev.num_rx_queues)
+			return nm_err_set(err, -EINVAL, "redirection entry %u -> queue %u: %s has "
+					  "%u RX queues", i, reta[i], igb->dev.name,
+					  igb->dev.num_rx_queues);
+	pthread_mutex_lock(&igb->rss_lock);
+	for (uint32_t i = 0; i < IGB_RETA_SIZE && !ret; i++)
+		if (igb->reta_refs[i])
+			ret = nm_err_set(err, -EBUSY, "redirection entry %u carries a steered flow: "
+					 "unsteer it first", i);
+	if (!ret) {
+		memcpy(igb->reta, reta, IGB_RETA_SIZE);
+		for (uint32_t i = 0; i < IGB_RETA_SIZE / 4; i++)
+			write_reta(igb, i);
+	}
+	pthread_mutex_unlock(&igb->rss_lock);
+	return ret;
+}

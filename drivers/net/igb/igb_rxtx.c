@@ -87,7 +87,7 @@ int igb_rx_ring_start(struct nm_igb *igb, struct igb_qmem *q, uint32_t idx,
 		return nm_err_set(err, -ETIMEDOUT, "%s queue %u: RXDCTL.ENABLE did not clear",
 				  igb->dev.name, idx);
 	if (q->split)
-		srrctl |= IGB_HDR_BUF_SIZE << IGB_SRRCTL_BSIZEHDR_SHIFT |
+		srrctl |= q->hdr_size << IGB_SRRCTL_BSIZEHDR_SHIFT |
 			  IGB_SRRCTL_DESCTYPE_HDR_SPLIT;
 	else
 		srrctl |= IGB_SRRCTL_DESCTYPE_ONEBUF;
@@ -161,14 +161,16 @@ unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
 		union igb_adv_rx_desc *d = &q->ring[q->next_to_clean];
 		uint32_t status = __atomic_load_n(&d->wb.status_error, __ATOMIC_ACQUIRE);
 		struct igb_rx_slot s;
-		uint32_t len, hlen;
-		uint16_t info;
+		uint32_t len, hlen, rss;
+		uint16_t info, pinfo;
 
 		if (!(status & IGB_RXD_STAT_DD))
 			break;
 		s = q->slots[q->next_to_clean];
 		len = d->wb.length;
 		info = d->wb.hdr_info;
+		pinfo = d->wb.pkt_info;
+		rss = d->wb.rss;
 		q->next_to_clean = (q->next_to_clean + 1) & (q->size - 1);
 
 		/* Buffers hold whole frames (the queue takes no buffer
@@ -211,8 +213,10 @@ unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
 			.hdr_len = hlen,
 			.payload_len = len,
 			.flags = (hlen ? NM_RX_PKT_SPLIT : 0) |
-				 (q->rx_csum ? csum_verdict(status) : 0),
+				 (q->rx_csum ? csum_verdict(status) : 0) |
+				 (IGB_RXD_RSS_TYPE(pinfo) ? NM_RX_PKT_RSS_HASH : 0),
 			.queue = queue,
+			.rss_hash = IGB_RXD_RSS_TYPE(pinfo) ? rss : 0,
 		};
 		split += hlen != 0;
 		rxq->stats.csum_bad += !!(pkts[got - 1].flags &

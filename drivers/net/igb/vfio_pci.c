@@ -53,6 +53,20 @@ int nm_vfio_pci_group(const char *bdf, struct nm_err *err)
 int nm_vfio_pci_open(struct nm_vfio_pci *p, struct nm_dma_domain *dom,
 		     const char *bdf, struct nm_err *err)
 {
+	int ret;
+	int fd = nm_dma_domain_vfio_device_fd(dom, bdf, err);
+
+	if (fd < 0)
+		return fd;
+	ret = nm_vfio_pci_open_fd(p, fd, bdf, err);
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+int nm_vfio_pci_open_fd(struct nm_vfio_pci *p, int fd, const char *bdf,
+			struct nm_err *err)
+{
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
 					.index = VFIO_PCI_CONFIG_REGION_INDEX };
@@ -62,9 +76,9 @@ int nm_vfio_pci_open(struct nm_vfio_pci *p, struct nm_dma_domain *dom,
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	p->fd = nm_dma_domain_vfio_device_fd(dom, bdf, err);
-	if (p->fd < 0)
-		return p->fd;
+	p->fd = fd;
+	if (fd < 0)
+		return nm_err_set(err, -EBADF, "%s: no VFIO device fd", bdf);
 	if (ioctl(p->fd, VFIO_DEVICE_GET_INFO, &info) || !(info.flags & VFIO_DEVICE_FLAGS_PCI)) {
 		ret = nm_err_set(err, -ENODEV, "%s: not a VFIO PCI device", bdf);
 		goto fail;
@@ -91,17 +105,16 @@ int nm_vfio_pci_open(struct nm_vfio_pci *p, struct nm_dma_domain *dom,
 	p->bar0_size = bar.size;
 	return 0;
 fail:
-	close(p->fd);
 	p->fd = -1;
 	return ret;
 }
 
-void nm_vfio_pci_close(struct nm_vfio_pci *p)
+void nm_vfio_pci_close(struct nm_vfio_pci *p, bool close_fd)
 {
 	if (p->bar0)
 		munmap((void *)p->bar0, p->bar0_size);
 	p->bar0 = NULL;
-	if (p->fd >= 0)
+	if (p->fd >= 0 && close_fd)
 		close(p->fd);
 	p->fd = -1;
 }

@@ -29,7 +29,11 @@ int nm_vfio_pci_group(const char *bdf, struct nm_err *err);
 /* Take @bdf from the domain's group, map BAR0. */
 int nm_vfio_pci_open(struct nm_vfio_pci *p, struct nm_dma_domain *dom,
 		     const char *bdf, struct nm_err *err);
-void nm_vfio_pci_close(struct nm_vfio_pci *p);
+/* The same on a device fd someone else opened (and will close). */
+int nm_vfio_pci_open_fd(struct nm_vfio_pci *p, int fd, const char *bdf,
+			struct nm_err *err);
+/* Unmap BAR0; close the device fd when @close_fd (it is ours). */
+void nm_vfio_pci_close(struct nm_vfio_pci *p, bool close_fd);
 
 int nm_vfio_pci_cfg_read(struct nm_vfio_pci *p, uint32_t off, void *buf,
 			 size_t len);

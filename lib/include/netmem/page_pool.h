@@ -136,6 +136,16 @@ bool nm_pp_debug_unref(struct nm_net_iov *niov);
 void nm_pp_debug_get(struct nm_net_iov *niov, int old);
 void nm_pp_debug_handout(const nm_netmem_ref *refs, unsigned int n);
 
+/*
+ * Owner thread: @n buffers the caller holds leave the pool for good: the
+ * provider takes them back now (release_netmems) and the pool never
+ * recycles them. For a provider whose buffers live on outside the pool once
+ * received (a DPDK mbuf handed to the application, which frees it to its
+ * mempool); the pool's counts stay exact (released, not in flight).
+ */
+void nm_page_pool_release_netmems(struct nm_page_pool *pool,
+				  const nm_netmem_ref *refs, unsigned int n);
+
 /* Snapshot of the counters, in_flight computed. Any thread, while the pool
  * exists (each counter is read atomically; the set is not one instant). */
 void nm_page_pool_get_stats(const struct nm_page_pool *pool,

@@ -24,6 +24,7 @@ extern "C" {
 #define NM_RX_PKT_L4_CSUM_GOOD (1u << 1)  /* TCP/UDP checksum verified */
 #define NM_RX_PKT_L4_CSUM_BAD  (1u << 2)  /* TCP/UDP checksum wrong */
 #define NM_RX_PKT_IP_CSUM_BAD  (1u << 3)  /* IPv4 header checksum wrong */
+#define NM_RX_PKT_RSS_HASH     (1u << 4)  /* @rss_hash is the NIC's RSS hash */
 
 struct nm_rx_pkt {
 	nm_netmem_ref hdr;      /* host buffer with the headers, or 0 */
@@ -32,6 +33,7 @@ struct nm_rx_pkt {
 	uint32_t payload_len;
 	uint32_t flags;         /* NM_RX_PKT_* */
 	uint32_t queue;
+	uint32_t rss_hash;      /* with NM_RX_PKT_RSS_HASH */
 };
 
 #ifdef __cplusplus

@@ -68,6 +68,9 @@ extern "C" {
 #define NM_DPDK_DMABUF_ENV "NETMEM_DMABUF"
 /* With NETMEM_DMABUF=fd:N: the memfd behind that udmabuf (see below). */
 #define NM_DPDK_DMABUF_MEMFD_ENV "NETMEM_DMABUF_MEMFD"
+/* Comma-separated pool names: only these pools on the ops go into a dmabuf,
+ * the others keep host memory (unset: every pool with a data room). */
+#define NM_DPDK_DMABUF_POOLS_ENV "NETMEM_DMABUF_POOLS"
 
 /*
  * Where a pool's dmabuf comes from. Also what rte_mempool_set_ops_byname()

@@ -50,6 +50,13 @@ struct nm_igb_params {
 				     1500: jumbo frames (RCTL.LPE, RLPML), and
 				     every queue takes only buffers that hold a
 				     whole frame (9 KiB and up at 9000) */
+	/*
+	 * Open the device in a DMA domain and with a VFIO device fd that
+	 * someone else owns (a DPDK PMD: EAL's VFIO container). NULL: the
+	 * driver makes its own container for the device's group.
+	 */
+	struct nm_dma_domain *dma_domain;
+	int vfio_device_fd;       /* with dma_domain: the device fd; never closed here */
 };
 
 /* Largest frame the port takes at @mtu (Ethernet header and one VLAN
@@ -131,6 +138,52 @@ uint32_t nm_igb_rss_hash(const struct nm_flow *f);
  */
 int nm_igb_set_header_split(struct nm_igb *igb, uint32_t queue, bool on,
 			    struct nm_err *err);
+
+/*
+ * How an RX queue lays out what it receives: with header split (SRRCTL
+ * DESCTYPE 010b) the device puts the headers, up to the end of the TCP/UDP
+ * header (up to the L4 header for other IP protocols), into a header buffer
+ * of @hdr_size bytes from @hdr_mp and the rest into the queue's payload
+ * pool; frames it cannot split (not IP, headers over @hdr_size) arrive
+ * whole in the payload buffer.
+ */
+struct nm_igb_rxq_layout {
+	bool split;
+	struct nm_mp_params hdr_mp;   /* ops NULL: the driver's host memory */
+	uint32_t hdr_size;            /* 64..960, a multiple of 64; 0: 256 */
+};
+
+/*
+ * Give queue @queue layout @l and payload provider @mp in one restart
+ * through the common check-first path (its flags follow @l first). On
+ * failure the queue keeps its old layout, flags and memory.
+ */
+int nm_igb_rxq_setup(struct nm_igb *igb, uint32_t queue,
+		     const struct nm_igb_rxq_layout *l,
+		     const struct nm_mp_params *mp, struct nm_err *err);
+
+/*
+ * Stop (@pause) or restart a running queue on the memory it has (the
+ * device's per-queue disable/enable): a paused queue posts no buffers and
+ * its frames are dropped by the device; the others go on.
+ */
+int nm_igb_rxq_pause(struct nm_igb *igb, uint32_t queue, bool pause,
+		     struct nm_err *err);
+
+/*
+ * Program the whole 128-entry RSS redirection table (entry -> queue).
+ * Refused (-EBUSY) while flows are steered with nm_igb_steer(). Unhashed
+ * frames (not TCP/UDP over IP) still go to queue 0.
+ */
+int nm_igb_set_reta(struct nm_igb *igb, const uint8_t reta[128],
+		    struct nm_err *err);
+
+/* Accept every unicast (@promisc) and every multicast (@allmulti) frame,
+ * not only those for the port's MAC, broadcast and joined groups. */
+void nm_igb_set_rx_mode(struct nm_igb *igb, bool promisc, bool allmulti);
+
+/* Link state from the STATUS register: up, speed in Mb/s, duplex. */
+bool nm_igb_link(struct nm_igb *igb, uint32_t *speed_mbps, bool *full_duplex);
 
 struct nm_igb_rxq_stats {
 	uint64_t packets, bytes;
