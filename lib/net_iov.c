@@ -28,6 +28,8 @@
 
 #include <netmem/net_iov.h>
 
+#include "wait_turn.h"
+
 /* The free list's copy loops vectorise at -O3 only (measured: the DPDK
  * ops' bulk get/put 0.5 -> 0.65 of ring_mp_mc); the library builds at -O2. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -53,22 +55,6 @@ struct nm_net_iov_ring {
 	uint8_t pad2[CACHE_LINE - 8];
 	uint32_t slots[];
 };
-
-/* Wait for an earlier claimer to publish. It normally takes a few
- * nanoseconds; if it was preempted mid-copy (threads here are not pinned
- * lcores), give it the CPU instead of spinning out our time slice. */
-static inline void wait_turn(unsigned int *spins)
-{
-	if (++*spins > 256) {
-		sched_yield();
-		return;
-	}
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
 
 static uint32_t pow2_at_least(uint32_t v)
 {
@@ -236,7 +222,7 @@ static NM_HOT unsigned int ring_take(struct nm_net_iov_ring *r, uint32_t *out,
 	 * acquire chains their slot reads into our release, so a producer
 	 * that sees our tail sees every earlier reader done. */
 	while (__atomic_load_n(&r->cons_tail, __ATOMIC_ACQUIRE) != head)
-		wait_turn(&spins);
+		nm_wait_turn(&spins);
 	/* Release: our slot reads happen before a producer reuses them. */
 	__atomic_store_n(&r->cons_tail, head + k, __ATOMIC_RELEASE);
 	return k;
@@ -264,7 +250,7 @@ static NM_HOT void ring_put(struct nm_net_iov_ring *r, const uint32_t *in, unsig
 					      __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
 	copy_in(r, head, in, n);
 	while (__atomic_load_n(&r->prod_tail, __ATOMIC_ACQUIRE) != head)
-		wait_turn(&spins);
+		nm_wait_turn(&spins);
 	__atomic_store_n(&r->prod_tail, head + n, __ATOMIC_RELEASE);
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "ptr_ring.h"
+#include "wait_turn.h"
 
 #define CACHE_LINE 64
 
@@ -57,21 +58,6 @@ void nm_ptr_ring_destroy(struct nm_ptr_ring *r)
 		return;
 	free(r->slots);
 	free(r);
-}
-
-/* An earlier claimer has not published yet: normally a few nanoseconds;
- * if it was preempted mid-copy, give it the CPU. */
-static inline void wait_turn(unsigned int *spins)
-{
-	if (++*spins > 256) {
-		sched_yield();
-		return;
-	}
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
 }
 
 bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
@@ -120,7 +106,7 @@ bool nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
 	 * slot writes into our release, so a consumer that sees our tail
 	 * sees theirs. */
 	while (atomic_load_explicit(&r->prod_tail, memory_order_acquire) != head)
-		wait_turn(&spins);
+		nm_wait_turn(&spins);
 	atomic_store_explicit(&r->prod_tail, head + n, memory_order_release);
 	return true;
 }
