@@ -104,6 +104,8 @@ int nm_stack_create(const struct nm_stack_params *p, struct nm_stack **out,
 		s->p.time_wait_ms = 1000;
 	if (!s->p.delack_ms)
 		s->p.delack_ms = 40;
+	if (!s->p.ack_coalesce_bytes)
+		s->p.ack_coalesce_bytes = 65536;
 	if (!s->p.max_conns)
 		s->p.max_conns = 256;
 	s->port = p->port;

@@ -24,6 +24,7 @@
 #define TH_RST 0x04
 #define TH_PSH 0x08
 #define TH_ACK 0x10
+#define ACK_COALESCE_NS 1000000ull  /* = the timer period */
 
 #define NM_TX_FRAME_MAX 128      /* our frames are headers only */
 #define NM_CONN_HASH    512      /* buckets */
@@ -172,6 +173,7 @@ struct nm_conn {
 	uint64_t delack_at;      /* ns; 0 none */
 	bool ack_now;
 	bool ack_batched;        /* in the poller's ack_batch */
+	uint32_t acked_nxt;      /* rcv_nxt our last ACK carried */
 	uint32_t last_sack_seq;  /* most recent out-of-order segment */
 	bool win_was_small;      /* told the peer a window under 2 MSS */
 	bool win_zero;           /* the last window told was zero */

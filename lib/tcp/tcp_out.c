@@ -188,6 +188,7 @@ static void tcp_xmit(struct nm_conn *c, uint8_t flags, uint32_t seq)
 	c->unacked_full = 0;
 	c->delack_at = 0;
 	c->ack_now = false;
+	c->acked_nxt = c->rcv_nxt;
 	c->ctr.acks_sent++;
 }
 
@@ -196,17 +197,33 @@ void tcp_send_ack(struct nm_conn *c)
 	tcp_xmit(c, 0, c->snd_nxt);
 }
 
+/* An ACK owed at a burst's end: now when enough is unacknowledged (or the
+ * sender is about to run out of window), else at the next timer pass. */
+static void ack_owed(struct nm_conn *c, uint64_t now)
+{
+	uint32_t lim = c->s->p.ack_coalesce_bytes;
+	uint32_t left = seq_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	if (c->rcv_nxt - c->acked_nxt >= lim || left < lim) {
+		tcp_send_ack(c);
+	} else if (!c->delack_at || c->delack_at > now + ACK_COALESCE_NS) {
+		c->delack_at = now + ACK_COALESCE_NS;
+	}
+}
+
 /* End of a poll burst: one ACK per connection that is still owed one
  * (an ACK sent meanwhile, for a hole or the window, cleared the debt). */
 void ack_batch_flush(struct ack_batch *b)
 {
+	uint64_t now = b->n ? stack_now(b->c[0]->s) : 0;
+
 	for (unsigned int i = 0; i < b->n; i++) {
 		struct nm_conn *c = b->c[i];
 
 		pthread_mutex_lock(&c->lock);
 		c->ack_batched = false;
 		if (c->unacked_full >= 2 && c->state != CS_CLOSED)
-			tcp_send_ack(c);
+			ack_owed(c, now);
 		pthread_mutex_unlock(&c->lock);
 		conn_put(c);
 	}

@@ -912,12 +912,54 @@ static void test_window_opens_for_the_other_conn(void)
 	fx_teardown();
 }
 
+/* With room in the window, an ACK owed at a burst's end waits for 64 KiB
+ * unacknowledged (the stack's default coalescing) or the next timer pass. */
+static void test_ack_coalescing(void)
+{
+	struct nm_err err = { 0 };
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	uint32_t sent = 0;
+
+	CHECK_MSG(fx_setup(4, 1024, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	/* Let the window open past 64 KiB (the SYN-ACK's is unscaled). */
+	inject(f, data_seg(f, sent++, MSS));
+	F.now += 41000000;
+	poll_all();
+	s = last_seg();
+	CHECK_MSG(((uint32_t)s.win << 7) >= 2 * 65536, "window %u", (uint32_t)s.win << 7);
+	/* 16 segments (23 KiB) in a burst: no ACK yet; one at the timer pass. */
+	F.ncap = 0;
+	for (int i = 0; i < 16; i++)
+		nm_sim_inject(F.sim, f, data_seg(f, sent++, MSS));
+	poll_all();
+	CHECK_EQ(F.ncap, 0);
+	F.now += 1500000;
+	poll_all();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(last_seg().ack, F.iss_peer + 1 + sent * MSS);
+	/* 46 segments (66 KiB) over two bursts of one poll pass: one ACK, at
+	 * once, when the second burst passes 64 KiB. */
+	F.ncap = 0;
+	for (int i = 0; i < 46; i++)
+		nm_sim_inject(F.sim, f, data_seg(f, sent++, MSS));
+	poll_all();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(last_seg().ack, F.iss_peer + 1 + sent * MSS);
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_steer_collision),
 	NM_TEST(test_reassembly_fuzz),
 	NM_TEST(test_handshake_options),
 	NM_TEST(test_inorder_ooo_dup_sack),
 	NM_TEST(test_ack_per_burst),
+	NM_TEST(test_ack_coalescing),
 	NM_TEST(test_bad_csum_and_tokens),
 	NM_TEST(test_closed_port_rst_and_fin),
 	NM_TEST(test_window_closes_and_reopens),

@@ -64,6 +64,11 @@ struct nm_stack_params {
 	uint32_t time_wait_ms;
 	/* Delayed-ACK timer in ms (0: 40). */
 	uint32_t delack_ms;
+	/* An ACK owed at the end of a poll burst waits until this many bytes
+	 * are unacknowledged, or the window left is smaller, or the next
+	 * timer pass (1-2 ms): the kernel's interrupt moderation and GRO
+	 * give it the same (0: 65536; 1: ACK at every burst's end). */
+	uint32_t ack_coalesce_bytes;
 	/* Most connections at once, all listeners together (0: 256). */
 	uint32_t max_conns;
 	/* Monotonic clock in ns; NULL: CLOCK_MONOTONIC. Tests drive time. */
