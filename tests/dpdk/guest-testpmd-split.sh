@@ -75,7 +75,7 @@ neigh_for_port_b() {
 run_split() {
 	local name=$1
 	shift
-	local log=$tmp/$name.log fifo=$tmp/$name.stdin t0 up=0 hold_rc=0 rx summary
+	local log=$tmp/$name.log fifo=$tmp/$name.stdin t0 el up=0 hold_rc=0 rx summary
 	mkfifo "$fifo"
 	NETMEM_DMABUF_POOLS=mb_pool_0_1 "$hold" --source udmabuf:16M --frames "$frames" \
 		--port "$port" --payload-only -- \
@@ -91,7 +91,10 @@ run_split() {
 	t0=$(date +%s)
 	while kill -0 "$hpid" 2>/dev/null; do
 		if grep -q "Press enter to exit" "$log"; then up=1; break; fi
-		[ $(($(date +%s) - t0)) -lt "$wait_s" ] || break
+		el=$(($(date +%s) - t0))
+		[ "$el" -lt "$wait_s" ] || break
+		[ "$el" -eq 0 ] || [ $((el % 30)) -ne 0 ] ||
+			echo "# waiting for testpmd, $el s: $(tail -n1 "$log" | cut -c1-160)"
 		sleep 1
 	done
 	if [ "$up" = 1 ] && grep -q "queue 0: buffer split .*payload from mb_pool_0_1, headers from mb_pool_0" "$log" &&
@@ -103,6 +106,10 @@ run_split() {
 		show "$log"
 		exec 3>&-
 		kill "$hpid" 2>/dev/null
+		# Bounded: a testpmd stuck in EAL's init may not hear SIGTERM.
+		for _ in $(seq 10); do kill -0 "$hpid" 2>/dev/null || break; sleep 1; done
+		pkill -9 -f dpdk-testpmd 2>/dev/null
+		kill -9 "$hpid" 2>/dev/null
 		wait "$hpid"
 		n=$((n + 4))
 		echo "not ok $((n - 3)) - $name: telemetry # testpmd did not start"
