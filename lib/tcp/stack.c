@@ -10,7 +10,6 @@
 
 #include "tcp_internal.h"
 
-#define TIMER_PERIOD_NS 1000000ull  /* timers run at most every 1 ms */
 #define POLL_MAX        256
 _Static_assert(POLL_MAX <= sizeof(((struct ack_batch *)0)->c) / sizeof(void *),
 	       "a burst fits its ack_batch");

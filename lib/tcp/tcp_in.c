@@ -451,7 +451,7 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 	}
 	if (c->fin_pending && c->fin_seq == c->rcv_nxt && !c->fin_rcvd)
 		fin_in_order(c);
-	if (c->ack_now || (c->unacked_full >= 2 && !f->acks)) {
+	if (c->ack_now) {
 		tcp_send_ack(c);
 	} else if (c->unacked_full >= 2) {
 		if (!c->ack_batched) {

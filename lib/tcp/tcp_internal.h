@@ -24,7 +24,9 @@
 #define TH_RST 0x04
 #define TH_PSH 0x08
 #define TH_ACK 0x10
-#define ACK_COALESCE_NS 1000000ull  /* = the timer period */
+/* Timers run at most this often; an ACK held back at a burst's end waits
+ * at most for the next pass. */
+#define TIMER_PERIOD_NS 1000000ull
 
 #define NM_TX_FRAME_MAX 128      /* our frames are headers only */
 #define NM_CONN_HASH    512      /* buckets */
@@ -76,7 +78,7 @@ struct ack_batch {
 
 struct rx_frame {
 	struct nm_rx_pkt pkt;
-	struct ack_batch *acks;    /* NULL: ACK at once */
+	struct ack_batch *acks;    /* the poll burst this frame came in */
 	const uint8_t *eth;        /* readable headers */
 	uint32_t hlen;             /* readable bytes at eth */
 	uint8_t ipver;

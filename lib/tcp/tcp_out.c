@@ -206,8 +206,8 @@ static void ack_owed(struct nm_conn *c, uint64_t now)
 
 	if (c->rcv_nxt - c->acked_nxt >= lim || left < lim) {
 		tcp_send_ack(c);
-	} else if (!c->delack_at || c->delack_at > now + ACK_COALESCE_NS) {
-		c->delack_at = now + ACK_COALESCE_NS;
+	} else if (!c->delack_at || c->delack_at > now + TIMER_PERIOD_NS) {
+		c->delack_at = now + TIMER_PERIOD_NS;
 	}
 }
 
