@@ -20,6 +20,7 @@
 # Environment: NETMEM_TESTPMD_FRAMES (default 200), NETMEM_TESTPMD_WAIT (seconds
 # to wait for testpmd to come up; default 300).
 set -uo pipefail
+. "$(dirname "$0")/testpmd-lib.sh"
 
 build=${1:?usage: guest-testpmd-split.sh BUILD_DIR}
 plugin=$build/drivers/net/netmem_igb_pmd/librte_net_netmem_igb.so
@@ -75,7 +76,7 @@ neigh_for_port_b() {
 run_split() {
 	local name=$1
 	shift
-	local log=$tmp/$name.log fifo=$tmp/$name.stdin t0 el up=0 hold_rc=0 rx summary
+	local log=$tmp/$name.log fifo=$tmp/$name.stdin t0 up=0 hold_rc=0 rx summary
 	mkfifo "$fifo"
 	NETMEM_DMABUF_POOLS=mb_pool_0_1 "$hold" --source udmabuf:16M --frames "$frames" \
 		--port "$port" --payload-only -- \
@@ -89,14 +90,7 @@ run_split() {
 	local hpid=$!
 	exec 3>"$fifo"
 	t0=$(date +%s)
-	while kill -0 "$hpid" 2>/dev/null; do
-		if grep -q "Press enter to exit" "$log"; then up=1; break; fi
-		el=$(($(date +%s) - t0))
-		[ "$el" -lt "$wait_s" ] || break
-		[ "$el" -eq 0 ] || [ $((el % 30)) -ne 0 ] ||
-			echo "# waiting for testpmd, $el s: $(tail -n1 "$log" | cut -c1-160)"
-		sleep 1
-	done
+	testpmd_wait_up "$hpid" "$log" "$wait_s" "$t0" && up=1
 	if [ "$up" = 1 ] && grep -q "queue 0: buffer split .*payload from mb_pool_0_1, headers from mb_pool_0" "$log" &&
 		grep -q "pool 'mb_pool_0_1': .* on udmabuf .*DMA-mapped for 1 device" "$log"; then
 		ok "$name: testpmd on net_netmem_igb ($bdf) with buffer split $*, headers in mb_pool_0 (host), payload in mb_pool_0_1 (udmabuf), up in $(($(date +%s) - t0)) s"
@@ -105,12 +99,7 @@ run_split() {
 		not_ok "$name: testpmd came up on net_netmem_igb with buffer split (waited $(($(date +%s) - t0)) s)"
 		show "$log"
 		exec 3>&-
-		kill "$hpid" 2>/dev/null
-		# Bounded: a testpmd stuck in EAL's init may not hear SIGTERM.
-		for _ in $(seq 10); do kill -0 "$hpid" 2>/dev/null || break; sleep 1; done
-		pkill -9 -f dpdk-testpmd 2>/dev/null
-		kill -9 "$hpid" 2>/dev/null
-		wait "$hpid"
+		testpmd_stop "$hpid"
 		n=$((n + 4))
 		echo "not ok $((n - 3)) - $name: telemetry # testpmd did not start"
 		echo "not ok $((n - 2)) - $name: sender # testpmd did not start"

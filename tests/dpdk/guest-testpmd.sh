@@ -20,6 +20,7 @@
 # guest's clock runs slow when the host is busy: the guest's 200 s must end
 # well inside guest-run's 420).
 set -uo pipefail
+. "$(dirname "$0")/testpmd-lib.sh"
 
 build=${1:?usage: guest-testpmd.sh BUILD_DIR [SOURCE [BRIDGE_KO]]}
 source=${2:-udmabuf:16M}
@@ -83,16 +84,7 @@ exec 3>"$fifo"
 
 t0=$(date +%s)
 up=0
-while kill -0 "$hpid" 2>/dev/null; do
-	if grep -q "Press enter to exit" "$log"; then up=1; break; fi
-	el=$(($(date +%s) - t0))
-	[ "$el" -lt "$wait_s" ] || break
-	# Where a slow start stands, in case it never ends (a guest killed for
-	# its time says nothing else).
-	[ "$el" -eq 0 ] || [ $((el % 30)) -ne 0 ] ||
-		echo "# waiting for testpmd, $el s: $(tail -n1 "$log" | cut -c1-160)"
-	sleep 1
-done
+testpmd_wait_up "$hpid" "$log" "$wait_s" "$t0" && up=1
 if [ "$up" = 1 ] && grep -q "preferred mempool ops selected: dmabuf" "$log" &&
 	grep -q "pool 'mb_pool_0': .* on $exporter .*DMA-mapped for 1 device" "$log"; then
 	ok "testpmd forwards on $NETMEM_GUEST_PORT_B_BDF (net_e1000_igb, VFIO) with a $source mempool, up in $(($(date +%s) - t0)) s"
@@ -101,12 +93,7 @@ else
 	not_ok "testpmd came up on a $source mempool (waited $(($(date +%s) - t0)) s)"
 	show "$log"
 	exec 3>&-
-	kill "$hpid" 2>/dev/null
-	# Bounded: a testpmd stuck in EAL's init may not hear SIGTERM.
-	for _ in $(seq 10); do kill -0 "$hpid" 2>/dev/null || break; sleep 1; done
-	pkill -9 -f dpdk-testpmd 2>/dev/null
-	kill -9 "$hpid" 2>/dev/null
-	wait "$hpid"
+	testpmd_stop "$hpid"
 	skip_rest "testpmd did not start"
 fi
 
