@@ -15,7 +15,11 @@
  * The cases take turns, --repeat rounds, and each figure is the median of
  * its rounds (the machine may be shared). Figures are mbufs taken per second
  * (each also put back), summed over the lcores, and the ratio to ring_mp_mc
- * with the same cache setting.
+ * with the same cache setting: the ratio of the medians, and the median and
+ * range of the ratios round by round ("paired": each against the
+ * ring_mp_mc run next to it, which a machine whose speed drifts between
+ * rounds moves less), and the ratio of the best rounds ("best": what each
+ * costs when nothing else runs, the steadiest figure on a shared machine).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +42,7 @@
 #define MAX_BURST 512
 #define MAX_DEPTH 16
 #define MAX_OPS 8
-#define MAX_REPEAT 15
+#define MAX_REPEAT 31
 
 static struct {
 	unsigned int burst, depth, mbufs, cache, repeat;
@@ -212,8 +216,10 @@ int main(int argc, char **argv)
 	char *defaults[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 			     "-l", "0", prefix, "--log-level=pmd.mempool.dmabuf:warning", NULL };
 	double base[2] = { 0, 0 }, rate[MAX_OPS][2], runs[MAX_OPS][2][MAX_REPEAT];
+	double pair[MAX_OPS][2][3], ratio[MAX_REPEAT], best[MAX_OPS][2];
+	int base_op = -1;
 	uint64_t fails[MAX_OPS][2] = { { 0 } };
-	unsigned int caches[2];
+	unsigned int caches[2], ncache;
 	int ret, app_argc;
 	char **app_argv;
 
@@ -248,12 +254,16 @@ int main(int argc, char **argv)
 	}
 	caches[0] = 0;
 	caches[1] = cfg.cache;
+	ncache = cfg.cache ? 2 : 1;
+	for (unsigned int o = 0; o < cfg.nops; o++)
+		if (!strcmp(cfg.ops[o], "ring_mp_mc"))
+			base_op = (int)o;
 	printf("netmem-dpdk-bench: %u lcore(s), %u mbufs/pool, burst %u x depth %u, "
 	       "median of %u x %.2f s per case, dmabuf source %s\n", rte_lcore_count(),
 	       cfg.mbufs, cfg.burst, cfg.depth, cfg.repeat, cfg.seconds,
 	       cfg.source ? cfg.source : "auto (udmabuf if /dev/udmabuf, else memfd)");
 	for (unsigned int r = 0; r < cfg.repeat; r++) {
-		for (unsigned int c = 0; c < 2; c++) {
+		for (unsigned int c = 0; c < ncache; c++) {
 			for (unsigned int o = 0; o < cfg.nops; o++) {
 				uint64_t f = 0;
 
@@ -262,26 +272,48 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (unsigned int c = 0; c < 2; c++) {
+	/* Round by round against ring_mp_mc, before median() sorts the runs. */
+	for (unsigned int c = 0; c < ncache; c++) {
+		for (unsigned int o = 0; o < cfg.nops; o++) {
+			unsigned int k = 0;
+
+			for (unsigned int r = 0; base_op >= 0 && r < cfg.repeat; r++)
+				if (runs[o][c][r] > 0 && runs[base_op][c][r] > 0)
+					ratio[k++] = runs[o][c][r] / runs[base_op][c][r];
+			pair[o][c][0] = k ? median(ratio, k) : -1;
+			pair[o][c][1] = k ? ratio[0] : -1;       /* sorted by median() */
+			pair[o][c][2] = k ? ratio[k - 1] : -1;
+			best[o][c] = 0;
+			for (unsigned int r = 0; r < cfg.repeat; r++)
+				best[o][c] = RTE_MAX(best[o][c], runs[o][c][r]);
+		}
+	}
+	for (unsigned int c = 0; c < ncache; c++) {
 		for (unsigned int o = 0; o < cfg.nops; o++) {
 			rate[o][c] = median(runs[o][c], cfg.repeat);
-			if (!strcmp(cfg.ops[o], "ring_mp_mc"))
+			if ((int)o == base_op)
 				base[c] = rate[o][c];
 		}
 	}
-	printf("%-12s %6s %12s %8s %14s %8s\n", "ops", "cache", "Mmbuf/s", "ns/mbuf",
-	       "vs ring_mp_mc", "dry");
-	for (unsigned int c = 0; c < 2; c++) {
+	printf("%-12s %6s %12s %8s %14s %8s %6s %24s\n", "ops", "cache", "Mmbuf/s", "ns/mbuf",
+	       "vs ring_mp_mc", "dry", "best", "paired: median (range)");
+	for (unsigned int c = 0; c < ncache; c++) {
 		for (unsigned int o = 0; o < cfg.nops; o++) {
 			if (rate[o][c] < 0) {
 				printf("%-12s %6u %12s\n", cfg.ops[o], caches[c], rate[o][c] < -1 ?
 				       "n/a (single producer/consumer, >1 lcore)" : "failed");
 				continue;
 			}
-			printf("%-12s %6u %12.2f %8.1f %14.2f %8llu\n", cfg.ops[o], caches[c],
+			printf("%-12s %6u %12.2f %8.1f %14.2f %8llu", cfg.ops[o], caches[c],
 			       rate[o][c] / 1e6, 1e9 / rate[o][c],
 			       base[c] > 0 ? rate[o][c] / base[c] : 0.0,
 			       (unsigned long long)fails[o][c]);
+			if (base_op >= 0 && best[base_op][c] > 0)
+				printf(" %6.2f", best[o][c] / best[base_op][c]);
+			if (pair[o][c][0] > 0)
+				printf(" %12.2f (%.2f-%.2f)", pair[o][c][0], pair[o][c][1],
+				       pair[o][c][2]);
+			printf("\n");
 		}
 	}
 	rte_eal_cleanup();

@@ -570,6 +570,28 @@ static void check_stranger(struct rte_mempool *mp)
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(rte_mempool_ops_enqueue_bulk(mp, &bad[i], 1), -EINVAL);
 	CHECK_EQ(rte_mempool_avail_count(mp), mp->size - 64);
+	/* In a burst: the objects before the stranger go back, the call
+	 * fails, the rest stay the caller's. Each place a vector turn or the
+	 * scalar tail sees it: first, middle, last of 32, and of an odd 13. */
+	{
+		static const unsigned int at[] = { 0, 13, 31, 12 };
+		static const unsigned int len[] = { 32, 32, 32, 13 };
+		const struct nm_dpdk_pool *p = mp->pool_data;
+
+		for (unsigned int k = 0; k < RTE_DIM(at); k++) {
+			void *burst[32];
+
+			memcpy(burst, objs, sizeof(burst));
+			burst[at[k]] = (k & 1) && p->linear ? (void *)p->lin_end :
+				       (uint8_t *)objs[at[k]] - 64;
+			CHECK_EQ(rte_mempool_ops_enqueue_bulk(mp, burst, len[k]), -EINVAL);
+			CHECK_EQ(rte_mempool_avail_count(mp), mp->size - 64 + at[k]);
+			/* The rest, and only the rest, back: a full pool. */
+			rte_mempool_put_bulk(mp, &objs[at[k]], 64 - at[k]);
+			CHECK(rte_mempool_full(mp));
+			CHECK_EQ(rte_mempool_get_bulk(mp, objs, 64), 0);
+		}
+	}
 	rte_mempool_put_bulk(mp, objs, 64);
 	CHECK(rte_mempool_full(mp));
 	/* Same objects back, each exactly once. */

@@ -80,13 +80,13 @@ int nm_dpdk_host_alloc(struct rte_mempool *mp, const char *reason)
 	sz = rte_ring_get_memsize(count);
 	if (sz < 0)
 		return (int)sz;
-	p = calloc(1, sizeof(*p));
+	p = nm_dpdk_pool_zalloc(0, mp->socket_id);
 	if (!p)
 		return -ENOMEM;
 	p->host = rte_zmalloc_socket("netmem-host-pool", (size_t)sz, RTE_CACHE_LINE_SIZE,
 				     mp->socket_id);
 	if (!p->host) {
-		free(p);
+		rte_free(p);
 		return -ENOMEM;
 	}
 	/* Not listed with the rings (rte_ring_init, not _create), so pool
@@ -95,7 +95,7 @@ int nm_dpdk_host_alloc(struct rte_mempool *mp, const char *reason)
 	ret = rte_ring_init(p->host, name, count, flags);
 	if (ret) {
 		rte_free(p->host);
-		free(p);
+		rte_free(p);
 		return ret;
 	}
 	p->mp = mp;
@@ -120,7 +120,7 @@ void nm_dpdk_host_free(struct nm_dpdk_pool *p)
 	TAILQ_REMOVE(&nm_dpdk_host_pools, p, next);
 	pthread_mutex_unlock(&nm_dpdk_lock);
 	rte_free(p->host);
-	free(p);
+	rte_free(p);
 }
 
 int nm_dpdk_host_populate(struct rte_mempool *mp, unsigned int max_objs,

@@ -12,6 +12,7 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -63,12 +64,24 @@ struct nm_dpdk_obj_tail {
 
 /* mp->pool_data of a "dmabuf" pool. */
 struct nm_dpdk_pool {
+	/* What every get and put reads, in the first cache line (the free
+	 * list, obj_ring.h, follows the struct: nm_dpdk_pool_ring()). */
+	/* A pool with nothing to place in a dmabuf (host_fallback.c): host
+	 * memory, objects on this ring; everything dmabuf below is unset. */
+	struct rte_ring *host;
+	atomic_bool attached;             /* mbufs point at their buffers */
+	bool linear;                      /* objs[i] == lin_base + i << lin_shift
+					   * (set before attached) */
+	uintptr_t lin_base;
+	uintptr_t lin_end;                /* lin_base + num_objs << lin_shift */
+	uintptr_t lin_low;                /* (1 << lin_shift) - 1 */
+	uint32_t lin_shift;
+
 	struct rte_mempool *mp;           /* NULL once freed */
 	char name[RTE_MEMPOOL_NAMESIZE];
 	char source[64];
 	struct nm_dmabuf_binding *b;
 	struct nm_net_iov_area *area;     /* &b->area: all taken by the pool */
-	struct nm_obj_ring *free;         /* the free list (obj_ring.h) */
 	void **objs;                      /* objs[i]: the mbuf on buffer i */
 	uint32_t num_objs;                /* objects populated so far */
 	uint32_t tail_off;                /* struct nm_dpdk_obj_tail in an object */
@@ -76,10 +89,6 @@ struct nm_dpdk_pool {
 	uint8_t *cpu_base;                /* CPU address of buffer 0 */
 	uint8_t *data_base;               /* buf_addr of buffer 0 (cpu_base, or
 					   * device memory's own address) */
-	atomic_bool attached;             /* mbufs point at their buffers */
-	bool linear;                      /* objs[i] == lin_base + i << lin_shift */
-	uintptr_t lin_base;
-	uint32_t lin_shift;
 	uint32_t *lk;                     /* address bucket -> index, or NULL */
 	uintptr_t lk_base;
 	uint32_t lk_shift;
@@ -91,13 +100,28 @@ struct nm_dpdk_pool {
 	uint32_t outstanding;             /* mbufs out when it came */
 	uint64_t dev_ino;                 /* dmabuf file identity, 0 unknown */
 	uint64_t dev_dev;
-	/* A pool with nothing to place in a dmabuf (host_fallback.c): host
-	 * memory, objects on this ring; everything dmabuf above is unset. */
-	struct rte_ring *host;
 	char host_reason[96];
 	TAILQ_ENTRY(nm_dpdk_pool) next;
 };
 TAILQ_HEAD(nm_dpdk_pool_list, nm_dpdk_pool);
+
+/* The pool struct's bytes, to a whole cache line: a dmabuf pool's free list
+ * comes right behind it, in the same allocation. */
+#define NM_DPDK_POOL_SIZE RTE_ALIGN_CEIL(sizeof(struct nm_dpdk_pool), RTE_CACHE_LINE_SIZE)
+
+/* A zeroed pool with @extra bytes behind it, on @socket; rte_free() it. */
+static inline struct nm_dpdk_pool *nm_dpdk_pool_zalloc(size_t extra, int socket)
+{
+	return rte_zmalloc_socket("netmem-dmabuf-pool", NM_DPDK_POOL_SIZE + extra,
+				  RTE_CACHE_LINE_SIZE, socket);
+}
+
+/* A dmabuf pool's free list, at a fixed offset from the pool: a get or put
+ * finds it without loading a pointer first. */
+static inline struct nm_obj_ring *nm_dpdk_pool_ring(const struct nm_dpdk_pool *p)
+{
+	return (struct nm_obj_ring *)((uintptr_t)p + NM_DPDK_POOL_SIZE);
+}
 extern struct nm_dpdk_pool_list nm_dpdk_pools;
 /* The host-memory pools on the dmabuf ops (nm_dpdk_lock). */
 extern struct nm_dpdk_pool_list nm_dpdk_host_pools;

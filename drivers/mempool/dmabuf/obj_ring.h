@@ -64,15 +64,34 @@ static inline uint32_t nm_obj_ring_count(const struct nm_obj_ring *r)
 	return __atomic_load_n(&r->prod_tail, __ATOMIC_ACQUIRE) - ct;
 }
 
-/* Wait for an earlier claimer to publish: a few nanoseconds normally; if it
- * was preempted mid-copy (a thread that is no pinned lcore), give it the
- * CPU instead of spinning out our time slice. */
-static inline void nm_obj_ring_wait(unsigned int *spins)
+/* Wait for the claims before ours to publish (*@tail reaching @pos): a few
+ * nanoseconds normally; if one was preempted mid-copy (a thread that is no
+ * pinned lcore), give it the CPU instead of spinning out our time slice.
+ * Out of line: the fast path only tests the tail once. */
+static __rte_noinline void nm_obj_ring_wait_turn(const uint32_t *tail, uint32_t pos)
 {
-	if (++*spins > 256)
-		sched_yield();
-	else
-		rte_pause();
+	for (unsigned int spins = 0; __atomic_load_n(tail, __ATOMIC_ACQUIRE) != pos; spins++) {
+		if (spins > 256)
+			sched_yield();
+		else
+			rte_pause();
+	}
+}
+
+/* Move *@at from *@head to *@head + @n; on failure *@head is the value
+ * found. The old value is kept in the caller's register, not taken from
+ * cmpxchg's result: what follows (the slot addresses, the copy) then does
+ * not wait out the locked instruction's latency, as with rte_ring's
+ * rte_atomic32_cmpset(). */
+static __rte_always_inline bool obj_ring_claim(uint32_t *at, uint32_t *head, uint32_t n)
+{
+	uint32_t found = *head;
+
+	if (__atomic_compare_exchange_n(at, &found, *head + n, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_ACQUIRE))
+		return true;
+	*head = found;
+	return false;
 }
 
 /* Copy @n pointers, four at a time where it can (fixed-size memcpy becomes
@@ -91,8 +110,10 @@ static inline void nm_obj_ring_copy_in(struct nm_obj_ring *r, uint32_t pos,
 {
 	uint32_t at = pos & r->mask, first = r->mask + 1 - at;
 
-	if (first > n)
-		first = n;
+	if (likely(first >= n)) {
+		nm_obj_copy(&r->slots[at], in, n);
+		return;
+	}
 	nm_obj_copy(&r->slots[at], in, first);
 	nm_obj_copy(&r->slots[0], in + first, n - first);
 }
@@ -102,64 +123,76 @@ static inline void nm_obj_ring_copy_out(const struct nm_obj_ring *r, uint32_t po
 {
 	uint32_t at = pos & r->mask, first = r->mask + 1 - at;
 
-	if (first > n)
-		first = n;
+	if (likely(first >= n)) {
+		nm_obj_copy(out, &r->slots[at], n);
+		return;
+	}
 	nm_obj_copy(out, &r->slots[at], first);
 	nm_obj_copy(out + first, &r->slots[0], n - first);
+}
+
+/* The put for one or for many producers (@sp a constant where inlined, so
+ * each is its own straight code, without the flag tested in the loops). */
+static __rte_always_inline bool obj_ring_put(struct nm_obj_ring *r, void *const *in,
+					     uint32_t n, const bool sp)
+{
+	/* Acquire loads of the head keep it read before the other side's
+	 * tail (DPDK uses a fence; the same on x86, and TSan follows it). */
+	uint32_t head = __atomic_load_n(&r->prod_head, __ATOMIC_ACQUIRE);
+
+	do {
+		if (r->capacity - (head - __atomic_load_n(&r->cons_tail, __ATOMIC_ACQUIRE)) < n)
+			return false;
+		if (sp) {
+			__atomic_store_n(&r->prod_head, head + n, __ATOMIC_RELAXED);
+			break;
+		}
+	} while (!obj_ring_claim(&r->prod_head, &head, n));
+	nm_obj_ring_copy_in(r, head, in, n);
+	/* Earlier claims publish first: the tail only moves in order. */
+	if (!sp && unlikely(__atomic_load_n(&r->prod_tail, __ATOMIC_ACQUIRE) != head))
+		nm_obj_ring_wait_turn(&r->prod_tail, head);
+	/* Release: the slot writes before a consumer's acquire of the tail. */
+	__atomic_store_n(&r->prod_tail, head + n, __ATOMIC_RELEASE);
+	return true;
 }
 
 /* Put all @n or nothing; false when there is no room for them. */
 static inline bool nm_obj_ring_put(struct nm_obj_ring *r, void *const *in, uint32_t n)
 {
-	/* Acquire loads of the head keep it read before the other side's
-	 * tail (DPDK uses a fence; the same on x86, and TSan follows it). */
-	uint32_t head = __atomic_load_n(&r->prod_head, __ATOMIC_ACQUIRE);
-	unsigned int spins = 0;
-
 	if (unlikely(!n))
 		return true;
+	return unlikely(r->sp) ? obj_ring_put(r, in, n, true) : obj_ring_put(r, in, n, false);
+}
+
+static __rte_always_inline bool obj_ring_take(struct nm_obj_ring *r, void **out,
+					      uint32_t n, const bool sc)
+{
+	uint32_t head = __atomic_load_n(&r->cons_head, __ATOMIC_ACQUIRE);
+
 	do {
-		if (r->capacity - (head - __atomic_load_n(&r->cons_tail, __ATOMIC_ACQUIRE)) < n)
+		/* Pairs with the producers' release of prod_tail. */
+		if (__atomic_load_n(&r->prod_tail, __ATOMIC_ACQUIRE) - head < n)
 			return false;
-		if (r->sp) {
-			__atomic_store_n(&r->prod_head, head + n, __ATOMIC_RELAXED);
+		if (sc) {
+			__atomic_store_n(&r->cons_head, head + n, __ATOMIC_RELAXED);
 			break;
 		}
-	} while (!__atomic_compare_exchange_n(&r->prod_head, &head, head + n, true,
-					      __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
-	nm_obj_ring_copy_in(r, head, in, n);
-	/* Earlier claims publish first: the tail only moves in order. */
-	while (!r->sp && __atomic_load_n(&r->prod_tail, __ATOMIC_ACQUIRE) != head)
-		nm_obj_ring_wait(&spins);
-	/* Release: the slot writes before a consumer's acquire of the tail. */
-	__atomic_store_n(&r->prod_tail, head + n, __ATOMIC_RELEASE);
+	} while (!obj_ring_claim(&r->cons_head, &head, n));
+	nm_obj_ring_copy_out(r, head, out, n);
+	if (!sc && unlikely(__atomic_load_n(&r->cons_tail, __ATOMIC_ACQUIRE) != head))
+		nm_obj_ring_wait_turn(&r->cons_tail, head);
+	/* Release: our slot reads happen before a producer reuses them. */
+	__atomic_store_n(&r->cons_tail, head + n, __ATOMIC_RELEASE);
 	return true;
 }
 
 /* Take all @n or nothing; false when fewer are there. */
 static inline bool nm_obj_ring_take(struct nm_obj_ring *r, void **out, uint32_t n)
 {
-	uint32_t head = __atomic_load_n(&r->cons_head, __ATOMIC_ACQUIRE);
-	unsigned int spins = 0;
-
 	if (unlikely(!n))
 		return true;
-	do {
-		/* Pairs with the producers' release of prod_tail. */
-		if (__atomic_load_n(&r->prod_tail, __ATOMIC_ACQUIRE) - head < n)
-			return false;
-		if (r->sc) {
-			__atomic_store_n(&r->cons_head, head + n, __ATOMIC_RELAXED);
-			break;
-		}
-	} while (!__atomic_compare_exchange_n(&r->cons_head, &head, head + n, true,
-					      __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
-	nm_obj_ring_copy_out(r, head, out, n);
-	while (!r->sc && __atomic_load_n(&r->cons_tail, __ATOMIC_ACQUIRE) != head)
-		nm_obj_ring_wait(&spins);
-	/* Release: our slot reads happen before a producer reuses them. */
-	__atomic_store_n(&r->cons_tail, head + n, __ATOMIC_RELEASE);
-	return true;
+	return unlikely(r->sc) ? obj_ring_take(r, out, n, true) : obj_ring_take(r, out, n, false);
 }
 
 #endif

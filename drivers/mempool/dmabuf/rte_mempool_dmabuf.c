@@ -121,6 +121,8 @@ static void build_lookup(struct nm_dpdk_pool *p)
 		if (i == p->num_objs) {
 			p->lin_base = (uintptr_t)p->objs[0];
 			p->lin_shift = shift;
+			p->lin_end = p->lin_base + ((uintptr_t)p->num_objs << shift);
+			p->lin_low = ((uintptr_t)1 << shift) - 1;
 			p->linear = true;
 		}
 	}
@@ -216,26 +218,12 @@ static int claim_dmabuf(struct nm_dpdk_pool *p, struct nm_dmabuf *buf,
 
 static void pool_release(struct nm_dpdk_pool *p)
 {
-	rte_free(p->free);
 	if (p->b)
 		nm_dmabuf_binding_unbind(p->b);
 	pthread_mutex_destroy(&p->attach_lock);
 	free(p->objs);
 	free(p->lk);
-	free(p);
-}
-
-/* The free list, with room for every object the pool can hold. */
-static int free_ring_create(struct nm_dpdk_pool *p, const struct rte_mempool *mp,
-			    struct nm_err *err)
-{
-	p->free = rte_zmalloc_socket("netmem-dmabuf-pool", nm_obj_ring_size(mp->size),
-				     RTE_CACHE_LINE_SIZE, mp->socket_id);
-	if (!p->free)
-		return nm_err_set(err, -ENOMEM, "out of memory for the free list");
-	nm_obj_ring_init(p->free, mp->size, mp->flags & RTE_MEMPOOL_F_SP_PUT,
-			 mp->flags & RTE_MEMPOOL_F_SC_GET);
-	return 0;
+	rte_free(p);
 }
 
 static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
@@ -252,9 +240,13 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 
 	/* Only called for pools with a data room (nm_dpdk_host_reason()). */
 	priv = rte_mempool_get_priv(mp);
-	p = calloc(1, sizeof(*p));
+	/* The free list behind it, with room for every object the pool can
+	 * hold (a legitimate put always fits). */
+	p = nm_dpdk_pool_zalloc(nm_obj_ring_size(mp->size), mp->socket_id);
 	if (!p)
 		return nm_err_set(err, -ENOMEM, "out of memory");
+	nm_obj_ring_init(nm_dpdk_pool_ring(p), mp->size, mp->flags & RTE_MEMPOOL_F_SP_PUT,
+			 mp->flags & RTE_MEMPOOL_F_SC_GET);
 	p->mp = mp;
 	snprintf(p->name, sizeof(p->name), "%s", mp->name);
 	pthread_mutex_init(&p->attach_lock, NULL);
@@ -318,9 +310,6 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 		ret = nm_err_set(err, -EBUSY, "binding %u has buffers in use", p->b->id);
 		goto fail_unlist;
 	}
-	ret = free_ring_create(p, mp, err);
-	if (ret)
-		goto fail_unlist;
 	/* Like rte_pktmbuf_pool_create_extbuf(): detach never resets them. */
 	priv->flags |= RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
 	mp->pool_data = p;
@@ -379,7 +368,7 @@ static uint32_t cached_objs(const struct rte_mempool *mp)
 
 static uint32_t free_bufs(struct nm_dpdk_pool *p)
 {
-	return nm_obj_ring_count(p->free);
+	return nm_obj_ring_count(nm_dpdk_pool_ring(p));
 }
 
 /*
@@ -456,47 +445,51 @@ static void dmabuf_free(struct rte_mempool *mp)
  * True when every one of @objs[0..n) is base + k << shift with k < num, i.e.
  * off = obj - base has no low bit (@low) and no top bit, and obj - end has
  * its top bit (the pool spans far less than 2^63). No compare (x86-64's
- * baseline vectors have no unsigned one) and no early exit: eight objects a
- * turn in two vector accumulators, twice as wide where the CPU has AVX2
- * (the loader picks the clone; DPDK's baseline is SSE4.2).
+ * baseline vectors have no unsigned one) and no early exit: two vector
+ * accumulators a turn, vectors of @lanes pointers (2 for DPDK's SSE4.2
+ * baseline, 4 for AVX2: a vector wider than the target's is spilled to the
+ * stack, which costs more than the check saves).
  */
-typedef uint64_t nm_v4u64 __attribute__((vector_size(32)));
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static bool linear_all_ours(void *const *objs, unsigned int n, uintptr_t base,
-			    uintptr_t end, uintptr_t low)
-{
-	nm_v4u64 any0 = { 0 }, any1 = { 0 }, all0 = ~(nm_v4u64){ 0 }, all1 = all0;
-	uintptr_t any, all;
-	unsigned int j = 0;
-
-	RTE_BUILD_BUG_ON(sizeof(uintptr_t) != sizeof(uint64_t));
-	for (; j + 8 <= n; j += 8) {
-		nm_v4u64 a, b;
-
-		memcpy(&a, &objs[j], sizeof(a));
-		memcpy(&b, &objs[j + 4], sizeof(b));
-		any0 |= a - base;
-		all0 &= a - end;
-		any1 |= b - base;
-		all1 &= b - end;
-	}
-	any0 |= any1;
-	all0 &= all1;
-	any = any0[0] | any0[1] | any0[2] | any0[3];
-	all = all0[0] & all0[1] & all0[2] & all0[3];
-	for (; j < n; j++) {
-		any |= (uintptr_t)objs[j] - base;
-		all &= (uintptr_t)objs[j] - end;
-	}
-	return !(any & (low | TOP_BIT)) && (all & TOP_BIT);
+#define NM_DEFINE_LINEAR_ALL_OURS(name, lanes)					\
+static __rte_always_inline bool name(void *const *objs, unsigned int n,	\
+				     uintptr_t base, uintptr_t end, uintptr_t low)	\
+{										\
+	typedef uint64_t vec __attribute__((vector_size((lanes) * 8)));	\
+	const vec vbase = base - (vec){ 0 }, vend = end - (vec){ 0 };		\
+	vec any0 = { 0 }, any1 = { 0 }, all0 = ~(vec){ 0 }, all1 = all0, bad;	\
+	uintptr_t any = 0, all = ~(uintptr_t)0;					\
+	unsigned int j = 0;							\
+										\
+	for (; j + 2 * (lanes) <= n; j += 2 * (lanes)) {			\
+		vec a, b;							\
+										\
+		memcpy(&a, &objs[j], sizeof(a));				\
+		memcpy(&b, &objs[j + (lanes)], sizeof(b));			\
+		any0 |= a - vbase;						\
+		all0 &= a - vend;						\
+		any1 |= b - vbase;						\
+		all1 &= b - vend;						\
+	}									\
+	/* One vector of "bad" bits, then one reduction. */			\
+	bad = ((any0 | any1) & (low | TOP_BIT)) | (~(all0 & all1) & TOP_BIT);	\
+	for (unsigned int l = 0; l < (lanes); l++)				\
+		any |= bad[l];							\
+	for (; j < n; j++) {							\
+		any |= (uintptr_t)objs[j] - base;				\
+		all &= (uintptr_t)objs[j] - end;				\
+	}									\
+	return !(any & (low | TOP_BIT)) && (all & TOP_BIT);			\
 }
 
-/* The first of @obj_table[0..n) that is none of ours; n if all are. */
-static unsigned int first_stranger(const struct nm_dpdk_pool *p, void *const *obj_table,
-				   unsigned int n)
+_Static_assert(sizeof(uintptr_t) == sizeof(uint64_t), "64-bit pointers");
+NM_DEFINE_LINEAR_ALL_OURS(linear_all_ours_x2, 2)
+NM_DEFINE_LINEAR_ALL_OURS(linear_all_ours_x4, 4)
+
+/* The first of @obj_table[0..n) that is none of ours; n if all are. Out of
+ * the fast path: the lookup for pools that are not linear, and the search
+ * for the stranger once the linear test failed. */
+static __rte_noinline unsigned int first_stranger(const struct nm_dpdk_pool *p,
+						  void *const *obj_table, unsigned int n)
 {
 	bool fast = atomic_load_explicit(&p->attached, memory_order_acquire);
 	unsigned int i = 0;
@@ -506,9 +499,7 @@ static unsigned int first_stranger(const struct nm_dpdk_pool *p, void *const *ob
 		const uintptr_t span = (uintptr_t)p->num_objs << p->lin_shift;
 		const uintptr_t low = ((uintptr_t)1 << p->lin_shift) - 1;
 
-		if (likely(linear_all_ours(obj_table, n, base, base + span, low)))
-			return n;
-		while (!(((uintptr_t)obj_table[i] - base) & low) &&
+		while (i < n && !(((uintptr_t)obj_table[i] - base) & low) &&
 		       (uintptr_t)obj_table[i] - base < span)
 			i++;
 		return i;
@@ -535,29 +526,41 @@ static unsigned int first_stranger(const struct nm_dpdk_pool *p, void *const *ob
 	return i;
 }
 
+/* A put with a stranger in it: the objects before it go back, the call
+ * fails (the pool never hands out memory that is not its own). */
+static __rte_noinline int put_with_stranger(struct nm_dpdk_pool *p, void *const *obj_table,
+					    unsigned int n)
+{
+	unsigned int i = first_stranger(p, obj_table, n);
+
+	if (i == n)
+		return likely(nm_obj_ring_put(nm_dpdk_pool_ring(p), obj_table, n)) ? 0 : -ENOBUFS;
+	NM_LOG(ERR, "pool '%s': object %p is not one of ours", p->name, obj_table[i]);
+	nm_obj_ring_put(nm_dpdk_pool_ring(p), obj_table, i);
+	return -EINVAL;
+}
+
 /* Back onto the free list, each checked to be one of the pool's objects (a
  * stranger would be handed out with some other memory as its buffer). */
-static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table,
-			  unsigned int n)
+static __rte_always_inline int enqueue_body(struct rte_mempool *mp, void *const *obj_table,
+					    unsigned int n, const bool avx2)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	unsigned int i;
 
 	if (unlikely(p->host))
 		return rte_ring_enqueue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
-	i = first_stranger(p, obj_table, n);
-	if (unlikely(i < n)) {
-		NM_LOG(ERR, "pool '%s': object %p is not one of ours", p->name, obj_table[i]);
-		nm_obj_ring_put(p->free, obj_table, i);
-		return -EINVAL;
-	}
+	/* linear is set before attached is, and both stay. */
+	if (unlikely(!atomic_load_explicit(&p->attached, memory_order_acquire) || !p->linear ||
+		     !(avx2 ? linear_all_ours_x4 : linear_all_ours_x2)(obj_table, n, p->lin_base,
+									p->lin_end, p->lin_low)))
+		return put_with_stranger(p, obj_table, n);
 	/* Room for every object: a legitimate put always fits. */
-	return likely(nm_obj_ring_put(p->free, obj_table, n)) ? 0 : -ENOBUFS;
+	return likely(nm_obj_ring_put(nm_dpdk_pool_ring(p), obj_table, n)) ? 0 : -ENOBUFS;
 }
 
 /* All or nothing, as ring_mp_mc. */
-static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table,
-			  unsigned int n)
+static __rte_always_inline int dequeue_body(struct rte_mempool *mp, void **obj_table,
+					    unsigned int n)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
 
@@ -565,8 +568,40 @@ static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table,
 		return rte_ring_dequeue_bulk(p->host, obj_table, n, NULL) ? 0 : -ENOBUFS;
 	if (unlikely(!atomic_load_explicit(&p->attached, memory_order_acquire)))
 		attach_all(p);
-	return likely(nm_obj_ring_take(p->free, obj_table, n)) ? 0 : -ENOBUFS;
+	return likely(nm_obj_ring_take(nm_dpdk_pool_ring(p), obj_table, n)) ? 0 : -ENOBUFS;
 }
+
+/*
+ * The put and the get, built twice: for DPDK's baseline (SSE4.2) and for
+ * AVX2, where the check and the ring copies take 32 bytes a step. The
+ * constructor picks one pair for the CPU before it registers the ops, so
+ * the fast path is one direct call from rte_mempool (no ifunc, no PLT).
+ */
+static int dmabuf_enqueue(struct rte_mempool *mp, void *const *obj_table, unsigned int n)
+{
+	return enqueue_body(mp, obj_table, n, false);
+}
+
+static int dmabuf_dequeue(struct rte_mempool *mp, void **obj_table, unsigned int n)
+{
+	return dequeue_body(mp, obj_table, n);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NM_HAVE_AVX2_BUILD 1
+__attribute__((target("avx2"))) static int dmabuf_enqueue_avx2(struct rte_mempool *mp,
+							      void *const *obj_table,
+							      unsigned int n)
+{
+	return enqueue_body(mp, obj_table, n, true);
+}
+
+__attribute__((target("avx2"))) static int dmabuf_dequeue_avx2(struct rte_mempool *mp,
+							      void **obj_table, unsigned int n)
+{
+	return dequeue_body(mp, obj_table, n);
+}
+#endif
 
 static unsigned int dmabuf_get_count(const struct rte_mempool *mp)
 {
@@ -648,7 +683,21 @@ static struct rte_mempool_ops ops_dmabuf = {
 	.calc_mem_size = dmabuf_calc_mem_size,
 };
 
-RTE_MEMPOOL_REGISTER_OPS(ops_dmabuf);
+/* RTE_MEMPOOL_REGISTER_OPS, with the fast path picked for the CPU first.
+ * NETMEM_DMABUF_ISA=baseline keeps the baseline build on an AVX2 CPU (the
+ * tests run both). */
+RTE_INIT(register_ops_dmabuf)
+{
+#ifdef NM_HAVE_AVX2_BUILD
+	const char *isa = getenv("NETMEM_DMABUF_ISA");
+
+	if (__builtin_cpu_supports("avx2") && !(isa && !strcmp(isa, "baseline"))) {
+		ops_dmabuf.enqueue = dmabuf_enqueue_avx2;
+		ops_dmabuf.dequeue = dmabuf_dequeue_avx2;
+	}
+#endif
+	rte_mempool_register_ops(&ops_dmabuf);
+}
 
 static bool on_our_ops(const struct rte_mempool *mp)
 {
