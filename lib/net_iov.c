@@ -197,6 +197,21 @@ static inline NM_HOT void copy_in(struct nm_net_iov_ring *r, uint32_t pos,
 	xor_idx(&r->slots[0], in + first, 0, n - first);
 }
 
+/* Move *@at from *@head to *@head + @n; on failure *@head is the value
+ * found. The old value stays in the caller's register, not cmpxchg's
+ * result: the copy after a claim then does not wait out the locked
+ * instruction's latency (as with rte_ring's rte_atomic32_cmpset()). */
+static inline bool ring_claim(uint32_t *at, uint32_t *head, uint32_t n)
+{
+	uint32_t found = *head;
+
+	if (__atomic_compare_exchange_n(at, &found, *head + n, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_ACQUIRE))
+		return true;
+	*head = found;
+	return false;
+}
+
 /* Claim up to @n entries (exactly @n with @exact), copy them out, publish. */
 static NM_HOT unsigned int ring_take(struct nm_net_iov_ring *r, uint32_t *out,
 			      unsigned int n, bool exact)
@@ -215,8 +230,7 @@ static NM_HOT unsigned int ring_take(struct nm_net_iov_ring *r, uint32_t *out,
 		k = n <= avail ? n : (exact ? 0 : avail);
 		if (!k)
 			return 0;
-	} while (!__atomic_compare_exchange_n(&r->cons_head, &head, head + k, true,
-					      __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
+	} while (!ring_claim(&r->cons_head, &head, k));
 	copy_out(r, head, out, k);
 	/* Earlier claims publish first: the tail only moves in order. The
 	 * acquire chains their slot reads into our release, so a producer
@@ -246,8 +260,7 @@ static NM_HOT void ring_put(struct nm_net_iov_ring *r, const uint32_t *in, unsig
 				"(double free)\n", n, room);
 			abort();
 		}
-	} while (!__atomic_compare_exchange_n(&r->prod_head, &head, head + n, true,
-					      __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
+	} while (!ring_claim(&r->prod_head, &head, n));
 	copy_in(r, head, in, n);
 	while (__atomic_load_n(&r->prod_tail, __ATOMIC_ACQUIRE) != head)
 		nm_wait_turn(&spins);

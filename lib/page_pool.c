@@ -2,13 +2,20 @@
 /*
  * Page pool slow paths, creation and the deferred destroy.
  *
- * Lifetime: pool->refs counts the owner (1, dropped by destroy) and every
- * thread currently inside a foreign put. After destroy, buffers coming back
- * are released to the provider by whoever holds drain_lock; the pool is freed
- * when no buffer is outstanding and no thread is inside a put. A thread that
- * puts a buffer back pins the pool first, because once its buffer is in the
- * ring a drainer may release it and, with it, the last reason to keep the
- * pool.
+ * Lifetime: pool->refs counts the owner's share (1, dropped once the last
+ * buffer is back after destroy), destroy itself while it runs, and every
+ * thread releasing buffers of a destroyed pool. The pool is freed when the
+ * count reaches zero.
+ *
+ * A foreign put is one produce into the recycle ring and nothing else: no
+ * pin, no fence, no look at a flag. Destroy closes the ring first
+ * (nm_ptr_ring_close(): it returns once every produce that claimed before
+ * has published, and a producer's publish is its last touch of the pool),
+ * then drains it. A put that finds the ring closed still holds its buffers,
+ * and they keep the pool: it pins the pool and releases them to the
+ * provider itself, under drain_lock; whoever brings the last buffer home
+ * drops the owner's share. (The kernel's page_pool keeps the pool for its
+ * in-flight pages the same way, and frees it from a retry timer.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +25,7 @@
 #include <netmem/page_pool.h>
 
 #include "ptr_ring.h"
+#include "wait_turn.h"
 
 #ifdef NM_PP_TEST_HOOKS
 #include "page_pool_test.h"
@@ -55,7 +63,6 @@ int nm_page_pool_create(const struct nm_page_pool_params *params,
 		return nm_err_set(err, -ENOMEM, "out of memory for recycle ring");
 	}
 	atomic_init(&pool->refs, 1);
-	atomic_init(&pool->destroyed, false);
 	atomic_init(&pool->excess_reported, false);
 	atomic_flag_clear(&pool->drain_lock);
 	if (ops->init) {
@@ -102,39 +109,29 @@ static void pool_unpin(struct nm_page_pool *pool)
 }
 
 /*
- * After destroy: release whatever sits in the ring. Runs with a pin held.
- * Whoever finds the lock taken leaves the work to its holder, who looks at
- * the ring again after unlocking, so no buffer is left behind.
+ * After destroy (the ring closed): release @refs[0..n) and what the ring
+ * still holds, under drain_lock (the ring's one consumer then, and the
+ * counters' one writer). Whoever brings the last buffer home drops the
+ * owner's share. Runs with a pin held. The lock is held for one provider
+ * release of a few buffers: a thread that finds it taken waits its turn.
  */
-static void pool_drain(struct nm_page_pool *pool)
+static void pool_release_destroyed(struct nm_page_pool *pool, const nm_netmem_ref *refs,
+				   unsigned int n)
 {
 	nm_netmem_ref batch[NM_PP_REFILL];
-	unsigned int n;
-	bool empty_now;
+	bool empty_now = false;
+	unsigned int spins = 0, k;
 
-	for (;;) {
-		if (atomic_flag_test_and_set_explicit(&pool->drain_lock,
-						      memory_order_acquire))
-			return;
-		while ((n = nm_ptr_ring_consume(pool->ring, batch, NM_PP_REFILL)))
-			pool_release(pool, batch, n);
-		empty_now = false;
-		if (pool->hold_cnt == pool->release_cnt && !pool->owner_dropped) {
-			/* The last buffer is back: one drainer, once, drops
-			 * the owner's share. */
-			pool->owner_dropped = true;
-			empty_now = true;
-		}
-		/* A put landing here finds the lock taken and leaves its
-		 * buffers to us: the look at the ring below is what finds
-		 * them. */
-		PP_TEST_POINT(pool, NM_PP_AT_DRAIN_LOCKED);
-		atomic_flag_clear_explicit(&pool->drain_lock,
-					   memory_order_seq_cst);
-		atomic_thread_fence(memory_order_seq_cst);
-		if (empty_now || nm_ptr_ring_empty(pool->ring))
-			break;
+	while (atomic_flag_test_and_set_explicit(&pool->drain_lock, memory_order_acquire))
+		nm_wait_turn(&spins);
+	pool_release(pool, refs, n);
+	while ((k = nm_ptr_ring_consume(pool->ring, batch, NM_PP_REFILL)))
+		pool_release(pool, batch, k);
+	if (pool->hold_cnt == pool->release_cnt && !pool->owner_dropped) {
+		pool->owner_dropped = true;
+		empty_now = true;
 	}
+	atomic_flag_clear_explicit(&pool->drain_lock, memory_order_release);
 	if (empty_now)
 		pool_unpin(pool);
 }
@@ -146,10 +143,12 @@ void nm_page_pool_destroy(struct nm_page_pool *pool)
 	pool_release(pool, pool->alloc.cache, pool->alloc.count);
 	NM_PP_SET(pool->alloc.count, 0);
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-	atomic_store_explicit(&pool->destroyed, true, memory_order_seq_cst);
-	atomic_thread_fence(memory_order_seq_cst);
-	PP_TEST_POINT(pool, NM_PP_AT_DESTROY_MARKED);
-	pool_drain(pool);
+	PP_TEST_POINT(pool, NM_PP_AT_DESTROY_BEGUN);
+	/* From here a put finds the ring closed and releases its own; the
+	 * ones that got in before are all published when this returns. */
+	nm_ptr_ring_close(pool->ring);
+	PP_TEST_POINT(pool, NM_PP_AT_RING_CLOSED);
+	pool_release_destroyed(pool, NULL, 0);
 	pool_unpin(pool);
 }
 
@@ -324,7 +323,7 @@ void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
 {
 	if (allow_direct) {
 		/* Owner with a full cache: the ring has room for every buffer. */
-		if (!nm_ptr_ring_produce(pool->ring, netmem))
+		if (nm_ptr_ring_produce(pool->ring, netmem))
 			pool_excess(pool, 1);
 		return;
 	}
@@ -334,20 +333,20 @@ void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
 void nm_page_pool_return_bulk(struct nm_page_pool *pool,
 			      const nm_netmem_ref *refs, unsigned int n)
 {
-	/* Pinned: once in the ring, our buffers may be released by a drainer,
-	 * and with them the last reason for the pool to exist. */
-	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-	if (!nm_ptr_ring_produce_bulk(pool->ring, refs, n)) {
+	int ret = nm_ptr_ring_produce_bulk(pool->ring, refs, n);
+
+	/* In the ring: its publish was our last touch of the pool (a destroy
+	 * closing the ring waits for it, then drains what we put). */
+	if (__builtin_expect(!ret, 1))
+		return;
+	if (ret == -ENOSPC) {
 		pool_excess(pool, n);
-		pool_unpin(pool);
 		return;
 	}
-	atomic_thread_fence(memory_order_seq_cst);
-	/* Acquire: a put that finds the pool destroyed may drain it, and
-	 * then reads the counters destroy wrote before marking it (the cache
-	 * it released); relaxed gave this thread no order with them. */
-	if (atomic_load_explicit(&pool->destroyed, memory_order_acquire))
-		pool_drain(pool);
+	/* Closed: the pool is being or was destroyed. Our buffers are still
+	 * out, so it is there until they are released: pin it, release them. */
+	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+	pool_release_destroyed(pool, refs, n);
 	pool_unpin(pool);
 }
 

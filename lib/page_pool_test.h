@@ -12,10 +12,10 @@
 #include <netmem/page_pool.h>
 
 enum nm_pp_test_point {
-	/* nm_page_pool_destroy(): destroyed is set, its own drain not begun */
-	NM_PP_AT_DESTROY_MARKED,
-	/* pool_drain(): the ring consumed, drain_lock still held */
-	NM_PP_AT_DRAIN_LOCKED,
+	/* nm_page_pool_destroy(): the cache released, the ring still open */
+	NM_PP_AT_DESTROY_BEGUN,
+	/* nm_page_pool_destroy(): the ring closed, not yet drained */
+	NM_PP_AT_RING_CLOSED,
 };
 
 extern void (*nm_pp_test_hook)(struct nm_page_pool *pool,

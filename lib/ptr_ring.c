@@ -8,6 +8,7 @@
  * prod_tail and frees the slots by moving cons. Slots are bare handles:
  * the consumer never writes a producer's cache line back.
  */
+#include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -17,6 +18,9 @@
 #include "wait_turn.h"
 
 #define CACHE_LINE 64
+/* In prod_head: closed to producers (nm_ptr_ring_close()). A claim's CAS
+ * fails once it is set, so no produce claims after the close. */
+#define RING_CLOSED ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
 struct nm_ptr_ring {
 	_Alignas(CACHE_LINE) atomic_size_t prod_head;  /* producers */
@@ -60,7 +64,7 @@ void nm_ptr_ring_destroy(struct nm_ptr_ring *r)
 	free(r);
 }
 
-bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
+int nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
 {
 	return nm_ptr_ring_produce_bulk(r, &v, 1);
 }
@@ -70,35 +74,46 @@ bool nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
  * their entries on, so an entry can come back only after its slot is free.
  * No room therefore means entries put twice: false, nothing claimed.
  */
-bool nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
-			      unsigned int n)
+int nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
+			     unsigned int n)
 {
-	size_t head = atomic_load_explicit(&r->prod_head, memory_order_relaxed);
+	/* Acquire loads of the head: a producer that finds the ring closed
+	 * sees what the closer did before closing (a pool's counters). */
+	size_t head = atomic_load_explicit(&r->prod_head, memory_order_acquire);
 	unsigned int spins = 0;
 
 	if (!n)
-		return true;
+		return 0;
 	if (n > r->cap)
-		return false;
+		return -ENOSPC;
 	for (;;) {
+		size_t cons, room, found;
+
+		if (head & RING_CLOSED)
+			return -ESHUTDOWN;
 		/* Acquire: the consumer's reads of these slots are done. */
-		size_t cons = atomic_load_explicit(&r->cons, memory_order_acquire);
+		cons = atomic_load_explicit(&r->cons, memory_order_acquire);
 		/* Free slots as cap + cons - head: a stale head (cons has
 		 * passed it) reads as more room, and the CAS then fails. */
-		size_t room = r->cap + cons - head;
+		room = r->cap + cons - head;
 
 		if (n > room) {
-			size_t now = atomic_load_explicit(&r->prod_head, memory_order_relaxed);
+			size_t now = atomic_load_explicit(&r->prod_head, memory_order_acquire);
 
 			if (now == head)
-				return false;
+				return -ENOSPC;
 			head = now;
 			continue;
 		}
-		if (atomic_compare_exchange_weak_explicit(&r->prod_head, &head, head + n,
-							  memory_order_relaxed,
-							  memory_order_relaxed))
+		/* The CAS fills @found, not @head: the slot writes below then
+		 * use the head loaded above, and do not wait out the locked
+		 * instruction's latency for its result. */
+		found = head;
+		if (atomic_compare_exchange_weak_explicit(&r->prod_head, &found, head + n,
+							  memory_order_acquire,
+							  memory_order_acquire))
 			break;
+		head = found;
 	}
 	for (unsigned int i = 0; i < n; i++)
 		r->slots[(head + i) & r->mask] = v[i];
@@ -107,8 +122,22 @@ bool nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
 	 * sees theirs. */
 	while (atomic_load_explicit(&r->prod_tail, memory_order_acquire) != head)
 		nm_wait_turn(&spins);
+	/* Our last touch of the ring: a close waits for it (release). */
 	atomic_store_explicit(&r->prod_tail, head + n, memory_order_release);
-	return true;
+	return 0;
+}
+
+void nm_ptr_ring_close(struct nm_ptr_ring *r)
+{
+	/* Release: pairs with the producers' acquire of the head. */
+	size_t head = atomic_fetch_or_explicit(&r->prod_head, RING_CLOSED,
+					       memory_order_acq_rel) & ~RING_CLOSED;
+	unsigned int spins = 0;
+
+	/* The produces that claimed before us publish in a few nanoseconds
+	 * (or, preempted, once they run again): acquire their slot writes. */
+	while (atomic_load_explicit(&r->prod_tail, memory_order_acquire) != head)
+		nm_wait_turn(&spins);
 }
 
 unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,
@@ -125,13 +154,6 @@ unsigned int nm_ptr_ring_consume(struct nm_ptr_ring *r, nm_netmem_ref *out,
 	/* Release: our slot reads happen before a producer reuses them. */
 	atomic_store_explicit(&r->cons, cons + k, memory_order_release);
 	return k;
-}
-
-bool nm_ptr_ring_empty(struct nm_ptr_ring *r)
-{
-	size_t cons = atomic_load_explicit(&r->cons, memory_order_acquire);
-
-	return atomic_load_explicit(&r->prod_tail, memory_order_acquire) == cons;
 }
 
 uint32_t nm_ptr_ring_count(struct nm_ptr_ring *r)

@@ -9,7 +9,7 @@
 #define NM_LAYOUT_TABLE { \
 	sizeof(struct nm_page_pool), _Alignof_pool, \
 	offsetof(struct nm_page_pool, shared_refs), offsetof(struct nm_page_pool, p), \
-	offsetof(struct nm_page_pool, refs), offsetof(struct nm_page_pool, destroyed), \
+	offsetof(struct nm_page_pool, refs), \
 	offsetof(struct nm_page_pool, drain_lock), offsetof(struct nm_page_pool, owner_dropped), \
 	sizeof(struct nm_net_iov), offsetof(struct nm_net_iov, pp_ref_count), \
 	sizeof(struct nm_dmabuf), offsetof(struct nm_dmabuf, fd), \
@@ -19,4 +19,4 @@
 	sizeof(struct nm_host_mem), sizeof(struct nm_netdev), \
 	offsetof(struct nm_netdev, lock), sizeof(struct nm_rxq_info), \
 }
-#define NM_LAYOUT_COUNT 21
+#define NM_LAYOUT_COUNT 20

@@ -121,23 +121,23 @@ static int race_up(struct fixture *f, enum nm_pp_test_point at, pthread_t *th)
 }
 
 /*
- * A put that lands while the drainer holds drain_lock, after it emptied the
- * ring: the putter sees the pool destroyed, finds the lock taken and
- * leaves. Only the drainer's second look at the ring after unlocking can
- * release those buffers; without it they stay in the ring, the provider is
- * never told and the pool is never freed.
+ * A put after destroy released the cache but before it closed the ring: the
+ * put lands in the ring as any foreign put (no pin, nothing more), and the
+ * close then waits for it and the drain releases its buffers. Without the
+ * drain after the close they stay in the ring: the provider is never told
+ * and the pool is never freed.
  */
-static void test_put_while_drainer_holds_the_lock(void)
+static void test_put_before_the_close(void)
 {
 	struct fixture f;
 	pthread_t th;
 
-	CHECK_EQ(race_up(&f, NM_PP_AT_DRAIN_LOCKED, &th), 0);
+	CHECK_EQ(race_up(&f, NM_PP_AT_DESTROY_BEGUN, &th), 0);
 	nm_page_pool_destroy(f.pool);
 	pthread_join(th, NULL);
 	nm_pp_test_hook = NULL;
 	CHECK(!atomic_load(&race.armed));            /* the hook did run */
-	/* The putter could not drain: its buffers were still out then. */
+	/* In the ring, not yet released: the cache's 56 were, its 8 not. */
 	CHECK_EQ(race.in_use_after_put, NPUT);
 	CHECK_EQ(atomic_load(&destroys), 1);
 	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
@@ -145,31 +145,49 @@ static void test_put_while_drainer_holds_the_lock(void)
 }
 
 /*
- * A put between destroy marking the pool and destroy's own drain: the
- * putter must see the pool destroyed and release everything to the
- * provider itself, reading the counters destroy wrote just before (the
- * cache it released). That needs the mark's release to be acquired by the
- * putter's load; a relaxed load gives no such order (ThreadSanitizer
- * reports the counters as raced; a weakly ordered CPU may see them stale).
+ * A put after the close, before destroy's drain: the produce is refused and
+ * the putter releases its buffers to the provider itself, reading and
+ * writing the counters destroy wrote just before (the cache it released),
+ * so the lock's acquire must order them (ThreadSanitizer reports them
+ * raced otherwise). Its buffers are the last ones home: it drops the
+ * owner's share, and destroy's own unpin then frees the pool, once.
  */
-static void test_put_between_mark_and_drain(void)
+static void test_put_after_the_close(void)
 {
 	struct fixture f;
 	pthread_t th;
 
-	CHECK_EQ(race_up(&f, NM_PP_AT_DESTROY_MARKED, &th), 0);
+	CHECK_EQ(race_up(&f, NM_PP_AT_RING_CLOSED, &th), 0);
 	nm_page_pool_destroy(f.pool);
 	pthread_join(th, NULL);
 	nm_pp_test_hook = NULL;
 	CHECK(!atomic_load(&race.armed));
-	/* The putter released all 64 (its 8 and the cache's 56) itself. */
 	CHECK_EQ(race.in_use_after_put, 0);
 	CHECK_EQ(atomic_load(&destroys), 1);
 	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
 	fixture_down(&f);
 }
 
+/* The same after destroy returned (the pool waits for its last buffers):
+ * the put releases them and frees the pool, which nothing else would. */
+static void test_put_after_destroy(void)
+{
+	struct fixture f;
+	nm_netmem_ref refs[NPUT];
+
+	CHECK_EQ(fixture_up(&f), 0);
+	CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, refs, NPUT), NPUT);
+	nm_page_pool_destroy(f.pool);
+	CHECK_EQ(atomic_load(&destroys), 0);         /* 8 still out */
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), NPUT);
+	nm_netmem_put_bulk(refs, NPUT);
+	CHECK_EQ(atomic_load(&destroys), 1);
+	CHECK_EQ(nm_net_iov_area_in_use(&f.mem->area), 0);
+	fixture_down(&f);
+}
+
 NM_TEST_MAIN(
-	NM_TEST(test_put_while_drainer_holds_the_lock),
-	NM_TEST(test_put_between_mark_and_drain),
+	NM_TEST(test_put_before_the_close),
+	NM_TEST(test_put_after_the_close),
+	NM_TEST(test_put_after_destroy),
 )

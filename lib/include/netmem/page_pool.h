@@ -96,8 +96,7 @@ struct nm_page_pool {
 	struct nm_ptr_ring *ring;
 	uint64_t hold_cnt;             /* taken from the provider */
 	uint64_t release_cnt;          /* given back to the provider */
-	nm_atomic_int refs;               /* owner + threads inside a put */
-	nm_atomic_bool destroyed;
+	nm_atomic_int refs;               /* owner + destroy + releasers after it */
 	nm_atomic_flag drain_lock;        /* after destroy: who releases */
 	bool owner_dropped;            /* under drain_lock */
 	nm_atomic_bool excess_reported; /* stderr told once */
