@@ -10,12 +10,15 @@
  * capacity is the area's buffer count, so a legitimate free always finds
  * room; one that does not is a double free.
  *
- * Cold cost: descriptors (32 B per buffer) and ring (4 B) are one anonymous
- * mapping advised onto transparent huge pages, and creating an area writes
- * none of it: a slot holds its index XOR its slot number, so the zero pages
+ * Metadata: one cache line naming the area (a descriptor finds its area by
+ * its index: nm_net_iov_owner()), the descriptors (16 B per buffer), then
+ * the ring (4 B per slot).
+ *
+ * Cold cost: all of it is one anonymous mapping advised onto transparent
+ * huge pages, and creating an area writes none of it but the first line: a slot holds its index XOR its slot number, so the zero pages
  * of a fresh mapping read as the full ring 0, 1, 2, ...; a descriptor is
  * written when its buffer is handed out (the alloc writes its reference
- * count there anyway). An 8 GiB area of 4 KiB buffers (72 MiB of metadata)
+ * count there anyway). An 8 GiB area of 4 KiB buffers (40 MiB of metadata)
  * costs at create what a 4 KiB one does; its pages fault in as buffers are
  * first used. Small areas stay on the heap (and under the sanitizers' eyes).
  */
@@ -65,10 +68,13 @@ static uint32_t pow2_at_least(uint32_t v)
 	return p;
 }
 
-/* Descriptors, then the ring at the next cache line. */
+/* The head line, descriptors, then the ring at the next cache line. */
+_Static_assert(NM_NET_IOV_HEAD % CACHE_LINE == 0, "descriptors start on a line");
+_Static_assert(CACHE_LINE % sizeof(struct nm_net_iov) == 0, "no descriptor straddles a line");
+
 static size_t ring_offset(uint32_t num)
 {
-	size_t d = (size_t)num * sizeof(struct nm_net_iov);
+	size_t d = NM_NET_IOV_HEAD + (size_t)num * sizeof(struct nm_net_iov);
 
 	return (d + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
 }
@@ -136,8 +142,10 @@ int nm_net_iov_area_init(struct nm_net_iov_area *area, uint32_t num,
 	meta = meta_alloc(len, &area->map_len);
 	if (!meta)
 		return -ENOMEM;
-	area->niovs = (struct nm_net_iov *)meta;
+	*(struct nm_net_iov_area **)meta = area;
+	area->niovs = (struct nm_net_iov *)(meta + NM_NET_IOV_HEAD);
 	area->free_ring = r = (struct nm_net_iov_ring *)(meta + roff);
+	area->iovas = NULL;
 	area->num_niovs = num;
 	area->buf_size = buf_size;
 	area->base_offset = base_offset;
@@ -159,7 +167,7 @@ void nm_net_iov_area_fini(struct nm_net_iov_area *area)
 {
 	if (!area->niovs)
 		return;
-	meta_free(area->niovs, area->map_len);
+	meta_free((uint8_t *)area->niovs - NM_NET_IOV_HEAD, area->map_len);
 	area->niovs = NULL;
 	area->free_ring = NULL;
 }
@@ -269,12 +277,9 @@ static NM_HOT void ring_put(struct nm_net_iov_ring *r, const uint32_t *in, unsig
 
 /* A buffer handed out: its descriptor, whole (it may never have been
  * written: see the top). */
-static inline void niov_init(struct nm_net_iov_area *area, struct nm_net_iov *niov,
-			     uint32_t i, int refs)
+static inline void niov_init(struct nm_net_iov *niov, uint32_t i, int refs)
 {
-	niov->owner = area;
 	niov->pp = NULL;
-	niov->dma_addr = area->base_iova + (uint64_t)i * area->buf_size;
 	niov->index = i;
 	atomic_store_explicit(&niov->pp_ref_count, refs, memory_order_relaxed);
 }
@@ -285,7 +290,7 @@ NM_HOT unsigned int nm_net_iov_area_take(struct nm_net_iov_area *area, uint32_t 
 	unsigned int k = ring_take(area->free_ring, idx, n, exact);
 
 	for (unsigned int i = 0; i < k; i++)
-		niov_init(area, &area->niovs[idx[i]], idx[i], 0);
+		niov_init(&area->niovs[idx[i]], idx[i], 0);
 	return k;
 }
 
@@ -310,7 +315,7 @@ unsigned int nm_net_iov_area_alloc(struct nm_net_iov_area *area,
 		for (unsigned int i = 0; i < k; i++) {
 			struct nm_net_iov *niov = &area->niovs[idx[i]];
 
-			niov_init(area, niov, idx[i], 1);
+			niov_init(niov, idx[i], 1);
 			out[got + i] = nm_net_iov_to_netmem(niov);
 		}
 		got += k;

@@ -159,12 +159,12 @@ void nm_page_pool_destroy(struct nm_page_pool *pool)
 static _Noreturn void pp_debug_bad(const struct nm_net_iov *niov, const char *what,
 				   int count, const char *why)
 {
-	const struct nm_net_iov_area *a = niov->owner;
+	const struct nm_net_iov_area *a = nm_net_iov_owner(niov);
 
 	fprintf(stderr, "netmem: debug refcount: %s buffer %u of area %p (offset 0x%llx, "
 		"iova 0x%llx, pool %p) with reference count %d: %s\n", what, niov->index,
 		(const void *)a, (unsigned long long)nm_net_iov_offset(niov),
-		(unsigned long long)niov->dma_addr, (void *)niov->pp, count, why);
+		(unsigned long long)nm_net_iov_dma_addr(niov), (void *)niov->pp, count, why);
 	abort();
 }
 

@@ -153,7 +153,7 @@ static void hold_sim(const struct options *o, struct nm_ctl_server *ctl,
 				if (nm_netmem_is_net_iov(p->payload)) {
 					struct nm_net_iov *niov = nm_netmem_to_net_iov(p->payload);
 					struct nm_dmabuf_binding *b = (struct nm_dmabuf_binding *)
-						((char *)niov->owner -
+						((char *)nm_net_iov_owner(niov) -
 						 offsetof(struct nm_dmabuf_binding, area));
 					uint8_t *cpu = NULL;
 

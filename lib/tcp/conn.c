@@ -323,7 +323,7 @@ int nm_conn_recv(struct nm_conn *c, struct nm_frag *frags, unsigned int max)
 		f->stream_off = c->stream_off;
 		if (nm_netmem_is_net_iov(sg->buf)) {
 			struct nm_net_iov *niov = nm_netmem_to_net_iov(sg->buf);
-			struct nm_dmabuf_binding *b = niov->owner->owner_priv;
+			struct nm_dmabuf_binding *b = nm_net_iov_owner(niov)->owner_priv;
 
 			f->flags = NM_FRAG_DMABUF;
 			f->binding_id = b->id;

@@ -353,7 +353,7 @@ int l4_csum_check(struct nm_stack *s, struct rx_frame *f, struct nm_listener *l)
 		if (!nm_netmem_is_net_iov(f->pbuf)) {
 			pl = (const uint8_t *)nm_netmem_address(f->pbuf) + f->poff;
 		} else if (l && l->cpu_base &&
-			   nm_netmem_to_net_iov(f->pbuf)->owner->owner_priv == l->binding) {
+			   nm_net_iov_owner(nm_netmem_to_net_iov(f->pbuf))->owner_priv == l->binding) {
 			pl = (const uint8_t *)l->cpu_base +
 			     nm_net_iov_offset(nm_netmem_to_net_iov(f->pbuf)) + f->poff;
 			sync = true;

@@ -70,8 +70,8 @@ static void *poll_main(void *arg)
 				}
 				if (q == 1)
 					atomic_store(&po->q1_kind, nm_netmem_is_net_iov(p->payload) ?
-						     (int)((struct nm_dmabuf_binding *)nm_netmem_to_net_iov(
-							     p->payload)->owner->owner_priv)->id : 0);
+						     (int)((struct nm_dmabuf_binding *)nm_net_iov_owner(
+							     nm_netmem_to_net_iov(p->payload))->owner_priv)->id : 0);
 				if (p->hdr)
 					nm_netmem_put(p->hdr);
 				if (p->payload)

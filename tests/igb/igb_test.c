@@ -156,7 +156,7 @@ static const uint8_t *payload_bytes(nm_netmem_ref ref)
 
 	if (!nm_netmem_is_net_iov(ref))
 		return nm_netmem_address(ref);
-	b = niov->owner->owner_priv;
+	b = nm_net_iov_owner(niov)->owner_priv;
 	return b->dmabuf->cpu_addr ? (uint8_t *)b->dmabuf->cpu_addr + nm_net_iov_offset(niov) :
 				     NULL;
 }

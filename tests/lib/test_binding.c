@@ -85,8 +85,8 @@ static void test_net_iov_addresses_are_the_dmabuf(void)
 	CHECK(nm_netmem_is_net_iov(pkt.payload));
 	CHECK(nm_netmem_address(pkt.payload) == NULL);  /* never CPU-readable */
 	niov = nm_netmem_to_net_iov(pkt.payload);
-	CHECK(niov->owner == &b->area);
-	CHECK_EQ(niov->dma_addr, b->iova + nm_net_iov_offset(niov));
+	CHECK(nm_net_iov_owner(niov) == &b->area);
+	CHECK_EQ(nm_net_iov_dma_addr(niov), b->iova + nm_net_iov_offset(niov));
 	CHECK(nm_net_iov_offset(niov) + 1000 <= buf->size);
 	CHECK(!nm_netmem_is_net_iov(pkt.hdr));
 	nm_netmem_put(pkt.payload);

@@ -77,7 +77,7 @@ static void attach_one(struct nm_dpdk_pool *p, void *obj, uint32_t idx)
 	struct nm_dpdk_obj_tail *t = obj_tail(p, obj);
 
 	m->buf_addr = p->data_base + nm_net_iov_offset(niov);
-	rte_mbuf_iova_set(m, niov->dma_addr);
+	rte_mbuf_iova_set(m, nm_net_iov_dma_addr(niov));
 	m->buf_len = p->buf_len;
 	m->data_off = RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, p->buf_len);
 	m->ol_flags = RTE_MBUF_F_EXTERNAL;

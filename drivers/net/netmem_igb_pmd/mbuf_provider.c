@@ -5,8 +5,9 @@
  * as a dmabuf binding or host memory is for netmem's own users.
  *
  * The provider owns an area of net_iov descriptors. Handing out a buffer
- * takes a free descriptor and an mbuf from the mempool; the descriptor's
- * DMA address is the mbuf's data IOVA (buf_iova + headroom), which the
+ * takes a free descriptor and an mbuf from the mempool; the buffer's DMA
+ * address (the area's IOVA table) is the mbuf's data IOVA (buf_iova +
+ * headroom), which the
  * mempool's memory has in EAL's VFIO container (host hugepages mapped by
  * EAL, a dmabuf pool mapped by rte_dev_dma_map for this port). When a
  * frame is received, pmd_mbuf_mp_take() hands the mbuf to the application
@@ -31,6 +32,7 @@ struct pmd_mbuf_mp {
 	struct rte_mempool *mp;
 	struct nm_net_iov_area area;
 	struct rte_mbuf **mbufs;   /* the mbuf each taken descriptor stands for */
+	uint64_t *iovas;           /* its data IOVA (the area's IOVA table) */
 	atomic_int refs;           /* the queue's setup + every page pool on it */
 };
 
@@ -39,6 +41,7 @@ static void mbuf_mp_unref(struct pmd_mbuf_mp *m)
 	if (atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
 	nm_net_iov_area_fini(&m->area);
+	free(m->iovas);
 	free(m->mbufs);
 	free(m);
 }
@@ -76,7 +79,7 @@ static unsigned int mbuf_mp_alloc(struct nm_page_pool *pool, nm_netmem_ref *out,
 			struct nm_net_iov *niov = nm_netmem_to_net_iov(out[done + i]);
 
 			m->mbufs[niov->index] = mb[i];
-			niov->dma_addr = rte_mbuf_data_iova_default(mb[i]);
+			m->iovas[niov->index] = rte_mbuf_data_iova_default(mb[i]);
 		}
 		done += got;
 		if (got < want)
@@ -130,15 +133,19 @@ int pmd_mbuf_mp_create(struct rte_mempool *mp, uint32_t buf_size, uint32_t num,
 	m->mp = mp;
 	atomic_init(&m->refs, 1);
 	m->mbufs = calloc(num, sizeof(*m->mbufs));
+	m->iovas = calloc(num, sizeof(*m->iovas));
 	/* Readable: an mbuf's data is always CPU-addressable in DPDK, and a
 	 * frame the device did not split is delivered whole in it. */
-	ret = m->mbufs ? nm_net_iov_area_init(&m->area, num, buf_size, 0, 0, NULL, true, m) :
-			 -ENOMEM;
+	ret = m->mbufs && m->iovas ?
+	      nm_net_iov_area_init(&m->area, num, buf_size, 0, 0, NULL, true, m) : -ENOMEM;
 	if (ret) {
+		free(m->iovas);
 		free(m->mbufs);
 		free(m);
 		return nm_err_set(err, ret, "out of memory for %u buffer descriptors", num);
 	}
+	/* Not base + offset: each buffer is at its mbuf's IOVA. */
+	m->area.iovas = m->iovas;
 	*out = m;
 	return 0;
 }
@@ -157,7 +164,7 @@ struct nm_mp_params pmd_mbuf_mp_params(struct pmd_mbuf_mp *m)
 struct rte_mbuf *pmd_mbuf_mp_take(nm_netmem_ref ref)
 {
 	struct nm_net_iov *niov = nm_netmem_to_net_iov(ref);
-	struct pmd_mbuf_mp *m = niov->owner->owner_priv;
+	struct pmd_mbuf_mp *m = nm_net_iov_owner(niov)->owner_priv;
 	struct rte_mbuf *mb = m->mbufs[niov->index];
 
 	m->mbufs[niov->index] = NULL;

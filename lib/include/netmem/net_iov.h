@@ -35,14 +35,22 @@ struct nm_page_pool;
 struct nm_net_iov_area;
 struct nm_net_iov_ring;
 
-/* 32 bytes per buffer (the kernel's struct net_iov is 48 in 6.12). */
+/*
+ * 16 bytes per buffer (the kernel's struct net_iov is 48 in 6.12), four to a
+ * cache line. What the kernel stores per buffer and this does not, it finds
+ * from the index: the descriptors of an area follow one cache line that
+ * names the area (nm_net_iov_owner()), and a buffer's IOVA is the area's base
+ * plus its offset, or the area's table where buffers are not contiguous in
+ * IOVA (nm_net_iov_dma_addr()).
+ */
 struct nm_net_iov {
-	struct nm_net_iov_area *owner;  /* area this buffer belongs to */
 	struct nm_page_pool *pp;        /* pool holding it, NULL when free */
-	uint64_t dma_addr;              /* IOVA the device writes to */
 	nm_atomic_int pp_ref_count;     /* 1 while allocated; more when shared */
 	uint32_t index;                 /* position in the area */
 };
+
+/* Bytes before niovs[0]: the line that names the area (lib/net_iov.c). */
+#define NM_NET_IOV_HEAD 64
 
 struct nm_net_iov_area {
 	struct nm_net_iov *niovs;
@@ -53,6 +61,9 @@ struct nm_net_iov_area {
 	uint8_t *cpu_base;        /* CPU address of buffer 0, NULL if none */
 	bool readable;            /* handles are host buffers (else net_iov) */
 	void *owner_priv;         /* the binding or host region owning the area */
+	/* Each buffer's IOVA where they are not base_iova + index * buf_size
+	 * (buffers of another allocator's objects), else NULL; its owner's. */
+	uint64_t *iovas;
 
 	/* Free buffer indexes (lib/net_iov.c): lock-free, FIFO. */
 	struct nm_net_iov_ring *free_ring;
@@ -69,22 +80,40 @@ static inline struct nm_net_iov *nm_netmem_to_net_iov(nm_netmem_ref netmem)
 	return (struct nm_net_iov *)(netmem & ~NM_NETMEM_NET_IOV);
 }
 
+/* The area of a buffer that is handed out (its index is written then). */
+static inline struct nm_net_iov_area *nm_net_iov_owner(const struct nm_net_iov *niov)
+{
+	return *(struct nm_net_iov_area *const *)((const uint8_t *)(niov - niov->index) -
+						   NM_NET_IOV_HEAD);
+}
+
 static inline nm_netmem_ref nm_net_iov_to_netmem(const struct nm_net_iov *niov)
 {
 	return (nm_netmem_ref)niov |
-	       (niov->owner->readable ? 0 : NM_NETMEM_NET_IOV);
+	       (nm_net_iov_owner(niov)->readable ? 0 : NM_NETMEM_NET_IOV);
+}
+
+/* The IOVA the device writes the buffer at. */
+static inline uint64_t nm_net_iov_dma_addr(const struct nm_net_iov *niov)
+{
+	const struct nm_net_iov_area *a = nm_net_iov_owner(niov);
+
+	if (a->iovas)
+		return a->iovas[niov->index];
+	return a->base_iova + (uint64_t)niov->index * a->buf_size;
 }
 
 static inline uint64_t nm_netmem_dma_addr(nm_netmem_ref netmem)
 {
-	return nm_netmem_to_net_iov(netmem)->dma_addr;
+	return nm_net_iov_dma_addr(nm_netmem_to_net_iov(netmem));
 }
 
 /* Offset of the buffer in its backing memory (the dmabuf offset for net_iovs). */
 static inline uint64_t nm_net_iov_offset(const struct nm_net_iov *niov)
 {
-	return niov->owner->base_offset +
-	       (uint64_t)niov->index * niov->owner->buf_size;
+	const struct nm_net_iov_area *a = nm_net_iov_owner(niov);
+
+	return a->base_offset + (uint64_t)niov->index * a->buf_size;
 }
 
 /* The payload's CPU address; NULL for a net_iov (the CPU must not touch it). */
@@ -95,12 +124,13 @@ static inline void *nm_netmem_address(nm_netmem_ref netmem)
 	if (nm_netmem_is_net_iov(netmem))
 		return NULL;
 	niov = nm_netmem_to_net_iov(netmem);
-	return niov->owner->cpu_base + (size_t)niov->index * niov->owner->buf_size;
+	return nm_net_iov_owner(niov)->cpu_base +
+	       (size_t)niov->index * nm_net_iov_owner(niov)->buf_size;
 }
 
 static inline uint32_t nm_netmem_buf_size(nm_netmem_ref netmem)
 {
-	return nm_netmem_to_net_iov(netmem)->owner->buf_size;
+	return nm_net_iov_owner(nm_netmem_to_net_iov(netmem))->buf_size;
 }
 
 /*
