@@ -217,9 +217,17 @@ static int rxq_check_buf_size(struct nm_netdev *dev, struct nm_rxq *rxq,
 	uint32_t size = mp->ops ? mp->buf_size : rxq->buf_sizes.dflt;
 	char takes[64];
 
-	if (!size || nm_rxq_buf_size_ok(&rxq->buf_sizes, size))
+	if (!rxq->buf_sizes.max || (size && nm_rxq_buf_size_ok(&rxq->buf_sizes, size)))
 		return 0;
 	rxq->counters.refused++;
+	/* A provider that states no size cannot be checked here, and the
+	 * driver would find out in mem_alloc, a callback too late. */
+	if (!size)
+		return nm_err_set(err, -EOPNOTSUPP,
+				  "%s queue %u cannot take provider '%s': it states no buffer "
+				  "size and the queue takes %s; refused before touching the queue",
+				  dev->name, rxq->index, mp_name(mp),
+				  nm_rxq_buf_sizes_str(&rxq->buf_sizes, takes, sizeof(takes)));
 	return nm_err_set(err, -EOPNOTSUPP,
 			  "%s queue %u cannot take provider '%s': its buffers are %u B and the "
 			  "queue takes %s; refused before touching the queue",

@@ -33,6 +33,13 @@ b_ll=fe80::5054:ff:fe00:b
 w=/tmp/tcp-test
 mkdir -p $w
 ip addr add 169.254.10.1/24 dev "$a"
+# The IPv4 senders' source ports, fixed: a flow is steered to a bound queue
+# through its RSS redirection entry, and an ephemeral port hashes to entry 0
+# (kept on queue 0 for unhashed traffic, so not steerable) once in 128
+# flows; its payload then lands in host memory. These hash elsewhere, the
+# four parallel ones to four different entries (test_igb_rss.c checks it).
+sport_nc=40000 sport_v4=40001 sport_four=(40002 40003 40004 40005)
+sport_netem=40006 sport_slow=40007 sport_kill=40008 sport_again=40009
 
 # start_rx NAME ARGS...: netmem-rx --listen in the background (queues 1 and 2
 # bound to a udmabuf, each stream to $w/out/conn.bin[.N]), waiting until it
@@ -95,7 +102,7 @@ for i in 0 1 2 3; do head -c 8M /dev/urandom >$w/s8-$i.bin; done
 fresh_out
 start_rx app
 head -c 32M $w/s64.bin >$w/s32.bin
-nc -N -w 30 $b_ip 5201 <$w/s32.bin || { kill "$rx_pid" 2>/dev/null; cat $w/app.log; fail "nc failed"; }
+nc -N -w 30 -p $sport_nc $b_ip 5201 <$w/s32.bin || { kill "$rx_pid" 2>/dev/null; cat $w/app.log; fail "nc failed"; }
 finish_rx app
 check "netmem-rx --listen: the 32 MiB nc sent, byte for byte (sha256)" \
 	test "$(sha256sum <$w/s32.bin)" = "$(sha256sum <$w/out/conn.bin)"
@@ -105,7 +112,7 @@ fresh_out
 start_rx v4 --lesser-queue 3
 ping -c 3 -i 0.3 -W 2 $b_ip >$w/ping-before.log 2>&1 || { cat $w/ping-before.log; fail "ping $b_ip (ARP answered by netmem)"; }
 pass "ping $b_ip before the stream: ARP and ICMP echo answered"
-timeout 120 socat -u OPEN:$w/s64.bin TCP:$b_ip:5201 &
+timeout 120 socat -u OPEN:$w/s64.bin TCP:$b_ip:5201,sourceport=$sport_v4 &
 snd=$!
 sleep 1
 ping -c 3 -i 0.3 -W 2 $b_ip >$w/ping-during.log 2>&1 || { cat $w/ping-during.log; fail "ping while the stream runs"; }
@@ -139,7 +146,10 @@ check "neighbour solicitation answered" test "$(counter v6 'NS answered')" -gt 0
 fresh_out
 start_rx four --connections 4 --timeout 30
 pids=()
-for i in 0 1 2 3; do timeout 90 socat -u OPEN:$w/s8-$i.bin TCP:$b_ip:5201 & pids+=($!); done
+for i in 0 1 2 3; do
+	timeout 90 socat -u OPEN:$w/s8-$i.bin TCP:$b_ip:5201,sourceport=${sport_four[$i]} &
+	pids+=($!)
+done
 for p in "${pids[@]}"; do wait "$p" || { kill "$rx_pid" 2>/dev/null; cat $w/four.log; fail "four parallel connections: a sender failed"; }; done
 finish_rx four
 same_streams "four parallel connections" $w/s8-0.bin $w/s8-1.bin $w/s8-2.bin $w/s8-3.bin
@@ -151,7 +161,8 @@ fresh_out
 modprobe sch_netem || fail "modprobe sch_netem"
 tc qdisc add dev "$a" root netem loss 2% delay 1ms reorder 10% 50% duplicate 2% corrupt 1%
 start_rx netem
-timeout 180 socat -u OPEN:$w/s16.bin TCP:$b_ip:5201 || fail "socat through netem failed"
+timeout 180 socat -u OPEN:$w/s16.bin TCP:$b_ip:5201,sourceport=$sport_netem ||
+	fail "socat through netem failed"
 finish_rx netem
 tc qdisc del dev "$a" root
 same_streams "16 MiB through netem loss/reorder/duplicate/corrupt" $w/s16.bin
@@ -161,7 +172,8 @@ check "corrupted segments dropped on the device's verdict" test "$(counter netem
 # --- a slow consumer: the window closes, the sender waits ---------------------
 fresh_out
 start_rx slow --dmabuf udmabuf:4M --consume-rate 2M
-timeout 180 socat -u OPEN:$w/s8-0.bin TCP:$b_ip:5201 || fail "socat against a slow consumer failed"
+timeout 180 socat -u OPEN:$w/s8-0.bin TCP:$b_ip:5201,sourceport=$sport_slow ||
+	fail "socat against a slow consumer failed"
 finish_rx slow
 same_streams "8 MiB into a 4 MiB udmabuf with a slow consumer" $w/s8-0.bin
 check "the window closed at least once" test "$(counter slow 'window zero')" -gt 0
@@ -174,7 +186,7 @@ if socat -u OPEN:$w/s8-0.bin TCP:$b_ip:5999,connect-timeout=5 2>$w/refused.log; 
 	fail "a connect to closed port 5999 succeeded"
 fi
 check "connect to a closed port refused by a RST" grep -qi 'refused' $w/refused.log
-socat -u OPEN:$w/s64.bin TCP:$b_ip:5201 2>$w/killed.log &
+socat -u OPEN:$w/s64.bin TCP:$b_ip:5201,sourceport=$sport_kill 2>$w/killed.log &
 snd=$!
 wait_line $w/kill.log '^connection 0 from' 30 || fail "the stream to be killed did not start"
 sleep 1
@@ -188,6 +200,7 @@ kill -0 "$snd" 2>/dev/null && fail "the killed receiver's sender still runs afte
 wait "$snd" || rc=$?
 [ "$rc" != 0 ] || fail "the sender of the killed receiver finished as if nothing happened"
 pass "the killed receiver's sender saw its connection fail (socat exit $rc: $(tail -n1 $w/killed.log))"
-timeout 120 socat -u OPEN:$w/s16.bin TCP:$b_ip:5201 || fail "socat to the next receiver failed"
+timeout 120 socat -u OPEN:$w/s16.bin TCP:$b_ip:5201,sourceport=$sport_again ||
+	fail "socat to the next receiver failed"
 finish_rx again
 same_streams "the next receiver on the same port" $w/s16.bin

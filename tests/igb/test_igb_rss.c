@@ -42,4 +42,28 @@ static void rss_ipv6_tcp_vectors(void)
 	CHECK_EQ(nm_igb_rss_hash(&b), 0xdde51bbf);
 }
 
-NM_TEST_MAIN(NM_TEST(rss_ipv4_tcp_vectors), NM_TEST(rss_ipv6_tcp_vectors))
+/*
+ * tests/igb/tcp.sh's IPv4 senders (port A 169.254.10.1, source ports fixed,
+ * to port B 169.254.10.2:5201) must be steerable to a bound queue: no flow
+ * in redirection entry 0 (kept for unhashed traffic), and the four parallel
+ * ones (40002-40005) in four different entries. With ephemeral ports one
+ * flow in 128 was not, and its payload landed in host memory.
+ */
+static void guest_tcp_test_flows_are_steerable(void)
+{
+	uint32_t slot[10];
+
+	for (uint16_t i = 0; i < 10; i++) {
+		struct nm_flow f = flow(4, "169.254.10.1", (uint16_t)(40000 + i),
+					"169.254.10.2", 5201);
+
+		slot[i] = nm_igb_rss_hash(&f) & 127;
+		CHECK_MSG(slot[i] != 0, "source port %u hashes to entry 0", 40000 + i);
+	}
+	for (int i = 2; i < 6; i++)
+		for (int j = 2; j < i; j++)
+			CHECK(slot[i] != slot[j]);
+}
+
+NM_TEST_MAIN(NM_TEST(rss_ipv4_tcp_vectors), NM_TEST(rss_ipv6_tcp_vectors),
+	     NM_TEST(guest_tcp_test_flows_are_steerable))

@@ -151,6 +151,37 @@ static void test_size_off_the_step_refused(void)
 	rig_down(&r);
 }
 
+/* A provider that states no size, on a queue that declares sizes: refused
+ * as well, with the reason, 0 callbacks and 0 restarts (it used to pass
+ * the check and leave the driver to find out in mem_alloc). */
+static void test_provider_without_size_refused(void)
+{
+	struct rig r;
+	struct nm_dmabuf_binding *b = NULL;
+	struct nm_err err = { 0 };
+	struct nm_mp_params mp;
+
+	CHECK_EQ(rig_up(&r, 2, 600), 0);
+	CHECK_EQ(nm_sim_set_queue_buf_sizes(r.sim, 2, &narrow), 0);
+	CHECK_EQ(binding(&r, 4096, &b), 0);
+	mp = nm_dmabuf_binding_mp(b);
+	mp.buf_size = 0;
+	snap(&r);
+	CHECK_EQ(nm_rxq_bind_mp(r.dev, 2, &mp, &err), -EOPNOTSUPP);
+	CHECK_MSG(strstr(err.msg, "states no buffer size") &&
+		  strstr(err.msg, "2048-8192 B in steps of 1024"), "reason: %s", err.msg);
+	CHECK_EQ(callbacks(&r), 0);
+	CHECK(r.dev->rxqs[2].mp.ops == NULL);
+	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
+	CHECK_EQ(round_trip(&r, 2, 10, NULL), 0);
+	/* Stated, the same provider is taken. */
+	mp.buf_size = 4096;
+	CHECK_EQ(nm_rxq_bind_mp(r.dev, 2, &mp, &err), 0);
+	CHECK_EQ(nm_rxq_unbind_mp(r.dev, 2, &err), 0);
+	CHECK_EQ(nm_dmabuf_binding_unbind(b), 0);
+	rig_down(&r);
+}
+
 /* A size the queue takes: bound with one restart, 8000-byte payloads land
  * whole in 8 KiB buffers of the dmabuf, the size in effect is reported
  * (also in queue-get's JSON), and unbind puts the default size back. */
@@ -262,6 +293,7 @@ NM_TEST_MAIN(
 	NM_TEST(test_default_sizes_declared_and_reported),
 	NM_TEST(test_unsupported_size_refused_before_any_callback),
 	NM_TEST(test_size_off_the_step_refused),
+	NM_TEST(test_provider_without_size_refused),
 	NM_TEST(test_supported_size_bound_and_reported),
 	NM_TEST(test_host_provider_checked_too),
 	NM_TEST(test_bad_declaration_rejected),

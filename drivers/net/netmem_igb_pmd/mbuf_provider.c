@@ -158,7 +158,8 @@ void pmd_mbuf_mp_put(struct pmd_mbuf_mp *m)
 
 struct nm_mp_params pmd_mbuf_mp_params(struct pmd_mbuf_mp *m)
 {
-	return (struct nm_mp_params){ .ops = &mbuf_mp_ops, .priv = m };
+	return (struct nm_mp_params){ .ops = &mbuf_mp_ops, .priv = m,
+				      .buf_size = m->area.buf_size };
 }
 
 struct rte_mbuf *pmd_mbuf_mp_take(nm_netmem_ref ref)
