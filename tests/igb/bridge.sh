@@ -41,9 +41,12 @@ dmesg -C
 check "insmod the bridge" insmod "$ko"
 base=$(dmabufs)
 
-# run_flow SPEC EXPORTER PORT: 8 MiB from nc into a dmabuf of SPEC.
+# run_flow SPEC EXPORTER PORT SPORT: 8 MiB from nc (source port SPORT) into a
+# dmabuf of SPEC. The source ports are fixed, each its own (the last one is in
+# TIME_WAIT), and RSS can steer each flow to the listen queue: see tcp.sh and
+# test_igb_rss.c.
 run_flow() {
-	local spec=$1 exporter=$2 port=$3 log=$w/rx-$1.log pid rc=0
+	local spec=$1 exporter=$2 port=$3 sport=$4 log=$w/rx-$1.log pid rc=0
 	local cmd=(netmem-rx --dev "igb:$bdf" --dmabuf "$spec" --listen "$port" "${listen[@]}"
 		--out $w/out)
 	echo "\$ ${cmd[*]}"
@@ -54,7 +57,7 @@ run_flow() {
 		cat "$log"
 		fail "netmem-rx on $spec did not listen"
 	fi
-	nc -N -w 60 169.254.10.2 "$port" <$w/in ||
+	nc -N -w 60 -p "$sport" 169.254.10.2 "$port" <$w/in ||
 		{ kill "$pid" 2>/dev/null || true; cat "$log"; fail "nc failed"; }
 	wait "$pid" || rc=$?
 	cat "$log"
@@ -67,8 +70,8 @@ run_flow() {
 		grep -Eq '^all connections: [1-9][0-9]* segs, 8388608 bytes, .* copy fallbacks 0,' "$log"
 }
 
-run_flow vgem:16M drm 5401
-run_flow heap:16M system 5402
+run_flow vgem:16M drm 5401 40000
+run_flow heap:16M system 5402 40001
 check "every dmabuf released after the runs" test "$(dmabufs)" = "$base"
 
 # kill -9 in the middle of a stream into a heap buffer, then claim everything again.
@@ -76,7 +79,7 @@ log1=$w/rx-kill.log
 "$rx" --dev "igb:$bdf" --dmabuf heap:16M --listen 5403 "${listen[@]}" >"$log1" 2>&1 &
 rx1=$!
 wait_line "$log1" '^listening on' 60 || { cat "$log1"; fail "netmem-rx (to be killed) did not listen"; }
-socat -u OPEN:$w/big TCP:169.254.10.2:5403 2>/dev/null &
+socat -u OPEN:$w/big TCP:169.254.10.2:5403,sourceport=40002 2>/dev/null &
 tx1=$!
 wait_line "$log1" 'Gbit/s  conns' 90 || { cat "$log1"; fail "netmem-rx (to be killed) received nothing"; }
 kill -9 "$rx1"
@@ -86,7 +89,7 @@ wait "$tx1" 2>/dev/null || true
 pass "netmem-rx killed with SIGKILL in the middle of a 64 MiB stream into heap:16M"
 check "the killed process's dmabuf, bridge and mappings are all released" \
 	test "$(dmabufs)" = "$base"
-run_flow vgem:16M drm 5404
+run_flow vgem:16M drm 5404 40003
 
 check "rmmod the bridge" rmmod netmem_bridge
 if dmesg | grep -E 'WARNING|BUG|Oops|refcount|leak'; then

@@ -35,8 +35,9 @@ echo "\$ netmem-rx ${cmd[*]}"
 "$rx" "${cmd[@]}" >$w/rx.log 2>&1 &
 rx_pid=$!
 wait_line $w/rx.log '^listening on' 60 || { kill "$rx_pid" 2>/dev/null; cat $w/rx.log; fail "netmem-rx did not listen"; }
-echo "\$ nc -N 169.254.10.2 5201 < 32 MiB"
-nc -N -w 30 169.254.10.2 5201 <$w/in || { kill "$rx_pid" 2>/dev/null; cat $w/rx.log; fail "nc failed"; }
+echo "\$ nc -N -p 40000 169.254.10.2 5201 < 32 MiB"
+# Source port fixed, one RSS can steer to a listen queue (see tcp.sh).
+nc -N -w 30 -p 40000 169.254.10.2 5201 <$w/in || { kill "$rx_pid" 2>/dev/null; cat $w/rx.log; fail "nc failed"; }
 wait_line $w/rx.log '^received ' 60 || { kill "$rx_pid" 2>/dev/null; cat $w/rx.log; fail "no summary"; }
 "$ctl" --sock $w/ctl.sock --json queue-get >$w/q.json 2>&1 || { cat $w/q.json; fail "queue-get"; }
 rc=0

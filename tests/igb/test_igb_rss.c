@@ -46,8 +46,9 @@ static void rss_ipv6_tcp_vectors(void)
  * tests/igb/tcp.sh's IPv4 senders (port A 169.254.10.1, source ports fixed,
  * to port B 169.254.10.2:5201) must be steerable to a bound queue: no flow
  * in redirection entry 0 (kept for unhashed traffic), and the four parallel
- * ones (40002-40005) in four different entries. With ephemeral ports one
- * flow in 128 was not, and its payload landed in host memory.
+ * ones (40002-40005) in four different entries; the same for bridge.sh's
+ * (40000-40003) and jumbo.sh's (40000, as tcp.sh's nc). With ephemeral ports one flow in 128 was
+ * not, and its payload landed in host memory.
  */
 static void guest_tcp_test_flows_are_steerable(void)
 {
@@ -63,6 +64,14 @@ static void guest_tcp_test_flows_are_steerable(void)
 	for (int i = 2; i < 6; i++)
 		for (int j = 2; j < i; j++)
 			CHECK(slot[i] != slot[j]);
+	/* bridge.sh's senders: 40000 + i to its listen port 5401 + i. */
+	for (uint16_t i = 0; i < 4; i++) {
+		struct nm_flow f = flow(4, "169.254.10.1", (uint16_t)(40000 + i), "169.254.10.2",
+					(uint16_t)(5401 + i));
+
+		CHECK_MSG(nm_igb_rss_hash(&f) & 127, "%u -> %u hashes to entry 0", 40000 + i,
+			  5401 + i);
+	}
 }
 
 NM_TEST_MAIN(NM_TEST(rss_ipv4_tcp_vectors), NM_TEST(rss_ipv6_tcp_vectors),
