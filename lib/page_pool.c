@@ -318,27 +318,11 @@ static void pool_excess(struct nm_page_pool *pool, unsigned int n)
 			pool->p.pool_size);
 }
 
-void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
-			       bool allow_direct)
+/* After a produce into the ring that did not go in: full (a double or
+ * excess put), or closed by destroy. */
+static void return_refused(struct nm_page_pool *pool, const nm_netmem_ref *refs,
+			   unsigned int n, int ret)
 {
-	if (allow_direct) {
-		/* Owner with a full cache: the ring has room for every buffer. */
-		if (nm_ptr_ring_produce(pool->ring, netmem))
-			pool_excess(pool, 1);
-		return;
-	}
-	nm_page_pool_return_bulk(pool, &netmem, 1);
-}
-
-void nm_page_pool_return_bulk(struct nm_page_pool *pool,
-			      const nm_netmem_ref *refs, unsigned int n)
-{
-	int ret = nm_ptr_ring_produce_bulk(pool->ring, refs, n);
-
-	/* In the ring: its publish was our last touch of the pool (a destroy
-	 * closing the ring waits for it, then drains what we put). */
-	if (__builtin_expect(!ret, 1))
-		return;
 	if (ret == -ENOSPC) {
 		pool_excess(pool, n);
 		return;
@@ -348,6 +332,33 @@ void nm_page_pool_return_bulk(struct nm_page_pool *pool,
 	atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
 	pool_release_destroyed(pool, refs, n);
 	pool_unpin(pool);
+}
+
+void nm_page_pool_recycle_slow(struct nm_page_pool *pool, nm_netmem_ref netmem,
+			       bool allow_direct)
+{
+	/* The owner with a full cache, or another thread: one produce. In
+	 * the ring, its publish was our last touch of the pool (a destroy
+	 * closing the ring waits for it, then drains what we put). */
+	int ret = nm_ptr_ring_produce(pool->ring, netmem);
+
+	if (__builtin_expect(!ret, 1))
+		return;
+	/* The owner never finds the ring closed: destroy is its own call. */
+	if (allow_direct)
+		pool_excess(pool, 1);
+	else
+		return_refused(pool, &netmem, 1, ret);
+}
+
+void nm_page_pool_return_bulk(struct nm_page_pool *pool,
+			      const nm_netmem_ref *refs, unsigned int n)
+{
+	int ret = nm_ptr_ring_produce_bulk(pool->ring, refs, n);
+
+	if (__builtin_expect(!ret, 1))
+		return;
+	return_refused(pool, refs, n, ret);
 }
 
 void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n)

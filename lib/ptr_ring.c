@@ -64,18 +64,15 @@ void nm_ptr_ring_destroy(struct nm_ptr_ring *r)
 	free(r);
 }
 
-int nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
-{
-	return nm_ptr_ring_produce_bulk(r, &v, 1);
-}
-
 /*
  * The room is exact: the consumer frees slots (moves cons) before it hands
  * their entries on, so an entry can come back only after its slot is free.
  * No room therefore means entries put twice: false, nothing claimed.
+ * Inlined in both entry points, so the single put has no loop to set up.
  */
-int nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
-			     unsigned int n)
+static inline __attribute__((always_inline)) int produce(struct nm_ptr_ring *r,
+							 const nm_netmem_ref *v,
+							 unsigned int n)
 {
 	/* Acquire loads of the head: a producer that finds the ring closed
 	 * sees what the closer did before closing (a pool's counters). */
@@ -125,6 +122,17 @@ int nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
 	/* Our last touch of the ring: a close waits for it (release). */
 	atomic_store_explicit(&r->prod_tail, head + n, memory_order_release);
 	return 0;
+}
+
+int nm_ptr_ring_produce(struct nm_ptr_ring *r, nm_netmem_ref v)
+{
+	return produce(r, &v, 1);
+}
+
+int nm_ptr_ring_produce_bulk(struct nm_ptr_ring *r, const nm_netmem_ref *v,
+			     unsigned int n)
+{
+	return produce(r, v, n);
 }
 
 void nm_ptr_ring_close(struct nm_ptr_ring *r)
