@@ -88,6 +88,7 @@ static void pick_flows(void)
 
 struct rx_result {
 	unsigned int ours, intact, split, on_queue[2], wrong_pool, outside_dmabuf, rss_ok;
+	unsigned int ptype_ok;        /* packet_type Ether/IPv6/UDP, as sent */
 };
 
 /* Is @m's data in the dmabuf pool's buffers (by IOVA)? */
@@ -141,6 +142,9 @@ static void send_and_receive(const struct nm_flow *f, unsigned int n, bool split
 				r->on_queue[q]++;
 				r->rss_ok += (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) &&
 					     m->hash.rss == nm_igb_rss_hash(f);
+				r->ptype_ok += m->packet_type == (RTE_PTYPE_L2_ETHER |
+								  RTE_PTYPE_L3_IPV6 |
+								  RTE_PTYPE_L4_UDP);
 				r->intact += !bad && checked == sizeof(payload);
 				if (split) {
 					bool ok = m->nb_segs == 2 && m->pool == hdr_pool &&
@@ -179,6 +183,16 @@ static void test_probe(void)
 		ipv6_udp |= ptypes[i] == (RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6_EXT_UNKNOWN |
 					  RTE_PTYPE_L4_UDP);
 	CHECK_MSG(n == 4 && ipv6_udp, "%d split ptypes", n);
+	/* The packet types it sets in mbufs: TCP and UDP over IPv4 and IPv6. */
+	n = rte_eth_dev_get_supported_ptypes(port, RTE_PTYPE_ALL_MASK, ptypes, 16);
+	{
+		uint32_t all = 0;
+
+		for (int i = 0; i < n && i < 16; i++)
+			all |= ptypes[i];
+		CHECK_MSG((all & RTE_PTYPE_L3_IPV4) && (all & RTE_PTYPE_L3_IPV6) &&
+			  (all & RTE_PTYPE_L4_UDP) && (all & RTE_PTYPE_L4_TCP), "%d ptypes", n);
+	}
 	CHECK_EQ(rte_eth_link_get_nowait(port, &link), 0);
 	CHECK(link.link_status == RTE_ETH_LINK_UP && link.link_speed == 1000);
 	CHECK(igb != NULL);
@@ -199,7 +213,62 @@ static void test_rss_spreads(void)
 		/* The device's hash, as netmem computes it for the flow. */
 		CHECK_MSG(r.rss_ok == BURST, "queue %u: %u of %u with the flow's RSS hash %#x",
 			  q, r.rss_ok, BURST, nm_igb_rss_hash(&flow[q]));
+		/* The device's parse, from the descriptor. */
+		CHECK_MSG(r.ptype_ok == BURST, "queue %u: %u of %u typed Ether/IPv6/UDP", q,
+			  r.ptype_ok, BURST);
 	}
+}
+
+/* The redirection table through ethdev: the default spread is reported,
+ * an update moves a flow to the queue its entry now names, a bad one is
+ * refused and changes nothing; the hash key reads back as the driver's and
+ * another key is refused. */
+static void test_reta_update(void)
+{
+	struct rte_eth_rss_reta_entry64 t[2];
+	struct rte_eth_rss_conf rc = { 0 };
+	uint8_t key[40], other[40], want[40];
+	uint32_t e0 = nm_igb_rss_hash(&flow[0]) & 127;
+	struct rx_result r;
+
+	memset(t, 0, sizeof(t));
+	t[0].mask = t[1].mask = ~0ull;
+	CHECK_EQ(rte_eth_dev_rss_reta_query(port, t, 128), 0);
+	CHECK_EQ(t[e0 / 64].reta[e0 % 64], 0);
+	CHECK_EQ(t[1].reta[1], 1);                /* entry 65 -> 65 % 2 */
+	/* flow[0]'s entry to queue 1. */
+	memset(t, 0, sizeof(t));
+	t[e0 / 64].mask = 1ull << (e0 % 64);
+	t[e0 / 64].reta[e0 % 64] = 1;
+	CHECK_EQ(rte_eth_dev_rss_reta_update(port, t, 128), 0);
+	send_and_receive(&flow[0], BURST, false, host_pool, &r);
+	CHECK_MSG(r.ours == BURST && r.on_queue[1] == BURST, "%u of %u in, %u on queue 1",
+		  r.ours, BURST, r.on_queue[1]);
+	/* A queue that is not configured: refused, the table as it was. */
+	t[e0 / 64].reta[e0 % 64] = 7;
+	CHECK_EQ(rte_eth_dev_rss_reta_update(port, t, 128), -EINVAL);
+	memset(t, 0, sizeof(t));
+	t[0].mask = t[1].mask = ~0ull;
+	CHECK_EQ(rte_eth_dev_rss_reta_query(port, t, 128), 0);
+	CHECK_EQ(t[e0 / 64].reta[e0 % 64], 1);
+	/* Back to the spread the other tests expect. */
+	t[e0 / 64].reta[e0 % 64] = 0;
+	CHECK_EQ(rte_eth_dev_rss_reta_update(port, t, 128), 0);
+	send_and_receive(&flow[0], BURST, false, host_pool, &r);
+	CHECK_EQ(r.on_queue[0], BURST);
+	/* The key is the driver's, and fixed. */
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	CHECK_EQ(rte_eth_dev_rss_hash_conf_get(port, &rc), 0);
+	nm_igb_rss_key(want);
+	CHECK(!memcmp(key, want, sizeof(key)));
+	CHECK(rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV6_UDP);
+	memcpy(other, key, sizeof(other));
+	other[0] ^= 1;
+	rc.rss_key = other;
+	CHECK_EQ(rte_eth_dev_rss_hash_update(port, &rc), -ENOTSUP);
+	rc.rss_key = key;
+	CHECK_EQ(rte_eth_dev_rss_hash_update(port, &rc), 0);
 }
 
 static void op_counts(uint64_t c[NM_IGB_OP_COUNT])
@@ -436,6 +505,7 @@ int main(int argc, char **argv)
 	static const struct nm_test tests[] = {
 		NM_TEST(test_probe),
 		NM_TEST(test_rss_spreads),
+		NM_TEST(test_reta_update),
 		NM_TEST(test_no_split_on_dmabuf_refused),
 		NM_TEST(test_adapter_split_bind),
 		NM_TEST(test_deferred_start),

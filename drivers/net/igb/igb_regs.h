@@ -160,6 +160,17 @@ union igb_adv_rx_desc {
 };
 
 #define IGB_RXD_RSS_TYPE(pi)  ((pi) & 0xfu)  /* 0: no RSS hash in wb.rss */
+/* Packet type (7.1.6.2), bits 4 and up of pkt_info; bit 11 set: an ETQF
+ * filter matched and the low bits are its index instead. */
+#define IGB_RXD_PTYPE(pi)     ((uint32_t)(pi) >> 4)
+#define IGB_PTYPE_IPV4        (1u << 0)
+#define IGB_PTYPE_IPV4E       (1u << 1)
+#define IGB_PTYPE_IPV6        (1u << 2)
+#define IGB_PTYPE_IPV6E       (1u << 3)
+#define IGB_PTYPE_TCP         (1u << 4)
+#define IGB_PTYPE_UDP         (1u << 5)
+#define IGB_PTYPE_SCTP        (1u << 6)
+#define IGB_PTYPE_ETQF        (1u << 11)
 #define IGB_RXD_STAT_DD       (1u << 0)
 #define IGB_RXD_STAT_EOP      (1u << 1)
 #define IGB_RXD_STAT_UDPCS    (1u << 4)   /* UDP checksum was checked */

@@ -28,6 +28,11 @@ static const uint8_t rss_key[IGB_RSS_KEY_LEN] = {
 	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
+void nm_igb_rss_key(uint8_t key[IGB_RSS_KEY_LEN])
+{
+	memcpy(key, rss_key, IGB_RSS_KEY_LEN);
+}
+
 static uint32_t toeplitz(const uint8_t *in, size_t len)
 {
 	uint32_t hash = 0;

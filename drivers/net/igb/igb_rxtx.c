@@ -127,6 +127,17 @@ void igb_rx_ring_stop(struct nm_igb *igb, struct igb_qmem *q, uint32_t idx)
 		put_slot(q, &q->slots[q->next_to_clean]);
 }
 
+/* The device's packet type (IGB_PTYPE_*) as NM_RX_PTYPE_* bits. */
+static uint32_t ptype_of(uint32_t t)
+{
+	return ((t & (IGB_PTYPE_IPV4 | IGB_PTYPE_IPV4E)) ? NM_RX_PTYPE_IPV4 : 0) |
+	       ((t & (IGB_PTYPE_IPV6 | IGB_PTYPE_IPV6E)) ? NM_RX_PTYPE_IPV6 : 0) |
+	       ((t & (IGB_PTYPE_IPV4E | IGB_PTYPE_IPV6E)) ? NM_RX_PTYPE_IP_EXT : 0) |
+	       ((t & IGB_PTYPE_TCP) ? NM_RX_PTYPE_TCP : 0) |
+	       ((t & IGB_PTYPE_UDP) ? NM_RX_PTYPE_UDP : 0) |
+	       ((t & IGB_PTYPE_SCTP) ? NM_RX_PTYPE_SCTP : 0);
+}
+
 /* The device's checksum verdict from the write-back status/error bits
  * (7.1.11.2, 8.10.2 RXCSUM): checked-and-wrong, checked-and-good, or not
  * checked (not IP, not TCP/UDP, a fragment). */
@@ -218,6 +229,10 @@ unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
 			.queue = queue,
 			.rss_hash = IGB_RXD_RSS_TYPE(pinfo) ? rss : 0,
 		};
+		if (!(IGB_RXD_PTYPE(pinfo) & IGB_PTYPE_ETQF)) {
+			pkts[got - 1].ptype = ptype_of(IGB_RXD_PTYPE(pinfo));
+			pkts[got - 1].flags |= NM_RX_PKT_PTYPE;
+		}
 		split += hlen != 0;
 		rxq->stats.csum_bad += !!(pkts[got - 1].flags &
 					  (NM_RX_PKT_L4_CSUM_BAD | NM_RX_PKT_IP_CSUM_BAD));

@@ -51,22 +51,139 @@ static int pmd_configure(struct rte_eth_dev *dev)
 	return 0;
 }
 
-/* RSS: the redirection table spreads over the configured queues. */
+/* RSS: the application's redirection table, or by default the entries
+ * spread over the configured queues (all on queue 0 without RSS). */
+static void pmd_default_reta(const struct rte_eth_dev *dev, uint8_t reta[RETA_SIZE])
+{
+	uint16_t nq = dev->data->nb_rx_queues;
+	bool rss = dev->data->dev_conf.rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG;
+
+	for (unsigned int i = 0; i < RETA_SIZE; i++)
+		reta[i] = rss && nq ? (uint8_t)(i % nq) : 0;
+}
+
 static int pmd_program_reta(struct rte_eth_dev *dev)
 {
 	struct pmd_adapter *ad = dev->data->dev_private;
-	uint16_t nq = dev->data->nb_rx_queues;
-	bool rss = dev->data->dev_conf.rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG;
 	uint8_t reta[RETA_SIZE];
 	struct nm_err err = { 0 };
 	int ret;
 
-	for (unsigned int i = 0; i < RETA_SIZE; i++)
-		reta[i] = rss && nq ? (uint8_t)(i % nq) : 0;
+	if (ad->reta_set)
+		memcpy(reta, ad->reta, RETA_SIZE);
+	else
+		pmd_default_reta(dev, reta);
 	ret = nm_igb_set_reta(ad->igb, reta, &err);
 	if (ret)
 		PMD_LOG(ERR, "RSS: %s", err.msg);
 	return ret;
+}
+
+/* rte_eth_dev_rss_reta_update(): the entries whose mask bit is set. Each
+ * must name a configured queue; nothing changes otherwise. The table is
+ * written to the device at once when it runs, else at start. */
+static int pmd_reta_update(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *conf,
+			   uint16_t size)
+{
+	struct pmd_adapter *ad = dev->data->dev_private;
+	uint8_t reta[RETA_SIZE];
+	struct nm_err err = { 0 };
+	int ret = 0;
+
+	if (size != RETA_SIZE) {
+		PMD_LOG(ERR, "RSS: a table of %u entries given; the device has %u", size,
+			RETA_SIZE);
+		return -EINVAL;
+	}
+	if (ad->reta_set)
+		memcpy(reta, ad->reta, RETA_SIZE);
+	else
+		pmd_default_reta(dev, reta);
+	for (unsigned int i = 0; i < RETA_SIZE; i++) {
+		const struct rte_eth_rss_reta_entry64 *c = &conf[i / RTE_ETH_RETA_GROUP_SIZE];
+		unsigned int b = i % RTE_ETH_RETA_GROUP_SIZE;
+
+		if (!(c->mask >> b & 1))
+			continue;
+		if (c->reta[b] >= dev->data->nb_rx_queues) {
+			PMD_LOG(ERR, "RSS: entry %u -> queue %u, but %u RX queue(s) are "
+				"configured; table unchanged", i, c->reta[b],
+				dev->data->nb_rx_queues);
+			return -EINVAL;
+		}
+		reta[i] = (uint8_t)c->reta[b];
+	}
+	if (dev->data->dev_started) {
+		ret = nm_igb_set_reta(ad->igb, reta, &err);
+		if (ret) {
+			PMD_LOG(ERR, "RSS: %s; table unchanged", err.msg);
+			return ret;
+		}
+	}
+	memcpy(ad->reta, reta, RETA_SIZE);
+	ad->reta_set = true;
+	return 0;
+}
+
+static int pmd_reta_query(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *conf,
+			  uint16_t size)
+{
+	struct pmd_adapter *ad = dev->data->dev_private;
+	uint8_t reta[RETA_SIZE];
+
+	if (size != RETA_SIZE)
+		return -EINVAL;
+	if (ad->reta_set)
+		memcpy(reta, ad->reta, RETA_SIZE);
+	else
+		pmd_default_reta(dev, reta);
+	for (unsigned int i = 0; i < RETA_SIZE; i++) {
+		struct rte_eth_rss_reta_entry64 *c = &conf[i / RTE_ETH_RETA_GROUP_SIZE];
+		unsigned int b = i % RTE_ETH_RETA_GROUP_SIZE;
+
+		if (c->mask >> b & 1)
+			c->reta[b] = reta[i];
+	}
+	return 0;
+}
+
+#define PMD_RSS_HF (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP | \
+		    RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP)
+
+static int pmd_rss_hash_conf_get(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf)
+{
+	(void)dev;
+	if (conf->rss_key) {
+		if (conf->rss_key_len < 40)
+			return -EINVAL;
+		nm_igb_rss_key(conf->rss_key);
+	}
+	conf->rss_key_len = 40;
+	conf->rss_hf = PMD_RSS_HF;
+	return 0;
+}
+
+/* The key and hash types are fixed: netmem steers flows by computing the
+ * device's hash with this key. The same settings are taken; others are
+ * refused with the reason. */
+static int pmd_rss_hash_update(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf)
+{
+	uint8_t key[40];
+
+	(void)dev;
+	nm_igb_rss_key(key);
+	if (conf->rss_key && (conf->rss_key_len != 40 || memcmp(conf->rss_key, key, 40))) {
+		PMD_LOG(ERR, "RSS: the hash key is fixed (netmem computes flows' hashes with "
+			"it to steer them); another key is not supported");
+		return -ENOTSUP;
+	}
+	if (conf->rss_hf & ~(uint64_t)PMD_RSS_HF) {
+		PMD_LOG(ERR, "RSS: hash types %#" PRIx64 " asked; the device hashes TCP and "
+			"UDP over IPv4 and IPv6 only (%#" PRIx64 ")", conf->rss_hf,
+			(uint64_t)PMD_RSS_HF);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 static int pmd_start(struct rte_eth_dev *dev)
@@ -158,8 +275,7 @@ static int pmd_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->dev_capa = RTE_ETH_DEV_CAPA_RUNTIME_RX_QUEUE_SETUP;
 	info->reta_size = RETA_SIZE;
 	info->hash_key_size = 40;
-	info->flow_type_rss_offloads = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
-				       RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+	info->flow_type_rss_offloads = PMD_RSS_HF;
 	/* The ring size is the device's (devarg ring=), fixed at probe. */
 	info->rx_desc_lim = (struct rte_eth_desc_lim){
 		.nb_max = (uint16_t)ad->ring_size, .nb_min = (uint16_t)ad->ring_size, .nb_align = 1,
@@ -186,14 +302,6 @@ static int pmd_link_update(struct rte_eth_dev *dev, int wait)
 	link.link_duplex = fd ? RTE_ETH_LINK_FULL_DUPLEX : RTE_ETH_LINK_HALF_DUPLEX;
 	link.link_autoneg = RTE_ETH_LINK_AUTONEG;
 	return rte_eth_linkstatus_set(dev, &link);
-}
-
-static const uint32_t *pmd_ptypes_get(struct rte_eth_dev *dev)
-{
-	static const uint32_t none[] = { RTE_PTYPE_UNKNOWN };
-
-	(void)dev;
-	return none;
 }
 
 static int pmd_set_rx_mode(struct rte_eth_dev *dev, bool promisc, bool allmulti)
@@ -273,7 +381,7 @@ static const struct eth_dev_ops pmd_ops = {
 	.dev_stop = pmd_stop,
 	.dev_close = pmd_close,
 	.dev_infos_get = pmd_infos_get,
-	.dev_supported_ptypes_get = pmd_ptypes_get,
+	.dev_supported_ptypes_get = pmd_ptypes,
 	.link_update = pmd_link_update,
 	.promiscuous_enable = pmd_promisc_on,
 	.promiscuous_disable = pmd_promisc_off,
@@ -291,6 +399,10 @@ static const struct eth_dev_ops pmd_ops = {
 	.tx_queue_setup = pmd_tx_queue_setup,
 	.tx_queue_release = pmd_tx_queue_release,
 	.rxq_info_get = pmd_rxq_info_get,
+	.reta_update = pmd_reta_update,
+	.reta_query = pmd_reta_query,
+	.rss_hash_update = pmd_rss_hash_update,
+	.rss_hash_conf_get = pmd_rss_hash_conf_get,
 	.buffer_split_supported_hdr_ptypes_get = pmd_split_ptypes,
 };
 

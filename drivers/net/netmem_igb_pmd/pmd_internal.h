@@ -84,6 +84,10 @@ struct pmd_adapter {
 	uint32_t ring_size;     /* RX descriptors per queue (devarg ring=) */
 	struct rte_ether_addr mac;
 	bool promisc, allmulti;
+	/* The redirection table the application set (rss_reta_update), or
+	 * none: then start spreads the entries over the configured queues. */
+	uint8_t reta[128];
+	bool reta_set;
 	struct pmd_rxq rxq[NM_IGB_MAX_RX_QUEUES];
 	struct pmd_txq txq;
 	/* Stats are counters since open: reset keeps an offset. */
@@ -101,6 +105,8 @@ void pmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
 int pmd_rx_queue_start(struct rte_eth_dev *dev, uint16_t qid);
 int pmd_rx_queue_stop(struct rte_eth_dev *dev, uint16_t qid);
 const uint32_t *pmd_split_ptypes(struct rte_eth_dev *dev);
+/* The packet types the RX burst sets in mbufs (from the descriptors). */
+const uint32_t *pmd_ptypes(struct rte_eth_dev *dev);
 
 /* pmd_stats.c */
 int pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *s);

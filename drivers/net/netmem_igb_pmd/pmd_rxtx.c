@@ -242,6 +242,38 @@ static uint64_t csum_flags(uint32_t f)
 	return ol;
 }
 
+/* What the NIC parsed as a DPDK packet type (what pmd_ptypes() lists). */
+static uint32_t pmd_ptype(uint32_t t)
+{
+	uint32_t p = RTE_PTYPE_L2_ETHER;
+
+	if (t & NM_RX_PTYPE_IPV4)
+		p |= (t & NM_RX_PTYPE_IP_EXT) ? RTE_PTYPE_L3_IPV4_EXT : RTE_PTYPE_L3_IPV4;
+	else if (t & NM_RX_PTYPE_IPV6)
+		p |= (t & NM_RX_PTYPE_IP_EXT) ? RTE_PTYPE_L3_IPV6_EXT : RTE_PTYPE_L3_IPV6;
+	if (t & NM_RX_PTYPE_TCP)
+		p |= RTE_PTYPE_L4_TCP;
+	else if (t & NM_RX_PTYPE_UDP)
+		p |= RTE_PTYPE_L4_UDP;
+	else if (t & NM_RX_PTYPE_SCTP)
+		p |= RTE_PTYPE_L4_SCTP;
+	return p;
+}
+
+const uint32_t *pmd_ptypes(struct rte_eth_dev *dev)
+{
+	static const uint32_t ptypes[] = {
+		RTE_PTYPE_L2_ETHER,
+		RTE_PTYPE_L3_IPV4, RTE_PTYPE_L3_IPV4_EXT,
+		RTE_PTYPE_L3_IPV6, RTE_PTYPE_L3_IPV6_EXT,
+		RTE_PTYPE_L4_TCP, RTE_PTYPE_L4_UDP, RTE_PTYPE_L4_SCTP,
+		RTE_PTYPE_UNKNOWN,
+	};
+
+	(void)dev;
+	return ptypes;
+}
+
 uint16_t pmd_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pmd_rxq *q = rxq;
@@ -282,7 +314,8 @@ uint16_t pmd_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 				first->hash.rss = rx[i].rss_hash;
 				first->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
 			}
-			first->packet_type = RTE_PTYPE_UNKNOWN;
+			first->packet_type = (rx[i].flags & NM_RX_PKT_PTYPE) ?
+					     pmd_ptype(rx[i].ptype) : RTE_PTYPE_UNKNOWN;
 			pkts[done++] = first;
 		}
 		if (got < want)

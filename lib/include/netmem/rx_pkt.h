@@ -25,6 +25,15 @@ extern "C" {
 #define NM_RX_PKT_L4_CSUM_BAD  (1u << 2)  /* TCP/UDP checksum wrong */
 #define NM_RX_PKT_IP_CSUM_BAD  (1u << 3)  /* IPv4 header checksum wrong */
 #define NM_RX_PKT_RSS_HASH     (1u << 4)  /* @rss_hash is the NIC's RSS hash */
+#define NM_RX_PKT_PTYPE        (1u << 5)  /* @ptype is what the NIC parsed */
+
+/* Packet type bits (@ptype): the protocols the NIC recognised. */
+#define NM_RX_PTYPE_IPV4       (1u << 0)
+#define NM_RX_PTYPE_IPV6       (1u << 1)
+#define NM_RX_PTYPE_IP_EXT     (1u << 2)  /* IPv4 options, IPv6 extension headers */
+#define NM_RX_PTYPE_TCP        (1u << 3)
+#define NM_RX_PTYPE_UDP        (1u << 4)
+#define NM_RX_PTYPE_SCTP       (1u << 5)
 
 struct nm_rx_pkt {
 	nm_netmem_ref hdr;      /* host buffer with the headers, or 0 */
@@ -34,6 +43,7 @@ struct nm_rx_pkt {
 	uint32_t flags;         /* NM_RX_PKT_* */
 	uint32_t queue;
 	uint32_t rss_hash;      /* with NM_RX_PKT_RSS_HASH */
+	uint32_t ptype;         /* NM_RX_PTYPE_*, with NM_RX_PKT_PTYPE */
 };
 
 #ifdef __cplusplus

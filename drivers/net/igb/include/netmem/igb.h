@@ -131,6 +131,9 @@ int nm_igb_steer(struct nm_igb *igb, const struct nm_flow *f, uint32_t queue,
 void nm_igb_unsteer(struct nm_igb *igb, const struct nm_flow *f);
 /* The RSS hash the device computes for frames of @f. */
 uint32_t nm_igb_rss_hash(const struct nm_flow *f);
+/* The 40-byte Toeplitz key the driver programs (fixed: steering and
+ * nm_igb_rss_hash() compute with it). */
+void nm_igb_rss_key(uint8_t key[40]);
 
 /*
  * Turn header split on or off for @queue: updates its capability flags and
