@@ -30,16 +30,7 @@ wait_s=${NETMEM_TESTPMD_WAIT:-150}
 port=47000
 size=1000
 plan=10
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-skip_rest() {
-	while [ "$n" -lt "$plan" ]; do n=$((n + 1)); echo "ok $n - testpmd split step $n # SKIP $*"; done
-	exit 0
-}
-show() { sed 's/^/# /' "$1" | tail -n "${2:-40}"; }
+tap_label="testpmd split step"
 
 echo "1..$plan"
 [ -c /dev/udmabuf ] || skip_rest "no /dev/udmabuf in this guest"
@@ -50,11 +41,7 @@ done
 command -v dpdk-testpmd >/dev/null || skip_rest "dpdk-testpmd is not installed"
 command -v python3 >/dev/null || skip_rest "no python3 for the sender"
 
-# EAL loads -d plugins only from paths no group or other user can write to.
-plugdir=/run/netmem-dpdk-plugin
-mkdir -p "$plugdir" && chmod 755 "$plugdir" && cp "$plugin" "$plugdir/" ||
-	skip_rest "cannot stage the plugin in $plugdir"
-plugin=$plugdir/${plugin##*/}
+stage_plugin "$plugin"
 
 bdf=$NETMEM_GUEST_PORT_B_BDF
 ifa=$NETMEM_GUEST_PORT_A_IF

@@ -32,16 +32,7 @@ frames=${NETMEM_TESTPMD_FRAMES:-200}
 wait_s=${NETMEM_TESTPMD_WAIT:-200}
 port=47000
 plan=6
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-skip_rest() {
-	while [ "$n" -lt "$plan" ]; do n=$((n + 1)); echo "ok $n - testpmd step $n # SKIP $*"; done
-	exit 0
-}
-show() { sed 's/^/# /' "$1" | tail -n "${2:-40}"; }
+tap_label="testpmd step"
 
 echo "1..$plan"
 case $source in
@@ -62,12 +53,7 @@ for f in "$plugin" "$hold" "$sender"; do
 done
 command -v dpdk-testpmd >/dev/null || skip_rest "dpdk-testpmd is not installed"
 
-# EAL loads -d plugins only from paths no group or other user can write to: the
-# checkout may live under /tmp (a CI clone), so load a copy from the guest's /run.
-plugdir=/run/netmem-dpdk-plugin
-mkdir -p "$plugdir" && chmod 755 "$plugdir" && cp "$plugin" "$plugdir/" ||
-	skip_rest "cannot stage the plugin in $plugdir"
-plugin=$plugdir/${plugin##*/}
+stage_plugin "$plugin"
 
 tmp=$(mktemp -d)
 log=$tmp/testpmd.log

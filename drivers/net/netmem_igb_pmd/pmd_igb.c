@@ -62,6 +62,17 @@ static void pmd_default_reta(const struct rte_eth_dev *dev, uint8_t reta[RETA_SI
 		reta[i] = rss && nq ? (uint8_t)(i % nq) : 0;
 }
 
+/* The table in effect: the application's, or the default spread. */
+static void pmd_current_reta(const struct rte_eth_dev *dev, uint8_t reta[RETA_SIZE])
+{
+	const struct pmd_adapter *ad = dev->data->dev_private;
+
+	if (ad->reta_set)
+		memcpy(reta, ad->reta, RETA_SIZE);
+	else
+		pmd_default_reta(dev, reta);
+}
+
 static int pmd_program_reta(struct rte_eth_dev *dev)
 {
 	struct pmd_adapter *ad = dev->data->dev_private;
@@ -69,10 +80,7 @@ static int pmd_program_reta(struct rte_eth_dev *dev)
 	struct nm_err err = { 0 };
 	int ret;
 
-	if (ad->reta_set)
-		memcpy(reta, ad->reta, RETA_SIZE);
-	else
-		pmd_default_reta(dev, reta);
+	pmd_current_reta(dev, reta);
 	ret = nm_igb_set_reta(ad->igb, reta, &err);
 	if (ret)
 		PMD_LOG(ERR, "RSS: %s", err.msg);
@@ -95,10 +103,7 @@ static int pmd_reta_update(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entr
 			RETA_SIZE);
 		return -EINVAL;
 	}
-	if (ad->reta_set)
-		memcpy(reta, ad->reta, RETA_SIZE);
-	else
-		pmd_default_reta(dev, reta);
+	pmd_current_reta(dev, reta);
 	for (unsigned int i = 0; i < RETA_SIZE; i++) {
 		const struct rte_eth_rss_reta_entry64 *c = &conf[i / RTE_ETH_RETA_GROUP_SIZE];
 		unsigned int b = i % RTE_ETH_RETA_GROUP_SIZE;
@@ -128,15 +133,11 @@ static int pmd_reta_update(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entr
 static int pmd_reta_query(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *conf,
 			  uint16_t size)
 {
-	struct pmd_adapter *ad = dev->data->dev_private;
 	uint8_t reta[RETA_SIZE];
 
 	if (size != RETA_SIZE)
 		return -EINVAL;
-	if (ad->reta_set)
-		memcpy(reta, ad->reta, RETA_SIZE);
-	else
-		pmd_default_reta(dev, reta);
+	pmd_current_reta(dev, reta);
 	for (unsigned int i = 0; i < RETA_SIZE; i++) {
 		struct rte_eth_rss_reta_entry64 *c = &conf[i / RTE_ETH_RETA_GROUP_SIZE];
 		unsigned int b = i % RTE_ETH_RETA_GROUP_SIZE;
