@@ -56,6 +56,12 @@ static void test_bad_number(void)
 	expect_refused("net_netmem_igb1,bdf=0000:00:06.0,queues=two", "bad devargs");
 }
 
+static void test_mtu_out_of_range(void)
+{
+	expect_refused("net_netmem_igb5,bdf=0000:00:06.0,mtu=9001", "takes an MTU of 68 to 9000");
+	expect_refused("net_netmem_igb6,bdf=0000:00:06.0,mtu=67", "takes an MTU of 68 to 9000");
+}
+
 static void test_unknown_key(void)
 {
 	expect_refused("net_netmem_igb2,bdf=0000:00:06.0,speed=10", "bad devargs");
@@ -73,6 +79,7 @@ int main(int argc, char **argv)
 	static const struct nm_test tests[] = {
 		NM_TEST(test_no_bdf),
 		NM_TEST(test_bad_number),
+		NM_TEST(test_mtu_out_of_range),
 		NM_TEST(test_unknown_key),
 		NM_TEST(test_no_such_device),
 	};

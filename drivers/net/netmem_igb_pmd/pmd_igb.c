@@ -34,7 +34,7 @@ RTE_LOG_REGISTER(nm_igb_pmd_logtype, pmd.net.netmem_igb, INFO);
 #define SYSFS_PCI "/sys/bus/pci/devices"
 #define RETA_SIZE 128
 
-static const char *const valid_args[] = { "bdf", "queues", "ring", NULL };
+static const char *const valid_args[] = { "bdf", "queues", "ring", "mtu", NULL };
 
 /* --- configure, start, stop, close --------------------------------------- */
 
@@ -259,9 +259,11 @@ static int pmd_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = (uint16_t)ad->num_queues;
 	info->max_tx_queues = 1;
 	info->max_mac_addrs = 1;
-	info->min_rx_bufsize = 2048;
-	info->max_rx_pktlen = 2048;
-	info->max_mtu = 1500;
+	/* The MTU is the devarg's, set at probe: above 1500 the device takes
+	 * jumbo frames and every queue only buffers that hold a whole one. */
+	info->min_rx_bufsize = RTE_MAX(2048u, RTE_ALIGN_CEIL(NM_IGB_FRAME_LEN(ad->mtu), 1024u));
+	info->max_rx_pktlen = RTE_MAX(2048u, NM_IGB_FRAME_LEN(ad->mtu));
+	info->max_mtu = (uint16_t)ad->mtu;
 	info->min_mtu = 68;
 	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT | RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
 				RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
@@ -436,7 +438,7 @@ static int parse_args(const char *args, struct pmd_adapter *ad)
 	int ret;
 
 	if (!kv) {
-		PMD_LOG(ERR, "bad devargs '%s': bdf=DOMAIN:BUS:DEV.FN[,queues=N][,ring=N]",
+		PMD_LOG(ERR, "bad devargs '%s': bdf=DOMAIN:BUS:DEV.FN[,queues=N][,ring=N][,mtu=N]",
 			args ? args : "");
 		return -EINVAL;
 	}
@@ -445,6 +447,8 @@ static int parse_args(const char *args, struct pmd_adapter *ad)
 		ret = rte_kvargs_process(kv, "queues", kv_u32, &ad->num_queues);
 	if (!ret)
 		ret = rte_kvargs_process(kv, "ring", kv_u32, &ad->ring_size);
+	if (!ret)
+		ret = rte_kvargs_process(kv, "mtu", kv_u32, &ad->mtu);
 	rte_kvargs_free(kv);
 	if (ret) {
 		PMD_LOG(ERR, "bad devargs '%s'", args);
@@ -454,13 +458,19 @@ static int parse_args(const char *args, struct pmd_adapter *ad)
 		PMD_LOG(ERR, "no bdf= devarg: which 82576 (e.g. bdf=0000:00:06.0)?");
 		return -EINVAL;
 	}
+	if (ad->mtu < 68 || ad->mtu > NM_IGB_MAX_MTU) {
+		PMD_LOG(ERR, "mtu=%u: the 82576 takes an MTU of 68 to %u", ad->mtu,
+			NM_IGB_MAX_MTU);
+		return -EINVAL;
+	}
 	return 0;
 }
 
 static int pmd_probe(struct rte_vdev_device *vdev)
 {
 	const char *name = rte_vdev_device_name(vdev);
-	struct pmd_adapter tmp = { .num_queues = 4, .ring_size = 512, .vfio_fd = -1 };
+	struct pmd_adapter tmp = { .num_queues = 4, .ring_size = 512, .mtu = 1500,
+				   .vfio_fd = -1 };
 	struct nm_igb_params p = { 0 };
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct rte_eth_dev *eth;
@@ -496,6 +506,7 @@ static int pmd_probe(struct rte_vdev_device *vdev)
 	p.num_rx_queues = tmp.num_queues;
 	p.ring_size = tmp.ring_size;
 	p.pool_size = tmp.ring_size;
+	p.mtu = tmp.mtu;
 	p.dma_domain = tmp.dom;
 	p.vfio_device_fd = tmp.vfio_fd;
 	ret = nm_igb_open(&p, &tmp.igb, &err);

@@ -82,6 +82,7 @@ struct pmd_adapter {
 	int vfio_fd;
 	uint32_t num_queues;    /* RX queues the device runs (devarg queues=) */
 	uint32_t ring_size;     /* RX descriptors per queue (devarg ring=) */
+	uint32_t mtu;           /* the device's MTU (devarg mtu=), fixed at probe */
 	struct rte_ether_addr mac;
 	bool promisc, allmulti;
 	/* The redirection table the application set (rss_reta_update), or
