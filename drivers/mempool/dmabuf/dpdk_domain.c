@@ -308,6 +308,45 @@ uint32_t nm_dpdk_domain_mapped_devices(struct nm_dma_domain *d, uint64_t iova)
 	return n;
 }
 
+/*
+ * A port is being released (rte_eth_dev_close()): forget its device in every
+ * range, so that nothing is unmapped later through a device that may be
+ * gone by then (a vdev removed after its close). The last device of a range
+ * unmaps it now, while the device still exists; with others left, the
+ * mapping stays for them (in EAL's one container it is the same mapping).
+ */
+static int port_destroyed(uint16_t port, enum rte_eth_event_type ev, void *arg,
+			  void *ret_param)
+{
+	struct eal_domain *e = arg;
+	struct rte_eth_dev_info info;
+
+	(void)ev;
+	(void)ret_param;
+	if (rte_eth_dev_info_get(port, &info) || !info.device)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	for (uint32_t i = 0; i < e->num; i++) {
+		struct eal_range *r = &e->ranges[i];
+
+		for (uint32_t j = 0; j < r->num_devs; j++) {
+			if (r->devs[j] != info.device)
+				continue;
+			r->devs[j] = r->devs[--r->num_devs];
+			if (!r->num_devs &&
+			    rte_dev_dma_unmap(info.device, (void *)(uintptr_t)r->va, r->va, r->len))
+				NM_LOG(WARNING, "rte_dev_dma_unmap for %s: %s",
+				       rte_dev_name(info.device), rte_strerror(rte_errno));
+			NM_LOG(DEBUG, "%#llx+%llu: port %u released, %u device(s) left",
+			       (unsigned long long)r->va, (unsigned long long)r->len, port,
+			       r->num_devs);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
 /* One per process, as EAL's container is; it lives as long as the process
  * (this reference is never dropped), every binding of a pool holds one more. */
 static struct eal_domain *eal_dom;
@@ -329,6 +368,10 @@ int nm_dpdk_eal_domain(struct nm_dma_domain **dom, struct nm_err *err)
 	e->dom.ops = &eal_domain_ops;
 	atomic_init(&e->dom.refs, 1);
 	pthread_mutex_init(&e->lock, NULL);
+	/* For every port, those probed later too. */
+	if (rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_DESTROY, port_destroyed, e))
+		NM_LOG(WARNING, "no port release events: a pool freed after its port's device "
+		       "is removed would unmap through it");
 	eal_dom = e;
 out:
 	if (!ret)
