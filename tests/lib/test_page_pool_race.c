@@ -17,47 +17,7 @@
 
 #include "../../lib/page_pool_test.h"
 #include "nm_test.h"
-
-static atomic_int destroys;
-
-static void counting_destroy(struct nm_page_pool *pool)
-{
-	atomic_fetch_add(&destroys, 1);
-	nm_mp_host_ops.destroy(pool);
-}
-
-static struct nm_memory_provider_ops counting_ops;
-
-struct fixture {
-	struct nm_dma_domain *dom;
-	struct nm_host_mem *mem;
-	struct nm_page_pool *pool;
-};
-
-static int fixture_up(struct fixture *f)
-{
-	struct nm_host_mem_params hp = {
-		.size = 1024 * 2048, .buf_size = 2048, .numa_node = -1,
-		.no_hugepages = true,
-	};
-	struct nm_page_pool_params pp = { .pool_size = 256, .nid = -1,
-					  .flags = NM_PP_FLAG_DMA_MAP };
-
-	counting_ops = nm_mp_host_ops;
-	counting_ops.destroy = counting_destroy;
-	atomic_store(&destroys, 0);
-	if (nm_dma_domain_identity_create(&f->dom, NULL) ||
-	    nm_host_mem_create(f->dom, &hp, &f->mem, NULL))
-		return -1;
-	pp.mp = (struct nm_mp_params){ .ops = &counting_ops, .priv = f->mem };
-	return nm_page_pool_create(&pp, &f->pool, NULL);
-}
-
-static void fixture_down(struct fixture *f)
-{
-	nm_host_mem_put(f->mem);
-	nm_dma_domain_put(f->dom);
-}
+#include "pp_fixture.h"
 
 /* The second thread: holds NPUT buffers, puts them back when told. */
 #define NPUT 8
@@ -106,7 +66,7 @@ static void hook(struct nm_page_pool *pool, enum nm_pp_test_point at)
  * to the putter thread, the rest in its cache (released by destroy). */
 static int race_up(struct fixture *f, enum nm_pp_test_point at, pthread_t *th)
 {
-	if (fixture_up(f))
+	if (fixture_up(f, 1024, 256))
 		return -1;
 	if (nm_page_pool_alloc_netmems(f->pool, race.refs, NPUT) != NPUT)
 		return -1;
@@ -175,7 +135,7 @@ static void test_put_after_destroy(void)
 	struct fixture f;
 	nm_netmem_ref refs[NPUT];
 
-	CHECK_EQ(fixture_up(&f), 0);
+	CHECK_EQ(fixture_up(&f, 1024, 256), 0);
 	CHECK_EQ(nm_page_pool_alloc_netmems(f.pool, refs, NPUT), NPUT);
 	nm_page_pool_destroy(f.pool);
 	CHECK_EQ(atomic_load(&destroys), 0);         /* 8 still out */
