@@ -96,3 +96,15 @@ unsigned int test_flow_recv(struct nm_sim *sim, uint32_t queue,
 		nm_dmabuf_end_cpu_access(dmabuf, NM_DMABUF_READ);
 	return total;
 }
+
+int test_flow_round_trip(struct nm_sim *sim, struct test_flow *tf, uint32_t queue,
+			 unsigned int n, struct nm_dmabuf *dmabuf)
+{
+	uint64_t bad = tf->mismatches + tf->hdr_mismatches;
+
+	if (test_flow_send(sim, tf, n) != n)
+		return -1;
+	if (test_flow_recv(sim, queue, tf, dmabuf, NULL, 0) != n)
+		return -2;
+	return tf->mismatches + tf->hdr_mismatches == bad ? 0 : -3;
+}

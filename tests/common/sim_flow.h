@@ -35,5 +35,9 @@ unsigned int test_flow_send(struct nm_sim *sim, struct test_flow *tf,
 unsigned int test_flow_recv(struct nm_sim *sim, uint32_t queue,
 			    struct test_flow *tf, struct nm_dmabuf *dmabuf,
 			    nm_netmem_ref *keep, unsigned int keep_max);
+/* Send @n frames and receive them all back on @queue intact (as above):
+ * 0, or -1 not all sent, -2 not all received, -3 a byte differed. */
+int test_flow_round_trip(struct nm_sim *sim, struct test_flow *tf, uint32_t queue,
+			 unsigned int n, struct nm_dmabuf *dmabuf);
 
 #endif

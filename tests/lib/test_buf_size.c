@@ -63,19 +63,6 @@ static int binding(struct rig *r, uint32_t size, struct nm_dmabuf_binding **b)
 	return nm_dmabuf_binding_create(r->dev->dma, r->buf, &bp, b, NULL);
 }
 
-/* Send @n frames to @queue and receive them all back intact. */
-static int round_trip(struct rig *r, uint32_t queue, unsigned int n,
-		      struct nm_dmabuf *dmabuf)
-{
-	uint64_t bad = r->tf.mismatches + r->tf.hdr_mismatches;
-
-	if (test_flow_send(r->sim, &r->tf, n) != n)
-		return -1;
-	if (test_flow_recv(r->sim, queue, &r->tf, dmabuf, NULL, 0) != n)
-		return -2;
-	return r->tf.mismatches + r->tf.hdr_mismatches == bad ? 0 : -3;
-}
-
 static const struct nm_rxq_buf_sizes narrow = { .min = 2048, .max = 8192, .step = 1024 };
 
 static void test_default_sizes_declared_and_reported(void)
@@ -103,7 +90,7 @@ static void test_unsupported_size_refused_before_any_callback(void)
 
 	CHECK_EQ(rig_up(&r, 2, 1400), 0);
 	CHECK_EQ(nm_sim_set_queue_buf_sizes(r.sim, 2, &narrow), 0);
-	CHECK_EQ(round_trip(&r, 2, 20, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 20, NULL), 0);
 	CHECK_EQ(binding(&r, 16384, &b), 0);
 	snap(&r);
 
@@ -120,7 +107,7 @@ static void test_unsupported_size_refused_before_any_callback(void)
 	CHECK_EQ(b->num_bound, 0);
 	/* The queue never stopped: traffic goes on, nothing dropped, and it
 	 * still says it runs on its 2 KiB default buffers. */
-	CHECK_EQ(round_trip(&r, 2, 20, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 20, NULL), 0);
 	nm_sim_rxq_stats(r.sim, 2, &st);
 	CHECK_EQ(st.packets, 40);
 	CHECK_EQ(st.drop_stopped + st.drop_no_buf + st.drop_too_big, 0);
@@ -146,7 +133,7 @@ static void test_size_off_the_step_refused(void)
 	CHECK_MSG(strstr(err.msg, "512 B") != NULL, "reason: %s", err.msg);
 	CHECK_EQ(callbacks(&r), 0);
 	CHECK_EQ(r.dev->rxqs[1].counters.restarts, 0);
-	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, NULL), 0);
 	CHECK_EQ(nm_dmabuf_binding_unbind(b), 0);
 	rig_down(&r);
 }
@@ -173,7 +160,7 @@ static void test_provider_without_size_refused(void)
 	CHECK_EQ(callbacks(&r), 0);
 	CHECK(r.dev->rxqs[2].mp.ops == NULL);
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
-	CHECK_EQ(round_trip(&r, 2, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 10, NULL), 0);
 	/* Stated, the same provider is taken. */
 	mp.buf_size = 4096;
 	CHECK_EQ(nm_rxq_bind_mp(r.dev, 2, &mp, &err), 0);
@@ -204,7 +191,7 @@ static void test_supported_size_bound_and_reported(void)
 	CHECK_MSG(nm_dmabuf_binding_bind_rxq(b, r.dev, 2, &err) == 0, "%s", err.msg);
 	CHECK_EQ(callbacks(&r), 4);   /* mem_alloc, stop, start, mem_free */
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 1);
-	CHECK_EQ(round_trip(&r, 2, 30, r.buf), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 30, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 30);
 	CHECK_EQ(nm_netdev_rxq_info(r.dev, 2, &info), 0);
 	CHECK_EQ(info.buf_size, 8192);
@@ -246,7 +233,7 @@ static void test_host_provider_checked_too(void)
 		  "reason: %s", err.msg);
 	CHECK_EQ(callbacks(&r), 0);
 	CHECK_EQ(r.dev->rxqs[3].counters.restarts, 0);
-	CHECK_EQ(round_trip(&r, 3, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 3, 10, NULL), 0);
 	nm_host_mem_put(hm);
 	rig_down(&r);
 }

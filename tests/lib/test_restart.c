@@ -64,19 +64,6 @@ static void rig_down(struct rig *r)
 	nm_dmabuf_put(r->buf);
 }
 
-/* Send @n frames to the rig's queue and receive them all back intact. */
-static int round_trip(struct rig *r, uint32_t queue, unsigned int n,
-		      struct nm_dmabuf *dmabuf)
-{
-	uint64_t bad = r->tf.mismatches + r->tf.hdr_mismatches;
-
-	if (test_flow_send(r->sim, &r->tf, n) != n)
-		return -1;
-	if (test_flow_recv(r->sim, queue, &r->tf, dmabuf, NULL, 0) != n)
-		return -2;
-	return r->tf.mismatches + r->tf.hdr_mismatches == bad ? 0 : -3;
-}
-
 static void test_refused_bind_runs_no_callback(void)
 {
 	struct rig r;
@@ -85,7 +72,7 @@ static void test_refused_bind_runs_no_callback(void)
 	struct nm_sim_rxq_stats st;
 
 	CHECK_EQ(rig_up(&r, 2, NM_RXQ_CAP_HEADER_SPLIT | NM_RXQ_CAP_RESTART), 0);
-	CHECK_EQ(round_trip(&r, 2, 20, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 20, NULL), 0);
 	snap(r.sim, &before);
 
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 2, &err), -EOPNOTSUPP);
@@ -98,7 +85,7 @@ static void test_refused_bind_runs_no_callback(void)
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
 	CHECK_EQ(r.b->num_bound, 0);
 	/* The queue never stopped: traffic goes on, nothing dropped. */
-	CHECK_EQ(round_trip(&r, 2, 20, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 20, NULL), 0);
 	nm_sim_rxq_stats(r.sim, 2, &st);
 	CHECK_EQ(st.packets, 40);
 	CHECK_EQ(st.drop_stopped + st.drop_no_buf, 0);
@@ -116,7 +103,7 @@ static void test_running_queue_without_restart_flag_is_refused(void)
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "restart") != NULL, "reason: %s", err.msg);
 	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
-	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, NULL), 0);
 	rig_down(&r);
 }
 
@@ -139,7 +126,7 @@ static void test_failing_mem_alloc_keeps_old_memory(void)
 	CHECK(r.dev->rxqs[1].mp.ops == NULL);
 	CHECK_EQ(r.dev->rxqs[1].counters.rollbacks, 1);
 	CHECK_EQ(atomic_load(&r.b->refs), 1);          /* no pool kept it */
-	CHECK_EQ(round_trip(&r, 1, 20, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 20, NULL), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 0);                 /* still host memory */
 	rig_down(&r);
 }
@@ -151,7 +138,7 @@ static void test_failing_start_rolls_back(void)
 	struct nm_err err = { 0 };
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
-	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, NULL), 0);
 	snap(r.sim, &before);
 	nm_sim_fail_next(r.sim, NM_SIM_OP_START, -EIO);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -EIO);
@@ -163,7 +150,7 @@ static void test_failing_start_rolls_back(void)
 	CHECK(r.dev->rxqs[1].mp.ops == NULL);
 	CHECK_EQ(nm_net_iov_area_in_use(&r.b->area), 0);
 	CHECK_EQ(atomic_load(&r.b->refs), 1);
-	CHECK_EQ(round_trip(&r, 1, 20, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 20, NULL), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 0);
 	rig_down(&r);
 }
@@ -179,7 +166,7 @@ static void test_failing_stop_keeps_queue_running(void)
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), -EBUSY);
 	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 0);
 	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
-	CHECK_EQ(round_trip(&r, 1, 20, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 20, NULL), 0);
 	rig_down(&r);
 }
 
@@ -197,7 +184,7 @@ static void test_restart_runs_each_step_once(void)
 	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
 	CHECK_EQ(r.dev->rxqs[1].counters.restarts, 1);
 	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
-	CHECK_EQ(round_trip(&r, 1, 20, r.buf), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 20, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 20);
 	rig_down(&r);
 }
@@ -238,7 +225,7 @@ static void test_bind_while_down_applies_at_open(void)
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
 	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
 	CHECK_EQ(nm_netdev_open(r.dev, NULL), 0);
-	CHECK_EQ(round_trip(&r, 1, 10, r.buf), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 10);
 	/* Up again, the queue cannot restart: unbind refuses and says why. */
 	CHECK_EQ(nm_dmabuf_binding_unbind(r.b), -EOPNOTSUPP);
@@ -256,7 +243,7 @@ static void test_extra_caps_refused_first(void)
 	struct nm_err err = { 0 };
 
 	CHECK_EQ(rig_up(&r, 2, NM_RXQ_CAP_ALL & ~NM_RXQ_CAP_RX_CSUM), 0);
-	CHECK_EQ(round_trip(&r, 2, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 10, NULL), 0);
 	snap(r.sim, &before);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq_caps(r.b, r.dev, 2, NM_RXQ_CAP_RX_CSUM, &err),
 		 -EOPNOTSUPP);
@@ -266,7 +253,7 @@ static void test_extra_caps_refused_first(void)
 	CHECK_EQ(r.dev->rxqs[2].counters.refused, 1);
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
 	CHECK(r.dev->rxqs[2].mp.ops == NULL);
-	CHECK_EQ(round_trip(&r, 2, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 10, NULL), 0);
 	/* Without the extra need the same queue takes it. */
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 2, &err), 0);
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 1);
@@ -287,7 +274,7 @@ static void test_failed_unbind_tells_the_truth(void)
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
-	CHECK_EQ(round_trip(&r, 1, 10, r.buf), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 10);
 
 	nm_sim_fail_next(r.sim, NM_SIM_OP_MEM_ALLOC, -ENOMEM);
@@ -300,7 +287,7 @@ static void test_failed_unbind_tells_the_truth(void)
 	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
 	CHECK_EQ(r.b->num_bound, 1);
 	/* Still receiving into the dmabuf, as queue-get says. */
-	CHECK_EQ(round_trip(&r, 1, 10, r.buf), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 20);
 	/* Unbinding has begun: no new queue joins. */
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 2, &err), -ENOENT);
@@ -309,14 +296,14 @@ static void test_failed_unbind_tells_the_truth(void)
 	nm_sim_fail_next(r.sim, NM_SIM_OP_START, -EIO);
 	CHECK_EQ(nm_dmabuf_binding_unbind_err(r.b, &err), -EIO);
 	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
-	CHECK_EQ(round_trip(&r, 1, 5, r.buf), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 5, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 25);
 
 	CHECK_EQ(nm_dmabuf_binding_unbind_err(r.b, &err), 0);
 	r.b = NULL;
 	CHECK_EQ(nm_netdev_rxq_info(r.dev, 1, &info), 0);
 	CHECK_MSG(!strcmp(info.provider, "host"), "%s", info.provider);
-	CHECK_EQ(round_trip(&r, 1, 10, NULL), 0);
+	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, NULL), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 25);
 	/* The dmabuf is free to bind again. */
 	CHECK_EQ(nm_dmabuf_binding_create(r.dev->dma, r.buf, NULL, &again, &err), 0);
