@@ -24,9 +24,7 @@ start() {
 	local name=$1
 	shift
 	echo "\$ netmem-rx --dev igb:$bdf $*"
-	"$rx" --dev "igb:$bdf" "$@" >$w/$name.log 2>&1 &
-	rx_pid=$!
-	wait_line $w/$name.log '^listening on' 60 || { kill "$rx_pid" 2>/dev/null; cat $w/$name.log; fail "$name: netmem-rx did not listen"; }
+	listen_bg $w/$name.log "$name: netmem-rx did not listen" "$rx" --dev "igb:$bdf" "$@"
 }
 finish() {
 	local rc=0

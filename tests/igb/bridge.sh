@@ -50,13 +50,8 @@ run_flow() {
 	local cmd=(netmem-rx --dev "igb:$bdf" --dmabuf "$spec" --listen "$port" "${listen[@]}"
 		--out $w/out)
 	echo "\$ ${cmd[*]}"
-	"$rx" "${cmd[@]:1}" >"$log" 2>&1 &
-	pid=$!
-	if ! wait_line "$log" '^listening on' 60; then
-		kill "$pid" 2>/dev/null || true
-		cat "$log"
-		fail "netmem-rx on $spec did not listen"
-	fi
+	listen_bg "$log" "netmem-rx on $spec did not listen" "$rx" "${cmd[@]:1}"
+	pid=$rx_pid
 	nc -N -w 60 -p "$sport" 169.254.10.2 "$port" <$w/in ||
 		{ kill "$pid" 2>/dev/null || true; cat "$log"; fail "nc failed"; }
 	wait "$pid" || rc=$?
@@ -76,9 +71,9 @@ check "every dmabuf released after the runs" test "$(dmabufs)" = "$base"
 
 # kill -9 in the middle of a stream into a heap buffer, then claim everything again.
 log1=$w/rx-kill.log
-"$rx" --dev "igb:$bdf" --dmabuf heap:16M --listen 5403 "${listen[@]}" >"$log1" 2>&1 &
-rx1=$!
-wait_line "$log1" '^listening on' 60 || { cat "$log1"; fail "netmem-rx (to be killed) did not listen"; }
+listen_bg "$log1" "netmem-rx (to be killed) did not listen" \
+	"$rx" --dev "igb:$bdf" --dmabuf heap:16M --listen 5403 "${listen[@]}"
+rx1=$rx_pid
 socat -u OPEN:$w/big TCP:169.254.10.2:5403,sourceport=40002 2>/dev/null &
 tx1=$!
 wait_line "$log1" 'Gbit/s  conns' 90 || { cat "$log1"; fail "netmem-rx (to be killed) received nothing"; }

@@ -32,9 +32,7 @@ cmd=(--dev "igb:$bdf" --mtu 9000 --buf-size 16384 --try-buf-size 8192 --dmabuf u
 	--listen 5201 --listen-queues 1,2 --addr4 169.254.10.2/24 --out $w/out
 	--ctl-sock $w/ctl.sock --hold 6)
 echo "\$ netmem-rx ${cmd[*]}"
-"$rx" "${cmd[@]}" >$w/rx.log 2>&1 &
-rx_pid=$!
-wait_line $w/rx.log '^listening on' 60 || { kill "$rx_pid" 2>/dev/null; cat $w/rx.log; fail "netmem-rx did not listen"; }
+listen_bg $w/rx.log "netmem-rx did not listen" "$rx" "${cmd[@]}"
 echo "\$ nc -N -p 40000 169.254.10.2 5201 < 32 MiB"
 # Source port fixed, one RSS can steer to a listen queue (see tcp.sh).
 nc -N -w 30 -p 40000 169.254.10.2 5201 <$w/in || { kill "$rx_pid" 2>/dev/null; cat $w/rx.log; fail "nc failed"; }

@@ -33,3 +33,17 @@ wait_line() {
 		sleep 0.1
 	done
 }
+
+# listen_bg LOG MESSAGE CMD...: CMD (a netmem-rx --listen) in the background,
+# its output in LOG, until it says it listens (60 s); its PID is in rx_pid.
+# Otherwise it is stopped, LOG is shown and the test fails with MESSAGE.
+listen_bg() {
+	local log=$1 msg=$2
+	shift 2
+	"$@" >"$log" 2>&1 &
+	rx_pid=$!
+	wait_line "$log" '^listening on' 60 && return 0
+	kill "$rx_pid" 2>/dev/null || true
+	cat "$log"
+	fail "$msg"
+}

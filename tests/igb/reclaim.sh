@@ -22,9 +22,8 @@ head -c 64M /dev/urandom >$w/big.in
 head -c 8M /dev/urandom >$w/small.in
 args=(--dmabuf udmabuf:64M --listen 5201 --listen-queues 1,2 --addr4 169.254.10.2/24)
 
-"$rx" --dev "igb:$bdf" "${args[@]}" >$w/rx1.log 2>&1 &
-rx1=$!
-wait_line $w/rx1.log '^listening on' 60 || { cat $w/rx1.log; fail "the first netmem-rx did not listen"; }
+listen_bg $w/rx1.log "the first netmem-rx did not listen" "$rx" --dev "igb:$bdf" "${args[@]}"
+rx1=$rx_pid
 # socat, not nc: netcat-openbsd exits 0 even when its connection is reset.
 socat -u OPEN:$w/big.in TCP:169.254.10.2:5201 2>$w/tx1.err &
 tx1=$!
@@ -38,9 +37,9 @@ check "it is gone after SIGKILL" sh -c "! kill -0 $rx1 2>/dev/null"
 echo "--- the first run's output up to the kill:"
 cat $w/rx1.log
 
-"$rx" --dev "igb:$bdf" "${args[@]}" --out $w/small.out --quiet >$w/rx2.log 2>&1 &
-rx2=$!
-wait_line $w/rx2.log '^listening on' 60 || { cat $w/rx2.log; fail "a second netmem-rx could not claim the device"; }
+listen_bg $w/rx2.log "a second netmem-rx could not claim the device" \
+	"$rx" --dev "igb:$bdf" "${args[@]}" --out $w/small.out --quiet
+rx2=$rx_pid
 pass "a second netmem-rx claimed $bdf right after the kill"
 # The killed receiver's sender retransmits into the new stack, which resets it.
 for _ in $(seq 600); do kill -0 "$tx1" 2>/dev/null || break; sleep 0.1; done

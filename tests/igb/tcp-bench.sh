@@ -97,11 +97,11 @@ wait_for 10 test -e "/sys/bus/pci/devices/$bdf/driver" || fail "port B came back
 bind_vfio "$bdf" >/dev/null || fail "port B ($bdf) to vfio-pci"
 ip neigh flush dev "$a"
 for t in $(seq "$trials"); do
-	taskset -c 1 "$app" --dev "igb:$bdf" --dmabuf udmabuf:64M --listen 5201 --listen-queues 1,2 \
-		--pollers 1 --addr4 169.254.10.2/24 --mtu "$mtu" --buf-size "$buf" --quiet \
-		>$w/netmem.$t.log 2>&1 &
-	rx=$!
-	wait_line $w/netmem.$t.log '^listening on' 60 || { cat $w/netmem.$t.log; fail "netmem-rx did not listen"; }
+	listen_bg $w/netmem.$t.log "netmem-rx did not listen" \
+		taskset -c 1 "$app" --dev "igb:$bdf" --dmabuf udmabuf:64M --listen 5201 \
+		--listen-queues 1,2 --pollers 1 --addr4 169.254.10.2/24 --mtu "$mtu" --buf-size "$buf" \
+		--quiet
+	rx=$rx_pid
 	j0=$(busy_jiffies) p0=$(per_cpu)
 	taskset -c 0 socat -u OPEN:$w/stream.bin TCP:169.254.10.2:5201
 	p1=$(per_cpu)

@@ -50,13 +50,7 @@ start_rx() {
 	local cmd=(netmem-rx --dev "igb:$NETMEM_GUEST_PORT_B_BDF" --dmabuf udmabuf:64M
 		--listen 5201 --listen-queues 1,2 --addr4 $b_ip/24 --out $w/out/conn.bin "$@")
 	echo "\$ ${cmd[*]}"
-	"$app" "${cmd[@]:1}" >$w/$name.log 2>&1 &
-	rx_pid=$!
-	if ! wait_line $w/$name.log '^listening on' 60; then
-		kill "$rx_pid" 2>/dev/null || true
-		cat $w/$name.log
-		fail "$name: netmem-rx did not start listening"
-	fi
+	listen_bg $w/$name.log "$name: netmem-rx did not start listening" "$app" "${cmd[@]:1}"
 }
 
 # finish_rx NAME: wait for it, show its log, it must exit 0.
