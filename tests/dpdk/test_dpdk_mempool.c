@@ -189,7 +189,8 @@ struct fl_worker {
 
 static unsigned int fl_index(const struct nm_dpdk_pool *p, void *obj)
 {
-	return (unsigned int)(((uintptr_t)obj - p->lin_base) >> p->lin_shift);
+	/* Objects lin_low + 1 bytes apart from lin_base. */
+	return (unsigned int)(((uintptr_t)obj - p->lin_base) / (p->lin_low + 1));
 }
 
 static void *fl_run(void *arg)

@@ -70,12 +70,12 @@ struct nm_dpdk_pool {
 	 * memory, objects on this ring; everything dmabuf below is unset. */
 	struct rte_ring *host;
 	atomic_bool attached;             /* mbufs point at their buffers */
-	bool linear;                      /* objs[i] == lin_base + i << lin_shift
-					   * (set before attached) */
+	bool linear;                      /* objs[i] == lin_base + i << shift, the
+					   * objects 1 << shift bytes apart (set
+					   * before attached) */
 	uintptr_t lin_base;
-	uintptr_t lin_end;                /* lin_base + num_objs << lin_shift */
-	uintptr_t lin_low;                /* (1 << lin_shift) - 1 */
-	uint32_t lin_shift;
+	uintptr_t lin_end;                /* lin_base + num_objs << shift */
+	uintptr_t lin_low;                /* (1 << shift) - 1 */
 
 	struct rte_mempool *mp;           /* NULL once freed */
 	char name[RTE_MEMPOOL_NAMESIZE];

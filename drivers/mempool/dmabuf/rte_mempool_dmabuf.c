@@ -120,7 +120,6 @@ static void build_lookup(struct nm_dpdk_pool *p)
 			       (size_t)i << shift, mp->nb_mem_chunks);
 		if (i == p->num_objs) {
 			p->lin_base = (uintptr_t)p->objs[0];
-			p->lin_shift = shift;
 			p->lin_end = p->lin_base + ((uintptr_t)p->num_objs << shift);
 			p->lin_low = ((uintptr_t)1 << shift) - 1;
 			p->linear = true;
@@ -495,11 +494,9 @@ static __rte_noinline unsigned int first_stranger(const struct nm_dpdk_pool *p,
 	unsigned int i = 0;
 
 	if (likely(fast && p->linear)) {
-		const uintptr_t base = p->lin_base;
-		const uintptr_t span = (uintptr_t)p->num_objs << p->lin_shift;
-		const uintptr_t low = ((uintptr_t)1 << p->lin_shift) - 1;
+		const uintptr_t base = p->lin_base, span = p->lin_end - p->lin_base;
 
-		while (i < n && !(((uintptr_t)obj_table[i] - base) & low) &&
+		while (i < n && !(((uintptr_t)obj_table[i] - base) & p->lin_low) &&
 		       (uintptr_t)obj_table[i] - base < span)
 			i++;
 		return i;

@@ -119,13 +119,14 @@ static inline uint64_t nm_net_iov_offset(const struct nm_net_iov *niov)
 /* The payload's CPU address; NULL for a net_iov (the CPU must not touch it). */
 static inline void *nm_netmem_address(nm_netmem_ref netmem)
 {
+	const struct nm_net_iov_area *a;
 	struct nm_net_iov *niov;
 
 	if (nm_netmem_is_net_iov(netmem))
 		return NULL;
 	niov = nm_netmem_to_net_iov(netmem);
-	return nm_net_iov_owner(niov)->cpu_base +
-	       (size_t)niov->index * nm_net_iov_owner(niov)->buf_size;
+	a = nm_net_iov_owner(niov);
+	return a->cpu_base + (size_t)niov->index * a->buf_size;
 }
 
 static inline uint32_t nm_netmem_buf_size(nm_netmem_ref netmem)
