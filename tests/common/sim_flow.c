@@ -108,3 +108,23 @@ int test_flow_round_trip(struct nm_sim *sim, struct test_flow *tf, uint32_t queu
 		return -2;
 	return tf->mismatches + tf->hdr_mismatches == bad ? 0 : -3;
 }
+
+void test_ops_snap(struct nm_sim *sim, struct test_ops *s)
+{
+	for (int i = 0; i < NM_SIM_OP_COUNT; i++)
+		s->n[i] = nm_sim_op_count(sim, (enum nm_sim_op)i);
+}
+
+uint64_t test_ops_since(struct nm_sim *sim, const struct test_ops *s, enum nm_sim_op op)
+{
+	return nm_sim_op_count(sim, op) - s->n[op];
+}
+
+uint64_t test_ops_total_since(struct nm_sim *sim, const struct test_ops *s)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < NM_SIM_OP_COUNT; i++)
+		n += test_ops_since(sim, s, (enum nm_sim_op)i);
+	return n;
+}

@@ -35,6 +35,18 @@ unsigned int test_flow_send(struct nm_sim *sim, struct test_flow *tf,
 unsigned int test_flow_recv(struct nm_sim *sim, uint32_t queue,
 			    struct test_flow *tf, struct nm_dmabuf *dmabuf,
 			    nm_netmem_ref *keep, unsigned int keep_max);
+/* The software NIC's driver callback counts, one per kind, taken before a
+ * step so the test can say which callbacks the step ran. */
+struct test_ops {
+	uint64_t n[NM_SIM_OP_COUNT];
+};
+
+void test_ops_snap(struct nm_sim *sim, struct test_ops *s);
+/* Callbacks of kind @op run since @s was taken. */
+uint64_t test_ops_since(struct nm_sim *sim, const struct test_ops *s, enum nm_sim_op op);
+/* Callbacks of every kind run since @s was taken. */
+uint64_t test_ops_total_since(struct nm_sim *sim, const struct test_ops *s);
+
 /* Send @n frames and receive them all back on @queue intact (as above):
  * 0, or -1 not all sent, -2 not all received, -3 a byte differed. */
 int test_flow_round_trip(struct nm_sim *sim, struct test_flow *tf, uint32_t queue,

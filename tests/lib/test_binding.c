@@ -315,7 +315,7 @@ static void test_one_binding_serves_every_device_of_its_domain(void)
 	struct nm_dma_domain_stats before, after;
 	struct nm_err err = { 0 };
 	struct test_flow fa, fb, fx;
-	uint64_t ops_x[NM_SIM_OP_COUNT];
+	struct test_ops ops_x;
 
 	two_ports_make(&t);
 	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
@@ -338,14 +338,13 @@ static void test_one_binding_serves_every_device_of_its_domain(void)
 	}
 
 	/* Another domain's device: refused, nothing touched, still receiving. */
-	for (int op = 0; op < NM_SIM_OP_COUNT; op++)
-		ops_x[op] = nm_sim_op_count(t.other, op);
+	test_ops_snap(t.other, &ops_x);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, t.dother, 1, &err), -EXDEV);
 	printf("# refused: %s\n", err.msg);
 	CHECK_MSG(strstr(err.msg, "simX") != NULL && strstr(err.msg, "DMA domain") != NULL,
 		  "%s", err.msg);
 	for (int op = 0; op < NM_SIM_OP_COUNT; op++)
-		CHECK_EQ(nm_sim_op_count(t.other, op), ops_x[op]);
+		CHECK_EQ(test_ops_since(t.other, &ops_x, (enum nm_sim_op)op), 0);
 	CHECK_EQ(t.dother->rxqs[1].counters.restarts, 0);
 	CHECK(t.dother->rxqs[1].mp.ops == NULL);
 	CHECK_EQ(b->num_bound, 2);

@@ -16,7 +16,7 @@ struct rig {
 	struct nm_netdev *dev;
 	struct nm_dmabuf *buf;
 	struct test_flow tf;
-	uint64_t ops[NM_SIM_OP_COUNT];
+	struct test_ops ops;
 };
 
 static int rig_up(struct rig *r, uint32_t queue, uint32_t payload)
@@ -38,22 +38,6 @@ static void rig_down(struct rig *r)
 {
 	nm_sim_destroy(r->sim);
 	nm_dmabuf_put(r->buf);
-}
-
-static void snap(struct rig *r)
-{
-	for (int i = 0; i < NM_SIM_OP_COUNT; i++)
-		r->ops[i] = nm_sim_op_count(r->sim, (enum nm_sim_op)i);
-}
-
-/* Driver callbacks run since snap(). */
-static uint64_t callbacks(struct rig *r)
-{
-	uint64_t n = 0;
-
-	for (int i = 0; i < NM_SIM_OP_COUNT; i++)
-		n += nm_sim_op_count(r->sim, (enum nm_sim_op)i) - r->ops[i];
-	return n;
 }
 
 static int binding(struct rig *r, uint32_t size, struct nm_dmabuf_binding **b)
@@ -92,14 +76,14 @@ static void test_unsupported_size_refused_before_any_callback(void)
 	CHECK_EQ(nm_sim_set_queue_buf_sizes(r.sim, 2, &narrow), 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 20, NULL), 0);
 	CHECK_EQ(binding(&r, 16384, &b), 0);
-	snap(&r);
+	test_ops_snap(r.sim, &r.ops);
 
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, r.dev, 2, &err), -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "buffers are 16384 B") &&
 		  strstr(err.msg, "2048-8192 B in steps of 1024") &&
 		  strstr(err.msg, "refused before touching the queue"), "reason: %s", err.msg);
 	printf("# refused as expected: %s\n", err.msg);
-	CHECK_EQ(callbacks(&r), 0);
+	CHECK_EQ(test_ops_total_since(r.sim, &r.ops), 0);
 	CHECK(r.dev->rxqs[2].mp.ops == NULL);
 	CHECK_EQ(r.dev->rxqs[2].counters.refused, 1);
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
@@ -128,10 +112,10 @@ static void test_size_off_the_step_refused(void)
 	CHECK_EQ(rig_up(&r, 1, 400), 0);
 	CHECK_EQ(nm_sim_set_queue_buf_sizes(r.sim, 1, &kib), 0);
 	CHECK_EQ(binding(&r, 512, &b), 0);
-	snap(&r);
+	test_ops_snap(r.sim, &r.ops);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(b, r.dev, 1, &err), -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "512 B") != NULL, "reason: %s", err.msg);
-	CHECK_EQ(callbacks(&r), 0);
+	CHECK_EQ(test_ops_total_since(r.sim, &r.ops), 0);
 	CHECK_EQ(r.dev->rxqs[1].counters.restarts, 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, NULL), 0);
 	CHECK_EQ(nm_dmabuf_binding_unbind(b), 0);
@@ -153,11 +137,11 @@ static void test_provider_without_size_refused(void)
 	CHECK_EQ(binding(&r, 4096, &b), 0);
 	mp = nm_dmabuf_binding_mp(b);
 	mp.buf_size = 0;
-	snap(&r);
+	test_ops_snap(r.sim, &r.ops);
 	CHECK_EQ(nm_rxq_bind_mp(r.dev, 2, &mp, &err), -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "states no buffer size") &&
 		  strstr(err.msg, "2048-8192 B in steps of 1024"), "reason: %s", err.msg);
-	CHECK_EQ(callbacks(&r), 0);
+	CHECK_EQ(test_ops_total_since(r.sim, &r.ops), 0);
 	CHECK(r.dev->rxqs[2].mp.ops == NULL);
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 10, NULL), 0);
@@ -187,9 +171,9 @@ static void test_supported_size_bound_and_reported(void)
 	devs[0] = r.dev;
 	CHECK_EQ(nm_sim_set_queue_buf_sizes(r.sim, 2, &narrow), 0);
 	CHECK_EQ(binding(&r, 8192, &b), 0);
-	snap(&r);
+	test_ops_snap(r.sim, &r.ops);
 	CHECK_MSG(nm_dmabuf_binding_bind_rxq(b, r.dev, 2, &err) == 0, "%s", err.msg);
-	CHECK_EQ(callbacks(&r), 4);   /* mem_alloc, stop, start, mem_free */
+	CHECK_EQ(test_ops_total_since(r.sim, &r.ops), 4);   /* mem_alloc, stop, start, mem_free */
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 1);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 30, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 30);
@@ -227,11 +211,11 @@ static void test_host_provider_checked_too(void)
 	CHECK_EQ(nm_host_mem_create(r.dev->dma, &hp, &hm, NULL), 0);
 	mp = nm_host_mem_mp(hm);
 	CHECK_EQ(mp.buf_size, 1024);
-	snap(&r);
+	test_ops_snap(r.sim, &r.ops);
 	CHECK_EQ(nm_rxq_bind_mp(r.dev, 3, &mp, &err), -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "provider 'host'") && strstr(err.msg, "1024 B"),
 		  "reason: %s", err.msg);
-	CHECK_EQ(callbacks(&r), 0);
+	CHECK_EQ(test_ops_total_since(r.sim, &r.ops), 0);
 	CHECK_EQ(r.dev->rxqs[3].counters.restarts, 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 3, 10, NULL), 0);
 	nm_host_mem_put(hm);

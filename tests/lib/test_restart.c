@@ -10,22 +10,6 @@
 #include "nm_test.h"
 #include "sim_flow.h"
 
-struct ops_snapshot {
-	uint64_t n[NM_SIM_OP_COUNT];
-};
-
-static void snap(struct nm_sim *sim, struct ops_snapshot *s)
-{
-	for (int i = 0; i < NM_SIM_OP_COUNT; i++)
-		s->n[i] = nm_sim_op_count(sim, (enum nm_sim_op)i);
-}
-
-static uint64_t delta(struct nm_sim *sim, const struct ops_snapshot *s,
-		      enum nm_sim_op op)
-{
-	return nm_sim_op_count(sim, op) - s->n[op];
-}
-
 struct rig {
 	struct nm_sim *sim;
 	struct nm_netdev *dev;
@@ -67,19 +51,19 @@ static void rig_down(struct rig *r)
 static void test_refused_bind_runs_no_callback(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 	struct nm_err err = { 0 };
 	struct nm_sim_rxq_stats st;
 
 	CHECK_EQ(rig_up(&r, 2, NM_RXQ_CAP_HEADER_SPLIT | NM_RXQ_CAP_RESTART), 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 20, NULL), 0);
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 2, &err), -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "lacks unreadable") != NULL, "reason: %s", err.msg);
 	printf("# refused as expected: %s\n", err.msg);
 	for (int op = 0; op < NM_SIM_OP_COUNT; op++)
-		CHECK_EQ(delta(r.sim, &before, (enum nm_sim_op)op), 0);
+		CHECK_EQ(test_ops_since(r.sim, &before, (enum nm_sim_op)op), 0);
 	CHECK(r.dev->rxqs[2].mp.ops == NULL);
 	CHECK_EQ(r.dev->rxqs[2].counters.refused, 1);
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
@@ -95,14 +79,14 @@ static void test_refused_bind_runs_no_callback(void)
 static void test_running_queue_without_restart_flag_is_refused(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 	struct nm_err err = { 0 };
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_UNREADABLE | NM_RXQ_CAP_HEADER_SPLIT), 0);
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "restart") != NULL, "reason: %s", err.msg);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, NULL), 0);
 	rig_down(&r);
 }
@@ -110,18 +94,18 @@ static void test_running_queue_without_restart_flag_is_refused(void)
 static void test_failing_mem_alloc_keeps_old_memory(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 	struct nm_err err = { 0 };
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
 	void *old_qmem = r.dev->rxqs[1].qmem;
 
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 	nm_sim_fail_next(r.sim, NM_SIM_OP_MEM_ALLOC, -ENOMEM);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -ENOMEM);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_STOP), 0);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 0);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_STOP), 0);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_START), 0);
 	CHECK(r.dev->rxqs[1].qmem == old_qmem);
 	CHECK(r.dev->rxqs[1].mp.ops == NULL);
 	CHECK_EQ(r.dev->rxqs[1].counters.rollbacks, 1);
@@ -134,18 +118,18 @@ static void test_failing_mem_alloc_keeps_old_memory(void)
 static void test_failing_start_rolls_back(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 	struct nm_err err = { 0 };
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, NULL), 0);
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 	nm_sim_fail_next(r.sim, NM_SIM_OP_START, -EIO);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, &err), -EIO);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_STOP), 1);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 2); /* new failed, old again */
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_STOP), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_START), 2); /* new failed, old again */
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
 	CHECK(r.dev->rxqs[1].qmem != NULL);
 	CHECK(r.dev->rxqs[1].mp.ops == NULL);
 	CHECK_EQ(nm_net_iov_area_in_use(&r.b->area), 0);
@@ -158,14 +142,14 @@ static void test_failing_start_rolls_back(void)
 static void test_failing_stop_keeps_queue_running(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 	nm_sim_fail_next(r.sim, NM_SIM_OP_STOP, -EBUSY);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), -EBUSY);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 0);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_START), 0);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 20, NULL), 0);
 	rig_down(&r);
 }
@@ -173,15 +157,15 @@ static void test_failing_stop_keeps_queue_running(void)
 static void test_restart_runs_each_step_once(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_ALL), 0);
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_STOP), 1);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_START), 1);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_STOP), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_START), 1);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_FREE), 1);
 	CHECK_EQ(r.dev->rxqs[1].counters.restarts, 1);
 	CHECK(r.dev->rxqs[1].mp.ops == &nm_mp_dmabuf_ops);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 20, r.buf), 0);
@@ -216,14 +200,14 @@ static void test_other_queues_untouched_by_restart(void)
 static void test_bind_while_down_applies_at_open(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 
 	CHECK_EQ(rig_up(&r, 1, NM_RXQ_CAP_UNREADABLE | NM_RXQ_CAP_HEADER_SPLIT), 0);
 	nm_netdev_close(r.dev);
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 	/* No restart needed while down, so no restart flag needed. */
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq(r.b, r.dev, 1, NULL), 0);
-	CHECK_EQ(delta(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
+	CHECK_EQ(test_ops_since(r.sim, &before, NM_SIM_OP_MEM_ALLOC), 0);
 	CHECK_EQ(nm_netdev_open(r.dev, NULL), 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 1, 10, r.buf), 0);
 	CHECK_EQ(r.tf.net_iov_pkts, 10);
@@ -239,17 +223,17 @@ static void test_bind_while_down_applies_at_open(void)
 static void test_extra_caps_refused_first(void)
 {
 	struct rig r;
-	struct ops_snapshot before;
+	struct test_ops before;
 	struct nm_err err = { 0 };
 
 	CHECK_EQ(rig_up(&r, 2, NM_RXQ_CAP_ALL & ~NM_RXQ_CAP_RX_CSUM), 0);
 	CHECK_EQ(test_flow_round_trip(r.sim, &r.tf, 2, 10, NULL), 0);
-	snap(r.sim, &before);
+	test_ops_snap(r.sim, &before);
 	CHECK_EQ(nm_dmabuf_binding_bind_rxq_caps(r.b, r.dev, 2, NM_RXQ_CAP_RX_CSUM, &err),
 		 -EOPNOTSUPP);
 	CHECK_MSG(strstr(err.msg, "lacks rx-csum") != NULL, "reason: %s", err.msg);
 	for (int op = 0; op < NM_SIM_OP_COUNT; op++)
-		CHECK_EQ(delta(r.sim, &before, (enum nm_sim_op)op), 0);
+		CHECK_EQ(test_ops_since(r.sim, &before, (enum nm_sim_op)op), 0);
 	CHECK_EQ(r.dev->rxqs[2].counters.refused, 1);
 	CHECK_EQ(r.dev->rxqs[2].counters.restarts, 0);
 	CHECK(r.dev->rxqs[2].mp.ops == NULL);
