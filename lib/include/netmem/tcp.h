@@ -71,6 +71,17 @@ struct nm_stack_params {
 	uint32_t ack_coalesce_bytes;
 	/* Most connections at once, all listeners together (0: 256). */
 	uint32_t max_conns;
+	/* Most half-open (SYN_RCVD) connections at once; a SYN beyond it
+	 * evicts the oldest half-open one, so a SYN flood never locks a
+	 * real client out (0: max_conns / 2). */
+	uint32_t max_half_open;
+	/* An ESTABLISHED peer silent this long is probed (keepalive: an ACK
+	 * one byte behind, which it must answer); after keepalive_probes
+	 * unanswered probes, one keepalive interval apart, it is reset and
+	 * its buffers return. In ms (0: 7200000, Linux's default; the
+	 * interval is a tenth of it, at least 1 ms). */
+	uint32_t keepalive_ms;
+	uint32_t keepalive_probes;   /* 0: 9 */
 	/* Monotonic clock in ns; NULL: CLOCK_MONOTONIC. Tests drive time. */
 	uint64_t (*now_ns)(void *arg);
 	void *now_arg;
@@ -120,6 +131,11 @@ struct nm_listen_params {
 	uint32_t num_queues;
 	uint32_t flags;        /* NM_LISTEN_* */
 	uint32_t backlog;      /* connections waiting for accept; 0: 16 */
+	/* Connections this listener will ever hand to the application
+	 * (0: no limit). Once accepted + waiting + half-open reach it, a SYN
+	 * is answered with a RST (ECONNREFUSED): no connection past what the
+	 * application takes ever has its data acknowledged. */
+	uint32_t max_accept;
 };
 
 /*
@@ -238,6 +254,12 @@ struct nm_tcp_counters {
 	uint64_t tokens_held;     /* snapshot: tokens out with the app */
 	uint64_t dgrams;          /* UDP: datagrams delivered */
 	uint64_t dgram_drops;     /* UDP: dropped (queue full, checksum) */
+	uint64_t over_share;      /* dropped: the connection held its buffer share
+				   * (tiny segments), never ACKed */
+	uint64_t past_fin;        /* dropped: data beyond the peer's FIN */
+	uint64_t dsacks_sent;     /* duplicate SACK blocks sent (RFC 2883) */
+	uint64_t keepalives_sent; /* keepalive probes */
+	uint64_t idle_resets;     /* reset: keepalive went unanswered */
 };
 
 /* The counters of one connection. */
@@ -274,6 +296,8 @@ struct nm_stack_counters {
 	uint64_t flow_steer_collisions; /* steer_flow() said -EEXIST */
 	uint64_t flow_steered;
 	uint64_t conns_accepted, conns_refused; /* refused: backlog/max */
+	uint64_t syn_evicted;     /* half-open connections evicted by newer SYNs */
+	uint64_t syn_over_limit;  /* SYNs refused (RST): the listener's max_accept */
 	/* All connections' counters summed (closed ones included). */
 	struct nm_tcp_counters tcp;
 };
