@@ -44,11 +44,6 @@ struct nm_conn *conn_alloc(struct nm_stack *s, struct nm_listener *l)
 
 	if (!c)
 		return NULL;
-	c->ready = calloc(NM_READY_CAP, sizeof(*c->ready));
-	if (!c->ready) {
-		free(c);
-		return NULL;
-	}
 	pthread_mutex_init(&c->lock, NULL);
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->rf_head, 0);
@@ -75,65 +70,161 @@ void conn_put(struct nm_conn *c)
 	pthread_mutex_destroy(&c->lock);
 	free(c->tok);
 	free(c->ready);
+	free(c->ooo);
+	free(c->runs);
 	free(c);
 }
 
-/* Insert @c unless its 4-tuple is there already; returns the one in the
- * table (referenced) when it is, NULL when @c went in. */
-struct nm_conn *conn_hash_insert(struct nm_conn *c)
+/* The in-order ring, once the handshake is done: a half-open connection
+ * (a SYN flood's) costs a few hundred bytes, not the ring. */
+int conn_ready_alloc(struct nm_conn *c)
+{
+	if (c->ready)
+		return 0;
+	c->ready = calloc(NM_READY_CAP, sizeof(*c->ready));
+	return c->ready ? 0 : -ENOMEM;
+}
+
+void conn_count_on_queue(struct nm_conn *c)
+{
+	if (c->q_counted)
+		return;
+	c->q_counted = true;
+	atomic_fetch_add(&c->s->q[c->home_q].conns, 1);
+}
+
+static void half_open_link(struct nm_conn *c)
+{
+	struct nm_stack *s = c->s;
+
+	c->half_open = true;
+	c->ho_next = NULL;
+	c->ho_prev = s->ho_tail;
+	if (s->ho_tail)
+		s->ho_tail->ho_next = c;
+	else
+		s->ho_head = c;
+	s->ho_tail = c;
+	atomic_fetch_add_explicit(&s->num_half_open, 1, memory_order_relaxed);
+	pthread_mutex_lock(&c->l->lock);
+	c->l->half_open++;
+	pthread_mutex_unlock(&c->l->lock);
+}
+
+void half_open_unlink(struct nm_conn *c)
+{
+	struct nm_stack *s = c->s;
+
+	if (!c->half_open)
+		return;
+	c->half_open = false;
+	if (c->ho_prev)
+		c->ho_prev->ho_next = c->ho_next;
+	else
+		s->ho_head = c->ho_next;
+	if (c->ho_next)
+		c->ho_next->ho_prev = c->ho_prev;
+	else
+		s->ho_tail = c->ho_prev;
+	c->ho_prev = c->ho_next = NULL;
+	atomic_fetch_sub_explicit(&s->num_half_open, 1, memory_order_relaxed);
+	pthread_mutex_lock(&c->l->lock);
+	c->l->half_open--;
+	pthread_mutex_unlock(&c->l->lock);
+}
+
+/* Out of the hash chain (write lock held); true when it was in. */
+static bool hash_unlink(struct nm_conn *c)
 {
 	struct nm_stack *s = c->s;
 	uint32_t b = conn_hash(c->ipver, c->rip, c->rport, c->lport);
-	struct nm_conn *old;
 
-	pthread_rwlock_wrlock(&s->lock);
-	for (old = s->hash[b]; old; old = old->hnext)
-		if (old->state != CS_UDP && c->state != CS_UDP &&
-		    old->ipver == c->ipver && old->rport == c->rport &&
-		    old->lport == c->lport && !memcmp(old->rip, c->rip, 16) &&
-		    !memcmp(old->lip, c->lip, 16)) {
-			conn_get(old);
-			pthread_rwlock_unlock(&s->lock);
-			return old;
+	for (struct nm_conn **pp = &s->hash[b]; *pp; pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			c->in_table = false;
+			s->num_conns--;
+			half_open_unlink(c);
+			return true;
 		}
+	return false;
+}
+
+static bool same_tuple(const struct nm_conn *a, const struct nm_conn *b)
+{
+	return a->state != CS_UDP && b->state != CS_UDP && a->ipver == b->ipver &&
+	       a->rport == b->rport && a->lport == b->lport &&
+	       !memcmp(a->rip, b->rip, 16) && !memcmp(a->lip, b->lip, 16);
+}
+
+/* Would one more connection pass the listener's max_accept? (stack
+ * write lock held, so no SYN slips between the check and the count). */
+static bool over_max_accept(struct nm_listener *l)
+{
+	bool over;
+
+	pthread_mutex_lock(&l->lock);
+	over = l->max_accept &&
+	       l->accepted + l->aq_count + l->half_open >= l->max_accept;
+	pthread_mutex_unlock(&l->lock);
+	return over;
+}
+
+int conn_hash_insert(struct nm_conn *c, struct nm_conn **old,
+		     struct nm_conn **evicted)
+{
+	struct nm_stack *s = c->s;
+	uint32_t b = conn_hash(c->ipver, c->rip, c->rport, c->lport);
+	bool syn = c->state == CS_SYN_RCVD;
+
+	*evicted = NULL;
+	pthread_rwlock_wrlock(&s->lock);
+	for (struct nm_conn *o = s->hash[b]; o; o = o->hnext)
+		if (same_tuple(o, c)) {
+			conn_get(o);
+			*old = o;
+			pthread_rwlock_unlock(&s->lock);
+			return -EEXIST;
+		}
+	if (syn && over_max_accept(c->l)) {
+		pthread_rwlock_unlock(&s->lock);
+		return -ECONNREFUSED;
+	}
+	/* A SYN beyond the half-open limit pushes the oldest one out
+	 * (its table reference goes to the caller). */
+	if (syn && s->ho_head &&
+	    (atomic_load_explicit(&s->num_half_open, memory_order_relaxed) >=
+		     s->p.max_half_open ||
+	     s->num_conns >= s->p.max_conns)) {
+		*evicted = s->ho_head;
+		hash_unlink(*evicted);
+	}
 	if (s->num_conns >= s->p.max_conns) {
 		pthread_rwlock_unlock(&s->lock);
-		return c;  /* full: the caller sees its own conn back */
+		return -ENOSPC;
 	}
 	c->hnext = s->hash[b];
 	s->hash[b] = c;
 	c->in_table = true;
 	s->num_conns++;
+	if (syn)
+		half_open_link(c);
 	conn_get(c);  /* the table's reference */
 	pthread_rwlock_unlock(&s->lock);
-	atomic_fetch_add(&s->q[c->home_q].conns, 1);
-	return NULL;
+	return 0;
 }
 
-void conn_unhash(struct nm_conn *c)
+/* Out of the table: into the closed sums, off its queue, unsteered. */
+static void conn_unhashed(struct nm_conn *c)
 {
 	struct nm_stack *s = c->s;
-	uint32_t b = conn_hash(c->ipver, c->rip, c->rport, c->lport);
-	bool was = false;
 
-	pthread_rwlock_wrlock(&s->lock);
-	for (struct nm_conn **pp = &s->hash[b]; *pp; pp = &(*pp)->hnext)
-		if (*pp == c) {
-			*pp = c->hnext;
-			was = c->in_table;
-			c->in_table = false;
-			s->num_conns--;
-			break;
-		}
-	pthread_rwlock_unlock(&s->lock);
-	if (!was)
-		return;
-	/* Out of the table, out of the live sums: into the closed ones. */
 	pthread_mutex_lock(&c->lock);
 	stack_add_closed(s, &c->ctr);
 	c->counted = true;
 	pthread_mutex_unlock(&c->lock);
-	atomic_fetch_sub(&s->q[c->home_q].conns, 1);
+	if (c->q_counted)
+		atomic_fetch_sub(&s->q[c->home_q].conns, 1);
 	if (c->steered && s->port->ops->unsteer_flow) {
 		struct nm_flow fl = { .ipver = c->ipver, .l4proto = 6,
 				      .src_port = c->rport, .dst_port = c->lport };
@@ -143,8 +234,52 @@ void conn_unhash(struct nm_conn *c)
 		memcpy(fl.src_ip, c->rip, 16);
 		memcpy(fl.dst_ip, c->lip, 16);
 		s->port->ops->unsteer_flow(s->port, &fl);
+		c->steered = false;
 	}
 	conn_put(c);
+}
+
+void conn_unhash(struct nm_conn *c)
+{
+	struct nm_stack *s = c->s;
+	bool was;
+
+	pthread_rwlock_wrlock(&s->lock);
+	was = c->in_table && hash_unlink(c);
+	pthread_rwlock_unlock(&s->lock);
+	if (was)
+		conn_unhashed(c);
+}
+
+/* A half-open connection pushed out by a newer SYN: nothing was sent to
+ * it but a SYN-ACK, so it just goes (as a SYN queue overflow does). */
+void conn_evicted(struct nm_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->state == CS_SYN_RCVD)
+		c->state = CS_CLOSED;
+	c->rtx_at = 0;
+	pthread_mutex_unlock(&c->lock);
+	conn_unhashed(c);
+}
+
+/* The handshake is done (connection locked): off the half-open list and
+ * into the accept queue, as one step for max_accept. false: it was
+ * evicted meanwhile, or the backlog is full. */
+bool conn_established(struct nm_conn *c)
+{
+	struct nm_stack *s = c->s;
+	bool ok;
+
+	pthread_rwlock_wrlock(&s->lock);
+	ok = c->half_open;
+	half_open_unlink(c);
+	if (ok)
+		ok = listener_enqueue(c->l, c);
+	pthread_rwlock_unlock(&s->lock);
+	if (ok)
+		c->state = CS_ESTABLISHED;
+	return ok;
 }
 
 struct nm_conn *conn_lookup(struct nm_stack *s, uint8_t ipver,
@@ -193,9 +328,7 @@ void conn_purge(struct nm_conn *c)
 {
 	for (; c->rd_count; c->rd_count--, c->rd_head++)
 		conn_release_buf(c, c->ready[c->rd_head % NM_READY_CAP].buf);
-	for (uint32_t i = 0; i < c->ooo_count; i++)
-		conn_release_buf(c, c->ooo[i].buf);
-	c->ooo_count = 0;
+	conn_prune_ooo(c);
 	for (uint32_t t = 0; t < c->tok_cap; t++)
 		if (c->tok[t].buf) {
 			conn_release_buf(c, c->tok[t].buf);
@@ -212,17 +345,22 @@ void conn_purge(struct nm_conn *c)
 int conn_create_udp(struct nm_stack *s, struct nm_listener *l,
 		    struct nm_conn **out, struct nm_err *err)
 {
-	struct nm_conn *c = conn_alloc(s, l);
+	struct nm_conn *c = conn_alloc(s, l), *old = NULL, *victim = NULL;
 
 	if (!c)
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	c->state = CS_UDP;
 	c->lport = l->port;
 	c->home_q = l->num_queues ? l->queues[0] : s->port->default_queue;
-	if (conn_hash_insert(c)) {
+	if (conn_ready_alloc(c)) {
+		conn_put(c);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (conn_hash_insert(c, &old, &victim)) {
 		conn_put(c);
 		return nm_err_set(err, -ENOSPC, "connection table full");
 	}
+	conn_count_on_queue(c);
 	*out = c;
 	return 0;
 }

@@ -60,6 +60,7 @@ int nm_listener_accept(struct nm_listener *l, struct nm_conn **out)
 		c = l->acceptq[l->aq_head];
 		l->aq_head = (l->aq_head + 1) % l->backlog;
 		l->aq_count--;
+		l->accepted++;
 	}
 	pthread_mutex_unlock(&l->lock);
 	if (!c)
@@ -256,6 +257,7 @@ int nm_stack_listen(struct nm_stack *s, const struct nm_listen_params *p,
 	l->port = p->port;
 	l->flags = p->flags;
 	l->backlog = p->backlog ? p->backlog : 16;
+	l->max_accept = p->max_accept;
 	l->num_queues = p->num_queues;
 	memcpy(l->queues, p->queues, p->num_queues * sizeof(uint32_t));
 	pthread_mutex_init(&l->lock, NULL);

@@ -107,6 +107,12 @@ int nm_stack_create(const struct nm_stack_params *p, struct nm_stack **out,
 		s->p.ack_coalesce_bytes = 65536;
 	if (!s->p.max_conns)
 		s->p.max_conns = 256;
+	if (!s->p.max_half_open || s->p.max_half_open > s->p.max_conns)
+		s->p.max_half_open = s->p.max_conns / 2 ? s->p.max_conns / 2 : 1;
+	if (!s->p.keepalive_ms)
+		s->p.keepalive_ms = 7200000;
+	if (!s->p.keepalive_probes)
+		s->p.keepalive_probes = 9;
 	s->port = p->port;
 	memcpy(s->addrs, p->addrs, p->num_addrs * sizeof(p->addrs[0]));
 	s->num_addrs = p->num_addrs;
@@ -144,9 +150,15 @@ int nm_stack_create(const struct nm_stack_params *p, struct nm_stack **out,
 	pthread_mutex_init(&s->neigh_lock, NULL);
 	pthread_mutex_init(&s->timer_lock, NULL);
 	pthread_mutex_init(&s->closed_lock, NULL);
+	if (stack_secrets_init(s)) {
+		int e = -errno;
+
+		free(s->q);
+		free(s);
+		return nm_err_set(err, e, "getrandom: no secret for the ISS");
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	atomic_init(&s->rand_state, (uint32_t)(ts.tv_nsec ^ ts.tv_sec ^
-					       (uintptr_t)s) | 1u);
+	atomic_init(&s->rand_state, (uint32_t)(ts.tv_nsec ^ s->secret[3]) | 1u);
 	atomic_init(&s->ip_id, stack_rand(s));
 	*out = s;
 	return 0;
@@ -445,6 +457,8 @@ void nm_stack_counters(struct nm_stack *s, struct nm_stack_counters *o)
 	C(flow_steered, SC_STEERED);
 	C(conns_accepted, SC_ACCEPTED);
 	C(conns_refused, SC_REFUSED);
+	C(syn_evicted, SC_SYN_EVICTED);
+	C(syn_over_limit, SC_SYN_LIMIT);
 #undef C
 	pthread_mutex_lock(&s->closed_lock);
 	o->tcp = s->closed;

@@ -5,9 +5,12 @@
  * (payload stays in the buffer the NIC wrote; overlaps are trimmed by
  * moving a segment's offset and length), FIN, RST, the ACK policy.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "tcp_internal.h"
+
+#define PAWS_WINDOW 1
 
 struct tcp_opts {
 	uint16_t mss;
@@ -73,21 +76,32 @@ void learn_cap(struct nm_conn *c, nm_netmem_ref buf)
 	atomic_store_explicit(&qa->cap, cap ? cap : 1, memory_order_relaxed);
 }
 
+/* Where the connection's data goes (steering) and its budget's queue. */
+static void conn_place(struct nm_conn *c, const struct rx_frame *f)
+{
+	int q = listener_queue_for(c->l, c, f);
+
+	c->placed = true;
+	c->home_q = (uint32_t)q < c->s->nq ? (uint32_t)q : f->queue;
+}
+
 static void new_conn(struct nm_stack *s, struct rx_frame *f,
 		     struct nm_listener *l, const struct tcp_opts *o)
 {
 	const uint8_t *th = f->l4;
-	struct nm_conn *c, *old;
+	struct nm_conn *c, *old = NULL, *victim = NULL;
 	uint32_t hdrs = f->ipver == 4 ? 40 : 60;
-	int q;
+	bool closed, full;
+	int ret;
 
 	pthread_mutex_lock(&l->lock);
-	if (l->aq_count >= l->backlog || l->closed) {
-		pthread_mutex_unlock(&l->lock);
+	closed = l->closed;
+	full = l->aq_count >= l->backlog;
+	pthread_mutex_unlock(&l->lock);
+	if (closed || full) {
 		sc_inc(s, SC_REFUSED);
 		return;  /* as Linux: drop the SYN, the peer retries */
 	}
-	pthread_mutex_unlock(&l->lock);
 	c = conn_alloc(s, l);
 	if (!c) {
 		sc_inc(s, SC_REFUSED);
@@ -103,9 +117,9 @@ static void new_conn(struct nm_stack *s, struct rx_frame *f,
 	c->irs = get32(th + 4);
 	c->rcv_nxt = c->irs + 1;
 	c->rcv_adv = c->rcv_nxt;
-	c->iss = stack_rand(s);
+	c->iss = tcp_secure_iss(s, c);
 	c->snd_nxt = c->iss + 1;
-	c->ts_offset = stack_rand(s);
+	c->ts_offset = tcp_secure_ts_offset(s, c);
 	c->mss = (uint16_t)(s->port->mtu - hdrs);
 	if (l->binding && l->binding->area.buf_size < c->mss)
 		c->mss = (uint16_t)l->binding->area.buf_size;
@@ -115,22 +129,35 @@ static void new_conn(struct nm_stack *s, struct rx_frame *f,
 	c->sack_ok = o->sack_perm;
 	c->ts_ok = o->ts;
 	c->ts_recent = o->tsval;
+	c->ts_seen = o->ts;
 	c->eff_mss = (uint16_t)(c->mss - (c->ts_ok ? 12 : 0));
-	q = listener_queue_for(l, c, f);
-	c->home_q = (uint32_t)q < s->nq ? (uint32_t)q : f->queue;
-	if (!l->binding)
-		learn_cap(c, f->pkt.payload);
-	old = conn_hash_insert(c);
-	if (old) {
-		/* Another poller made it first, or the table is full. */
-		if (old != c)
-			conn_put(old);
-		else
+	c->home_q = f->queue < s->nq ? f->queue : 0;
+	c->last_rx = c->last_advance = stack_now(s);
+	ret = conn_hash_insert(c, &old, &victim);
+	if (victim) {
+		conn_evicted(victim);
+		sc_inc(s, SC_SYN_EVICTED);
+	}
+	if (ret) {
+		if (ret == -EEXIST) {
+			conn_put(old);  /* another poller made it first */
+		} else if (ret == -ECONNREFUSED) {
+			sc_inc(s, SC_SYN_LIMIT);
+			tx_rst_reply(s, f);
+		} else {
 			sc_inc(s, SC_REFUSED);
+		}
 		conn_put(c);
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
+	/* Under a flood, steer at the handshake's end: SYNs from spoofed
+	 * sources never take a steering entry. */
+	if (atomic_load_explicit(&s->num_half_open, memory_order_relaxed) <=
+	    s->p.max_half_open / 2)
+		conn_place(c, f);
+	if (!l->binding)
+		learn_cap(c, f->pkt.payload);
 	tcp_send_synack(c);
 	c->rtx_at = stack_now(s) + 1000000000ull;
 	pthread_mutex_unlock(&c->lock);
@@ -138,95 +165,24 @@ static void new_conn(struct nm_stack *s, struct rx_frame *f,
 }
 
 /* Put @sg into the in-order ring; the caller checked there is room. */
-static void ready_push(struct nm_conn *c, const struct seg *sg)
+void ready_push(struct nm_conn *c, const struct seg *sg)
 {
 	c->ready[(c->rd_head + c->rd_count++) % NM_READY_CAP] = *sg;
 	c->rcv_nxt += sg->len;
 	c->ctr.bytes += sg->len;
-}
-
-/* The hole before the reassembly queue's head has filled: move what is
- * now in order. */
-static void ooo_pull(struct nm_conn *c)
-{
-	while (c->ooo_count && seq_le(c->ooo[0].seq, c->rcv_nxt) &&
-	       c->rd_count < NM_READY_CAP) {
-		struct seg sg = c->ooo[0];
-
-		memmove(&c->ooo[0], &c->ooo[1], --c->ooo_count * sizeof(sg));
-		if (seq_le(sg.seq + sg.len, c->rcv_nxt)) {
-			conn_release_buf(c, sg.buf);
-			continue;
-		}
-		if (seq_lt(sg.seq, c->rcv_nxt)) {
-			uint32_t d = c->rcv_nxt - sg.seq;
-
-			sg.off += d;
-			sg.len -= d;
-			sg.seq = c->rcv_nxt;
-		}
-		ready_push(c, &sg);
-	}
-}
-
-/* Keep @sg out of order, trimmed against its neighbours. false: nothing
- * kept (the caller still owns the buffer only when it returns false and
- * *@dup is false). */
-static bool ooo_insert(struct nm_conn *c, struct seg *sg, bool *dup)
-{
-	uint32_t i = 0;
-
-	*dup = false;
-	while (i < c->ooo_count && seq_le(c->ooo[i].seq, sg->seq))
-		i++;
-	if (i) {
-		const struct seg *p = &c->ooo[i - 1];
-		uint32_t pend = p->seq + p->len;
-
-		if (seq_le(sg->seq + sg->len, pend)) {
-			*dup = true;
-			return false;
-		}
-		if (seq_lt(sg->seq, pend)) {
-			uint32_t d = pend - sg->seq;
-
-			sg->off += d;
-			sg->len -= d;
-			sg->seq = pend;
-			c->ctr.partial_dup++;
-		}
-	}
-	/* Segments this one covers entirely are replaced by it. */
-	while (i < c->ooo_count &&
-	       seq_le(c->ooo[i].seq + c->ooo[i].len, sg->seq + sg->len)) {
-		conn_release_buf(c, c->ooo[i].buf);
-		memmove(&c->ooo[i], &c->ooo[i + 1],
-			(--c->ooo_count - i) * sizeof(*sg));
-		c->ctr.partial_dup++;
-	}
-	if (i < c->ooo_count && seq_lt(c->ooo[i].seq, sg->seq + sg->len)) {
-		sg->len = c->ooo[i].seq - sg->seq;
-		c->ctr.partial_dup++;
-	}
-	if (c->ooo_count == NM_OOO_CAP) {
-		c->ctr.ooo_queue_full++;
-		return false;
-	}
-	memmove(&c->ooo[i + 1], &c->ooo[i], (c->ooo_count - i) * sizeof(*sg));
-	c->ooo[i] = *sg;
-	c->ooo_count++;
-	return true;
+	c->last_advance = stack_now(c->s);
 }
 
 /* Payload of an acceptable segment. Takes the buffer when it keeps it. */
 static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 {
 	struct seg sg = { .buf = f->pbuf, .seq = seq, .off = f->poff, .len = f->plen };
-	bool was_ooo = c->ooo_count != 0, dup;
+	bool was_ooo = c->ooo_count != 0;
 
 	if (seq_lt(sg.seq, c->rcv_nxt)) {
 		uint32_t d = c->rcv_nxt - sg.seq;
 
+		dsack_note(c, sg.seq, c->rcv_nxt);
 		sg.off += d;
 		sg.len -= d;
 		sg.seq = c->rcv_nxt;
@@ -238,6 +194,11 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 		c->ctr.out_of_window++;
 		c->ack_now = true;
 	}
+	if (c->fin_pending && seq_lt(c->fin_seq, sg.seq + sg.len)) {
+		/* Nothing exists past the peer's FIN. */
+		sg.len = seq_lt(sg.seq, c->fin_seq) ? c->fin_seq - sg.seq : 0;
+		c->ctr.past_fin++;
+	}
 	if (!sg.len)
 		return;
 	if (c->rd_count + c->ooo_count >= NM_READY_CAP - 1) {
@@ -247,11 +208,19 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 	}
 	if (f->queue != c->home_q && f->queue < c->s->nq) {
 		/* The flow moved (steering changed): budget on its new queue. */
-		atomic_fetch_sub(&c->s->q[c->home_q].conns, 1);
-		atomic_fetch_add(&c->s->q[f->queue].conns, 1);
+		if (c->q_counted) {
+			atomic_fetch_sub(&c->s->q[c->home_q].conns, 1);
+			atomic_fetch_add(&c->s->q[f->queue].conns, 1);
+		}
 		c->home_q = f->queue;
 	}
 	learn_cap(c, sg.buf);
+	/* A segment costs a whole buffer whatever it carries: one the
+	 * connection may not hold is not taken (nor acknowledged). */
+	if (!conn_may_hold(c, sg.len)) {
+		c->ctr.over_share++;
+		return;
+	}
 	if (sg.seq == c->rcv_nxt) {
 		ready_push(c, &sg);
 		/* "Full" as Linux judges it: the largest segment seen so far
@@ -265,12 +234,15 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 			c->ack_now = true;  /* a hole filled: tell the sender now */
 		}
 	} else {
-		c->last_sack_seq = sg.seq;
 		c->ack_now = true;
-		if (!ooo_insert(c, &sg, &dup)) {
-			if (dup)
-				c->ctr.dup++;
+		switch (ooo_insert(c, &sg)) {
+		case OOO_DUP:
+			c->ctr.dup++;
 			return;
+		case OOO_FULL:
+			return;
+		case OOO_KEPT:
+			break;
 		}
 		c->ctr.ooo++;
 	}
@@ -356,15 +328,18 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 			tx_rst_reply(c->s, f);
 			return;
 		}
-		c->state = CS_ESTABLISHED;
 		c->rtx_at = 0;
 		c->rtx_count = 0;
-		if (!listener_enqueue(c->l, c)) {
+		if (conn_ready_alloc(c) || !conn_established(c)) {
+			/* Evicted meanwhile, or the backlog is full. */
 			tcp_send_rst(c);
 			c->state = CS_CLOSED;
 			sc_inc(c->s, SC_REFUSED);
 			return;
 		}
+		if (!c->placed)
+			conn_place(c, f);
+		conn_count_on_queue(c);
 		sc_inc(c->s, SC_ACCEPTED);
 		break;
 	case CS_TIME_WAIT:
@@ -377,19 +352,30 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 		break;
 	}
 
-	/* PAWS (RFC 7323 5.3): a timestamp older than the last one seen. */
-	if (c->ts_ok && o.ts && !(flags & TH_RST) && seq_lt(o.tsval, c->ts_recent)) {
+	/* PAWS (RFC 7323 5.3): a timestamp older than TS.Recent, with
+	 * Linux's one-tick tolerance (TCP_PAWS_WINDOW). TS.Recent only comes
+	 * from segments at or before the last ACK we sent (below), so a
+	 * reordered segment never moves it past its neighbours. */
+	if (c->ts_ok && o.ts && c->ts_seen && !(flags & TH_RST) &&
+	    (int32_t)(c->ts_recent - o.tsval) > PAWS_WINDOW) {
 		c->ctr.paws_rejected++;
+		if (seglen && seq_lt(seq, c->rcv_nxt))
+			dsack_note(c, seq, seq_lt(seq + seglen, c->rcv_nxt) ?
+					   seq + seglen : c->rcv_nxt);
 		tcp_send_ack(c);
 		return;
 	}
+	c->last_rx = stack_now(c->s);
+	c->ka_sent = 0;
 	if (!acceptable(c, seq, seglen)) {
 		if (flags & TH_RST)
 			return;
-		if (seglen && seq_le(seq + seglen, c->rcv_nxt))
+		if (seglen && seq_le(seq + seglen, c->rcv_nxt)) {
 			c->ctr.dup++;
-		else if (seglen)
+			dsack_note(c, seq, seq + seglen);
+		} else if (seglen) {
 			c->ctr.out_of_window++;
+		}
 		tcp_send_ack(c);  /* keepalives and zero-window probes land here */
 		return;
 	}
@@ -423,12 +409,19 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 			return;
 		}
 	}
-	if (c->ts_ok && o.ts && seq_le(seq, c->rcv_nxt))
+	/* RFC 7323 4.3: TS.Recent from a segment that covers the last ACK
+	 * we sent, never moving back (Linux's tcp_replace_ts_recent()). */
+	if (c->ts_ok && o.ts && seq_le(seq, c->acked_nxt) &&
+	    (!c->ts_seen || (int32_t)(o.tsval - c->ts_recent) >= 0)) {
 		c->ts_recent = o.tsval;
+		c->ts_seen = true;
+	}
 	if (f->plen) {
 		if (c->state != CS_ESTABLISHED && c->state != CS_FIN_WAIT_1 &&
-		    c->state != CS_FIN_WAIT_2)
-			return;  /* data after their FIN */
+		    c->state != CS_FIN_WAIT_2) {
+			c->ctr.past_fin++;  /* data after their FIN */
+			return;
+		}
 		if (c->app_closed) {
 			/* Nobody will read it: reset, as Linux does for an orphan. */
 			tcp_send_rst(c);
@@ -442,11 +435,13 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 
 		if (fseq == c->rcv_nxt) {
 			fin_in_order(c);
-		} else if (seq_lt(c->rcv_nxt, fseq)) {
-			/* Beyond a hole: taken when the hole fills. */
+		} else if (seq_lt(c->rcv_nxt, fseq) && !c->fin_pending) {
+			/* Beyond a hole: taken when the hole fills; whatever
+			 * was queued past it does not exist. */
 			c->fin_pending = true;
 			c->fin_seq = fseq;
 			c->ack_now = true;
+			ooo_cut(c, fseq);
 		}
 	}
 	if (c->fin_pending && c->fin_seq == c->rcv_nxt && !c->fin_rcvd)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside the stack (lib/tcp). Lock order: stack->lock (rwlock: the
- * connection and listener tables) before a connection's lock; a
- * connection is found under the table lock, referenced, and then locked
- * with the table lock dropped.
+ * Inside the stack (lib/tcp). Lock order: a connection's lock, then
+ * stack->lock (rwlock: the connection and listener tables, the half-open
+ * list), then a listener's lock. A connection is found under the table
+ * lock, referenced, and locked with the table lock dropped; nothing takes
+ * a connection's lock while holding the table lock.
  */
 #ifndef NETMEM_TCP_INTERNAL_H
 #define NETMEM_TCP_INTERNAL_H
@@ -32,7 +33,11 @@
 #define NM_CONN_HASH    512      /* buckets */
 #define NM_MAX_LISTENERS 16
 #define NM_READY_CAP    4096     /* in-order segments not yet handed out */
-#define NM_OOO_CAP      256      /* reassembly queue */
+/* The reassembly queue grows to hold the whole window: every segment
+ * the window admits takes one buffer, and the window never admits more
+ * than NM_READY_CAP (tcp_window_segs()). */
+#define NM_OOO_MAX      NM_READY_CAP
+#define NM_SACK_MAX     4        /* blocks in one ACK (3 with timestamps) */
 #define NM_REFILL_CAP   1024     /* refill ring slots */
 #define NM_RCV_WSCALE   7
 #define NM_NEIGH_CAP    64
@@ -64,6 +69,7 @@ enum stack_ctr {
 	SC_NS_SENT, SC_ECHO, SC_ECHO6, SC_NOT_FOR_US, SC_NO_LISTENER,
 	SC_UNKNOWN_CONN, SC_MALFORMED, SC_BAD_CSUM, SC_NO_VERDICT, SC_RST_SENT,
 	SC_TX_DROPPED, SC_STEER_COLL, SC_STEERED, SC_ACCEPTED, SC_REFUSED,
+	SC_SYN_EVICTED, SC_SYN_LIMIT,
 	SC_COUNT
 };
 
@@ -131,7 +137,10 @@ struct nm_listener {
 	atomic_uint next_queue;
 	pthread_mutex_t lock;                /* accept queue */
 	struct nm_conn **acceptq;
-	uint32_t backlog, aq_head, aq_count, pending;
+	uint32_t backlog, aq_head, aq_count;
+	uint32_t half_open;                  /* SYN_RCVD connections */
+	uint32_t accepted;                   /* handed to the application */
+	uint32_t max_accept;                 /* 0: no limit */
 	struct nm_conn *udp;                 /* UDP: the one connection */
 	bool udp_taken;
 };
@@ -144,6 +153,10 @@ struct nm_conn {
 	struct nm_conn *hnext;   /* hash chain, under stack->lock */
 	bool in_table, app_owned, app_closed, reset, steered;
 	bool counted;            /* counters moved to the stack's closed sums */
+	bool half_open;          /* on the stack's half-open list */
+	bool q_counted;          /* counted in its home queue's conns */
+	bool placed;             /* steered (or tried) to its data queue */
+	struct nm_conn *ho_prev, *ho_next;  /* half-open list, oldest first */
 	enum conn_state state;
 
 	/* The 4-tuple as the peer sends it (local = destination). */
@@ -185,12 +198,27 @@ struct nm_conn {
 	uint32_t rtx_count;
 	uint64_t tw_until;       /* TIME-WAIT end */
 
+	/* Keepalive: the peer's last acceptable segment, probes sent since. */
+	uint64_t last_rx;
+	uint32_t ka_sent;
+	uint64_t last_advance;   /* rcv_nxt last moved (reassembly pruning) */
+	bool ts_seen;            /* ts_recent holds a real TSval */
+
 	/* Held data. */
-	struct seg *ready;       /* ring of in-order segments */
+	struct seg *ready;       /* ring of in-order segments (NULL: none yet) */
 	uint32_t rd_head, rd_count;
 	uint64_t stream_off;     /* offset of the next byte handed out */
-	struct seg ooo[NM_OOO_CAP];  /* sorted by seq */
-	uint32_t ooo_count;
+	struct seg *ooo;         /* reassembly queue, sorted by seq */
+	uint32_t ooo_count, ooo_cap;
+	/* The queue's runs of contiguous bytes: exactly what the SACK blocks
+	 * say, each stamped when a segment last joined it (most recent
+	 * first, RFC 2018 4). */
+	struct sack_run *runs;
+	uint32_t nruns, runs_cap, run_stamp;
+	/* A duplicate to report as the first block of the next ACK
+	 * (D-SACK, RFC 2883). */
+	bool dsack;
+	uint32_t dsack_start, dsack_end;
 	struct token_slot *tok;
 	uint32_t tok_cap, tok_free, tok_out, tok_mark;
 	uint32_t held;           /* buffers held: ready + ooo + tokens */
@@ -201,6 +229,11 @@ struct nm_conn {
 	uint32_t rf[NM_REFILL_CAP];
 
 	struct nm_tcp_counters ctr;
+};
+
+struct sack_run {
+	uint32_t start, end;
+	uint32_t stamp;
 };
 
 struct neigh {
@@ -234,6 +267,11 @@ struct nm_stack {
 	atomic_uint_least64_t last_timer_ns;
 	atomic_uint ip_id;
 	atomic_uint rand_state;
+	uint64_t secret[4];                    /* ISS key, timestamp key */
+	/* Half-open connections of every listener, oldest first (under
+	 * lock): a SYN beyond max_half_open evicts the head. */
+	struct nm_conn *ho_head, *ho_tail;
+	atomic_uint num_half_open;
 
 	struct qacct *q;                       /* per RX queue */
 	uint32_t nq;
@@ -250,6 +288,10 @@ static inline void sc_inc(struct nm_stack *s, enum stack_ctr c)
 
 uint64_t stack_now(struct nm_stack *s);
 uint32_t stack_rand(struct nm_stack *s);
+/* RFC 6528 (iss.c). */
+int stack_secrets_init(struct nm_stack *s);
+uint32_t tcp_secure_iss(struct nm_stack *s, const struct nm_conn *c);
+uint32_t tcp_secure_ts_offset(struct nm_stack *s, const struct nm_conn *c);
 bool stack_is_local(struct nm_stack *s, uint8_t ipver, const uint8_t *ip);
 void stack_tx(struct nm_stack *s, const void *frame, uint16_t len);
 void rx_frame_put(struct rx_frame *f);
@@ -286,7 +328,28 @@ void conn_release_buf(struct nm_conn *c, nm_netmem_ref buf);
 uint32_t buf_queue(struct nm_conn *c, nm_netmem_ref buf);
 void conn_purge(struct nm_conn *c);
 struct nm_conn *conn_alloc(struct nm_stack *s, struct nm_listener *l);
-struct nm_conn *conn_hash_insert(struct nm_conn *c);
+/* 0: @c is in the table. -EEXIST: *@old (referenced) has its 4-tuple.
+ * -ENOSPC: the table is full. -ECONNREFUSED: the listener's max_accept.
+ * *@evicted (the table's reference) is a half-open connection @c pushed
+ * out: the caller ends it with conn_evicted(). */
+int conn_hash_insert(struct nm_conn *c, struct nm_conn **old,
+		     struct nm_conn **evicted);
+void conn_evicted(struct nm_conn *c);
+int conn_ready_alloc(struct nm_conn *c);
+bool conn_established(struct nm_conn *c);
+void conn_count_on_queue(struct nm_conn *c);
+bool conn_may_hold(struct nm_conn *c, uint32_t len);
+void conn_prune_ooo(struct nm_conn *c);
+/* The reassembly queue and its SACK runs (reasm.c). */
+enum ooo_verdict { OOO_KEPT, OOO_DUP, OOO_FULL };
+enum ooo_verdict ooo_insert(struct nm_conn *c, struct seg *sg);
+void ooo_pull(struct nm_conn *c);
+void ooo_cut(struct nm_conn *c, uint32_t seq);
+void dsack_note(struct nm_conn *c, uint32_t start, uint32_t end);
+unsigned int sack_blocks(struct nm_conn *c, uint32_t (*blk)[2], unsigned int max);
+void ready_push(struct nm_conn *c, const struct seg *sg);
+/* Half-open bookkeeping (listener.c): under the stack's write lock. */
+void half_open_unlink(struct nm_conn *c);
 int conn_create_udp(struct nm_stack *s, struct nm_listener *l,
 		    struct nm_conn **out, struct nm_err *err);
 void nm_conn_abort_ref(struct nm_conn *c);

@@ -10,26 +10,68 @@
 
 #define MIN_CAP 16
 
+struct share {
+	long cap;     /* the queue's budget, in buffers */
+	long share;   /* what one connection may hold */
+	long qfree;   /* what the queue has left */
+};
+
+/*
+ * A connection's share of its queue's budget: an equal part when several
+ * connections land there; alone, three quarters, so that a newcomer always
+ * finds room for a window while the first one holds everything it may.
+ */
+static struct share share_of(struct nm_conn *c)
+{
+	struct qacct *qa = &c->s->q[c->home_q];
+	long cap = atomic_load_explicit(&qa->cap, memory_order_relaxed);
+	int conns = atomic_load_explicit(&qa->conns, memory_order_relaxed);
+	struct share sh;
+
+	bool learnt = cap != 0;
+
+	if (!learnt)
+		cap = MIN_CAP;  /* the first window, before a buffer told us */
+	if (cap > NM_READY_CAP - 1)
+		cap = NM_READY_CAP - 1;
+	sh.cap = cap;
+	sh.share = conns > 1 || !learnt ? cap / (conns > 1 ? conns : 1) : cap - cap / 4;
+	if (sh.share < 1)
+		sh.share = 1;
+	sh.qfree = cap - atomic_load_explicit(&qa->held, memory_order_relaxed);
+	return sh;
+}
+
 /*
  * Segments this connection may still take: its share of its queue's pool
  * budget, less what it holds, never more than the queue has free.
  */
 uint32_t tcp_window_segs(struct nm_conn *c)
 {
-	struct qacct *qa = &c->s->q[c->home_q];
-	uint32_t cap = atomic_load_explicit(&qa->cap, memory_order_relaxed);
-	int conns = atomic_load_explicit(&qa->conns, memory_order_relaxed);
-	long qfree, share;
+	struct share sh = share_of(c);
+	long w = sh.share - (long)c->held;
 
-	if (!cap)
-		cap = MIN_CAP;
-	if (cap > NM_READY_CAP - NM_OOO_CAP)
-		cap = NM_READY_CAP - NM_OOO_CAP;
-	share = (long)cap / (conns > 0 ? conns : 1) - (long)c->held;
-	qfree = (long)cap - atomic_load_explicit(&qa->held, memory_order_relaxed);
-	if (share > qfree)
-		share = qfree;
-	return share > 0 ? (uint32_t)share : 0;
+	if (w > sh.qfree)
+		w = sh.qfree;
+	return w > 0 ? (uint32_t)w : 0;
+}
+
+/*
+ * May the connection take one more buffer for a segment of @len bytes?
+ * Within its share, yes. Past it (the share shrank as connections came,
+ * or the segments are small), only a full segment, which the window told
+ * earlier admitted: the window bounds those, while nothing bounds how many
+ * 1-byte segments fit in it. Never past the queue's budget.
+ */
+bool conn_may_hold(struct nm_conn *c, uint32_t len)
+{
+	struct share sh = share_of(c);
+
+	if (sh.qfree <= 0)
+		return false;
+	if ((long)c->held < sh.share)
+		return true;
+	return len >= (uint32_t)c->eff_mss / 2;
 }
 
 /* The window field for the next segment; moves rcv_adv, never back. */
@@ -75,43 +117,6 @@ static uint32_t ts_val(struct nm_conn *c)
 	return (uint32_t)(stack_now(c->s) / 1000000u) + c->ts_offset;
 }
 
-/* SACK blocks (RFC 2018): merged runs of the reassembly queue, the one
- * holding the most recent segment first. Returns how many. */
-static unsigned int sack_blocks(struct nm_conn *c, uint32_t (*blk)[2],
-				unsigned int max)
-{
-	uint32_t runs[NM_OOO_CAP][2];
-	unsigned int nr = 0, n = 0, first = 0;
-
-	for (uint32_t i = 0; i < c->ooo_count; i++) {
-		const struct seg *sg = &c->ooo[i];
-
-		if (nr && runs[nr - 1][1] == sg->seq)
-			runs[nr - 1][1] = sg->seq + sg->len;
-		else {
-			runs[nr][0] = sg->seq;
-			runs[nr][1] = sg->seq + sg->len;
-			nr++;
-		}
-	}
-	for (unsigned int i = 0; i < nr; i++)
-		if (seq_le(runs[i][0], c->last_sack_seq) &&
-		    seq_lt(c->last_sack_seq, runs[i][1]))
-			first = i;
-	if (nr) {
-		blk[n][0] = runs[first][0];
-		blk[n][1] = runs[first][1];
-		n++;
-	}
-	for (unsigned int i = 0; i < nr && n < max; i++)
-		if (i != first) {
-			blk[n][0] = runs[i][0];
-			blk[n][1] = runs[i][1];
-			n++;
-		}
-	return n;
-}
-
 static void tcp_xmit(struct nm_conn *c, uint8_t flags, uint32_t seq)
 {
 	struct nm_stack *s = c->s;
@@ -155,7 +160,7 @@ static void tcp_xmit(struct nm_conn *c, uint8_t flags, uint32_t seq)
 		opt[olen++] = 3;
 		opt[olen++] = c->rcv_wscale;
 	}
-	if (!(flags & (TH_SYN | TH_RST)) && c->sack_ok && c->ooo_count) {
+	if (!(flags & (TH_SYN | TH_RST)) && c->sack_ok && (c->nruns || c->dsack)) {
 		unsigned int nb = sack_blocks(c, blk, (40 - olen - 4) / 8);
 
 		opt[olen++] = 1;
@@ -252,14 +257,71 @@ void tcp_send_rst(struct nm_conn *c)
 	sc_inc(c->s, SC_RST_SENT);
 }
 
+/* Keepalive (RFC 9293 3.8.4, Linux's defaults): an idle synchronized
+ * peer is probed; one that never answers is reset and its buffers go. */
+static void keepalive(struct nm_conn *c, uint64_t now)
+{
+	const struct nm_stack_params *p = &c->s->p;
+	uint64_t idle_ns = (uint64_t)p->keepalive_ms * 1000000ull;
+	uint64_t intvl_ns = idle_ns / 10 ? idle_ns / 10 : 1000000ull;
+
+	if (c->state != CS_ESTABLISHED && c->state != CS_CLOSE_WAIT &&
+	    c->state != CS_FIN_WAIT_1 && c->state != CS_FIN_WAIT_2)
+		return;
+	if (now - c->last_rx < idle_ns + c->ka_sent * intvl_ns)
+		return;
+	if (c->ka_sent >= p->keepalive_probes) {
+		tcp_send_rst(c);
+		c->state = CS_CLOSED;
+		c->reset = true;
+		c->ctr.idle_resets++;
+		return;
+	}
+	/* One byte behind: the peer must answer with an ACK. */
+	tcp_xmit(c, 0, c->snd_nxt - 1);
+	c->ka_sent++;
+	c->ctr.keepalives_sent++;
+}
+
+/* Out-of-order buffers that made no progress for this long are given back
+ * when the queue runs short and the connection holds more than its share
+ * (Linux's tcp_prune_ofo_queue(): a peer that never fills its hole must not
+ * keep the buffers other connections need). */
+#define PRUNE_IDLE_NS 200000000ull
+
+static void maybe_prune(struct nm_conn *c, uint64_t now)
+{
+	struct share sh;
+
+	if (!c->ooo_count || now - c->last_advance < PRUNE_IDLE_NS)
+		return;
+	sh = share_of(c);
+	if (sh.qfree > sh.cap / 8 || (long)c->held <= sh.share)
+		return;
+	c->ctr.ooo_pruned += c->ooo_count;
+	conn_prune_ooo(c);
+	c->last_advance = now;
+	tcp_send_ack(c);  /* the SACK blocks are gone too */
+}
+
 void conn_timers(struct nm_conn *c, uint64_t now)
 {
+	struct nm_stack *s = c->s;
+
 	conn_drain_refill(c);
 	if (c->delack_at && now >= c->delack_at)
 		tcp_send_ack(c);
+	keepalive(c, now);
+	maybe_prune(c, now);
 	if (c->rtx_at && now >= c->rtx_at) {
 		if (c->state == CS_SYN_RCVD) {
-			if (++c->rtx_count > 5) {
+			/* Under a flood, a half-open connection gets one
+			 * retransmit, not five (a 63 s lifetime). */
+			uint32_t tries = atomic_load_explicit(&s->num_half_open,
+							      memory_order_relaxed) >
+					 s->p.max_half_open / 2 ? 1 : 5;
+
+			if (++c->rtx_count > tries) {
 				c->state = CS_CLOSED;
 				c->rtx_at = 0;
 			} else {

@@ -229,7 +229,10 @@ static void test_inorder_ooo_dup_sack(void)
 	CHECK_EQ(s.nsack, 1);
 	CHECK_EQ(s.sack[0][0], F.iss_peer + 1 + 3 * MSS);
 	CHECK_EQ(s.sack[0][1], F.iss_peer + 1 + 4 * MSS);
-	CHECK_EQ(s.tsecr, F.tsval - 1);  /* out of order: TS.Recent kept */
+	/* TS.Recent comes from the segment at our last ACK's edge (RFC 7323
+	 * 4.3, Linux's rcv_wup rule): segment 0's, echoed for the delayed
+	 * ACK of 0-1, and kept for the out-of-order segment 3. */
+	CHECK_EQ(s.tsecr, F.tsval - 2);
 	/* Segment 5 too: two blocks, the newest first. */
 	inject(f, data_seg(f, 5, MSS));
 	s = last_seg();
@@ -850,27 +853,13 @@ static void test_ack_per_burst(void)
 	fx_teardown();
 }
 
-/* Two connections on one queue: B fills the queue's budget, so A's window
- * is zero because of B, not of A's own buffers. When B's buffers come
- * back, A must be told its window opened (a timer pass), not left to its
- * peer's zero-window probes, which back off to minutes. */
-static void test_window_opens_for_the_other_conn(void)
+/* Send full segments on the current peer until its window's right edge. */
+static uint32_t fill_window(void)
 {
-	struct nm_err err = { 0 };
-	struct nm_frag fr[64];
-	struct tf_seg sa, s;
-	struct nm_conn *a, *b;
 	uint8_t f[1600];
-	uint32_t sent = 0, right, iss_b, our_b, iss_a, our_a;
-	uint16_t sport_b, sport_a;
-	bool told = false;
-	int n;
+	uint32_t sent = 0, right;
+	struct tf_seg s;
 
-	/* Pool of 128: a budget of 64 buffers on queue 1. */
-	CHECK_MSG(fx_setup(4, 128, 0, &err) == 0, "%s", err.msg);
-	b = handshake(&sa);
-	CHECK(b != NULL);
-	iss_b = F.iss_peer, our_b = F.our_iss, sport_b = F.sport;
 	for (int i = 0; i < 200; i++) {
 		F.now += 50000000;  /* let delayed ACKs out */
 		poll_all();
@@ -881,16 +870,47 @@ static void test_window_opens_for_the_other_conn(void)
 		inject(f, data_seg(f, sent, MSS));
 		sent++;
 	}
-	CHECK_MSG(sent >= 60, "B took %u segments", sent);
-	/* A arrives while B holds the queue's buffers: a zero window. */
-	F.sport = (uint16_t)(sport_b + 1);
+	return sent;
+}
+
+/* Connections on one queue: B and C fill the queue's budget, so A's
+ * window is zero because of them, not of A's own buffers. When B's
+ * buffers come back, A must be told its window opened (a timer pass), not
+ * left to its peer's zero-window probes, which back off to minutes. */
+static void test_window_opens_for_the_other_conn(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_frag fr[64];
+	struct tf_seg sa, s;
+	struct nm_conn *a, *b, *c;
+	uint32_t sent_b, sent_c;
+	uint16_t sport_a;
+	bool told = false;
+	int n;
+
+	/* Pool of 128: a budget of 64 buffers on queue 1. */
+	CHECK_MSG(fx_setup(4, 128, 0, &err) == 0, "%s", err.msg);
+	b = handshake(&sa);
+	CHECK(b != NULL);
+	sent_b = fill_window();
+	/* Alone, a connection takes three quarters of the budget. */
+	CHECK_MSG(sent_b >= 44 && sent_b <= 48, "B took %u segments", sent_b);
+	/* C takes what is left. */
+	F.sport++;
+	F.iss_peer = 0x7000000;
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	CHECK_MSG(sa.win >= 2 * MSS, "C's SYN-ACK window %u: B left a quarter", sa.win);
+	sent_c = fill_window();
+	CHECK_MSG(sent_b + sent_c >= 60, "B and C took %u + %u segments", sent_b, sent_c);
+	/* A arrives while B and C hold the queue's buffers: a zero window. */
+	F.sport++;
 	F.iss_peer = 0x5000000;
 	a = handshake(&sa);
 	CHECK(a != NULL);
-	iss_a = F.iss_peer, our_a = F.our_iss, sport_a = F.sport;
+	sport_a = F.sport;
 	CHECK_MSG(sa.win < 2 * MSS, "A's SYN-ACK window %u", sa.win);
 	/* B's reader gives everything back; A's peer says nothing. */
-	F.iss_peer = iss_b, F.our_iss = our_b, F.sport = sport_b;
 	while ((n = nm_conn_recv(b, fr, 64)) > 0)
 		for (int i = 0; i < n; i++) {
 			struct nm_token_range r = { fr[i].token, 1 };
@@ -906,9 +926,9 @@ static void test_window_opens_for_the_other_conn(void)
 			told = true;
 	}
 	CHECK_MSG(told, "A was not told its window opened (%u frames sent)", F.ncap);
-	(void)iss_a, (void)our_a;
 	nm_conn_abort(a);
 	nm_conn_abort(b);
+	nm_conn_abort(c);
 	fx_teardown();
 }
 

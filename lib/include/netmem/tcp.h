@@ -260,6 +260,8 @@ struct nm_tcp_counters {
 	uint64_t dsacks_sent;     /* duplicate SACK blocks sent (RFC 2883) */
 	uint64_t keepalives_sent; /* keepalive probes */
 	uint64_t idle_resets;     /* reset: keepalive went unanswered */
+	uint64_t ooo_pruned;      /* out-of-order buffers given back under
+				   * pressure (never acknowledged: RFC 2018 8) */
 };
 
 /* The counters of one connection. */
