@@ -10,7 +10,8 @@
 
 #include "tcp_internal.h"
 
-#define PAWS_WINDOW 1
+#define PAWS_WINDOW        1    /* ticks (Linux's TCP_PAWS_WINDOW) */
+#define PAWS_REORDER_TICKS 250  /* ms at Linux's 1 kHz TSval clock */
 
 struct tcp_opts {
 	uint16_t mss;
@@ -295,6 +296,25 @@ static bool acceptable(struct nm_conn *c, uint32_t seq, uint32_t seglen)
 		seq_lt(seq + seglen - 1, c->rcv_nxt + rwnd));
 }
 
+/*
+ * PAWS (RFC 7323 5.3): a segment whose timestamp is @lag ticks older than
+ * TS.Recent. Within Linux's one-tick tolerance it is fine. Older, it is
+ * stale only if it brings nothing new, or if it is old enough to be a
+ * duplicate from before a sequence wrap: a segment that a retransmission
+ * overtook (reordering, a spurious retransmit) is older by a few RTTs,
+ * while 2^31 bytes take at least a third of a second even at 50 Gbit/s.
+ * Refusing those would drop real data and make the sender retransmit it.
+ */
+static bool paws_stale(const struct nm_conn *c, int32_t lag, uint32_t seq,
+		       uint32_t seglen)
+{
+	if (lag <= PAWS_WINDOW)
+		return false;
+	if (lag > PAWS_REORDER_TICKS)
+		return true;
+	return !seglen || seq_le(seq + seglen, c->rcv_nxt);
+}
+
 static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 {
 	const uint8_t *th = f->l4;
@@ -352,12 +372,8 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 		break;
 	}
 
-	/* PAWS (RFC 7323 5.3): a timestamp older than TS.Recent, with
-	 * Linux's one-tick tolerance (TCP_PAWS_WINDOW). TS.Recent only comes
-	 * from segments at or before the last ACK we sent (below), so a
-	 * reordered segment never moves it past its neighbours. */
 	if (c->ts_ok && o.ts && c->ts_seen && !(flags & TH_RST) &&
-	    (int32_t)(c->ts_recent - o.tsval) > PAWS_WINDOW) {
+	    paws_stale(c, (int32_t)(c->ts_recent - o.tsval), seq, seglen)) {
 		c->ctr.paws_rejected++;
 		if (seglen && seq_lt(seq, c->rcv_nxt))
 			dsack_note(c, seq, seq_lt(seq + seglen, c->rcv_nxt) ?
