@@ -14,6 +14,8 @@ static void tcp_json(FILE *out, const struct nm_tcp_counters *t)
 	F(copy_fallback); F(out_of_buffers); F(window_zero); F(window_update);
 	F(acks_sent); F(rst_sent); F(rst_rcvd); F(ooo_queue_full); F(out_of_window);
 	F(paws_rejected); F(bad_tokens); F(dgrams); F(dgram_drops);
+	F(over_share); F(past_fin); F(dsacks_sent); F(keepalives_sent); F(idle_resets);
+	F(ooo_pruned);
 #undef F
 	fprintf(out, "\"tokens_held\":%llu", (unsigned long long)t->tokens_held);
 }
@@ -34,7 +36,8 @@ int nm_stack_ctl_hook(void *arg, const char *request, FILE *out)
 	F(rx_frames); F(arp_replies); F(ns_answered); F(echo_replies); F(echo6_replies);
 	F(not_for_us); F(no_listener); F(unknown_conn); F(malformed); F(bad_csum);
 	F(no_verdict); F(rst_sent); F(tx_dropped); F(flow_steer_collisions);
-	F(flow_steered); F(conns_accepted); F(conns_refused);
+	F(flow_steered); F(conns_accepted); F(conns_refused); F(syn_evicted);
+	F(syn_over_limit);
 #undef F
 	fprintf(out, "\"tcp\":{");
 	tcp_json(out, &sc.tcp);

@@ -359,6 +359,58 @@ static void test_dsack_and_sack_order(void)
 	fx_teardown();
 }
 
+/* Four peers hold the queue's budget with 1-byte segments past a hole
+ * they never fill; a fifth connection finds a zero window. Once they have
+ * made no progress for a while, their out-of-order buffers (never
+ * acknowledged) go back, and the fifth one's stream flows. */
+static void test_ooo_hoarders_pruned(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_tcp_counters ct;
+	struct tf_seg sa, s;
+	struct nm_conn *h[4], *e;
+	uint8_t f[1600];
+	uint64_t bad = 0, pruned = 0;
+
+	CHECK_MSG(fx_setup(128, 4, NULL, 0, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 4; i++) {
+		F.sport = (uint16_t)(41000 + i);
+		h[i] = handshake(&sa);
+		CHECK(h[i] != NULL);
+	}
+	for (int i = 0; i < 4; i++) {
+		F.sport = (uint16_t)(41000 + i);
+		for (uint32_t k = 0; k < 40; k++)
+			inject(f, tf_tcp(&F.peer, f, F.sport, PORT, F.iss_peer + 100 + 2 * k,
+					 0, TF_ACK | TF_PSH, 502, NULL, 0, (const uint8_t *)"x", 1));
+	}
+	F.sport = 42000;
+	F.iss_peer = 0x2000;
+	e = handshake(&sa);
+	CHECK(e != NULL);
+	CHECK_MSG(sa.win < 2 * MSS, "the hoarders left a window of %u", sa.win);
+	F.now += 300000000ull;
+	poll_all();
+	F.now += 2000000ull;
+	poll_all();
+	for (uint32_t i = 0; i < 8; i++) {
+		F.ncap = 0;
+		inject(f, data_at(f, i * MSS, MSS, 0, ++F.tsval));
+		s = last_seg();
+	}
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 8 * MSS);
+	CHECK_EQ(drain_check(e, &bad), 8 * MSS);
+	CHECK_EQ(bad, 0);
+	for (int i = 0; i < 4; i++) {
+		nm_conn_counters(h[i], &ct);
+		pruned += ct.ooo_pruned;
+		nm_conn_abort(h[i]);
+	}
+	CHECK(pruned > 0);
+	nm_conn_abort(e);
+	fx_teardown();
+}
+
 /* A retransmission fills the hole with a newer timestamp; original
  * segments it overtook still arrive, older: they are new data, not stale
  * duplicates (PAWS), and are taken. A real duplicate with an old stamp is
@@ -660,6 +712,7 @@ int main(void)
 		NM_TEST(test_reassembly_holds_the_window),
 		NM_TEST(test_dsack_and_sack_order),
 		NM_TEST(test_paws_with_reordering),
+		NM_TEST(test_ooo_hoarders_pruned),
 		NM_TEST(test_iss_rfc6528),
 		NM_TEST(test_syn_flood),
 		NM_TEST(test_max_accept),
