@@ -157,15 +157,16 @@ static bool same_tuple(const struct nm_conn *a, const struct nm_conn *b)
 	       !memcmp(a->rip, b->rip, 16) && !memcmp(a->lip, b->lip, 16);
 }
 
-/* Would one more connection pass the listener's max_accept? (stack
- * write lock held, so no SYN slips between the check and the count). */
+/* Has the listener handed out (or queued) all its application takes?
+ * Half-open connections do not count: a flood of them must not make a
+ * real client's SYN refused; the limit is checked again when one
+ * completes its handshake (conn_established()). */
 static bool over_max_accept(struct nm_listener *l)
 {
 	bool over;
 
 	pthread_mutex_lock(&l->lock);
-	over = l->max_accept &&
-	       l->accepted + l->aq_count + l->half_open >= l->max_accept;
+	over = l->max_accept && l->accepted + l->aq_count >= l->max_accept;
 	pthread_mutex_unlock(&l->lock);
 	return over;
 }
@@ -274,6 +275,12 @@ bool conn_established(struct nm_conn *c)
 	pthread_rwlock_wrlock(&s->lock);
 	ok = c->half_open;
 	half_open_unlink(c);
+	if (ok && over_max_accept(c->l)) {
+		/* Two handshakes raced for the last place: this one is
+		 * refused before any of its data is acknowledged. */
+		ok = false;
+		sc_inc(s, SC_SYN_LIMIT);
+	}
 	if (ok)
 		ok = listener_enqueue(c->l, c);
 	pthread_rwlock_unlock(&s->lock);

@@ -543,18 +543,30 @@ static void test_syn_flood(void)
 }
 
 /* max_accept: a connection past what the application takes is refused
- * with a RST before anything of it is acknowledged. */
+ * with a RST before anything of it is acknowledged; half-open ones (a
+ * flood) do not take a real client's place. */
 static void test_max_accept(void)
 {
 	struct nm_err err = { 0 };
 	struct nm_stack_counters sc;
 	struct tf_seg sa, s;
-	struct nm_conn *c;
+	struct nm_conn *c1, *c2;
+	struct tf_peer real;
 	uint8_t f[256];
 
-	CHECK_MSG(fx_setup(0, 4, NULL, 1, &err) == 0, "%s", err.msg);
-	c = handshake(&sa);
-	CHECK(c != NULL);
+	CHECK_MSG(fx_setup(0, 4, NULL, 2, &err) == 0, "%s", err.msg);
+	c1 = handshake(&sa);
+	CHECK(c1 != NULL);
+	real = F.peer;
+	for (uint32_t i = 0; i < 50; i++) {
+		F.peer.ip[3] = (uint8_t)(100 + i);
+		F.sport = (uint16_t)(2000 + i);
+		inject(f, syn(f));
+	}
+	F.peer = real;
+	F.sport = 45000;
+	c2 = handshake(&sa);
+	CHECK_MSG(c2 != NULL, "a flood of half-open connections took the last place");
 	F.sport++;
 	F.ncap = 0;
 	inject(f, syn(f));
@@ -563,7 +575,8 @@ static void test_max_accept(void)
 	CHECK_EQ(s.flags & TF_RST, TF_RST);
 	nm_stack_counters(F.st, &sc);
 	CHECK_EQ(sc.syn_over_limit, 1);
-	nm_conn_abort(c);
+	nm_conn_abort(c1);
+	nm_conn_abort(c2);
 	fx_teardown();
 }
 

@@ -132,9 +132,11 @@ struct nm_listen_params {
 	uint32_t flags;        /* NM_LISTEN_* */
 	uint32_t backlog;      /* connections waiting for accept; 0: 16 */
 	/* Connections this listener will ever hand to the application
-	 * (0: no limit). Once accepted + waiting + half-open reach it, a SYN
-	 * is answered with a RST (ECONNREFUSED): no connection past what the
-	 * application takes ever has its data acknowledged. */
+	 * (0: no limit). Once accepted + waiting reach it, a SYN is answered
+	 * with a RST (ECONNREFUSED), and so is a handshake that completes
+	 * past it: no connection past what the application takes ever has its
+	 * data acknowledged. Half-open connections do not count (a SYN flood
+	 * must not take a real client's place). */
 	uint32_t max_accept;
 };
 
