@@ -253,6 +253,23 @@ void conn_prune_ooo(struct nm_conn *c)
 	c->nruns = 0;
 }
 
+/* Give back out-of-order buffers from the far end until @keep are held
+ * (the segments nearest the hole are the ones a sender fills first).
+ * Returns how many went. */
+uint32_t ooo_shrink(struct nm_conn *c, uint32_t keep)
+{
+	uint32_t n = 0;
+
+	while (c->ooo_count && c->held > keep) {
+		conn_release_buf(c, c->ooo[--c->ooo_count].buf);
+		n++;
+	}
+	if (n)
+		ooo_cut(c, c->ooo_count ? c->ooo[c->ooo_count - 1].seq +
+				      c->ooo[c->ooo_count - 1].len : c->rcv_nxt);
+	return n;
+}
+
 unsigned int sack_blocks(struct nm_conn *c, uint32_t (*blk)[2], unsigned int max)
 {
 	unsigned int n = 0;

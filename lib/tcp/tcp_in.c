@@ -218,7 +218,7 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 	learn_cap(c, sg.buf);
 	/* A segment costs a whole buffer whatever it carries: one the
 	 * connection may not hold is not taken (nor acknowledged). */
-	if (!conn_may_hold(c, sg.len)) {
+	if (!conn_may_hold(c, sg.seq, sg.len)) {
 		c->ctr.over_share++;
 		return;
 	}

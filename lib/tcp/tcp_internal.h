@@ -338,8 +338,9 @@ void conn_evicted(struct nm_conn *c);
 int conn_ready_alloc(struct nm_conn *c);
 bool conn_established(struct nm_conn *c);
 void conn_count_on_queue(struct nm_conn *c);
-bool conn_may_hold(struct nm_conn *c, uint32_t len);
+bool conn_may_hold(struct nm_conn *c, uint32_t seq, uint32_t len);
 void conn_prune_ooo(struct nm_conn *c);
+uint32_t ooo_shrink(struct nm_conn *c, uint32_t keep);
 /* The reassembly queue and its SACK runs (reasm.c). */
 enum ooo_verdict { OOO_KEPT, OOO_DUP, OOO_FULL };
 enum ooo_verdict ooo_insert(struct nm_conn *c, struct seg *sg);

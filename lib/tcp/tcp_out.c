@@ -13,7 +13,8 @@
 struct share {
 	long cap;     /* the queue's budget, in buffers */
 	long share;   /* what one connection may hold */
-	long qfree;   /* what the queue has left */
+	long qfree;   /* what the queue has left of its budget */
+	long hfree;   /* ... of its hard limit, 3/4 of the pool */
 };
 
 /*
@@ -39,39 +40,49 @@ static struct share share_of(struct nm_conn *c)
 	if (sh.share < 1)
 		sh.share = 1;
 	sh.qfree = cap - atomic_load_explicit(&qa->held, memory_order_relaxed);
+	sh.hfree = sh.qfree + cap / 2;
 	return sh;
 }
 
 /*
  * Segments this connection may still take: its share of its queue's pool
- * budget, less what it holds, never more than the queue has free.
+ * budget, less what it holds, never more than the queue's hard limit has
+ * free (conn_may_hold() takes exactly that much).
  */
 uint32_t tcp_window_segs(struct nm_conn *c)
 {
 	struct share sh = share_of(c);
 	long w = sh.share - (long)c->held;
 
-	if (w > sh.qfree)
-		w = sh.qfree;
+	if (w > sh.hfree)
+		w = sh.hfree;
 	return w > 0 ? (uint32_t)w : 0;
 }
 
 /*
- * May the connection take one more buffer for a segment of @len bytes?
- * Within its share, yes. Past it (the share shrank as connections came,
- * or the segments are small), only a full segment, which the window told
- * earlier admitted: the window bounds those, while nothing bounds how many
- * 1-byte segments fit in it. Never past the queue's budget.
+ * May the connection take one more buffer for a segment of @len bytes at
+ * @seq? Within its share, yes, up to the queue's hard limit (3/4 of the
+ * pool: the NIC keeps a quarter posted), which leaves room for what the
+ * window promised a connection before newcomers shrank its share. Past
+ * its share (it shrank as connections came, or the segments are small),
+ * only a full segment the window admitted, within the queue's budget: the
+ * window bounds those, while nothing bounds how many 1-byte segments fit
+ * in it. The segment at rcv_nxt of a connection waiting on that hole is
+ * always taken, giving back its own farthest out-of-order buffer if it
+ * must: it is what turns held buffers into data the application frees.
  */
-bool conn_may_hold(struct nm_conn *c, uint32_t len)
+bool conn_may_hold(struct nm_conn *c, uint32_t seq, uint32_t len)
 {
 	struct share sh = share_of(c);
 
-	if (sh.qfree <= 0)
-		return false;
-	if ((long)c->held < sh.share)
+	if (seq == c->rcv_nxt && c->ooo_count) {
+		if (sh.hfree <= 0)
+			c->ctr.ooo_pruned += ooo_shrink(c, c->held - 1);
 		return true;
-	return len >= (uint32_t)c->eff_mss / 2;
+	}
+	if ((long)c->held < sh.share)
+		return sh.hfree > 0;
+	return sh.qfree > 0 && len >= (uint32_t)c->eff_mss / 2;
 }
 
 /* The window field for the next segment; moves rcv_adv, never back. */
@@ -283,25 +294,27 @@ static void keepalive(struct nm_conn *c, uint64_t now)
 	c->ctr.keepalives_sent++;
 }
 
-/* Out-of-order buffers that made no progress for this long are given back
- * when the queue runs short and the connection holds more than its share
- * (Linux's tcp_prune_ofo_queue(): a peer that never fills its hole must not
- * keep the buffers other connections need). */
+/* Out-of-order buffers that made no progress for this long are given back,
+ * down to the connection's share, when the queue runs short (Linux's
+ * tcp_prune_ofo_queue(): a peer that never fills its hole must not keep
+ * the buffers other connections need). */
 #define PRUNE_IDLE_NS 200000000ull
 
 static void maybe_prune(struct nm_conn *c, uint64_t now)
 {
 	struct share sh;
+	uint32_t n;
 
 	if (!c->ooo_count || now - c->last_advance < PRUNE_IDLE_NS)
 		return;
 	sh = share_of(c);
-	if (sh.qfree > sh.cap / 8 || (long)c->held <= sh.share)
+	if (sh.qfree > sh.cap / 4 || (long)c->held <= sh.share)
 		return;
-	c->ctr.ooo_pruned += c->ooo_count;
-	conn_prune_ooo(c);
+	n = ooo_shrink(c, (uint32_t)sh.share);
+	c->ctr.ooo_pruned += n;
 	c->last_advance = now;
-	tcp_send_ack(c);  /* the SACK blocks are gone too */
+	if (n)
+		tcp_send_ack(c);  /* the SACK blocks changed */
 }
 
 void conn_timers(struct nm_conn *c, uint64_t now)

@@ -873,7 +873,7 @@ static uint32_t fill_window(void)
 	return sent;
 }
 
-/* Connections on one queue: B and C fill the queue's budget, so A's
+/* Connections on one queue: B, C and D fill the queue's buffers, so A's
  * window is zero because of them, not of A's own buffers. When B's
  * buffers come back, A must be told its window opened (a timer pass), not
  * left to its peer's zero-window probes, which back off to minutes. */
@@ -882,7 +882,7 @@ static void test_window_opens_for_the_other_conn(void)
 	struct nm_err err = { 0 };
 	struct nm_frag fr[64];
 	struct tf_seg sa, s;
-	struct nm_conn *a, *b, *c;
+	struct nm_conn *a, *b, *c, *d;
 	uint32_t sent_b, sent_c;
 	uint16_t sport_a;
 	bool told = false;
@@ -895,15 +895,20 @@ static void test_window_opens_for_the_other_conn(void)
 	sent_b = fill_window();
 	/* Alone, a connection takes three quarters of the budget. */
 	CHECK_MSG(sent_b >= 44 && sent_b <= 48, "B took %u segments", sent_b);
-	/* C takes what is left. */
+	/* C and D take what is left, up to the queue's hard limit (96). */
 	F.sport++;
 	F.iss_peer = 0x7000000;
 	c = handshake(&sa);
 	CHECK(c != NULL);
 	CHECK_MSG(sa.win >= 2 * MSS, "C's SYN-ACK window %u: B left a quarter", sa.win);
 	sent_c = fill_window();
-	CHECK_MSG(sent_b + sent_c >= 60, "B and C took %u + %u segments", sent_b, sent_c);
-	/* A arrives while B and C hold the queue's buffers: a zero window. */
+	F.sport++;
+	F.iss_peer = 0x9000000;
+	d = handshake(&sa);
+	CHECK(d != NULL);
+	sent_c += fill_window();
+	CHECK_MSG(sent_b + sent_c >= 90, "B, C and D took %u + %u segments", sent_b, sent_c);
+	/* A arrives while B, C and D hold the queue's buffers: a zero window. */
 	F.sport++;
 	F.iss_peer = 0x5000000;
 	a = handshake(&sa);
@@ -929,6 +934,7 @@ static void test_window_opens_for_the_other_conn(void)
 	nm_conn_abort(a);
 	nm_conn_abort(b);
 	nm_conn_abort(c);
+	nm_conn_abort(d);
 	fx_teardown();
 }
 

@@ -359,30 +359,31 @@ static void test_dsack_and_sack_order(void)
 	fx_teardown();
 }
 
-/* Four peers hold the queue's budget with 1-byte segments past a hole
- * they never fill; a fifth connection finds a zero window. Once they have
+/* Three peers, one after the other, hold the queue's hard limit with
+ * 1-byte segments past a hole they never fill (each took the share it had
+ * when it came); a fourth connection finds a zero window. Once they have
  * made no progress for a while, their out-of-order buffers (never
- * acknowledged) go back, and the fifth one's stream flows. */
+ * acknowledged) go back down to their shares, and the fourth one's stream
+ * flows. */
 static void test_ooo_hoarders_pruned(void)
 {
 	struct nm_err err = { 0 };
 	struct nm_tcp_counters ct;
 	struct tf_seg sa, s;
-	struct nm_conn *h[4], *e;
+	struct nm_conn *h[3], *e;
 	uint8_t f[1600];
 	uint64_t bad = 0, pruned = 0;
 
+	/* Pool of 128: a budget of 64 buffers, a hard limit of 96. */
 	CHECK_MSG(fx_setup(128, 4, NULL, 0, &err) == 0, "%s", err.msg);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 3; i++) {
 		F.sport = (uint16_t)(41000 + i);
 		h[i] = handshake(&sa);
 		CHECK(h[i] != NULL);
-	}
-	for (int i = 0; i < 4; i++) {
-		F.sport = (uint16_t)(41000 + i);
-		for (uint32_t k = 0; k < 40; k++)
+		for (uint32_t k = 0; k < 60; k++)
 			inject(f, tf_tcp(&F.peer, f, F.sport, PORT, F.iss_peer + 100 + 2 * k,
-					 0, TF_ACK | TF_PSH, 502, NULL, 0, (const uint8_t *)"x", 1));
+					 F.our_iss + 1, TF_ACK | TF_PSH, 502, NULL, 0,
+					 (const uint8_t *)"x", 1));
 	}
 	F.sport = 42000;
 	F.iss_peer = 0x2000;
@@ -401,7 +402,7 @@ static void test_ooo_hoarders_pruned(void)
 	CHECK_EQ(s.ack, F.iss_peer + 1 + 8 * MSS);
 	CHECK_EQ(drain_check(e, &bad), 8 * MSS);
 	CHECK_EQ(bad, 0);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 3; i++) {
 		nm_conn_counters(h[i], &ct);
 		pruned += ct.ooo_pruned;
 		nm_conn_abort(h[i]);
