@@ -157,6 +157,12 @@ static bool same_tuple(const struct nm_conn *a, const struct nm_conn *b)
 	       !memcmp(a->rip, b->rip, 16) && !memcmp(a->lip, b->lip, 16);
 }
 
+/* Connections in the table that are not half-open (write lock held). */
+static uint32_t conns_established(struct nm_stack *s)
+{
+	return s->num_conns - atomic_load_explicit(&s->num_half_open, memory_order_relaxed);
+}
+
 /* Has the listener handed out (or queued) all its application takes?
  * Half-open connections do not count: a flood of them must not make a
  * real client's SYN refused; the limit is checked again when one
@@ -191,16 +197,16 @@ int conn_hash_insert(struct nm_conn *c, struct nm_conn **old,
 		pthread_rwlock_unlock(&s->lock);
 		return -ECONNREFUSED;
 	}
-	/* A SYN beyond the half-open limit pushes the oldest one out
-	 * (its table reference goes to the caller). */
+	/* Half-open connections have a limit of their own: a SYN beyond it
+	 * pushes the oldest one out (its table reference goes to the
+	 * caller). The others count against max_conns. */
 	if (syn && s->ho_head &&
-	    (atomic_load_explicit(&s->num_half_open, memory_order_relaxed) >=
-		     s->p.max_half_open ||
-	     s->num_conns >= s->p.max_conns)) {
+	    atomic_load_explicit(&s->num_half_open, memory_order_relaxed) >=
+		    s->p.max_half_open) {
 		*evicted = s->ho_head;
 		hash_unlink(*evicted);
 	}
-	if (s->num_conns >= s->p.max_conns) {
+	if (conns_established(s) >= s->p.max_conns) {
 		pthread_rwlock_unlock(&s->lock);
 		return -ENOSPC;
 	}
@@ -275,7 +281,9 @@ bool conn_established(struct nm_conn *c)
 	pthread_rwlock_wrlock(&s->lock);
 	ok = c->half_open;
 	half_open_unlink(c);
-	if (ok && over_max_accept(c->l)) {
+	if (ok && conns_established(s) > s->p.max_conns) {
+		ok = false;  /* the table of connections is full */
+	} else if (ok && over_max_accept(c->l)) {
 		/* Two handshakes raced for the last place: this one is
 		 * refused before any of its data is acknowledged. */
 		ok = false;

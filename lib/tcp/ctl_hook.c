@@ -24,8 +24,8 @@ int nm_stack_ctl_hook(void *arg, const char *request, FILE *out)
 {
 	struct nm_stack *s = arg;
 	struct nm_stack_counters sc;
-	struct nm_conn *v[512];
-	unsigned int n = 0;
+	struct nm_conn *v[NM_SNAP_BATCH];
+	unsigned int n, b = 0;
 	bool first = true;
 
 	if (strcmp(request, "tcp-get"))
@@ -42,31 +42,25 @@ int nm_stack_ctl_hook(void *arg, const char *request, FILE *out)
 	fprintf(out, "\"tcp\":{");
 	tcp_json(out, &sc.tcp);
 	fprintf(out, "}},\"connections\":[");
-	pthread_rwlock_rdlock(&s->lock);
-	for (unsigned int b = 0; b < NM_CONN_HASH && n < 512; b++)
-		for (struct nm_conn *c = s->hash[b]; c && n < 512; c = c->hnext) {
-			conn_get(c);
-			v[n++] = c;
-		}
-	pthread_rwlock_unlock(&s->lock);
-	for (unsigned int i = 0; i < n; i++) {
-		struct nm_conn_info ci;
-		struct nm_tcp_counters t;
-		char ip[64] = "";
+	while ((n = stack_snapshot(s, v, NM_SNAP_BATCH, &b)))
+		for (unsigned int i = 0; i < n; i++) {
+			struct nm_conn_info ci;
+			struct nm_tcp_counters t;
+			char ip[64] = "";
 
-		nm_conn_get_info(v[i], &ci);
-		nm_conn_counters(v[i], &t);
-		if (ci.ipver)
-			inet_ntop(ci.ipver == 4 ? AF_INET : AF_INET6, ci.peer_ip, ip, sizeof(ip));
-		fprintf(out, "%s{\"state\":\"%s\",\"peer\":\"%s\",\"peer-port\":%u,"
-			"\"local-port\":%u,\"queue\":%u,\"rcv-wnd\":%u,",
-			first ? "" : ",", ci.state, ip, ci.peer_port, ci.local_port,
-			ci.queue, ci.rcv_wnd);
-		tcp_json(out, &t);
-		fputc('}', out);
-		first = false;
-		conn_put(v[i]);
-	}
+			nm_conn_get_info(v[i], &ci);
+			nm_conn_counters(v[i], &t);
+			if (ci.ipver)
+				inet_ntop(ci.ipver == 4 ? AF_INET : AF_INET6, ci.peer_ip, ip, sizeof(ip));
+			fprintf(out, "%s{\"state\":\"%s\",\"peer\":\"%s\",\"peer-port\":%u,"
+				"\"local-port\":%u,\"queue\":%u,\"rcv-wnd\":%u,",
+				first ? "" : ",", ci.state, ip, ci.peer_port, ci.local_port,
+				ci.queue, ci.rcv_wnd);
+			tcp_json(out, &t);
+			fputc('}', out);
+			first = false;
+			conn_put(v[i]);
+		}
 	fprintf(out, "]}\n");
 	return 0;
 }

@@ -107,8 +107,8 @@ int nm_stack_create(const struct nm_stack_params *p, struct nm_stack **out,
 		s->p.ack_coalesce_bytes = 65536;
 	if (!s->p.max_conns)
 		s->p.max_conns = 256;
-	if (!s->p.max_half_open || s->p.max_half_open > s->p.max_conns)
-		s->p.max_half_open = s->p.max_conns / 2 ? s->p.max_conns / 2 : 1;
+	if (!s->p.max_half_open)
+		s->p.max_half_open = 1024;
 	if (!s->p.keepalive_ms)
 		s->p.keepalive_ms = 7200000;
 	if (!s->p.keepalive_probes)
@@ -341,40 +341,51 @@ out:
 	rx_frame_put(&f);
 }
 
-/* Collect referenced connections so timers run without the table lock. */
-static unsigned int snapshot_conns(struct nm_stack *s, struct nm_conn **v,
-				   unsigned int max)
+/* Collect referenced connections, whole hash chains from bucket *@b on,
+ * so they can be visited without the table lock; *@b moves past them.
+ * Returns how many (0: the table is done). */
+unsigned int stack_snapshot(struct nm_stack *s, struct nm_conn **v, unsigned int max,
+			    unsigned int *b)
 {
 	unsigned int n = 0;
 
 	pthread_rwlock_rdlock(&s->lock);
-	for (unsigned int b = 0; b < NM_CONN_HASH && n < max; b++)
-		for (struct nm_conn *c = s->hash[b]; c && n < max; c = c->hnext) {
+	for (; *b < NM_CONN_HASH; (*b)++) {
+		unsigned int len = 0;
+
+		for (struct nm_conn *c = s->hash[*b]; c; c = c->hnext)
+			len++;
+		if (n + len > max && n)
+			break;
+		for (struct nm_conn *c = s->hash[*b]; c && n < max; c = c->hnext) {
 			conn_get(c);
 			v[n++] = c;
 		}
+	}
 	pthread_rwlock_unlock(&s->lock);
 	return n;
 }
 
 static void run_timers(struct nm_stack *s, uint64_t now)
 {
-	struct nm_conn *v[512];
-	unsigned int n = snapshot_conns(s, v, 512);
+	struct nm_conn *v[NM_SNAP_BATCH];
+	unsigned int n, b = 0;
 
-	for (unsigned int i = 0; i < n; i++) {
-		struct nm_conn *c = v[i];
-		bool reap;
+	while ((n = stack_snapshot(s, v, NM_SNAP_BATCH, &b))) {
+		for (unsigned int i = 0; i < n; i++) {
+			struct nm_conn *c = v[i];
+			bool reap;
 
-		pthread_mutex_lock(&c->lock);
-		conn_timers(c, now);
-		reap = c->state == CS_CLOSED && !c->app_owned;
-		if (reap)
-			conn_purge(c);
-		pthread_mutex_unlock(&c->lock);
-		if (reap)
-			conn_unhash(c);
-		conn_put(c);
+			pthread_mutex_lock(&c->lock);
+			conn_timers(c, now);
+			reap = c->state == CS_CLOSED && !c->app_owned;
+			if (reap)
+				conn_purge(c);
+			pthread_mutex_unlock(&c->lock);
+			if (reap)
+				conn_unhash(c);
+			conn_put(c);
+		}
 	}
 }
 
@@ -432,8 +443,8 @@ void stack_add_closed(struct nm_stack *s, const struct nm_tcp_counters *c)
 
 void nm_stack_counters(struct nm_stack *s, struct nm_stack_counters *o)
 {
-	struct nm_conn *v[512];
-	unsigned int n;
+	struct nm_conn *v[NM_SNAP_BATCH];
+	unsigned int n, b = 0;
 
 	memset(o, 0, sizeof(*o));
 #define C(field, idx) o->field = atomic_load_explicit(&s->ctr[idx], memory_order_relaxed)
@@ -463,14 +474,14 @@ void nm_stack_counters(struct nm_stack *s, struct nm_stack_counters *o)
 	pthread_mutex_lock(&s->closed_lock);
 	o->tcp = s->closed;
 	pthread_mutex_unlock(&s->closed_lock);
-	n = snapshot_conns(s, v, 512);
-	for (unsigned int i = 0; i < n; i++) {
-		struct nm_tcp_counters c;
+	while ((n = stack_snapshot(s, v, NM_SNAP_BATCH, &b)))
+		for (unsigned int i = 0; i < n; i++) {
+			struct nm_tcp_counters c;
 
-		nm_conn_counters(v[i], &c);
-		sum_tcp(&o->tcp, &c);
-		conn_put(v[i]);
-	}
+			nm_conn_counters(v[i], &c);
+			sum_tcp(&o->tcp, &c);
+			conn_put(v[i]);
+		}
 }
 
 unsigned int nm_stack_addrs(struct nm_stack *s, struct nm_ip_addr *out,

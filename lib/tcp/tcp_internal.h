@@ -41,6 +41,7 @@
 #define NM_REFILL_CAP   1024     /* refill ring slots */
 #define NM_RCV_WSCALE   7
 #define NM_NEIGH_CAP    64
+#define NM_SNAP_BATCH   256      /* connections visited per table pass */
 
 static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t get32(const uint8_t *p)
@@ -293,6 +294,8 @@ int stack_secrets_init(struct nm_stack *s);
 uint32_t tcp_secure_iss(struct nm_stack *s, const struct nm_conn *c);
 uint32_t tcp_secure_ts_offset(struct nm_stack *s, const struct nm_conn *c);
 bool stack_is_local(struct nm_stack *s, uint8_t ipver, const uint8_t *ip);
+unsigned int stack_snapshot(struct nm_stack *s, struct nm_conn **v, unsigned int max,
+			    unsigned int *b);
 void stack_tx(struct nm_stack *s, const void *frame, uint16_t len);
 void rx_frame_put(struct rx_frame *f);
 

@@ -71,9 +71,9 @@ struct nm_stack_params {
 	uint32_t ack_coalesce_bytes;
 	/* Most connections at once, all listeners together (0: 256). */
 	uint32_t max_conns;
-	/* Most half-open (SYN_RCVD) connections at once; a SYN beyond it
-	 * evicts the oldest half-open one, so a SYN flood never locks a
-	 * real client out (0: max_conns / 2). */
+	/* Most half-open (SYN_RCVD) connections at once, besides max_conns;
+	 * a SYN beyond it evicts the oldest half-open one, so a SYN flood
+	 * never locks a real client out (0: 1024; one costs ~600 bytes). */
 	uint32_t max_half_open;
 	/* An ESTABLISHED peer silent this long is probed (keepalive: an ACK
 	 * one byte behind, which it must answer); after keepalive_probes
