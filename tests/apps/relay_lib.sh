@@ -22,7 +22,20 @@ TAPB=nmb0
 IPA=169.254.78.1
 IPB=169.254.78.2
 PORT=5201
-PEER=$(dirname "${BASH_SOURCE[0]}")/tcp_peer.py
+PEER=$(realpath "$(dirname "${BASH_SOURCE[0]}")")/tcp_peer.py
+# The fault cases: relay options | the relay counter that proves the fault
+# was injected | what it is. Shared by test_tcp_faults.sh and
+# scripts/tcp-fault-bench.sh.
+declare -gA RL_FAULTS=(
+	[clean]="|frames|no impairment"
+	[loss1]="--loss 1|lost|loss 1 %"
+	[loss10]="--loss 10|lost|loss 10 %"
+	[reorder]="--delay 5 --reorder 25|reordered|delay 5 ms reorder 25 %"
+	[delay]="--delay 50 --jitter 10|delayed|delay 50 ms +- 10 ms, order kept"
+	[delay-netem]="--delay 50 --jitter 10 --jitter-reorder|passed by jitter|delay 50 ms +- 10 ms, reordered by jitter as netem's tfifo does"
+	[dup5]="--dup 5|duplicated|duplicate 5 %"
+	[corrupt1]="--corrupt 1|corrupted|corrupt 1 % (one bit)"
+)
 RELAYPID=
 RXPID=
 SINKPID=

@@ -21,18 +21,6 @@ WORK=$(mktemp -d /tmp/nmt-faults.XXXXXX)
 N=0
 FAILED=0
 
-# name: relay options | the relay counter that proves the fault | what
-declare -A SPEC=(
-	[clean]="|frames|no impairment"
-	[loss1]="--loss 1|lost|loss 1 %"
-	[loss10]="--loss 10|lost|loss 10 %"
-	[reorder]="--delay 5 --reorder 25|reordered|delay 5 ms reorder 25 %"
-	[delay]="--delay 50 --jitter 10|delayed|delay 50 ms +- 10 ms, order kept"
-	[delay-netem]="--delay 50 --jitter 10 --jitter-reorder|passed by jitter|delay 50 ms +- 10 ms, reordered by jitter as netem's tfifo does"
-	[dup5]="--dup 5|duplicated|duplicate 5 %"
-	[corrupt1]="--corrupt 1|corrupted|corrupt 1 % (one bit)"
-)
-
 echo "1..$(wc -w <<<"$CASES")"
 skip_all() {
 	for c in $CASES; do N=$((N + 1)); echo "ok $N - $c # SKIP $1"; done
@@ -81,7 +69,7 @@ case_seed() {
 # fault_case NAME: netmem, then the kernel, same relay options and seed.
 fault_case() {
 	local name=$1 opts want what
-	IFS='|' read -r opts want what <<<"${SPEC[$name]}"
+	IFS='|' read -r opts want what <<<"${RL_FAULTS[$name]}"
 	local nm_t k_t nm_why k_why nm_inj k_inj nm_rt k_rt
 	rl_run netmem "$WORK/in" "$WORK/out" "$name-netmem" --seed "$SEED" $opts
 	nm_why=$RUN_WHY nm_t=$RUN_TIME nm_rt=$RUN_RETRANS
@@ -113,7 +101,7 @@ head -c "$SIZE" /dev/urandom >"$WORK/in"
 for c in $CASES; do
 	if [ "$c" = seed ]; then
 		case_seed
-	elif [ -n "${SPEC[$c]+x}" ]; then
+	elif [ -n "${RL_FAULTS[$c]+x}" ]; then
 		fault_case "$c"
 	else
 		not_ok "$c: no such case"
