@@ -43,6 +43,7 @@ RELAY=$BUILD/tests/apps/tap_relay
 WORK=$(mktemp -d /tmp/nm-fault-bench.XXXXXX)
 . "$ROOT/tests/apps/relay_lib.sh"
 trap 'rl_teardown; rm -rf "$WORK"' EXIT
+trap 'exit 143' TERM INT
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 

@@ -74,7 +74,7 @@ rl_stop_all() {
 	[ -n "$RXPID" ] && { kill -9 "$RXPID"; wait "$RXPID"; } 2>/dev/null
 	[ -n "$SINKPID" ] && { kill -9 "$SINKPID"; wait "$SINKPID"; } 2>/dev/null
 	[ -n "$RELAYPID" ] && { kill -9 "$RELAYPID"; wait "$RELAYPID"; } 2>/dev/null
-	RXPID= SINKPID= RELAYPID=
+	RXPID='' SINKPID='' RELAYPID=''
 }
 
 # wait_line FILE REGEX PID [TRIES]: until FILE has a line matching REGEX,
@@ -182,7 +182,7 @@ retrans() {
 rl_run() {
 	local mode=$1 in=$2 out=$3 tag=$4 rc=0 sp r0 rpid
 	shift 4
-	RUN_TIME= RUN_WHY= RUN_RETRANS=
+	RUN_TIME='' RUN_WHY='' RUN_RETRANS=''
 	rm -f "$out"
 	rl_mode "$mode"
 	if [ "$mode" = netmem ]; then
@@ -200,7 +200,7 @@ rl_run() {
 	rl_send "$in" "$WORK/$tag.send" --timeout 30 &
 	sp=$!
 	rl_wait_pid "$rpid" "${RL_RUN_LIMIT:-40}" || rc=$?
-	RXPID= SINKPID=
+	RXPID='' SINKPID=''
 	[ $rc = 0 ] || RUN_WHY="$mode receiver exit $rc"
 	rc=0
 	rl_wait_pid $sp 5 || rc=$?

@@ -39,6 +39,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT  # a timeout still deletes the namespaces
 
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
 not_ok() {
@@ -86,7 +87,7 @@ fault_case() {
 	if [ -n "$k_why" ]; then
 		not_ok "$name: the kernel receiver failed (the harness, not netmem): $k_why" \
 			"$WORK/$name-kernel.rx" "$WORK/$name-kernel.send" "$WORK/$name-kernel.relay"
-	elif [ "$name" != clean ] && [ "${nm_inj:-0}" = 0 -o "${k_inj:-0}" = 0 ]; then
+	elif [ "$name" != clean ] && { [ "${nm_inj:-0}" = 0 ] || [ "${k_inj:-0}" = 0 ]; }; then
 		not_ok "$name: the relay injected nothing ($want: ${nm_inj:-0} into netmem, ${k_inj:-0} into the kernel)" \
 			"$WORK/$name-netmem.relay"
 	elif [ -n "$nm_why" ]; then
