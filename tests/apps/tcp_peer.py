@@ -115,10 +115,16 @@ def cmd_sink(a):
 def cmd_seq(a):
     """N sequential connections of SIZE bytes each (their data in
     DIR/in.I); for each, the time from its last byte handed over to the
-    peer's FIN."""
+    peer's FIN. All of it within DEADLINE seconds (the rest are errors)."""
     lat = []
     errors = 0
+    end = time.monotonic() + a.deadline
     for i in range(a.count):
+        if time.monotonic() > end:
+            summary("seq: deadline of %g s passed at connection %d" % (a.deadline, i))
+            errors += a.count - i
+            lat += [float("inf")] * (a.count - i)
+            break
         data = random.Random(i).randbytes(a.size)
         with open(os.path.join(a.dir, "in.%d" % i), "wb") as f:
             f.write(data)
@@ -372,6 +378,7 @@ def main():
     p.add_argument("--size", type=int, default=16384)
     p.add_argument("--limit", type=float, default=0.1)
     p.add_argument("--timeout", type=float, default=5)
+    p.add_argument("--deadline", type=float, default=30)
     p = sub.add_parser("tiny")
     p.add_argument("host")
     p.add_argument("port", type=int)

@@ -165,6 +165,7 @@ case_seq100() {
 	start seq100 --connections 100 --out "$WORK/seq/out" || return
 	local rc=0 bad=0 i f
 	nsa python3 "$PEER" seq $IPB $PORT "$WORK/seq" --count 100 --size 16384 --limit 0.1 \
+		--timeout 1 --deadline 30 \
 		>"$WORK/seq100.send" 2>&1
 	finish 15 || rc=$?
 	for i in $(seq 0 99); do
