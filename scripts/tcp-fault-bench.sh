@@ -91,7 +91,7 @@ echo "load after: $(uptime)"
 
 if $HOSTILE; then
 	echo
-	echo "hostile peers (rates asserted >= 50 % of the stream alone):"
+	echo "hostile peers (rates asserted >= 50 % of the stream alone, NMT_ASSERT_RATE=1):"
 	rl_teardown
 	NMT_ASSERT_RATE=1 "$ROOT/tests/apps/test_tcp_hostile.sh" "$RX" "$RELAY" || FAILS=$((FAILS + 1))
 fi

@@ -17,8 +17,10 @@
 #   kill      kill -9 mid-run with the backlog overflowing and a SYN flood:
 #             every sender either got an error or had every byte land
 # NMT_OOO_SEGS sets the out-of-order segments per raw connection (256).
-# Rates are printed, not asserted (NMT_ASSERT_RATE=1 asserts >= 50 % of the
-# stream's rate alone; timing on a shared machine belongs to benchmarks).
+# Rates: the stream under attack must keep >= 20 % of its rate alone (a floor
+# far below what load on a shared machine moves: starvation, not noise);
+# NMT_ASSERT_RATE=1 asserts the issue's 50 % (scripts/tcp-fault-bench.sh
+# --hostile), a benchmark's figure rather than a test's.
 #
 # usage: test_tcp_hostile.sh NETMEM_RX TAP_RELAY [CASE...]
 set -u
@@ -30,6 +32,8 @@ WORK=$(mktemp -d /tmp/nmt-hostile.XXXXXX)
 N=0
 FAILED=0
 BASE_T=
+FLOOR=20
+[ -n "${NMT_ASSERT_RATE:-}" ] && FLOOR=50
 
 echo "1..$(wc -w <<<"$CASES")"
 skip_all() {
@@ -237,8 +241,8 @@ judge() {
 		not_ok "$c: the legitimate stream did not land during $what (sender exit $sr: $(tail -1 "$WORK/$c.send"))" "$WORK/$c.rx"
 	elif [ "${p:-0}" -lt 5 ]; then
 		not_ok "$c: ping answered ${p:-0} of 10 during $what" "$WORK/$c.rx"
-	elif [ -n "${NMT_ASSERT_RATE:-}" ] && [ "$ratio" -lt 50 ]; then
-		not_ok "$c: the stream ran at $ratio % of its rate alone during $what (< 50 %)"
+	elif [ "$ratio" -lt "$FLOOR" ]; then
+		not_ok "$c: the stream ran at $ratio % of its rate alone during $what (< $FLOOR %)"
 	else
 		ok "$what: the stream lands intact at $ratio % of its rate alone, ping ${p}/10"
 	fi
