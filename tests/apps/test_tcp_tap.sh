@@ -237,23 +237,47 @@ case_ping() {
 	fi
 }
 
+# wait_connected FILE: until the kernel's sender has an established
+# connection to port 5201 and netmem-rx has written a first byte to FILE,
+# while netmem-rx runs; 10 s at most. (ss, not netmem-rx's "connection 0
+# from" line: its stdout is a file, buffered until it exits.)
+wait_connected() {
+	local i
+	for i in $(seq 200); do
+		[ -n "$(nsx ss -tnH state established dst 169.254.77.2 dport = 5201)" ] &&
+			[ -s "$1" ] && return 0
+		kill -0 "$RXPID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 case_junk() {
 	head -c 16M /dev/urandom >"$WORK/in"
-	start_rx --out "$WORK/out" --consume-rate 16M || { not_ok "junk (no receiver)"; return; }
+	# 4 MiB/s: the stream lasts while the junk is written.
+	start_rx --out "$WORK/out" --consume-rate 4M || { not_ok "junk (no receiver)"; return; }
 	send "$WORK/in" 169.254.77.2 &
-	local sp=$!
-	sleep 0.3
+	local sp=$! mac
+	if ! wait_connected "$WORK/out"; then
+		wait $sp; wait_rx; not_ok "junk: the sender never connected"; return
+	fi
+	mac=$(grep -o 'MAC [0-9a-f:]*' "$WORK/rx.log" | head -1 | cut -d' ' -f2)
 	# Random sequence numbers on the live connection and on strangers,
-	# written as raw frames on the kernel's side of the TAP.
-	nsx python3 - "$TAPIF" <<'EOF'
+	# written as raw frames on the kernel's side of the TAP. Any error (no
+	# live connection found, no MAC, a short send) exits non-zero and fails
+	# the case: a run that injected nothing must not pass.
+	nsx python3 - "$TAPIF" "$mac" >"$WORK/junk.log" 2>&1 <<'EOF'
 import os, random, socket, struct, subprocess, sys
-ifname = sys.argv[1]
-out = subprocess.run(["ss", "-tnH", "dst", "169.254.77.2"], capture_output=True, text=True).stdout
-sports = [int(l.split()[3].rsplit(":", 1)[1]) for l in out.splitlines() if l.strip()]
-mac_dst = None
-for l in subprocess.run(["ip", "neigh", "show", "dev", ifname], capture_output=True, text=True).stdout.splitlines():
-    if l.startswith("169.254.77.2 ") and "lladdr" in l:
-        mac_dst = bytes.fromhex(l.split("lladdr")[1].split()[0].replace(":", ""))
+ifname, mac = sys.argv[1], sys.argv[2]
+out = subprocess.run(["ss", "-tnH", "state", "established", "dst", "169.254.77.2"],
+                     capture_output=True, text=True, check=True).stdout
+# With a state filter ss leaves the State column out: Recv-Q Send-Q Local Peer.
+sports = [int(l.split()[2].rsplit(":", 1)[1]) for l in out.splitlines() if l.strip()]
+if not sports:
+    sys.exit("no established connection to 169.254.77.2 to hit: %r" % out)
+mac_dst = bytes.fromhex(mac.replace(":", ""))
+if len(mac_dst) != 6:
+    sys.exit("no MAC for netmem-rx: %r" % mac)
 mac_src = bytes.fromhex(open(f"/sys/class/net/{ifname}/address").read().strip().replace(":", ""))
 def csum(b):
     if len(b) % 2: b += b"\0"
@@ -264,8 +288,10 @@ src, dst = socket.inet_aton("169.254.77.1"), socket.inet_aton("169.254.77.2")
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((ifname, 0))
 rnd = random.Random(7)
+sent = live = 0
 for i in range(400):
-    sport = rnd.choice(sports) if sports and i % 2 == 0 else rnd.randrange(1024, 65535)
+    hit = i % 2 == 0
+    sport = rnd.choice(sports) if hit else rnd.randrange(1024, 65535)
     flags = rnd.choice([0x10, 0x18, 0x04, 0x02, 0x11, 0x14])
     payload = os.urandom(rnd.randrange(0, 1200))
     tcp = struct.pack("!HHIIBBHHH", sport, 5201, rnd.getrandbits(32), rnd.getrandbits(32),
@@ -274,15 +300,26 @@ for i in range(400):
     tcp = tcp[:16] + struct.pack("!H", csum(ph + tcp)) + tcp[18:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i, 0x4000, 64, 6, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    s.send(mac_dst + mac_src + b"\x08\x00" + ip + tcp)
-print("#", len(sports), "live connection(s) hit")
+    frame = mac_dst + mac_src + b"\x08\x00" + ip + tcp
+    if s.send(frame) != len(frame):
+        sys.exit("short send")
+    sent += 1
+    live += hit
+print("junk: sent", sent, "live", live, "connections", len(sports))
 EOF
+	local jr=$?
 	wait $sp
 	local st=$?
 	wait_rx
-	local rc=$?
-	if [ $st = 0 ] && [ $rc = 0 ] && [ "$(sha "$WORK/in")" = "$(sha "$WORK/out")" ]; then
-		ok "400 frames with random sequence numbers / for unknown connections: stream intact"
+	local rc=$? oow
+	oow=$(grep '^all connections' "$WORK/rx.log" | grep -o 'out of window [0-9]*' | awk '{print $4}')
+	sed 's/^/# /' "$WORK/junk.log"
+	if [ $jr != 0 ] || ! grep -q '^junk: sent 400 live 200' "$WORK/junk.log"; then
+		not_ok "junk: the injection failed (exit $jr), nothing was tested"
+	elif [ "${oow:-0}" = 0 ]; then
+		not_ok "junk: netmem-rx counted no out-of-window segment: the junk never reached the connection"
+	elif [ $st = 0 ] && [ $rc = 0 ] && [ "$(sha "$WORK/in")" = "$(sha "$WORK/out")" ]; then
+		ok "400 frames with random sequence numbers (200 on the live connection, $oow out of window) / for unknown connections: stream intact"
 	else
 		not_ok "junk: sender $st receiver $rc"
 	fi
@@ -293,7 +330,11 @@ case_kill() {
 	start_rx --out "$WORK/out" --consume-rate 4M || { not_ok "kill (no receiver)"; return; }
 	send "$WORK/in" 169.254.77.2 2>"$WORK/send.err" &
 	local sp=$!
-	sleep 1
+	# Killed once the connection is up and bytes flow: else a sender that
+	# never connected would fail and pass the case.
+	if ! wait_connected "$WORK/out"; then
+		wait $sp; wait_rx; not_ok "kill: the sender never connected"; return
+	fi
 	{ kill -9 $RXPID; wait $RXPID; } 2>/dev/null
 	RXPID=
 	# The next receiver on the same port answers the old connection's
