@@ -11,6 +11,7 @@
 #include "tcp_internal.h"
 
 #define PAWS_WINDOW        1    /* ticks (Linux's TCP_PAWS_WINDOW) */
+#define QUICKACKS          16
 #define PAWS_REORDER_TICKS 250  /* ms at Linux's 1 kHz TSval clock */
 
 struct tcp_opts {
@@ -233,6 +234,9 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 		if (was_ooo) {
 			ooo_pull(c);
 			c->ack_now = true;  /* a hole filled: tell the sender now */
+			/* and keep ACKing at once while it recovers (Linux's
+			 * quickack mode, TCP_MAX_QUICKACKS). */
+			c->quickack = QUICKACKS;
 		}
 	} else {
 		c->ack_now = true;

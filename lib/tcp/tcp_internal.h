@@ -189,6 +189,7 @@ struct nm_conn {
 	uint64_t delack_at;      /* ns; 0 none */
 	bool ack_now;
 	bool ack_batched;        /* in the poller's ack_batch */
+	uint32_t quickack;       /* burst ACKs still sent at once (after a hole) */
 	uint32_t acked_nxt;      /* rcv_nxt our last ACK carried */
 	uint32_t last_sack_seq;  /* most recent out-of-order segment */
 	bool win_was_small;      /* told the peer a window under 2 MSS */

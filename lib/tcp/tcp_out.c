@@ -220,7 +220,11 @@ static void ack_owed(struct nm_conn *c, uint64_t now)
 	uint32_t lim = c->s->p.ack_coalesce_bytes;
 	uint32_t left = seq_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
 
-	if (c->rcv_nxt - c->acked_nxt >= lim || left < lim) {
+	if (c->rcv_nxt - c->acked_nxt >= lim || left < lim || c->quickack) {
+		/* Quick ACKs after a loss: the sender regrows its window
+		 * from what we ACK, a timer pass per round would slow it. */
+		if (c->quickack)
+			c->quickack--;
 		tcp_send_ack(c);
 	} else if (!c->delack_at || c->delack_at > now + TIMER_PERIOD_NS) {
 		c->delack_at = now + TIMER_PERIOD_NS;
