@@ -5,7 +5,15 @@
  * fields checked (handshake options, ACK numbers, SACK blocks, windows,
  * RST), payload bytes are read back from the dmabuf at the offsets the
  * fragments name, tokens and buffers are accounted to the last one.
+ *
+ * Every test runs three times, with the peer's ISS at 1000, at a random
+ * value, and just below 2^32 so the stream crosses sequence wrap-around
+ * within its first segments. The random ones come from a seed printed at
+ * the start; NM_TEST_SEED=N runs them again.
  */
+#include <time.h>
+#include <unistd.h>
+
 #include <netinet/in.h>
 
 #include <netmem/netmem.h>
@@ -39,6 +47,15 @@ struct fx {
 };
 
 static struct fx F;
+
+/* The peer's ISS for the test running now (see main). */
+static uint32_t test_iss = 1000;
+
+/* Wrap-safe "a is after b" for the test's own window arithmetic. */
+static bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
 
 static bool capture(void *arg, const void *frame, uint16_t len)
 {
@@ -122,7 +139,7 @@ static int fx_setup(int ipver, uint32_t sim_pool, uint32_t listen_flags,
 	lp.binding = F.b;
 	ret = nm_stack_listen(F.st, &lp, &F.l, err);
 	F.sport = 40001;
-	F.iss_peer = 1000;
+	F.iss_peer = test_iss;
 	F.tsval = 5000;
 	return ret;
 }
@@ -445,7 +462,7 @@ static void test_window_closes_and_reopens(void)
 		poll_all();
 		s = last_seg();
 		right = s.ack + ((uint32_t)s.win << 7);
-		if (F.iss_peer + 1 + (sent + 1) * MSS > right)
+		if (seq_after(F.iss_peer + 1 + (sent + 1) * MSS, right))
 			break;  /* the peer may not send more */
 		inject(f, data_seg(f, sent, MSS));
 		sent++;
@@ -876,7 +893,7 @@ static void test_window_opens_for_the_other_conn(void)
 		poll_all();
 		s = last_seg();
 		right = s.ack + ((uint32_t)s.win << 7);
-		if (sent && F.iss_peer + 1 + (sent + 1) * MSS > right)
+		if (sent && seq_after(F.iss_peer + 1 + (sent + 1) * MSS, right))
 			break;
 		inject(f, data_seg(f, sent, MSS));
 		sent++;
@@ -884,7 +901,7 @@ static void test_window_opens_for_the_other_conn(void)
 	CHECK_MSG(sent >= 60, "B took %u segments", sent);
 	/* A arrives while B holds the queue's buffers: a zero window. */
 	F.sport = (uint16_t)(sport_b + 1);
-	F.iss_peer = 0x5000000;
+	F.iss_peer = test_iss ^ 0x5000000;
 	a = handshake(&sa);
 	CHECK(a != NULL);
 	iss_a = F.iss_peer, our_a = F.our_iss, sport_a = F.sport;
@@ -953,7 +970,7 @@ static void test_ack_coalescing(void)
 	fx_teardown();
 }
 
-NM_TEST_MAIN(
+static const struct nm_test tests[] = {
 	NM_TEST(test_steer_collision),
 	NM_TEST(test_reassembly_fuzz),
 	NM_TEST(test_handshake_options),
@@ -967,4 +984,53 @@ NM_TEST_MAIN(
 	NM_TEST(test_neighbours_and_echo),
 	NM_TEST(test_listen_refused_without_rx_csum),
 	NM_TEST(test_no_verdict),
-)
+};
+
+/* The ISS variants every test runs under; a test's ISS is in its name. */
+static uint32_t iss_for(int variant, unsigned int *seed)
+{
+	uint32_t r = (uint32_t)rand_r(seed) << 16 ^ (uint32_t)rand_r(seed);
+
+	switch (variant) {
+	case 0:
+		return 1000;
+	case 1:
+		return r;
+	default:
+		/* 2^32 - 1 - up to 3 segments: the first stream byte is at
+		 * most 3 segments before the wrap. */
+		return 0xffffffffu - r % (3 * MSS);
+	}
+}
+
+int main(void)
+{
+	static const char *const vname[] = { "iss 1000", "random iss", "iss below 2^32" };
+	const size_t nt = sizeof(tests) / sizeof(tests[0]);
+	const char *env = getenv("NM_TEST_SEED");
+	unsigned int seed = env ? (unsigned int)strtoul(env, NULL, 0) :
+			    (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	int failures = 0, k = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("1..%zu\n", 3 * nt);
+	printf("# seed %u (NM_TEST_SEED=%u repeats the random ISSs)\n", seed, seed);
+	for (int v = 0; v < 3; v++)
+		for (size_t i = 0; i < nt; i++) {
+			test_iss = iss_for(v, &seed);
+			nm_test_failed = 0;
+			nm_test_skip_reason = NULL;
+			tests[i].fn();
+			k++;
+			if (nm_test_failed) {
+				printf("not ok %d - %s (%s 0x%08x)\n", k, tests[i].name, vname[v], test_iss);
+				failures++;
+			} else if (nm_test_skip_reason) {
+				printf("ok %d - %s (%s 0x%08x) # SKIP %s\n", k, tests[i].name, vname[v],
+				       test_iss, nm_test_skip_reason);
+			} else {
+				printf("ok %d - %s (%s 0x%08x)\n", k, tests[i].name, vname[v], test_iss);
+			}
+		}
+	return failures ? 1 : 0;
+}
