@@ -392,6 +392,48 @@ static void sc_tiny(struct gb *g)
 	read_all(g, 0);
 }
 
+/* Out-of-order runs that touch (one SACK block), a segment overlapping
+ * the next one's front (trimmed at its back), one covering others, and a
+ * hole filled by a segment that ends where a held one ends. */
+static void sc_runs(struct gb *g)
+{
+	syn(g, 0, O_LINUX, 0x7ffff000u);
+	seg(g, 0, 2, 0, MSS, 2 * MSS);
+	seg(g, 0, 2, 0, MSS, 3 * MSS);           /* touches the run before */
+	seg(g, 0, 2, 0, MSS, 5 * MSS);
+	seg(g, 0, 2, 0, MSS, 4 * MSS - 100);     /* overlaps the front of 5 */
+	seg(g, 0, 2, 0, 100, 7 * MSS + 10);
+	seg(g, 0, 2, 0, 100, 7 * MSS + 200);
+	seg(g, 0, 2, 0, 600, 7 * MSS);           /* covers both */
+	seg(g, 0, 2, 0, 500, 1000);
+	seg(g, 0, 1, 0, 1500, 0);                /* in order, ends where 1000+500 does */
+	read_all(g, 0);
+	seg(g, 0, 1, 0, MSS, 0);
+	read_all(g, 0);
+	live(g, 0, MSS);
+}
+
+/* Two peers on one queue: the second takes the budget while the first's
+ * window is open; the first is told a smaller window only as its edge
+ * allows. */
+static void sc_share(struct gb *g)
+{
+	syn(g, 0, O_LINUX, 100);
+	seg(g, 0, 0, 0, MSS, 0);
+	clk(g, 26);
+	syn(g, 1, O_LINUX, 200);
+	for (int i = 0; i < 40; i++)
+		seg(g, 1, 0, 0, MSS, 0);
+	for (int i = 0; i < 4; i++)
+		seg(g, 0, 0, 0, MSS, 0);
+	clk(g, 26);
+	live(g, 0, MSS);
+	read_all(g, 1);
+	clk(g, 21);
+	live(g, 0, MSS);
+	live(g, 1, MSS);
+}
+
 int fz_gen_seeds(const char *dir)
 {
 	static const struct {
@@ -404,6 +446,7 @@ int fz_gen_seeds(const char *dir)
 		{ "fin-hole", sc_fin_hole }, { "noopts", sc_noopts },
 		{ "orphan", sc_orphan }, { "junkopts", sc_junkopts },
 		{ "halfopen", sc_halfopen }, { "scales", sc_scales }, { "tiny", sc_tiny },
+		{ "runs", sc_runs }, { "share", sc_share },
 	};
 	static const struct {
 		const char *name;
