@@ -131,8 +131,12 @@ while IFS= read -r line; do
 	repl=$(awk -F' @@ ' '{print $4}' <<<"$line")
 	file=${spec%%:*}
 	total=$((total + 1))
-	cp "$tree/$file" "$scratch/pristine"
-	res=$(apply "$spec" "$orig" "$repl")
+	if [ -f "$tree/$file" ]; then
+		cp "$tree/$file" "$scratch/pristine"
+		res=$(apply "$spec" "$orig" "$repl")
+	else
+		res="stale: no file $file"
+	fi
 	if [ "$res" != ok ]; then
 		result="stale (${res#stale: })"
 		stale=$((stale + 1))
@@ -149,7 +153,7 @@ while IFS= read -r line; do
 			survived=$((survived + 1))
 		fi
 	fi
-	cp "$scratch/pristine" "$tree/$file"
+	[ ! -f "$tree/$file" ] || cp "$scratch/pristine" "$tree/$file"
 	printf '%-26s %s\n' "$name" "$result" | tee -a "$report" >&2
 done <"$list"
 build_all || true

@@ -228,6 +228,11 @@ static void check_sack(const struct slot *s, const struct tf_seg *g)
 		  (n > 1 && s_le(g->sack[1][0], g->sack[0][0]) &&
 		   s_le(g->sack[0][1], g->sack[1][1]))))
 		dsack = true;
+	if (dsack)   /* bytes that came twice: they were sent */
+		FZ_CHECK(g->sack[0][1] - g->sack[0][0] <= STREAM_MAX &&
+			 all_sent(s, soff(s, g->sack[0][0]),
+				  soff(s, g->sack[0][0]) + (g->sack[0][1] - g->sack[0][0])),
+			 "D-SACK block [%u, %u) names bytes never sent", g->sack[0][0], g->sack[0][1]);
 	for (unsigned int i = dsack; i < n; i++) {
 		uint32_t a = g->sack[i][0], e = g->sack[i][1];
 
