@@ -117,6 +117,9 @@ static const char *const known_broken[] = {
 	/* Before a queue's budget is learnt (from the first data buffer) the
 	 * window assumes 16 buffers (tcp_out.c MIN_CAP), also on 8. */
 	"window %u promises more than",
+	/* A 1-byte segment costs a whole buffer, the window counts bytes
+	 * (tcp_in.c data_in): a peer can pin the pool (issue 19). */
+	"the stack holds all %u buffers",
 	/* A SYN-ACK's window is recomputed, not kept (window_field). */
 	"SYN-ACK sent again with a smaller window",
 	NULL
@@ -342,9 +345,28 @@ static void poll_all(void)
 	}
 }
 
+static uint64_t q1_no_buf(void)
+{
+	struct nm_sim_rxq_stats st;
+
+	nm_sim_rxq_stats(F.sim, 1, &st);
+	return st.drop_no_buf;
+}
+
+/* One frame, then a poll: the NIC's ring was reposted before it, so a
+ * frame dropped for want of a buffer means the pool was all out; with no
+ * token at the application that is the stack holding every buffer. */
 static void inject(const uint8_t *f, size_t len)
 {
+	uint64_t nobuf = q1_no_buf();
+	unsigned int app = 0;
+
+	for (int i = 0; i < FZ_SLOTS; i++)
+		app += F.sl[i].ntok + F.sl[i].limbo;
 	nm_sim_inject(F.sim, f, len);
+	if (q1_no_buf() != nobuf)
+		FZ_CHECK(app, "the stack holds all %u buffers of the pool (the NIC dropped a frame, "
+			 "the application holds no token)", F.nbufs);
 	poll_all();
 }
 
