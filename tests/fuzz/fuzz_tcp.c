@@ -103,6 +103,7 @@ struct fx {
 	struct slot sl[FZ_SLOTS];
 	uint32_t gen, flood;
 	unsigned int op;         /* operation index, for messages */
+	uint64_t no_buf0;        /* queue 1's drops for want of a buffer at the start */
 };
 
 static struct fx F;
@@ -941,6 +942,29 @@ static void fx_setup(uint8_t cfg)
 	F.cpu = va;
 	lp.binding = F.b;
 	FZ_MUST(nm_stack_listen(F.st, &lp, &F.l, &err) == 0, "listen: %s", err.msg);
+	F.no_buf0 = q1_no_buf();
+}
+
+/* The stack's counters summed over every input (what the inputs reach),
+ * and the frames queue 1 dropped for want of a buffer. */
+static struct nm_stack_counters fz_sums;
+static uint64_t fz_nic_no_buf;
+
+uint64_t fz_counters(struct nm_stack_counters *out)
+{
+	*out = fz_sums;
+	return fz_nic_no_buf;
+}
+
+static void sum_counters(void)
+{
+	struct nm_stack_counters sc;
+	const uint64_t *a = (const uint64_t *)&sc;
+	uint64_t *d = (uint64_t *)&fz_sums;
+
+	nm_stack_counters(F.st, &sc);
+	for (size_t i = 0; i < sizeof(sc) / sizeof(uint64_t); i++)
+		d[i] += a[i];
 }
 
 static void fx_teardown(void)
@@ -962,6 +986,8 @@ static void fx_teardown(void)
 	F.now += 2000000;
 	poll_all();
 	accounting(true);
+	sum_counters();
+	fz_nic_no_buf += q1_no_buf() - F.no_buf0;
 	nm_dmabuf_binding_get(b);
 	nm_stack_destroy(F.st);
 	nm_dmabuf_binding_unbind(b);

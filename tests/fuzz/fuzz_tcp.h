@@ -53,6 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * known_broken list), calling @each for each one hit. */
 unsigned long fz_known_hits(void (*each)(const char *what, unsigned long hits));
 
+/* The stack's counters summed over the inputs run so far; returns the
+ * frames the NIC dropped for want of a buffer. */
+struct nm_stack_counters;
+uint64_t fz_counters(struct nm_stack_counters *out);
+
 /* Write the seed corpus into @dir; returns the number of files, < 0 on error. */
 int fz_gen_seeds(const char *dir);
 

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <netmem/tcp.h>
+
 #include "fuzz_tcp.h"
 
 static int run_file(const char *path)
@@ -119,5 +121,26 @@ int main(int argc, char **argv)
 		}
 	}
 	fz_known_hits(known);
+	{
+		struct nm_stack_counters sc;
+		uint64_t nobuf = fz_counters(&sc);
+		/* What the inputs reached, so a corpus that stops reaching a
+		 * path shows. */
+		printf("# reached: segs %llu ooo %llu dup %llu partial_dup %llu out_of_window %llu "
+		       "paws %llu ooo_queue_full %llu out_of_buffers %llu window_zero %llu "
+		       "rst_rcvd %llu bad_tokens %llu bad_csum %llu malformed %llu refused %llu "
+		       "nic_no_buffer %llu\n",
+		       (unsigned long long)sc.tcp.segs, (unsigned long long)sc.tcp.ooo,
+		       (unsigned long long)sc.tcp.dup, (unsigned long long)sc.tcp.partial_dup,
+		       (unsigned long long)sc.tcp.out_of_window,
+		       (unsigned long long)sc.tcp.paws_rejected,
+		       (unsigned long long)sc.tcp.ooo_queue_full,
+		       (unsigned long long)sc.tcp.out_of_buffers,
+		       (unsigned long long)sc.tcp.window_zero, (unsigned long long)sc.tcp.rst_rcvd,
+		       (unsigned long long)sc.tcp.bad_tokens,
+		       (unsigned long long)(sc.tcp.bad_csum + sc.bad_csum),
+		       (unsigned long long)sc.malformed, (unsigned long long)sc.conns_refused,
+		       (unsigned long long)nobuf);
+	}
 	return fails ? 1 : 0;
 }
