@@ -434,6 +434,31 @@ static void sc_share(struct gb *g)
 	live(g, 1, MSS);
 }
 
+/* Both closes: we close first (our FIN acknowledged, then theirs:
+ * FIN_WAIT_2, TIME_WAIT and their FIN again), and they do (LAST_ACK);
+ * a half-open peer sends its SYN again. */
+static void sc_closes(struct gb *g)
+{
+	syn(g, 0, O_LINUX, 300);
+	seg(g, 0, 0, 0, 100, 0);
+	read_all(g, 0);
+	close1(g, 0, 0);                         /* our FIN */
+	seg(g, 0, 1, 0, 0, 0);                   /* acknowledges it */
+	seg(g, 0, 0, F_FIN, 0, 0);               /* theirs: TIME_WAIT */
+	seg(g, 0, 1, F_FIN, 0, 0);               /* again: our ACK was lost */
+	clk(g, 31);
+	syn(g, 1, O_LINUX, 400);
+	seg(g, 1, 0, F_FIN, 50, 0);
+	read_all(g, 1);
+	recv1(g, 1, 1);
+	close1(g, 1, 0);                         /* LAST_ACK */
+	seg(g, 1, 1, 0, 0, 0);
+	syn(g, 2, O_LINUX | O_HALF, 500);
+	seg(g, 2, 0, F_SYN | F_NOACK, 0, 0);     /* its SYN again */
+	clk(g, 31);
+	clk(g, 255);
+}
+
 int fz_gen_seeds(const char *dir)
 {
 	static const struct {
@@ -446,7 +471,7 @@ int fz_gen_seeds(const char *dir)
 		{ "fin-hole", sc_fin_hole }, { "noopts", sc_noopts },
 		{ "orphan", sc_orphan }, { "junkopts", sc_junkopts },
 		{ "halfopen", sc_halfopen }, { "scales", sc_scales }, { "tiny", sc_tiny },
-		{ "runs", sc_runs }, { "share", sc_share },
+		{ "runs", sc_runs }, { "share", sc_share }, { "closes", sc_closes },
 	};
 	static const struct {
 		const char *name;

@@ -80,6 +80,7 @@ struct slot {
 	uint32_t contig;         /* sent without a hole from offset 0 */
 	bool wild;               /* sent beyond what the model tracks */
 	bool fin_sent, rst_sent, eof;
+	bool our_fin;            /* the stack sent its FIN */
 	uint32_t fin_off;
 	uint64_t delivered;      /* stream bytes handed to the application */
 	bool have_ack;
@@ -266,6 +267,12 @@ static void on_tx(const uint8_t *frame, uint16_t len)
 	if (g.flags & TF_SYN) {
 		FZ_CHECK(g.ack == s->irs + 1, "SYN-ACK acknowledges %u, not ISS+1 %u",
 			 g.ack, s->irs + 1);
+		if (s->synack && g.seq != s->our_iss && s->st == SL_SYN) {
+			/* The peer's SYN again after its half-open connection
+			 * expired: a new one, with a new ISS. */
+			s->synack = false;
+			s->have_ack = false;
+		}
 		if (!s->synack) {
 			s->synack = true;
 			s->our_iss = g.seq;
@@ -279,6 +286,8 @@ static void on_tx(const uint8_t *frame, uint16_t len)
 	}
 	if (g.ts)
 		s->their_ts = g.tsval;
+	if (g.flags & TF_FIN)
+		s->our_fin = true;   /* the peer acknowledges it from now on */
 	if (g.flags & TF_RST)
 		return;  /* carries no window; its ACK may be anything */
 	FZ_CHECK(g.flags & TF_ACK, "a segment without ACK");
@@ -653,7 +662,15 @@ static void send_seg(struct slot *s, struct seg_req *q)
 	}
 	seq = s->irs + 1 + (uint32_t)q->off;
 	seq_fill(pl, q->len, seq);
-	ack = s->our_iss + 1 + (q->bad_ack ? 0x10000u : 0);
+	ack = s->our_iss + 1 + s->our_fin + (q->bad_ack ? 0x10000u : 0);
+	if ((q->flags & (TF_SYN | TF_ACK)) == TF_SYN && s->st != SL_SYN)
+		q->flags |= TF_ACK;  /* a bare SYN would open a connection the model does not know */
+	if ((q->flags & (TF_SYN | TF_ACK)) == TF_SYN) {
+		/* Only as the peer's SYN again (its SYN-ACK was lost). */
+		seq = s->irs;
+		q->len = 0;
+		q->flags = TF_SYN;
+	}
 	ol = build_opts(o, s, !q->no_ts, next_ts(s, q->ts_delta), q->junk, q->njunk);
 	len = tf_tcp(&F.peer, f, s->sport, PORT, seq, ack, q->flags, 502, o, ol, pl, q->len);
 	if (q->bad_csum)
@@ -1068,8 +1085,8 @@ static bool step(struct rd *r)
 		q.flags = (uint8_t)(((a >> 4) & 1 ? TF_FIN : 0) | ((a >> 5) & 1 ? TF_RST : 0) |
 				    ((a >> 6) & 1 ? TF_SYN : 0) | ((a >> 7) & 1 ? 0 : TF_ACK) |
 				    (q.len ? TF_PSH : 0));
-		if (q.flags & TF_SYN)   /* a bare SYN would open a connection the model does not know */
-			q.flags |= TF_ACK;
+		/* A bare SYN is the peer's SYN again (send_seg); any other
+		 * would open a connection the model does not know. */
 		q.ts_delta = (int8_t)d;
 		q.no_ts = e & 1;
 		q.bad_ack = e & 2;
