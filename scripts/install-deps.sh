@@ -84,7 +84,10 @@ base_pkgs=(build-essential meson ninja-build pkg-config python3 libnuma-dev
 	dpdk dpdk-dev libdpdk-dev cpio kmod busybox-static
 	# The TCP tests (TAP on the host, igb in the guest): ip/tc/ss, ping,
 	# netcat, socat and iperf3 as ordinary senders.
-	iproute2 iputils-ping netcat-openbsd socat iperf3)
+	iproute2 iputils-ping netcat-openbsd socat iperf3
+	# The TCP fuzz target (tests/fuzz, meson test tcp-fuzz): clang and
+	# libFuzzer's runtime (clang only recommends it).
+	clang libclang-rt-14-dev)
 
 ensure_updated
 add_backports

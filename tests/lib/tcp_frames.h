@@ -64,6 +64,20 @@ static inline void tf_peer_init(struct tf_peer *p, int ipver, const uint8_t *our
 	}
 }
 
+/* A payload pattern keyed on the absolute sequence number: a byte taken
+ * from the wrong place (a trim off by any amount, a segment from another
+ * connection or an old buffer) shows, whatever the ISS. */
+static inline uint8_t tf_seq_byte(uint32_t seq)
+{
+	return (uint8_t)((seq * 2654435761u) >> 24);
+}
+
+static inline void tf_seq_fill(uint8_t *p, size_t len, uint32_t seq)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = tf_seq_byte(seq + (uint32_t)i);
+}
+
 /* Ethernet + IP for @l4len bytes of @proto; returns the L4 offset. */
 static inline size_t tf_ip(const struct tf_peer *p, uint8_t *f, uint8_t proto,
 			   size_t l4len, uint8_t hops, const uint8_t *dst_ip,

@@ -5,7 +5,15 @@
  * fields checked (handshake options, ACK numbers, SACK blocks, windows,
  * RST), payload bytes are read back from the dmabuf at the offsets the
  * fragments name, tokens and buffers are accounted to the last one.
+ *
+ * Every test runs three times, with the peer's ISS at 1000, at a random
+ * value, and just below 2^32 so the stream crosses sequence wrap-around
+ * within its first segments. The random ones come from a seed printed at
+ * the start; NM_TEST_SEED=N runs them again.
  */
+#include <time.h>
+#include <unistd.h>
+
 #include <netinet/in.h>
 
 #include <netmem/netmem.h>
@@ -39,6 +47,15 @@ struct fx {
 };
 
 static struct fx F;
+
+/* The peer's ISS for the test running now (see main). */
+static uint32_t test_iss = 1000;
+
+/* Wrap-safe "a is after b" for the test's own window arithmetic. */
+static bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
 
 static bool capture(void *arg, const void *frame, uint16_t len)
 {
@@ -122,7 +139,7 @@ static int fx_setup(int ipver, uint32_t sim_pool, uint32_t listen_flags,
 	lp.binding = F.b;
 	ret = nm_stack_listen(F.st, &lp, &F.l, err);
 	F.sport = 40001;
-	F.iss_peer = 1000;
+	F.iss_peer = test_iss;
 	F.tsval = 5000;
 	return ret;
 }
@@ -448,7 +465,7 @@ static void test_window_closes_and_reopens(void)
 		poll_all();
 		s = last_seg();
 		right = s.ack + ((uint32_t)s.win << 7);
-		if (F.iss_peer + 1 + (sent + 1) * MSS > right)
+		if (seq_after(F.iss_peer + 1 + (sent + 1) * MSS, right))
 			break;  /* the peer may not send more */
 		inject(f, data_seg(f, sent, MSS));
 		sent++;
@@ -865,7 +882,7 @@ static uint32_t fill_window(void)
 		poll_all();
 		s = last_seg();
 		right = s.ack + ((uint32_t)s.win << 7);
-		if (sent && F.iss_peer + 1 + (sent + 1) * MSS > right)
+		if (sent && seq_after(F.iss_peer + 1 + (sent + 1) * MSS, right))
 			break;
 		inject(f, data_seg(f, sent, MSS));
 		sent++;
@@ -897,20 +914,20 @@ static void test_window_opens_for_the_other_conn(void)
 	CHECK_MSG(sent_b >= 44 && sent_b <= 48, "B took %u segments", sent_b);
 	/* C and D take what is left, up to the queue's hard limit (96). */
 	F.sport++;
-	F.iss_peer = 0x7000000;
+	F.iss_peer = test_iss ^ 0x7000000;
 	c = handshake(&sa);
 	CHECK(c != NULL);
 	CHECK_MSG(sa.win >= 2 * MSS, "C's SYN-ACK window %u: B left a quarter", sa.win);
 	sent_c = fill_window();
 	F.sport++;
-	F.iss_peer = 0x9000000;
+	F.iss_peer = test_iss ^ 0x9000000;
 	d = handshake(&sa);
 	CHECK(d != NULL);
 	sent_c += fill_window();
 	CHECK_MSG(sent_b + sent_c >= 90, "B, C and D took %u + %u segments", sent_b, sent_c);
 	/* A arrives while B, C and D hold the queue's buffers: a zero window. */
 	F.sport++;
-	F.iss_peer = 0x5000000;
+	F.iss_peer = test_iss ^ 0x5000000;
 	a = handshake(&sa);
 	CHECK(a != NULL);
 	sport_a = F.sport;
@@ -979,7 +996,324 @@ static void test_ack_coalescing(void)
 	fx_teardown();
 }
 
-NM_TEST_MAIN(
+/* A segment of the stream at offset @off (bytes of the pattern there). */
+static size_t seg_at(uint8_t *f, uint32_t off, uint32_t len, uint8_t flags, uint32_t tsval)
+{
+	static uint8_t pl[2048];
+	uint8_t o[12];
+	size_t ol = tf_ts_opts(o, tsval, 0);
+
+	payload_fill(pl, len, off);
+	return tf_tcp(&F.peer, f, F.sport, PORT, F.iss_peer + 1 + off, F.our_iss + 1,
+		      flags, 502, o, ol, pl, len);
+}
+
+/* Read everything there is, check it against the pattern, give the
+ * tokens back; returns the bytes read (-1 on a bad fragment). */
+static long read_release(struct nm_conn *c, uint64_t *total)
+{
+	struct nm_frag fr[64];
+	long got = 0;
+	int n;
+
+	while ((n = nm_conn_recv(c, fr, 64)) > 0)
+		for (int i = 0; i < n; i++) {
+			struct nm_token_range r = { fr[i].token, 1 };
+			uint8_t want[2048];
+
+			if (!fr[i].len || fr[i].len > sizeof(want) || fr[i].stream_off != *total)
+				return -1;
+			payload_fill(want, fr[i].len, (uint32_t)*total);
+			if (memcmp(F.cpu + fr[i].offset, want, fr[i].len))
+				return -1;
+			*total += fr[i].len;
+			got += fr[i].len;
+			if (nm_conn_release_tokens(c, &r, 1, NULL) != 1)
+				return -1;
+		}
+	return got;
+}
+
+/* Send full segments from stream offset *@off while the window we were
+ * told has room for one; returns how many went. */
+static uint32_t fill_window(uint32_t *off)
+{
+	uint8_t f[1600];
+	uint32_t sent = 0;
+
+	for (int i = 0; i < 300; i++) {
+		struct tf_seg s;
+
+		F.now += 50000000;  /* let delayed ACKs out */
+		poll_all();
+		s = last_seg();
+		if (seq_after(F.iss_peer + 1 + *off + MSS, s.ack + ((uint32_t)s.win << 7)))
+			break;
+		inject(f, seg_at(f, *off, MSS, TF_ACK, ++F.tsval));
+		*off += MSS;
+		sent++;
+	}
+	return sent;
+}
+
+/* A FIN beyond a hole is kept and taken when the hole fills: the stream
+ * ends, the FIN is acknowledged. */
+static void test_fin_beyond_hole(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_frag fr[4];
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	uint64_t total = 0;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	inject(f, seg_at(f, MSS, MSS, TF_ACK | TF_FIN, ++F.tsval));
+	s = last_seg();
+	CHECK_EQ(s.ack, F.iss_peer + 1);          /* the hole: nothing in order */
+	inject(f, seg_at(f, 0, MSS, TF_ACK, ++F.tsval));
+	s = last_seg();
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 2 * MSS + 1);  /* data and FIN */
+	CHECK_EQ(read_release(c, &total), 2 * MSS);
+	CHECK_EQ(nm_conn_recv(c, fr, 4), 0);      /* end of stream */
+	nm_conn_close(c);
+	fx_teardown();
+}
+
+/* RFC 5961: a RST in the window but not at rcv_nxt gets a challenge ACK
+ * and changes nothing; one at rcv_nxt resets. */
+static void test_rst_in_window_challenged(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_tcp_counters ct;
+	struct nm_conn_info ci;
+	struct nm_frag fr[4];
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	uint64_t total = 0;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	inject(f, data_seg(f, 0, MSS));
+	F.ncap = 0;
+	inject(f, seg_at(f, MSS + 100, 0, TF_RST, ++F.tsval));
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(s.flags, TF_ACK);
+	CHECK_EQ(s.ack, F.iss_peer + 1 + MSS);
+	nm_conn_get_info(c, &ci);
+	CHECK(!strcmp(ci.state, "ESTABLISHED"));
+	inject(f, data_seg(f, 1, MSS));
+	nm_conn_counters(c, &ct);
+	CHECK_EQ(ct.segs, 2);
+	CHECK_EQ(ct.rst_rcvd, 0);
+	inject(f, seg_at(f, 2 * MSS, 0, TF_RST, ++F.tsval));
+	nm_conn_counters(c, &ct);
+	CHECK_EQ(ct.rst_rcvd, 1);
+	CHECK_EQ(read_release(c, &total), 2 * MSS);
+	CHECK_EQ(nm_conn_recv(c, fr, 4), -ECONNRESET);
+	nm_conn_close(c);
+	fx_teardown();
+}
+
+/* PAWS (RFC 7323 5): a segment whose timestamp is older than TS.Recent is
+ * dropped and answered with an ACK; the next current one is taken. */
+static void test_paws(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_tcp_counters ct;
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	uint64_t total = 0;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	F.tsval += 1000;
+	inject(f, seg_at(f, 0, MSS, TF_ACK, F.tsval));
+	F.ncap = 0;
+	inject(f, seg_at(f, MSS, MSS, TF_ACK, F.tsval - 100));
+	s = last_seg();
+	CHECK_EQ(F.ncap, 1);
+	CHECK_EQ(s.ack, F.iss_peer + 1 + MSS);
+	nm_conn_counters(c, &ct);
+	CHECK_EQ(ct.paws_rejected, 1);
+	CHECK_EQ(ct.segs, 1);
+	inject(f, seg_at(f, MSS, MSS, TF_ACK, F.tsval + 1));
+	nm_conn_counters(c, &ct);
+	CHECK_EQ(ct.segs, 2);
+	CHECK_EQ(read_release(c, &total), 2 * MSS);
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
+/* The right edge is where the stream stops: a FIN just past it is not
+ * taken, a segment crossing it is cut there. (The edge is the stack's own,
+ * rcv_nxt + rcv_wnd: the one told may be rounded down to the scale.) */
+static void test_right_edge(void)
+{
+	struct nm_err err = { 0 };
+	struct nm_conn_info ci;
+	struct nm_frag fr[4];
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1800];
+	uint32_t off = 0, adv, left;
+	uint64_t total = 0;
+
+	CHECK_MSG(fx_setup(4, 128, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	inject(f, seg_at(f, off, MSS, TF_ACK, ++F.tsval));
+	off += MSS;
+	CHECK(fill_window(&off) > 8);
+	F.now += 50000000;
+	poll_all();
+	nm_conn_get_info(c, &ci);
+	s = last_seg();
+	CHECK_EQ(s.ack, F.iss_peer + 1 + off);
+	CHECK(!seq_after(s.ack + ((uint32_t)s.win << 7), s.ack + ci.rcv_wnd));  /* told <= edge */
+	/* A FIN alone at the edge: outside the window. */
+	inject(f, seg_at(f, off + ci.rcv_wnd, 0, TF_ACK | TF_FIN, ++F.tsval));
+	CHECK_EQ(last_seg().ack, F.iss_peer + 1 + off);
+	nm_conn_get_info(c, &ci);
+	left = ci.rcv_wnd;
+	adv = F.iss_peer + 1 + off + left;
+	CHECK_MSG(left > 0 && left <= MSS + 128, "%u bytes left in the window", left);
+	/* One byte more than the window: the window's bytes taken, not it. */
+	inject(f, seg_at(f, off, left + 1, TF_ACK, ++F.tsval));
+	F.now += 50000000;
+	poll_all();
+	s = last_seg();
+	CHECK_EQ(s.ack, adv);
+	CHECK_EQ(read_release(c, &total), (long)(off + left));
+	CHECK_EQ(nm_conn_recv(c, fr, 4), -EAGAIN);  /* no end of stream */
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
+/* A held out-of-order segment that ends where an in-order one ends is
+ * released when that one arrives, never handed out empty. */
+static void test_ooo_covered_by_inorder(void)
+{
+	struct nm_err err = { 0 };
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1800];
+	uint64_t total = 0;
+
+	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	inject(f, seg_at(f, 1000, 500, TF_ACK, ++F.tsval));
+	inject(f, seg_at(f, 0, 1500, TF_ACK, ++F.tsval));
+	s = last_seg();
+	CHECK_EQ(s.ack, F.iss_peer + 1 + 1500);
+	CHECK_EQ(read_release(c, &total), 1500);   /* -1: an empty fragment */
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
+/* Two connections on a queue: each gets half the budget, no more. */
+static void test_share_two_conns(void)
+{
+	struct nm_err err = { 0 };
+	struct tf_seg sa;
+	struct nm_conn *a, *b;
+	uint8_t f[1600];
+	uint32_t off = 0, sent;
+
+	/* Pool of 128: a budget of 64 buffers on queue 1. */
+	CHECK_MSG(fx_setup(4, 128, 0, &err) == 0, "%s", err.msg);
+	b = handshake(&sa);
+	CHECK(b != NULL);
+	F.sport++;
+	a = handshake(&sa);
+	CHECK(a != NULL);
+	/* A's reader takes nothing: every segment holds a buffer, and each
+	 * window A is told has room for at most its half less those. */
+	inject(f, seg_at(f, off, MSS, TF_ACK, ++F.tsval));  /* the budget is learnt */
+	off += MSS;
+	for (sent = 1; sent < 64; sent++) {
+		struct tf_seg s;
+		uint32_t win;
+
+		F.now += 50000000;
+		poll_all();
+		s = last_seg();
+		win = (uint32_t)s.win << 7;
+		CHECK_MSG(win <= (32 - sent) * MSS + 127,
+			  "window %u with %u of the 32 buffers of A's share held", win, sent);
+		if (seq_after(F.iss_peer + 1 + off + MSS, s.ack + win))
+			break;
+		inject(f, seg_at(f, off, MSS, TF_ACK, ++F.tsval));
+		off += MSS;
+	}
+	CHECK_MSG(sent >= 24 && sent <= 32, "one of two connections took %u of 64 buffers", sent);
+	nm_conn_abort(a);
+	nm_conn_abort(b);
+	fx_teardown();
+}
+
+/* Out-of-order segments replaced by one covering them give their buffers
+ * back to the budget: the next connection on the queue gets as much. */
+static void test_ooo_replaced_accounting(void)
+{
+	struct nm_err err = { 0 };
+	struct tf_seg sa;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	uint32_t off, first, second;
+	uint64_t total = 0;
+
+	CHECK_MSG(fx_setup(4, 128, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	inject(f, seg_at(f, 0, MSS, TF_ACK, ++F.tsval));
+	off = MSS;
+	first = fill_window(&off);
+	{
+		long got = read_release(c, &total);
+
+		CHECK_MSG(got == (long)off, "read %ld of %u (first %u)", got, off, first);
+	}
+	/* Two held, then one that covers both. */
+	inject(f, seg_at(f, off + MSS + 10, 100, TF_ACK, ++F.tsval));
+	inject(f, seg_at(f, off + MSS + 200, 100, TF_ACK, ++F.tsval));
+	inject(f, seg_at(f, off + MSS, 600, TF_ACK, ++F.tsval));
+	inject(f, seg_at(f, off, MSS, TF_ACK, ++F.tsval));
+	off += MSS + 600;
+	{
+		long got = read_release(c, &total);
+		struct nm_tcp_counters ct;
+
+		nm_conn_counters(c, &ct);
+		CHECK_MSG(total == off, "read %ld, %llu of %u; out_of_window %llu", got,
+			  (unsigned long long)total, off, (unsigned long long)ct.out_of_window);
+	}
+	nm_conn_abort(c);
+	/* A new connection alone on the queue: the same window as the first. */
+	F.now += 5000000;
+	poll_all();
+	F.sport++;
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	total = 0;
+	inject(f, seg_at(f, 0, MSS, TF_ACK, ++F.tsval));
+	off = MSS;
+	second = fill_window(&off);
+	CHECK_MSG(second == first, "%u segments fit the second connection's window, %u the first's",
+		  second, first);
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
+static const struct nm_test tests[] = {
 	NM_TEST(test_steer_collision),
 	NM_TEST(test_reassembly_fuzz),
 	NM_TEST(test_handshake_options),
@@ -993,4 +1327,60 @@ NM_TEST_MAIN(
 	NM_TEST(test_neighbours_and_echo),
 	NM_TEST(test_listen_refused_without_rx_csum),
 	NM_TEST(test_no_verdict),
-)
+	NM_TEST(test_fin_beyond_hole),
+	NM_TEST(test_rst_in_window_challenged),
+	NM_TEST(test_paws),
+	NM_TEST(test_right_edge),
+	NM_TEST(test_ooo_covered_by_inorder),
+	NM_TEST(test_share_two_conns),
+	NM_TEST(test_ooo_replaced_accounting),
+};
+
+/* The ISS variants every test runs under; a test's ISS is in its name. */
+static uint32_t iss_for(int variant, unsigned int *seed)
+{
+	uint32_t r = (uint32_t)rand_r(seed) << 16 ^ (uint32_t)rand_r(seed);
+
+	switch (variant) {
+	case 0:
+		return 1000;
+	case 1:
+		return r;
+	default:
+		/* 2^32 - 1 - up to 3 segments: the first stream byte is at
+		 * most 3 segments before the wrap. */
+		return 0xffffffffu - r % (3 * MSS);
+	}
+}
+
+int main(void)
+{
+	static const char *const vname[] = { "iss 1000", "random iss", "iss below 2^32" };
+	const size_t nt = sizeof(tests) / sizeof(tests[0]);
+	const char *env = getenv("NM_TEST_SEED");
+	unsigned int seed = env ? (unsigned int)strtoul(env, NULL, 0) :
+			    (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	int failures = 0, k = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("1..%zu\n", 3 * nt);
+	printf("# seed %u (NM_TEST_SEED=%u repeats the random ISSs)\n", seed, seed);
+	for (int v = 0; v < 3; v++)
+		for (size_t i = 0; i < nt; i++) {
+			test_iss = iss_for(v, &seed);
+			nm_test_failed = 0;
+			nm_test_skip_reason = NULL;
+			tests[i].fn();
+			k++;
+			if (nm_test_failed) {
+				printf("not ok %d - %s (%s 0x%08x)\n", k, tests[i].name, vname[v], test_iss);
+				failures++;
+			} else if (nm_test_skip_reason) {
+				printf("ok %d - %s (%s 0x%08x) # SKIP %s\n", k, tests[i].name, vname[v],
+				       test_iss, nm_test_skip_reason);
+			} else {
+				printf("ok %d - %s (%s 0x%08x)\n", k, tests[i].name, vname[v], test_iss);
+			}
+		}
+	return failures ? 1 : 0;
+}
