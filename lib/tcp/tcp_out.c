@@ -31,8 +31,17 @@ static struct share share_of(struct nm_conn *c)
 
 	bool learnt = cap != 0;
 
-	if (!learnt)
-		cap = MIN_CAP;  /* the first window, before a buffer told us */
+	if (!learnt) {
+		/* The first window, before a buffer told us the pool: a few
+		 * buffers, never more than the binding's share of them. */
+		cap = MIN_CAP;
+		if (c->l->binding && c->l->num_queues) {
+			long area = c->l->binding->area.num_niovs / (2 * c->l->num_queues);
+
+			if (area < cap)
+				cap = area > 0 ? area : 1;
+		}
+	}
 	if (cap > NM_READY_CAP - 1)
 		cap = NM_READY_CAP - 1;
 	sh.cap = cap;
@@ -61,15 +70,14 @@ uint32_t tcp_window_segs(struct nm_conn *c)
 
 /*
  * May the connection take one more buffer for a segment of @len bytes at
- * @seq? Within its share, yes, up to the queue's hard limit (3/4 of the
- * pool: the NIC keeps a quarter posted), which leaves room for what the
- * window promised a connection before newcomers shrank its share. Past
- * its share (it shrank as connections came, or the segments are small),
- * only a full segment the window admitted, within the queue's budget: the
- * window bounds those, while nothing bounds how many 1-byte segments fit
- * in it. The segment at rcv_nxt of a connection waiting on that hole is
- * always taken, giving back its own farthest out-of-order buffer if it
- * must: it is what turns held buffers into data the application frees.
+ * @seq (inside the window it was told)? Within the queue's hard limit (3/4
+ * of the pool: the NIC keeps a quarter posted for every other flow), a full
+ * segment yes, what the window promised is kept; a small one only within
+ * the connection's share: the window bounds full segments, nothing bounds
+ * how many 1-byte ones fit in it. The segment that fills the hole at
+ * rcv_nxt is always taken, giving back the connection's own farthest
+ * out-of-order buffer at the hard limit: it is what turns held buffers
+ * into data the application reads and frees.
  */
 bool conn_may_hold(struct nm_conn *c, uint32_t seq, uint32_t len)
 {
@@ -80,9 +88,9 @@ bool conn_may_hold(struct nm_conn *c, uint32_t seq, uint32_t len)
 			c->ctr.ooo_pruned += ooo_shrink(c, c->held - 1);
 		return true;
 	}
-	if ((long)c->held < sh.share)
-		return sh.hfree > 0;
-	return sh.qfree > 0 && len >= (uint32_t)c->eff_mss / 2;
+	if (sh.hfree <= 0)
+		return false;
+	return (long)c->held < sh.share || len >= (uint32_t)c->eff_mss / 2;
 }
 
 /* The window field for the next segment; moves rcv_adv, never back. */
@@ -93,7 +101,10 @@ static uint16_t window_field(struct nm_conn *c)
 	uint32_t field, shift = c->rcv_wscale;
 
 	if (c->state == CS_SYN_RCVD) {
-		/* The SYN-ACK's window is never scaled (RFC 7323 2.2). */
+		/* The SYN-ACK's window is never scaled (RFC 7323 2.2); a
+		 * resent one keeps the edge the first one told. */
+		if (win < cur)
+			win = cur;
 		field = win > 65535 ? 65535 : win;
 		c->rcv_adv = c->rcv_nxt + field;
 		c->win_zero = !field;

@@ -22,7 +22,10 @@
  *    else can be queued, none after every connection is gone, and the
  *    dmabuf's buffers all free after the stack and the NIC are destroyed;
  *  - liveness (FZ_LIVE): a segment at rcv_nxt inside the advertised window
- *    is taken when the NIC had a buffer for it.
+ *    is taken when the NIC had a buffer for it and the stack holds less
+ *    than its hard limit (3/4 of the pool: the rest stays with the NIC),
+ *    unless it is a small segment past the connection's share (refused by
+ *    design and counted in over_share: it would cost a whole buffer).
  * A broken invariant aborts with the reason (libFuzzer keeps the input).
  */
 #include <errno.h>
@@ -116,14 +119,10 @@ static struct fx F;
  * when its fix lands; NETMEM_FUZZ_STRICT=1 makes every one fatal.
  */
 static const char *const known_broken[] = {
-	/* Before a queue's budget is learnt (from the first data buffer) the
-	 * window assumes 16 buffers (tcp_out.c MIN_CAP), also on 8. */
-	"window %u promises more than",
-	/* A 1-byte segment costs a whole buffer, the window counts bytes
-	 * (tcp_in.c data_in): a peer can pin the pool (issue 19). */
-	"the stack holds all %u buffers",
-	/* A SYN-ACK's window is recomputed, not kept (window_field). */
-	"SYN-ACK sent again with a smaller window",
+	/* None now. Struck when the stack was fixed (issue 19): the first
+	 * window past what the dmabuf holds (tcp_out.c share_of()), 1-byte
+	 * segments pinning the pool (conn_may_hold()), a resent SYN-ACK
+	 * shrinking the window (window_field()). */
 	NULL
 };
 
@@ -791,12 +790,31 @@ static bool nic_dropped(uint64_t *snap)
 }
 
 /* A segment at rcv_nxt inside the window we told must be taken. */
+static uint64_t pool_in_flight(void);
+
+/* The stack holds 3/4 of the pool, its hard limit (lib/tcp/tcp_out.c): it
+ * takes no more (but the segment filling a hole), keeping a quarter for
+ * the NIC to post. */
+static bool stack_at_hard_limit(void)
+{
+	uint64_t out;
+
+	nm_stack_poll(F.st, 1, 0);
+	out = pool_in_flight();
+	/* All out: the ring itself is short of buffers (the NIC posts what
+	 * comes back), so what the stack holds is at least the pool less a
+	 * partial ring. */
+	return out >= F.nbufs || (out >= F.ring && 4 * (out - F.ring) >= 3ull * F.nbufs);
+}
+
 static void do_live(struct slot *s, uint32_t want)
 {
 	struct nm_conn_info ci;
 	struct seg_req q = { 0 };
 	uint64_t snap[2], before;
 	uint32_t room, maxseg;
+	uint64_t over_share0;
+	bool at_limit;
 
 	if (s->st != SL_APP || !s->synack || !s->have_ack || s->rst_sent || s->wild ||
 	    s->ts_wild || s->fin_sent)
@@ -816,6 +834,13 @@ static void do_live(struct slot *s, uint32_t want)
 	if (!want)
 		return;
 	nic_dropped(snap);
+	at_limit = stack_at_hard_limit();
+	{
+		struct nm_tcp_counters ct0;
+
+		nm_conn_counters(s->c, &ct0);
+		over_share0 = ct0.over_share;
+	}
 	before = s->delivered;
 	q.off = (int64_t)s->delivered;
 	q.len = want;
@@ -826,6 +851,18 @@ static void do_live(struct slot *s, uint32_t want)
 	send_seg(s, &q);
 	if (nic_dropped(snap))
 		return;  /* the NIC had no buffer: no promise broken */
+	if (at_limit)
+		return;  /* the queue's hard limit: the NIC's reserve, by design */
+	if (want < maxseg / 2 && s->st == SL_APP) {
+		struct nm_tcp_counters ct;
+
+		/* A small segment past the connection's share is refused by
+		 * design (it costs a whole buffer for a few bytes of window),
+		 * counted in over_share. */
+		nm_conn_counters(s->c, &ct);
+		if (ct.over_share > over_share0)
+			return;
+	}
 	drain(s);
 	if (s->st == SL_APP && s->delivered < before + want) {
 		struct nm_tcp_counters ct;

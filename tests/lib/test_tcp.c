@@ -870,8 +870,9 @@ static void test_ack_per_burst(void)
 	fx_teardown();
 }
 
-/* Send full segments on the current peer until its window's right edge. */
-static uint32_t fill_window(void)
+/* Send full segments on the current peer, from its stream start, until
+ * its window's right edge. */
+static uint32_t fill_from_start(void)
 {
 	uint8_t f[1600];
 	uint32_t sent = 0, right;
@@ -909,7 +910,7 @@ static void test_window_opens_for_the_other_conn(void)
 	CHECK_MSG(fx_setup(4, 128, 0, &err) == 0, "%s", err.msg);
 	b = handshake(&sa);
 	CHECK(b != NULL);
-	sent_b = fill_window();
+	sent_b = fill_from_start();
 	/* Alone, a connection takes three quarters of the budget. */
 	CHECK_MSG(sent_b >= 44 && sent_b <= 48, "B took %u segments", sent_b);
 	/* C and D take what is left, up to the queue's hard limit (96). */
@@ -918,12 +919,12 @@ static void test_window_opens_for_the_other_conn(void)
 	c = handshake(&sa);
 	CHECK(c != NULL);
 	CHECK_MSG(sa.win >= 2 * MSS, "C's SYN-ACK window %u: B left a quarter", sa.win);
-	sent_c = fill_window();
+	sent_c = fill_from_start();
 	F.sport++;
 	F.iss_peer = test_iss ^ 0x9000000;
 	d = handshake(&sa);
 	CHECK(d != NULL);
-	sent_c += fill_window();
+	sent_c += fill_from_start();
 	CHECK_MSG(sent_b + sent_c >= 90, "B, C and D took %u + %u segments", sent_b, sent_c);
 	/* A arrives while B, C and D hold the queue's buffers: a zero window. */
 	F.sport++;
@@ -1120,8 +1121,9 @@ static void test_rst_in_window_challenged(void)
 	fx_teardown();
 }
 
-/* PAWS (RFC 7323 5): a segment whose timestamp is older than TS.Recent is
- * dropped and answered with an ACK; the next current one is taken. */
+/* PAWS (RFC 7323 5): a segment whose timestamp is older than TS.Recent
+ * (by more than a reordering could make it, 250 ticks) is dropped and
+ * answered with an ACK; the next current one is taken. */
 static void test_paws(void)
 {
 	struct nm_err err = { 0 };
@@ -1134,10 +1136,10 @@ static void test_paws(void)
 	CHECK_MSG(fx_setup(4, 0, 0, &err) == 0, "%s", err.msg);
 	c = handshake(&sa);
 	CHECK(c != NULL);
-	F.tsval += 1000;
+	F.tsval += 100000;
 	inject(f, seg_at(f, 0, MSS, TF_ACK, F.tsval));
 	F.ncap = 0;
-	inject(f, seg_at(f, MSS, MSS, TF_ACK, F.tsval - 100));
+	inject(f, seg_at(f, MSS, MSS, TF_ACK, F.tsval - 1000));
 	s = last_seg();
 	CHECK_EQ(F.ncap, 1);
 	CHECK_EQ(s.ack, F.iss_peer + 1 + MSS);
