@@ -36,7 +36,8 @@ sports=(40010 40011 40012 40013)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
-# one NAME BUFS DMABUF BUF_SIZE BYTES: stream BYTES into a dmabuf of BUFS buffers.
+# one NAME BUFS DMABUF BUF_SIZE BYTES SPORT: stream BYTES from source port SPORT
+# into a dmabuf of BUFS buffers.
 one() {
 	local name=$1 bufs=$2 spec=$3 bsize=$4 bytes=$5 sport=$6 rc=0 src=0
 	head -c "$bytes" /dev/urandom >$w/$name.in
