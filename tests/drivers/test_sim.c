@@ -152,10 +152,87 @@ static void test_queue_table_lists_flags_and_provider(void)
 	nm_sim_destroy(sim);
 }
 
+static bool any_twice(const nm_netmem_ref *r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = i + 1; j < n; j++)
+			if (r[i] && r[i] == r[j])
+				return true;
+	return false;
+}
+
+/*
+ * A dmabuf of 1, 2, 8 or 64 buffers on a 256-entry ring: the application
+ * holds a varying share of them while frames keep coming (a seeded walk;
+ * frames that find no buffer are dropped and counted). No buffer is ever
+ * in two frames at once, every frame received is intact where it landed,
+ * and after the unbind every buffer is home.
+ */
+static void scarce_run(uint32_t nbufs, uint32_t buf_size)
+{
+	struct nm_sim *sim = make_sim(2, 256);
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct nm_binding_params bp = { .buf_size = buf_size };
+	struct nm_dmabuf *buf = NULL;
+	struct nm_dmabuf_binding *b = NULL;
+	struct nm_err err = { 0 };
+	struct test_flow tf;
+	nm_netmem_ref held[2 * 128];
+	unsigned int nheld = 0, got_total = 0;
+	uint32_t rnd = 7;
+	char spec[32];
+
+	snprintf(spec, sizeof(spec), "memfd:%u", nbufs * buf_size);
+	CHECK(sim != NULL);
+	CHECK_MSG(nm_dmabuf_open_spec(spec, &buf, &err) == 0, "%s", err.msg);
+	CHECK_MSG(nm_dmabuf_binding_create(dev->dma, buf, &bp, &b, &err) == 0, "%s", err.msg);
+	CHECK_EQ(b->area.num_niovs, nbufs);
+	CHECK_MSG(nm_dmabuf_binding_bind_rxq(b, dev, 1, &err) == 0, "%s", err.msg);
+	test_flow_init(&tf, "tcp4", 9300, 1448);
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
+	for (unsigned int step = 0; step < 3000; step++) {
+		unsigned int got, back;
+
+		rnd = rnd * 1103515245u + 12345u;
+		test_flow_send(sim, &tf, (rnd >> 16) % 4);
+		got = test_flow_recv(sim, 1, &tf, buf, held + nheld,
+				     (unsigned int)(sizeof(held) / sizeof(held[0]) - nheld) / 2);
+		CHECK(nheld / 2 + got <= nbufs);
+		nheld += 2 * got;
+		got_total += got;
+		CHECK_MSG(!any_twice(held, nheld), "step %u: one buffer in two frames", step);
+		back = nheld ? 2 * ((rnd >> 20) % (nheld / 2 + 1)) : 0;
+		for (unsigned int i = 0; i < back; i++)
+			if (held[i])
+				nm_netmem_put(held[i]);
+		memmove(held, held + back, (nheld - back) * sizeof(held[0]));
+		nheld -= back;
+	}
+	CHECK_EQ(tf.mismatches + tf.hdr_mismatches, 0);
+	CHECK_EQ(tf.net_iov_pkts, got_total);
+	CHECK_MSG(got_total > 500, "%u frames in 3000 steps", got_total);
+	/* Unbound with buffers held: they keep the pool until they are back. */
+	CHECK_MSG(nm_dmabuf_binding_unbind_err(b, &err) == 0, "%s", err.msg);
+	for (unsigned int i = 0; i < nheld; i++)
+		if (held[i])
+			nm_netmem_put(held[i]);
+	nm_sim_destroy(sim);
+	nm_dmabuf_put(buf);
+}
+
+static void test_scarce_1_buffer(void) { scarce_run(1, 4096); }
+static void test_scarce_2_buffers(void) { scarce_run(2, 2048); }
+static void test_scarce_8_buffers(void) { scarce_run(8, 2048); }
+static void test_scarce_64_buffers(void) { scarce_run(64, 2048); }
+
 NM_TEST_MAIN(
 	NM_TEST(test_bad_params),
 	NM_TEST(test_steering_rules_and_spreading),
 	NM_TEST(test_queue_without_header_split_gets_whole_frame),
 	NM_TEST(test_drops_are_counted),
 	NM_TEST(test_queue_table_lists_flags_and_provider),
+	NM_TEST(test_scarce_1_buffer),
+	NM_TEST(test_scarce_2_buffers),
+	NM_TEST(test_scarce_8_buffers),
+	NM_TEST(test_scarce_64_buffers),
 )

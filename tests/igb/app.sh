@@ -5,8 +5,9 @@
 # the link-local address port B takes from its MAC (no address given, no
 # neighbour entry set), and a Python UDP socket over IPv4. The TCP stream
 # written out with --out equals what nc sent (sha256); every UDP datagram
-# is counted; the bind to a queue without rx-csum is refused before any
-# driver callback.
+# is counted, and lands in the udmabuf (the UDP port steered to its queue
+# when it listens); the bind to a queue without rx-csum is refused before
+# any driver callback.
 # Usage: app.sh PATH/netmem-rx
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -51,11 +52,20 @@ ip addr add 169.254.10.1/24 dev "$a"
 start udp4 --dmabuf udmabuf:64M --listen 5301 --udp --listen-queues 1 --addr4 169.254.10.2/24 \
 	--bytes 1120000
 ping -c 1 -W 5 169.254.10.2 >/dev/null || fail "ping 169.254.10.2 (ARP answered by netmem)"
+# From a fixed source port whose hash is outside redirection entry 0
+# (test_igb_rss.c), which stays on queue 0.
 /usr/bin/python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("169.254.10.1", 41000))
 for i in range(800):
     s.sendto(bytes([i % 251]) * 1400, ("169.254.10.2", 5301))
     if i % 20 == 0: time.sleep(0.01)'
 finish udp4
 check "udp4: all 800 datagrams from a Python socket counted" grep -q '^UDP: 800 datagrams' $w/udp4.log
+# Steered at listen time (no SYN to steer on): every datagram's payload in
+# the udmabuf on queue 1, none in host memory.
+check "udp4: no datagram in host memory (copy fallbacks 0)" \
+	grep -q '^connection 0:.* copy fallbacks 0,' $w/udp4.log
+check "udp4: queue 1 took all 1120000 payload bytes into the udmabuf" \
+	grep -q '^  queue 1: .* 1120000 payload bytes' $w/udp4.log

@@ -47,14 +47,15 @@ static void rss_ipv6_tcp_vectors(void)
  * to port B 169.254.10.2:5201) must be steerable to a bound queue: no flow
  * in redirection entry 0 (kept for unhashed traffic), and the four parallel
  * ones (40002-40005) in four different entries; the same for bridge.sh's
- * (40000-40003) and jumbo.sh's (40000, as tcp.sh's nc). With ephemeral ports one flow in 128 was
- * not, and its payload landed in host memory.
+ * (40000-40003) and jumbo.sh's (40000, as tcp.sh's nc), scarce.sh's
+ * (40010-40013). With ephemeral ports one flow in 128 was not, and its
+ * payload landed in host memory.
  */
 static void guest_tcp_test_flows_are_steerable(void)
 {
-	uint32_t slot[10];
+	uint32_t slot[14];
 
-	for (uint16_t i = 0; i < 10; i++) {
+	for (uint16_t i = 0; i < 14; i++) {
 		struct nm_flow f = flow(4, "169.254.10.1", (uint16_t)(40000 + i),
 					"169.254.10.2", 5201);
 
@@ -74,5 +75,19 @@ static void guest_tcp_test_flows_are_steerable(void)
 	}
 }
 
+/*
+ * UDP datagrams to a port rule's queue (app.sh: 169.254.10.1:41000 to
+ * 169.254.10.2:5301) must not hash to entry 0, which stays on queue 0.
+ * The device hashes UDP over the same 4-tuple as TCP (MRQC UDP fields).
+ */
+static void guest_udp_test_flow_avoids_entry_0(void)
+{
+	struct nm_flow f = flow(4, "169.254.10.1", 41000, "169.254.10.2", 5301);
+
+	f.l4proto = 17;
+	CHECK_MSG(nm_igb_rss_hash(&f) & 127, "41000 -> 5301 hashes to entry 0");
+}
+
 NM_TEST_MAIN(NM_TEST(rss_ipv4_tcp_vectors), NM_TEST(rss_ipv6_tcp_vectors),
-	     NM_TEST(guest_tcp_test_flows_are_steerable))
+	     NM_TEST(guest_tcp_test_flows_are_steerable),
+	     NM_TEST(guest_udp_test_flow_avoids_entry_0))

@@ -483,6 +483,7 @@ err_release:
 	if (dom)
 		nm_dma_domain_put(dom);
 err_free:
+	igb_rss_fini(igb);
 	free(igb);
 	return ret;
 }
@@ -506,6 +507,7 @@ void nm_igb_close(struct nm_igb *igb)
 	nm_host_mem_put(igb->host);
 	for (uint32_t i = 0; i < NM_IGB_MAX_RX_QUEUES; i++)
 		pthread_mutex_destroy(&igb->rxq[i].lock);
+	igb_rss_fini(igb);
 	pthread_mutex_destroy(&igb->rss_lock);
 	free(igb);
 }

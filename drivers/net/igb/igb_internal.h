@@ -53,6 +53,24 @@ struct igb_rxq {
 	bool paused;                    /* nm_igb_rxq_pause(): ring given back */
 };
 
+/* A flow steered with nm_igb_steer(): what nm_igb_unsteer() must find
+ * before it gives an entry's reference back. */
+struct igb_flow_rec {
+	uint32_t hash;
+	uint32_t count;                 /* steered that many times */
+	uint8_t ipver, l4proto;
+	uint16_t src_port, dst_port;
+	uint8_t src_ip[16], dst_ip[16];
+};
+
+/* A listener's UDP port rule (nm_igb_steer_port). */
+#define IGB_PORT_RULES 8u
+struct igb_port_rule {
+	uint8_t ipver;
+	uint16_t port;
+	uint32_t queue;
+};
+
 struct igb_txq {
 	pthread_mutex_t lock;
 	struct nm_host_mem *ring_mem;
@@ -78,9 +96,17 @@ struct nm_igb {
 	struct nm_rxq_buf_sizes buf_sizes; /* what every queue takes */
 	struct igb_rxq rxq[NM_IGB_MAX_RX_QUEUES];
 	struct igb_txq txq;
+	/* Steering (igb_rss.c), under rss_lock. An entry no flow is steered
+	 * through points at the UDP port rules' queue if there are any
+	 * (entry 0 excepted), else at reta_dflt (nm_igb_set_reta). */
 	pthread_mutex_t rss_lock;
 	uint8_t reta[IGB_RETA_SIZE];
+	uint8_t reta_dflt[IGB_RETA_SIZE];
 	uint16_t reta_refs[IGB_RETA_SIZE]; /* flows steered through an entry */
+	struct igb_flow_rec *flows;     /* each steered flow, once */
+	uint32_t num_flows, cap_flows;
+	struct igb_port_rule port_rules[IGB_PORT_RULES];
+	uint32_t num_port_rules;
 	struct nm_port port;            /* what protocol layers see */
 	struct nm_igb_hw_stats hw;
 	atomic_uint_least64_t op_count[NM_IGB_OP_COUNT];
@@ -100,6 +126,7 @@ void igb_tx_fini(struct nm_igb *igb);
 
 /* igb_rss.c */
 void igb_rss_init(struct nm_igb *igb);
+void igb_rss_fini(struct nm_igb *igb);
 /* igb_port.c */
 void igb_port_init(struct nm_igb *igb);
 

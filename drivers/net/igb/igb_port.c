@@ -3,7 +3,8 @@
  * The igb driver as a struct nm_port: the thin forwarders a protocol layer
  * calls. Unsteered traffic (ARP, neighbour discovery, ICMP, SYNs, anything
  * not hashed or hashed to an unowned entry) lands on queue 0, which stays
- * on host memory.
+ * on host memory; while a UDP listener's port rule is set, hashed traffic
+ * in unowned entries goes to its queue instead (igb_rss.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -38,6 +39,18 @@ static void port_unsteer_flow(struct nm_port *port, const struct nm_flow *f)
 	nm_igb_unsteer(port_igb(port), f);
 }
 
+static int port_steer_port(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
+			   uint16_t dst_port, uint32_t queue, struct nm_err *err)
+{
+	return nm_igb_steer_port(port_igb(port), ipver, l4proto, dst_port, queue, err);
+}
+
+static void port_unsteer_port(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
+			      uint16_t dst_port)
+{
+	nm_igb_unsteer_port(port_igb(port), ipver, l4proto, dst_port);
+}
+
 /* The multicast table array (7.1.1.1): with RCTL.MO = 00 the 12-bit hash
  * is bits 47:36 of the address, one bit of 4096. */
 static int port_join_mcast(struct nm_port *port, const uint8_t mac[6])
@@ -59,6 +72,8 @@ static const struct nm_port_ops igb_port_ops = {
 	.join_mcast = port_join_mcast,
 	.rx_burst = port_rx_burst,
 	.tx_burst = port_tx_burst,
+	.steer_port = port_steer_port,
+	.unsteer_port = port_unsteer_port,
 	.steer_flow = port_steer_flow,
 	.unsteer_flow = port_unsteer_flow,
 };

@@ -6,7 +6,9 @@
  *
  * An RX ring of N descriptors holds at most N-1 posted buffers; slot i of
  * the driver's shadow array remembers which buffers descriptor i points at,
- * since the device overwrites the descriptor when it writes back.
+ * since the device overwrites the descriptor when it writes back. The
+ * driver reads only posted descriptors (next_to_clean up to tail): the
+ * others keep their last write-back, DD included, until posted again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -168,7 +170,12 @@ unsigned int nm_igb_rx_burst(struct nm_igb *igb, uint32_t queue,
 	q = rxq->cur;
 	if (!q)
 		goto out;
-	while (got < n) {
+	/* Only posted descriptors (next_to_clean up to tail): one past them
+	 * still holds its write-back of a lap ago, DD set, and its slot a
+	 * buffer already handed out. The ring drains that far whenever the
+	 * application holds every buffer (a dmabuf of fewer buffers than
+	 * descriptors). */
+	while (got < n && q->next_to_clean != q->tail) {
 		union igb_adv_rx_desc *d = &q->ring[q->next_to_clean];
 		uint32_t status = __atomic_load_n(&d->wb.status_error, __ATOMIC_ACQUIRE);
 		struct igb_rx_slot s;

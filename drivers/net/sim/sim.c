@@ -380,6 +380,23 @@ int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue)
 	return ret;
 }
 
+void nm_sim_unsteer(struct nm_sim *sim, const struct nm_flow *f)
+{
+	pthread_mutex_lock(&sim->rules_lock);
+	for (unsigned int i = 0; i < sim->num_rules; i++) {
+		struct sim_rule *r = &sim->rules[i];
+
+		if (r->ipver == f->ipver && r->l4proto == f->l4proto &&
+		    r->dst_port == f->dst_port) {
+			/* In order: an older rule for the same port wins. */
+			memmove(r, r + 1, (sim->num_rules - i - 1) * sizeof(*r));
+			sim->num_rules--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sim->rules_lock);
+}
+
 /* The hash the device computes for frames of @f (the same parse). */
 static int flow_hash_of(const struct nm_flow *f, uint32_t *hash)
 {

@@ -37,6 +37,14 @@ static int sp_steer_port(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
 	return ret ? nm_err_set(err, ret, "software NIC: no room for a port rule") : 0;
 }
 
+static void sp_unsteer_port(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
+			    uint16_t dst_port)
+{
+	struct nm_flow f = { .ipver = ipver, .l4proto = l4proto, .dst_port = dst_port };
+
+	nm_sim_unsteer(to_sp(port)->sim, &f);
+}
+
 static int sp_steer_flow(struct nm_port *port, const struct nm_flow *f,
 			 uint32_t queue, struct nm_err *err)
 {
@@ -56,6 +64,7 @@ static const struct nm_port_ops sim_port_ops = {
 	.rx_burst = sp_rx_burst,
 	.tx_burst = sp_tx_burst,
 	.steer_port = sp_steer_port,
+	.unsteer_port = sp_unsteer_port,
 	.steer_flow = sp_steer_flow,
 	.unsteer_flow = sp_unsteer_flow,
 };

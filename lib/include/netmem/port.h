@@ -42,6 +42,9 @@ struct nm_port_ops {
 	 * match on the destination port alone. */
 	int (*steer_port)(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
 			  uint16_t dst_port, uint32_t queue, struct nm_err *err);
+	/* Optional. Undo a steer_port() that succeeded (a listener closes). */
+	void (*unsteer_port)(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
+			     uint16_t dst_port);
 	/* Optional. Steer the frames of one flow (@f's 5-tuple as the device
 	 * receives it) to @queue; -EEXIST when another flow owns the hardware
 	 * entry it needs (a collision the caller must handle). */

@@ -86,9 +86,10 @@ uint32_t nm_igb_mtu(struct nm_igb *igb);
  * The port protocol layers (lib/tcp) use: RX per queue, TX on queue 0,
  * per-flow steering through the redirection table (steer_flow, -EEXIST on
  * an entry owned by another queue). The 82576 model in QEMU has no filter
- * that matches a destination port alone, so steer_port is not offered:
- * listeners steer each connection once its SYN is seen. Valid until
- * nm_igb_close().
+ * that matches a destination port alone: TCP listeners steer each
+ * connection once its SYN is seen (steer_port refuses TCP, -EOPNOTSUPP);
+ * a UDP listener's steer_port takes the redirection table's unsteered
+ * entries to its queue (nm_igb_steer_port()). Valid until nm_igb_close().
  */
 struct nm_port *nm_igb_port(struct nm_igb *igb);
 
@@ -126,9 +127,31 @@ unsigned int nm_igb_tx_burst(struct nm_igb *igb, const void *const *frames,
  */
 int nm_igb_steer(struct nm_igb *igb, const struct nm_flow *f, uint32_t queue,
 		 struct nm_err *err);
-/* Undo one nm_igb_steer() of @f; the entry returns to queue 0 when the
- * last flow steered through it goes. */
+/* Undo one nm_igb_steer() of @f; the entry returns to queue 0 (or to the
+ * UDP port rules' queue) when the last flow steered through it goes. A
+ * flow that was never steered (its steer failed) changes nothing. */
 void nm_igb_unsteer(struct nm_igb *igb, const struct nm_flow *f);
+
+/*
+ * A UDP listener's rule: datagrams to port @port over IP version @ipver go
+ * to @queue from the first one, whatever their source. The device has no
+ * destination-port filter (QEMU's model: RSS and VMDq pools only), so the
+ * rule points every redirection entry that carries no steered flow, entry 0
+ * excepted, at @queue: datagrams to @port land there unless their hash
+ * falls in entry 0 or in an entry a steered flow owns (1 in 128 each); so
+ * does other hashed traffic without a steered flow (datagrams to other
+ * ports, TCP handshakes). Unhashed frames (ARP, ICMP, ND) stay on queue 0.
+ * Rules share one queue: -EEXIST for another queue while one is set;
+ * -EOPNOTSUPP for TCP (steered per connection, nm_igb_steer()).
+ */
+int nm_igb_steer_port(struct nm_igb *igb, uint8_t ipver, uint8_t l4proto, uint16_t port,
+		      uint32_t queue, struct nm_err *err);
+/* Remove the rule; with the last one the unsteered entries go back. */
+void nm_igb_unsteer_port(struct nm_igb *igb, uint8_t ipver, uint8_t l4proto,
+			 uint16_t port);
+/* The redirection table as programmed, and the flows steered through each
+ * entry (either may be NULL). */
+void nm_igb_reta_get(struct nm_igb *igb, uint8_t reta[128], uint16_t refs[128]);
 /* The RSS hash the device computes for frames of @f. */
 uint32_t nm_igb_rss_hash(const struct nm_flow *f);
 /* The 40-byte Toeplitz key the driver programs (fixed: steering and
@@ -175,8 +198,9 @@ int nm_igb_rxq_pause(struct nm_igb *igb, uint32_t queue, bool pause,
 
 /*
  * Program the whole 128-entry RSS redirection table (entry -> queue).
- * Refused (-EBUSY) while flows are steered with nm_igb_steer(). Unhashed
- * frames (not TCP/UDP over IP) still go to queue 0.
+ * Refused (-EBUSY) while flows are steered with nm_igb_steer() or a UDP
+ * port rule is set. Unhashed frames (not TCP/UDP over IP) still go to
+ * queue 0. An entry a steered flow leaves returns to this table.
  */
 int nm_igb_set_reta(struct nm_igb *igb, const uint8_t reta[128],
 		    struct nm_err *err);

@@ -73,8 +73,11 @@ int nm_sim_set_queue_caps(struct nm_sim *sim, uint32_t queue, uint32_t caps);
 int nm_sim_set_queue_buf_sizes(struct nm_sim *sim, uint32_t queue,
 			       const struct nm_rxq_buf_sizes *sizes);
 
-/* Steer frames of @f's (ipver, l4proto, dst_port) to @queue. */
+/* Steer frames of @f's (ipver, l4proto, dst_port) to @queue (16 rules at
+ * most: -ENOSPC). */
 int nm_sim_steer(struct nm_sim *sim, const struct nm_flow *f, uint32_t queue);
+/* Remove one rule for @f's (ipver, l4proto, dst_port), if there is one. */
+void nm_sim_unsteer(struct nm_sim *sim, const struct nm_flow *f);
 
 /*
  * Steer the frames of one flow (@f's 5-tuple as received) to @queue, ahead
