@@ -428,8 +428,12 @@ static void maybe_window_update(struct nm_conn *c)
 	cur = seq_lt(c->rcv_nxt, c->rcv_adv) ? c->rcv_adv - c->rcv_nxt : 0;
 	now_win = tcp_window_segs(c) * c->eff_mss;
 	max_win = (tcp_window_segs(c) + c->held) * c->eff_mss;
-	if (2 * cur <= max_win && now_win >= 2 * cur &&
-	    now_win >= cur + 2u * c->eff_mss) {
+	/* A window under one segment that opens to one is told too: with a
+	 * few buffers the window never reaches two, and the sender would
+	 * wait for its persist timer. */
+	if ((2 * cur <= max_win && now_win >= 2 * cur &&
+	     now_win >= cur + 2u * c->eff_mss) ||
+	    (cur < c->eff_mss && now_win >= c->eff_mss)) {
 		c->ctr.window_update++;
 		tcp_send_ack(c);
 	}

@@ -130,6 +130,17 @@ int listener_queue_for(struct nm_listener *l, struct nm_conn *c,
 	return (int)q;
 }
 
+/* Give back the port rules nm_stack_listen() took. */
+static void listener_unsteer(struct nm_listener *l)
+{
+	struct nm_port *port = l->s->port;
+
+	for (uint8_t v = 4; v <= 6; v += 2)
+		if ((l->port_steered & (1u << v)) && port->ops->unsteer_port)
+			port->ops->unsteer_port(port, v, l->l4proto, l->port);
+	l->port_steered = 0;
+}
+
 static void unbind_queues(struct nm_netdev *dev, const uint32_t *q, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -278,16 +289,30 @@ int nm_stack_listen(struct nm_stack *s, const struct nm_listen_params *p,
 		if (ret)
 			goto err_free;
 	}
+	/* Steer the port to the first queue (per-flow rules come after
+	 * SYNs). A device that cannot match on the port says -EOPNOTSUPP and
+	 * keeps the frames where it puts them; any other refusal (UDP on igb:
+	 * one listener queue per device) fails the listen, since the payload
+	 * would land in host memory. */
+	if (l->num_queues && port->ops->steer_port) {
+		for (uint8_t v = 4; v <= 6; v += 2) {
+			ret = port->ops->steer_port(port, v, proto, p->port, l->queues[0], err);
+			if (!ret) {
+				l->port_steered |= 1u << v;
+			} else if (ret != -EOPNOTSUPP) {
+				listener_unsteer(l);
+				goto err_free;
+			}
+		}
+		ret = 0;
+	}
 	if (proto == 17) {
 		ret = conn_create_udp(s, l, &l->udp, err);
-		if (ret)
+		if (ret) {
+			listener_unsteer(l);
 			goto err_free;
+		}
 		conn_get(l->udp);  /* the listener's own, dropped at close */
-	}
-	/* Steer the port to the first queue; per-flow rules after SYNs. */
-	if (l->num_queues && port->ops->steer_port) {
-		port->ops->steer_port(port, 4, proto, p->port, l->queues[0], NULL);
-		port->ops->steer_port(port, 6, proto, p->port, l->queues[0], NULL);
 	}
 	pthread_rwlock_wrlock(&s->lock);
 	s->listeners[slot] = l;
@@ -305,6 +330,7 @@ void nm_listener_close(struct nm_listener *l)
 	struct nm_stack *s = l->s;
 	struct nm_conn *c;
 
+	listener_unsteer(l);
 	pthread_rwlock_wrlock(&s->lock);
 	for (unsigned int i = 0; i < NM_MAX_LISTENERS; i++)
 		if (s->listeners[i] == l)

@@ -142,6 +142,7 @@ struct nm_listener {
 	uint32_t half_open;                  /* SYN_RCVD connections */
 	uint32_t accepted;                   /* handed to the application */
 	uint32_t max_accept;                 /* 0: no limit */
+	uint32_t port_steered;               /* 1 << ipver: steer_port() took */
 	struct nm_conn *udp;                 /* UDP: the one connection */
 	bool udp_taken;
 };
