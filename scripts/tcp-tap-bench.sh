@@ -96,7 +96,8 @@ import json, os, resource, socket, sys, time
 path, host, rpid = sys.argv[1], sys.argv[2], sys.argv[3]
 with open("/proc/%s/stat" % rpid) as f:  # the receiver's CPU so far
     st = f.read().rsplit(")", 1)[1].split()
-rcv0 = (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+tck = os.sysconf("SC_CLK_TCK")
+rcv0 = [int(st[11]) / tck, int(st[12]) / tck]
 r0 = resource.getrusage(resource.RUSAGE_SELF)
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.settimeout(60)
@@ -151,7 +152,8 @@ def trial(kind):
         raise SystemExit("tcp-tap-bench: %s receiver failed (%d):\n%s" % (kind, status, text))
     snd = __import__("json").loads(out.strip().splitlines()[-1])
     # From the sender's connect to the receiver's exit.
-    rcpu = ru.ru_utime + ru.ru_stime - snd["rcv0"]
+    ru_user, ru_sys = ru.ru_utime - snd["rcv0"][0], ru.ru_stime - snd["rcv0"][1]
+    rcpu = ru_user + ru_sys
     if kind != "netmem":
         got = int(re.search(r"bytes=(\d+)", text).group(1))
     else:
@@ -161,7 +163,7 @@ def trial(kind):
         raise SystemExit("tcp-tap-bench: %s received %d of %d bytes:\n%s" % (kind, got, size, text))
     gib = size / (1 << 30)
     return {"gbps": size * 8 / snd["secs"] / 1e9, "snd": snd["cpu"] / gib, "rcv": rcpu / gib,
-            "cpu": (snd["cpu"] + rcpu) / gib}
+            "cpu": (snd["cpu"] + rcpu) / gib, "rusr": ru_user / gib, "rsys": ru_sys / gib}
 
 
 def load():
@@ -181,18 +183,20 @@ try:
         for k in kinds:
             r = trial(k)
             res[k].append(r)
-            print("  trial %d %-15s %7.3f Gbit/s  CPU s/GiB %6.2f (sender %5.2f, receiver %5.2f)"
-                  % (t + 1, k, r["gbps"], r["cpu"], r["snd"], r["rcv"]), flush=True)
-    med = {k: {f: statistics.median(r[f] for r in res[k]) for f in ("gbps", "cpu", "snd", "rcv")}
-           for k in kinds}
+            print("  trial %d %-15s %7.3f Gbit/s  CPU s/GiB %6.2f (sender %5.2f, receiver %5.2f: "
+                  "user %5.2f, sys %5.2f)" % (t + 1, k, r["gbps"], r["cpu"], r["snd"], r["rcv"],
+                                              r["rusr"], r["rsys"]), flush=True)
+    med = {k: {f: statistics.median(r[f] for r in res[k])
+               for f in ("gbps", "cpu", "snd", "rcv", "rusr", "rsys")} for k in kinds}
     names = {"kernel-off": "kernel TCP, veth, csum/TSO/GSO/GRO off",
              "kernel-default": "kernel TCP, veth, default offloads",
              "netmem": "netmem TCP on TAP, into memfd dmabuf"}
-    print("  %-40s %8s %10s %8s %9s" % ("receiver (median)", "Gbit/s", "CPU s/GiB", "sender",
-                                       "receiver"))
+    print("  %-40s %8s %10s %8s %9s %6s %6s" % ("receiver (median)", "Gbit/s", "CPU s/GiB",
+                                               "sender", "receiver", "user", "sys"))
     for k in kinds:
-        print("  %-40s %8.3f %10.2f %8.2f %9.2f" % (names[k], med[k]["gbps"], med[k]["cpu"],
-                                                   med[k]["snd"], med[k]["rcv"]))
+        print("  %-40s %8.3f %10.2f %8.2f %9.2f %6.2f %6.2f" %
+              (names[k], med[k]["gbps"], med[k]["cpu"], med[k]["snd"], med[k]["rcv"],
+               med[k]["rusr"], med[k]["rsys"]))
     for base in ("kernel-off", "kernel-default"):
         print("ratio netmem/%s: throughput %.2f, CPU per GiB %.2f" %
               (base, med["netmem"]["gbps"] / med[base]["gbps"], med["netmem"]["cpu"] / med[base]["cpu"]))
