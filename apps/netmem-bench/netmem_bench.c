@@ -597,8 +597,8 @@ static int first_use(uint64_t max)
 	printf("\nfirst use: every buffer of a fresh binding handed out once (first) and again "
 	       "(warm), memfd, %u B buffers, identity domain\n(ms; cpu: this thread's CPU "
 	       "time, page faults of the descriptors included)\n", NM_BINDING_DEFAULT_BUF_SIZE);
-	printf("%-10s %9s %9s %9s %9s %9s %9s %9s\n", "size", "buffers", "first", "first cpu",
-	       "ns/buf", "cpu/GiB", "warm", "ns/buf");
+	printf("%-8s %-10s %9s %9s %9s %9s %9s %9s %9s\n", "what", "size", "buffers", "first",
+	       "first cpu", "ns/buf", "cpu/GiB", "warm", "ns/buf");
 	for (uint64_t size = 64ull << 20; size <= max; size *= 2) {
 		struct nm_dmabuf *buf;
 		struct nm_dmabuf_binding *b;
@@ -643,7 +643,7 @@ static int first_use(uint64_t max)
 			failed = 1;
 			break;
 		}
-		printf("%6llu MiB %9u %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n",
+		printf("%-8s %6llu MiB %9u %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", "hand-out",
 		       (unsigned long long)(size >> 20), n, first, first_cpu, first * 1e6 / n,
 		       first_cpu / ((double)size / (1 << 30)), warm, warm * 1e6 / n);
 		fflush(stdout);
@@ -680,7 +680,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	uint64_t bind_max = 4ull << 30, first_max = 8ull << 30;
+	uint64_t bind_max = 4ull << 30, first_max = UINT64_MAX; /* default: bind_max */
 	const char *bind_sources = "memfd";
 	int vfio_group = -1;
 	bool use_dpdk = true, bind_only = false;
@@ -729,6 +729,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		goto usage;
+	if (first_max == UINT64_MAX)
+		first_max = bind_max;
 	if (bind_only)
 		return bind_scaling(bind_max, bind_sources, vfio_group) ||
 		       (first_max && vfio_group < 0 && first_use(first_max)) ? 1 : 0;
@@ -815,6 +817,6 @@ usage:
 		"usage: netmem-bench [--ops N] [--rounds R] [--no-dpdk]\n"
 		"                    [--bind-max SIZE|0] [--bind-only] [--bind-sources memfd,udmabuf,heap,vgem]\n"
 		"                    [--bind-vfio-group N]   (VFIO type1 domain, e.g. in the guest)\n"
-		"                    [--first-use-max SIZE|0]\n");
+		"                    [--first-use-max SIZE|0]   (default: --bind-max)\n");
 	return 2;
 }
