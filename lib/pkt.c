@@ -62,8 +62,8 @@ static inline uint64_t add_carry(uint64_t a, uint64_t b)
 static inline uint64_t add_64_bytes(uint64_t a, const uint8_t *p)
 {
 #if defined(__x86_64__)
-	/* One adc chain: compilers turn the C below into two or three
-	 * instructions per word (add, setc, add), this is one. */
+	/* One adc chain, one instruction per word: GCC 12 makes the C
+	 * below two (add, adc $0) to five per word. */
 	__asm__("addq 0(%[p]), %[a]\n\t"
 		"adcq 8(%[p]), %[a]\n\t"
 		"adcq 16(%[p]), %[a]\n\t"
