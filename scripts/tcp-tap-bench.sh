@@ -143,8 +143,13 @@ def trial(kind):
     else:
         p.kill()
         raise SystemExit("tcp-tap-bench: %s receiver did not start" % kind)
-    out = nsx(ns_s, "taskset", "-c", str(SEND_CPU), "python3", "-c", SENDER, stream, host,
-              str(p.pid))
+    try:
+        out = nsx(ns_s, "taskset", "-c", str(SEND_CPU), "python3", "-c", SENDER, stream, host,
+                  str(p.pid))
+    except subprocess.CalledProcessError as e:
+        p.kill()  # a sink would wait in accept() for good
+        p.wait()
+        raise SystemExit("tcp-tap-bench: %s: the sender failed:\n%s" % (kind, e.stdout))
     _, status, ru = os.wait4(p.pid, 0)
     log.seek(0)
     text = log.read()
