@@ -239,8 +239,22 @@ boot_once() {
 # One guest at a time on this machine, whichever checkout starts it: two TCG
 # guests on two cores starve each other's timers (boot panics, RCU stalls).
 # The wait is announced; the guest's own timeout starts once it holds the lock.
+# A caller that already holds the lock (`flock /tmp/netmem-guest.lock meson test
+# ...`) is not "another guest": waiting for it would wait for ourselves.
+lock_held_by_ancestor() {
+	local ino pid p
+	ino=$(stat -Lc %i /proc/self/fd/8 2>/dev/null) || return 1
+	for pid in $(awk -v i=":$ino\$" '$2 == "FLOCK" && $6 ~ i { print $5 }' /proc/locks); do
+		p=$$
+		while [ "$p" -gt 1 ]; do
+			[ "$p" = "$pid" ] && return 0
+			p=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || break
+		done
+	done
+	return 1
+}
 exec 8>"${NETMEM_GUEST_LOCK:-/tmp/netmem-guest.lock}"
-if ! flock -n 8; then
+if ! flock -n 8 && ! lock_held_by_ancestor; then
 	say "another guest is running on this machine; waiting for it"
 	flock 8
 fi
