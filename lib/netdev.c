@@ -58,7 +58,8 @@ void nm_netdev_fini(struct nm_netdev *dev)
 	dev->dma = NULL;
 }
 
-/* Build and start queue memory; on failure nothing is left behind. */
+/* Build and start queue memory; on failure nothing is left behind and
+ * *out is NULL (set on every path, so no caller reads it unset). */
 static int rxq_mem_up(struct nm_netdev *dev, struct nm_rxq *rxq,
 		      const struct nm_mp_params *mp, void **out,
 		      struct nm_err *err)
@@ -66,6 +67,7 @@ static int rxq_mem_up(struct nm_netdev *dev, struct nm_rxq *rxq,
 	void *qmem = calloc(1, dev->qops->mem_size);
 	int ret;
 
+	*out = NULL;
 	if (!qmem)
 		return nm_err_set(err, -ENOMEM, "out of memory for queue memory");
 	ret = dev->qops->mem_alloc(dev, qmem, rxq->index, mp, err);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install what netmem needs, build it twice (plain, and with ASan/UBSan) plus the
-# threaded unit tests with ThreadSanitizer, and run every test suite: unit tests
-# in both builds, tsan-lib in the TSan one, then the DPDK, guest and kmod
-# suites in the plain build. Ends with one line: "N passed, N failed, N skipped".
+# Install what netmem needs, build it three times (plain, release, and with
+# ASan/UBSan) plus the threaded unit tests with ThreadSanitizer, and run every
+# test suite: unit tests in those three builds, tsan-lib in the TSan one, then
+# the DPDK, guest and kmod suites in the plain build. Ends with one line:
+# "N passed, N failed, N skipped".
 #
 #   scripts/test.sh                 everything
 #   NETMEM_SKIP_INSTALL=1 scripts/test.sh    skip the apt step
@@ -31,6 +32,11 @@ setup() { # dir, extra meson args...
 
 echo "== build (plain)"
 setup build
+# Release (-O3, NDEBUG): what a user's `--buildtype=release` compiles, with
+# -Werror; its unit suite runs too. No DPDK or CUDA parts: cheap, and the
+# unit tests need neither (the tests use no assert(): NDEBUG changes none).
+echo "== build (release)"
+setup build-release -Dbuildtype=release -Ddpdk=disabled -Dcuda=disabled
 echo "== build (ASan + UBSan)"
 setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug -Ddpdk=disabled
 # ThreadSanitizer: only the threaded unit tests (suite tsan-lib). GCC warns
@@ -72,6 +78,7 @@ run_suite() { # builddir suite [meson test args...]
 for s in $suites; do
 	run_suite build "$s"
 	if [ "$s" = unit ]; then
+		run_suite build-release unit
 		run_suite build-asan unit
 		# Built above, target by target: no full rebuild here.
 		TSAN_OPTIONS=halt_on_error=0:exitcode=66 run_suite build-tsan tsan-lib --no-rebuild

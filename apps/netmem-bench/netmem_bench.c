@@ -3,14 +3,22 @@
  * netmem-bench: the page pool's costs, against DPDK 22.11's mempool measured
  * in the same run (when built with DPDK), printed as figures and ratios.
  *
- *   fast path   alloc + recycle one at a time, and in bulks of 32, by the
- *               queue's own thread (vs rte_mempool_get/put with a cache)
- *   ring        alloc, then put back as a foreign thread would (same thread)
- *   cross-thread one thread allocates, another puts back
- *   metadata    host bytes per buffer
- *   bind        binding create + unbind time against dmabuf size
+ *   fast path    alloc + recycle one at a time, and in bulks of 32, by the
+ *                queue's own thread, against DPDK at its best:
+ *                rte_mempool_get_bulk/put_bulk with the count known only at
+ *                run time, on a mempool of as many 2 KiB elements as our pool
+ *                holds, with the per-lcore cache rte_mempool.h advises
+ *   ring         alloc, then put back as a foreign thread would (same thread)
+ *   cross-thread one thread allocates, another (pinned to another CPU) puts
+ *                back
+ *   metadata     host bytes per buffer, from the structs' sizes
+ *   bind         binding create + unbind time against dmabuf size (bind.c)
+ *   first use    the first hand-out of every buffer of a fresh binding
+ *                (bind.c)
  *
- * Each figure is the best of --rounds runs of --ops operations.
+ * Rounds alternate (DPDK, netmem, DPDK, netmem, ...): each round pairs the
+ * two sides measured a moment apart, so load that drifts over the run moves
+ * both; printed are the medians and each pair's ratio, median and range.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +33,8 @@
 #include <netmem/netmem.h>
 #include <netmem/sim.h>
 
+#include "bench.h"
+
 #ifdef NETMEM_HAVE_DPDK
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -37,27 +47,48 @@
 static uint64_t ops = 20000000;
 static int rounds = 5;
 
-static double now_ns(void)
+static int cmp_d(const void *a, const void *b)
 {
-	struct timespec ts;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return x < y ? -1 : x > y;
 }
 
-static double min_d(double a, double b)
+/* Median of @n values (sorts them). */
+static double median(double *v, int n)
 {
-	return a < b ? a : b;
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* This thread's CPU time (its page faults included, preemption not: on a
- * shared machine wall time also counts other jobs' turns). */
-static double cpu_ns(void)
-{
-	struct timespec ts;
+/* The first two CPUs this process may run on: the fast paths run on the
+ * first, the cross-thread returner on the second (-1: only one). */
+static int cpu_a = -1, cpu_b = -1;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+static void pick_cpus(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (cpu_a < 0)
+			cpu_a = c;
+		else if (cpu_b < 0)
+			cpu_b = c;
+	}
+}
+
+static int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 /* ---- ours ---- */
@@ -66,6 +97,7 @@ struct ours {
 	struct nm_dma_domain *dom;
 	struct nm_host_mem *mem;
 	struct nm_page_pool *pool;
+	uint32_t pool_size, buf_size;
 };
 
 static int ours_up(struct ours *o)
@@ -81,6 +113,8 @@ static int ours_up(struct ours *o)
 		fprintf(stderr, "netmem-bench: %s\n", err.msg);
 		return -1;
 	}
+	o->pool_size = pp.pool_size;
+	o->buf_size = hp.buf_size;
 	pp.mp = nm_host_mem_mp(o->mem);
 	if (nm_page_pool_create(&pp, &o->pool, &err)) {
 		fprintf(stderr, "netmem-bench: %s\n", err.msg);
@@ -95,6 +129,11 @@ static void ours_down(struct ours *o)
 	nm_host_mem_put(o->mem);
 	nm_dma_domain_put(o->dom);
 }
+
+/* The burst size, read at run time: neither side's loop may be specialised
+ * for a constant count (DPDK's get/put of 1 is slower than its bulk call
+ * with a count it cannot see: rte_mempool_get() is not its best). */
+static volatile unsigned int burst_bulk = BULK;
 
 static double ours_single(struct ours *o)
 {
@@ -111,11 +150,12 @@ static double ours_single(struct ours *o)
 static double ours_bulk(struct ours *o)
 {
 	nm_netmem_ref refs[BULK];
+	unsigned int n = burst_bulk;
 	double t = now_ns();
 
 	for (uint64_t i = 0; i < ops / BULK; i++) {
-		nm_page_pool_alloc_netmems(o->pool, refs, BULK);
-		nm_page_pool_put_netmem_bulk(o->pool, refs, BULK, true);
+		nm_page_pool_alloc_netmems(o->pool, refs, n);
+		nm_page_pool_put_netmem_bulk(o->pool, refs, n, true);
 	}
 	return (now_ns() - t) / (double)(ops / BULK * BULK);
 }
@@ -123,11 +163,12 @@ static double ours_bulk(struct ours *o)
 static double ours_bulk_unrefed(struct ours *o)
 {
 	nm_netmem_ref refs[BULK];
+	unsigned int n = burst_bulk;
 	double t = now_ns();
 
 	for (uint64_t i = 0; i < ops / BULK; i++) {
-		nm_page_pool_alloc_netmems(o->pool, refs, BULK);
-		nm_page_pool_recycle_direct_bulk(o->pool, refs, BULK);
+		nm_page_pool_alloc_netmems(o->pool, refs, n);
+		nm_page_pool_recycle_direct_bulk(o->pool, refs, n);
 	}
 	return (now_ns() - t) / (double)(ops / BULK * BULK);
 }
@@ -153,6 +194,7 @@ struct handoff {
 	atomic_bool stop;
 	void (*put)(void *ctx, uintptr_t *v, unsigned int n);
 	void *ctx;
+	int cpu;               /* where the returner ran (sched_getcpu) */
 };
 
 static void *returner(void *arg)
@@ -160,6 +202,7 @@ static void *returner(void *arg)
 	struct handoff *h = arg;
 	uint64_t hd = 0;
 
+	h->cpu = sched_getcpu();
 	for (;;) {
 		uint64_t t = atomic_load_explicit(&h->tail, memory_order_acquire);
 
@@ -184,10 +227,14 @@ static void *returner(void *arg)
 	return NULL;
 }
 
+/* Where the last cross-thread round's two threads ran. */
+static int xt_getter_cpu = -1, xt_returner_cpu = -1;
+
 static double cross_thread(uintptr_t (*get)(void *),
 			   void (*put)(void *, uintptr_t *, unsigned int), void *ctx)
 {
 	static struct handoff h;
+	pthread_attr_t attr;
 	pthread_t th;
 	uint64_t n = ops / 8, t = 0, done = 0;
 	double t0;
@@ -195,7 +242,23 @@ static double cross_thread(uintptr_t (*get)(void *),
 	memset(&h, 0, sizeof(h));
 	h.put = put;
 	h.ctx = ctx;
-	pthread_create(&th, NULL, returner, &h);
+	h.cpu = -1;
+	/* Set, not inherited: a thread made by an EAL thread gets the main
+	 * lcore's CPU, and both threads would share one core. */
+	pthread_attr_init(&attr);
+	if (cpu_b >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu_b, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	if (pthread_create(&th, &attr, returner, &h)) {
+		pthread_attr_destroy(&attr);
+		return -1;
+	}
+	pthread_attr_destroy(&attr);
+	xt_getter_cpu = sched_getcpu();
 	t0 = now_ns();
 	while (done < n) {
 		uintptr_t v;
@@ -215,6 +278,7 @@ static double cross_thread(uintptr_t (*get)(void *),
 	}
 	atomic_store(&h.stop, true);
 	pthread_join(th, NULL);
+	xt_returner_cpu = h.cpu;
 	return (now_ns() - t0) / (double)n;
 }
 
@@ -233,20 +297,29 @@ static void ours_put(void *ctx, uintptr_t *v, unsigned int n)
 
 #ifdef NETMEM_HAVE_DPDK
 static struct rte_mempool *dpdk_mp;
+static unsigned int dpdk_cache;
+static volatile unsigned int burst_one = 1;
 
-static int dpdk_up(void)
+static int dpdk_up(uint32_t n, uint32_t elt_size)
 {
-	char *eal_argv[] = { "netmem-bench", "--no-huge", "-m", "256", "--no-pci",
-			     "--no-shconf", "--no-telemetry", "-l", "0",
-			     "--log-level=lib.eal:4", NULL };
+	char lcore[16], *eal_argv[] = { "netmem-bench", "--no-huge", "-m", "256", "--no-pci",
+					"--no-shconf", "--no-telemetry", "-l", lcore,
+					"--log-level=lib.eal:4", NULL };
 
+	/* The main lcore is where the fast paths of both sides run. */
+	snprintf(lcore, sizeof(lcore), "%d", cpu_a);
 	if (rte_eal_init(10, eal_argv) < 0) {
 		fprintf(stderr, "netmem-bench: DPDK EAL init failed: %s\n",
 			rte_strerror(rte_errno));
 		return -1;
 	}
-	/* Same object count as our pool; the default cache (256) */
-	dpdk_mp = rte_mempool_create("bench", 2047, 64, 256, 0, NULL, NULL, NULL,
+	/* rte_mempool.h: n % cache_size == 0 (else objects stay stranded in
+	 * the ring), cache_size <= n / 1.5 and <= RTE_MEMPOOL_CACHE_MAX_SIZE. */
+	for (dpdk_cache = RTE_MEMPOOL_CACHE_MAX_SIZE; dpdk_cache > 1; dpdk_cache /= 2)
+		if (n % dpdk_cache == 0 && dpdk_cache * 3 <= n * 2)
+			break;
+	/* As many elements of the same size as our pool holds. */
+	dpdk_mp = rte_mempool_create("bench", n, elt_size, dpdk_cache, 0, NULL, NULL, NULL,
 				     NULL, SOCKET_ID_ANY, 0);
 	if (!dpdk_mp) {
 		fprintf(stderr, "netmem-bench: rte_mempool_create: %s\n",
@@ -258,12 +331,14 @@ static int dpdk_up(void)
 
 static double dpdk_single(void)
 {
-	void *obj;
+	/* Room for a burst: the count is not known to the compiler. */
+	void *obj[BULK];
+	unsigned int n = burst_one;
 	double t = now_ns();
 
 	for (uint64_t i = 0; i < ops; i++) {
-		rte_mempool_get(dpdk_mp, &obj);
-		rte_mempool_put(dpdk_mp, obj);
+		rte_mempool_get_bulk(dpdk_mp, obj, n);
+		rte_mempool_put_bulk(dpdk_mp, obj, n);
 	}
 	return (now_ns() - t) / (double)ops;
 }
@@ -271,21 +346,22 @@ static double dpdk_single(void)
 static double dpdk_bulk(void)
 {
 	void *objs[BULK];
+	unsigned int n = burst_bulk;
 	double t = now_ns();
 
 	for (uint64_t i = 0; i < ops / BULK; i++) {
-		rte_mempool_get_bulk(dpdk_mp, objs, BULK);
-		rte_mempool_put_bulk(dpdk_mp, objs, BULK);
+		rte_mempool_get_bulk(dpdk_mp, objs, n);
+		rte_mempool_put_bulk(dpdk_mp, objs, n);
 	}
 	return (now_ns() - t) / (double)(ops / BULK * BULK);
 }
 
 static uintptr_t dpdk_get(void *ctx)
 {
-	void *obj;
+	void *obj[BULK];
 
 	(void)ctx;
-	return rte_mempool_get(dpdk_mp, &obj) ? 0 : (uintptr_t)obj;
+	return rte_mempool_get_bulk(dpdk_mp, obj, burst_one) ? 0 : (uintptr_t)obj[0];
 }
 
 static void dpdk_put(void *ctx, uintptr_t *v, unsigned int n)
@@ -296,178 +372,29 @@ static void dpdk_put(void *ctx, uintptr_t *v, unsigned int n)
 }
 #endif
 
-static double best(double (*fn)(struct ours *), struct ours *o)
+#define MAX_ROUNDS 100
+
+/* One figure: each side's value per round, taken in turns. */
+struct pairs {
+	double ours[MAX_ROUNDS], base[MAX_ROUNDS];
+	int n;
+};
+
+static void row(const char *name, struct pairs *p, bool have_base)
 {
-	double b = 1e30;
+	double ratio[MAX_ROUNDS], lo = 1e30, hi = 0;
 
-	for (int r = 0; r < rounds; r++) {
-		double v = fn(o);
-
-		if (v < b)
-			b = v;
+	if (!have_base) {
+		printf("%-40s %10.2f %12s %18s\n", name, median(p->ours, p->n), "-", "-");
+		return;
 	}
-	return b;
-}
-
-static void row(const char *name, double ours_v, double base_v)
-{
-	if (base_v > 0)
-		printf("%-40s %10.2f %12.2f %8.2f\n", name, ours_v, base_v, ours_v / base_v);
-	else
-		printf("%-40s %10.2f %12s %8s\n", name, ours_v, "-", "-");
-}
-
-/*
- * The descriptor area alone (net_iovs + free ring: what a binding create
- * spends in page faults), 4 KiB buffers: cold (the first area of that size
- * in the process) and warm (best of the next two).
- */
-static void area_scaling(uint64_t max)
-{
-	printf("\nnet_iov descriptor area init (36 B per 4 KiB buffer) against dmabuf size, ms "
-	       "(cpu: this thread's CPU time)\n");
-	printf("%-8s %-10s %9s %9s %9s %9s %9s\n", "what", "size", "cold", "cold cpu", "cpu/GiB",
-	       "warm cpu", "cpu/GiB");
-	for (uint64_t size = 64ull << 20; size <= max; size *= 2) {
-		double gib = (double)size / (1 << 30), cold = 0, cold_cpu = 0, warm_cpu = 1e30;
-
-		for (int r = 0; r < 3; r++) {
-			struct nm_net_iov_area a;
-			double t0 = now_ns(), c0 = cpu_ns(), c;
-
-			if (nm_net_iov_area_init(&a, (uint32_t)(size >> 12), 4096, 0, 0, NULL,
-						 false, NULL))
-				return;
-			c = (cpu_ns() - c0) / 1e6;
-			if (!r) {
-				cold = (now_ns() - t0) / 1e6;
-				cold_cpu = c;
-			} else {
-				warm_cpu = min_d(warm_cpu, c);
-			}
-			nm_net_iov_area_fini(&a);
-		}
-		printf("%-8s %6llu MiB %9.2f %9.2f %9.2f %9.2f %9.2f\n", "area",
-		       (unsigned long long)(size >> 20), cold, cold_cpu, cold_cpu / gib, warm_cpu,
-		       warm_cpu / gib);
+	for (int r = 0; r < p->n; r++) {
+		ratio[r] = p->ours[r] / p->base[r];
+		lo = min_d(lo, ratio[r]);
+		hi = ratio[r] > hi ? ratio[r] : hi;
 	}
-}
-
-/*
- * Binding create (import, pin, DMA-map, descriptors) + unbind against size,
- * for each source kind in @sources ("memfd,udmabuf,heap,vgem"). With
- * @vfio_group >= 0 the domain is a VFIO type1 container (in the guest), else
- * the software NIC's identity domain.
- */
-static int bind_scaling(uint64_t max, const char *sources, int vfio_group)
-{
-	struct nm_sim_params sp = { .num_rx_queues = 1, .ring_size = 16 };
-	struct nm_sim *sim = NULL;
-	struct nm_dma_domain *dom;
-	struct nm_netdev *dev = NULL;
-	struct nm_err err = { 0 };
-	char list[128], *save = NULL;
-	int failed = 0;
-
-	if (vfio_group >= 0) {
-		/* A binding needs the domain only, no device. */
-		if (nm_dma_domain_vfio_create(vfio_group, &dom, &err)) {
-			fprintf(stderr, "netmem-bench: %s\n", err.msg);
-			return -1;
-		}
-	} else {
-		if (nm_sim_create(&sp, &sim, &err)) {
-			fprintf(stderr, "netmem-bench: %s\n", err.msg);
-			return -1;
-		}
-		dev = nm_sim_netdev(sim);
-		dom = dev->dma;
-	}
-	printf("\nbinding create against dmabuf size, DMA domain %s: cold (the first "
-	       "create of that size in this process) and warm (best of the next two); "
-	       "bind + unbind apart\n", dom->ops->kind);
-	printf("(ms; cpu: this thread's CPU time, page faults included, the other jobs' turns not;\n"
-	       " vs touch: cold cpu over what this process's first touch of the exporter's memory\n"
-	       " (its memset) cost for as many bytes as the descriptors take, same run)\n");
-	printf("%-8s %-10s %9s %9s %9s %9s %9s %9s %9s %8s %8s\n", "source", "size", "cold",
-	       "cold cpu", "cpu/GiB", "warm", "warm cpu", "cpu/GiB", "bind+unb", "vs first",
-	       "vs touch");
-	snprintf(list, sizeof(list), "%s", sources);
-	for (char *kind = strtok_r(list, ",", &save); kind; kind = strtok_r(NULL, ",", &save)) {
-		double first_per_gib = 0;
-
-		for (uint64_t size = 64ull << 20; size <= max; size *= 2) {
-			double gib = (double)size / (1 << 30);
-			double cold = 0, warm = 1e30, bu = 1e30, cold_cpu = 0, warm_cpu = 1e30;
-			double touch_per_byte = 0, meta;
-			char spec[64];
-			int r;
-
-			snprintf(spec, sizeof(spec), "%s:%llu", kind, (unsigned long long)size);
-			/* Each a fresh buffer, touched once first, so the figure is
-			 * the binding, not the exporter's first fault. */
-			for (r = 0; r < 3; r++) {
-				struct nm_dmabuf *buf;
-				struct nm_dmabuf_binding *b;
-				void *cpu;
-				double t0, t1, c0, create, ccpu;
-
-				if (nm_dmabuf_open_spec(spec, &buf, &err)) {
-					fprintf(stderr, "netmem-bench: %s\n", err.msg);
-					break;
-				}
-				c0 = cpu_ns();
-				if (!nm_dmabuf_cpu_map(buf, &cpu, &err))
-					memset(cpu, 0, buf->size);
-				if (!r)
-					touch_per_byte = (cpu_ns() - c0) / 1e6 / (double)buf->size;
-				c0 = cpu_ns();
-				t0 = now_ns();
-				if (nm_dmabuf_binding_create(dom, buf, NULL, &b, &err)) {
-					fprintf(stderr, "netmem-bench: %s: %s\n", spec, err.msg);
-					nm_dmabuf_put(buf);
-					break;
-				}
-				t1 = now_ns();
-				ccpu = (cpu_ns() - c0) / 1e6;
-				if (sim && nm_dmabuf_binding_bind_rxq(b, dev, 0, &err))
-					fprintf(stderr, "netmem-bench: %s\n", err.msg);
-				nm_dmabuf_binding_unbind(b);
-				create = (t1 - t0) / 1e6;
-				if ((now_ns() - t1) / 1e6 < bu)
-					bu = (now_ns() - t1) / 1e6;
-				/* The memfd/bridge mapping goes with the buffer. */
-				nm_dmabuf_put(buf);
-				if (!r) {
-					cold = create;
-					cold_cpu = ccpu;
-				} else {
-					warm = min_d(warm, create);
-					warm_cpu = min_d(warm_cpu, ccpu);
-				}
-			}
-			if (r < 3) {
-				failed = 1;  /* said why above; the exit status says so too */
-				break;
-			}
-			if (!first_per_gib)
-				first_per_gib = cold_cpu / gib;
-			/* The descriptors' bytes: net_iov + free-ring slot per buffer. */
-			meta = (double)(size / NM_BINDING_DEFAULT_BUF_SIZE) *
-			       (sizeof(struct nm_net_iov) + sizeof(uint32_t));
-			printf("%-8s %6llu MiB %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %8.2f %8.2f\n",
-			       kind, (unsigned long long)(size >> 20), cold, cold_cpu, cold_cpu / gib,
-			       warm, warm_cpu, warm_cpu / gib, bu, cold_cpu / gib / first_per_gib,
-			       touch_per_byte > 0 ? cold_cpu / (touch_per_byte * meta) : 0);
-			fflush(stdout);
-		}
-	}
-	area_scaling(max);
-	if (sim)
-		nm_sim_destroy(sim);
-	else
-		nm_dma_domain_put(dom);
-	return failed ? -1 : 0;
+	printf("%-40s %10.2f %12.2f %6.2f (%.2f-%.2f)\n", name, median(p->ours, p->n),
+	       median(p->base, p->n), median(ratio, p->n), lo, hi);
 }
 
 /* A whole decimal number in [lo, hi], nothing after it. */
@@ -494,14 +421,15 @@ int main(int argc, char **argv)
 		{ "bind-only", no_argument, NULL, 'B' },
 		{ "bind-sources", required_argument, NULL, 'S' },
 		{ "bind-vfio-group", required_argument, NULL, 'G' },
+		{ "first-use-max", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	uint64_t bind_max = 4ull << 30;
+	uint64_t bind_max = 4ull << 30, first_max = UINT64_MAX; /* default: bind_max */
 	const char *bind_sources = "memfd";
 	int vfio_group = -1;
 	bool use_dpdk = true, bind_only = false;
-	double base[4] = { 0 };
+	static struct pairs single, bulk, sole, ring, xt;
 	struct ours o;
 	int c;
 
@@ -512,7 +440,7 @@ int main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'r':
-			if (parse_int(optarg, 1, 100, &rounds))
+			if (parse_int(optarg, 1, MAX_ROUNDS, &rounds))
 				goto usage;
 			break;
 		case 'b':
@@ -534,72 +462,106 @@ int main(int argc, char **argv)
 			if (parse_int(optarg, 0, 1 << 20, &vfio_group))
 				goto usage;
 			break;
+		case 'F':
+			if (!strcmp(optarg, "0"))
+				first_max = 0;
+			else if (nm_parse_size(optarg, &first_max))
+				goto usage;
+			break;
 		default:
 			goto usage;
 		}
 	}
 	if (optind < argc)
 		goto usage;
+	if (first_max == UINT64_MAX)
+		first_max = bind_max;
 	if (bind_only)
-		return bind_scaling(bind_max, bind_sources, vfio_group) ? 1 : 0;
+		return bind_scaling(bind_max, bind_sources, vfio_group) ||
+		       (first_max && vfio_group < 0 && first_use(first_max)) ? 1 : 0;
+	/* Both sides' fast paths on one CPU, set here (EAL pins its main
+	 * lcore there too); the cross-thread returner on the next one. */
+	pick_cpus();
+	if (cpu_a >= 0 && pin_self(cpu_a))
+		cpu_a = -1;
 	if (ours_up(&o))
 		return 1;
 #ifdef NETMEM_HAVE_DPDK
-	if (use_dpdk && dpdk_up())
+	if (use_dpdk && (cpu_a < 0 || dpdk_up(o.pool_size, o.buf_size)))
 		use_dpdk = false;
 #else
 	use_dpdk = false;
 #endif
-	printf("page pool vs %s, best of %d rounds of %llu ops\n",
-	       use_dpdk ? "DPDK mempool (ring_mp_mc, cache 256), same run" :
-			  "nothing (built without DPDK or --no-dpdk)",
-	       rounds, (unsigned long long)ops);
-	printf("%-40s %10s %12s %8s\n", "ns per buffer (alloc + put back)", "netmem",
-	       "DPDK", "ratio");
+	if (use_dpdk)
 #ifdef NETMEM_HAVE_DPDK
-	if (use_dpdk) {
-		for (int r = 0; r < rounds; r++) {
-			double s = dpdk_single(), b = dpdk_bulk();
-
-			if (!base[0] || s < base[0]) base[0] = s;
-			if (!base[1] || b < base[1]) base[1] = b;
-		}
-		base[3] = 1e30;
-		for (int r = 0; r < rounds; r++) {
-			double x = cross_thread(dpdk_get, dpdk_put, NULL);
-
-			if (x < base[3])
-				base[3] = x;
-		}
-	}
+		printf("page pool (%u buffers of %u B) vs DPDK mempool (ring_mp_mc, %u elements "
+		       "of %u B, cache %u; rte_mempool_get_bulk/put_bulk, count read at run "
+		       "time)\n", o.pool_size, o.buf_size, dpdk_mp->size, dpdk_mp->elt_size,
+		       dpdk_cache);
+#else
+		;
 #endif
-	row("fast path, one at a time", best(ours_single, &o), base[0]);
-	row("fast path, bulks of 32, refs checked", best(ours_bulk, &o), base[1]);
-	row("fast path, bulks of 32, sole owner", best(ours_bulk_unrefed, &o), base[1]);
-	row("put back through the ring (same thread)", best(ours_ring, &o), 0);
-	{
-		double x = 1e30;
-
-		for (int r = 0; r < rounds; r++) {
-			double v = cross_thread(ours_get, ours_put, &o);
-
-			if (v < x)
-				x = v;
+	else
+		printf("page pool (%u buffers of %u B) vs nothing (built without DPDK or "
+		       "--no-dpdk)\n", o.pool_size, o.buf_size);
+	printf("%d rounds of %llu ops, the two sides in turns; fast paths on CPU %d; medians, "
+	       "and the ratio netmem/DPDK of each round's pair: median (range)\n", rounds,
+	       (unsigned long long)ops, cpu_a);
+	printf("%-40s %10s %12s %18s\n", "ns per buffer (alloc + put back)", "netmem", "DPDK",
+	       "ratio (range)");
+	for (int r = 0; r < rounds; r++) {
+#ifdef NETMEM_HAVE_DPDK
+		if (use_dpdk)
+			single.base[r] = dpdk_single();
+#endif
+		single.ours[r] = ours_single(&o);
+#ifdef NETMEM_HAVE_DPDK
+		if (use_dpdk)
+			bulk.base[r] = dpdk_bulk();
+#endif
+		bulk.ours[r] = ours_bulk(&o);
+#ifdef NETMEM_HAVE_DPDK
+		if (use_dpdk)
+			sole.base[r] = dpdk_bulk();
+#endif
+		sole.ours[r] = ours_bulk_unrefed(&o);
+		ring.ours[r] = ours_ring(&o);
+#ifdef NETMEM_HAVE_DPDK
+		if (use_dpdk)
+			xt.base[r] = cross_thread(dpdk_get, dpdk_put, NULL);
+#endif
+		xt.ours[r] = cross_thread(ours_get, ours_put, &o);
+		if (xt.ours[r] < 0 || (use_dpdk && xt.base[r] < 0)) {
+			fprintf(stderr, "netmem-bench: cannot start the returner thread\n");
+			return 1;
 		}
-		row("cross-thread: alloc here, bulk put there", x, base[3]);
 	}
-	printf("\nhost metadata per buffer: %zu bytes (net_iov %zu + free-ring slot %zu); "
-	       "kernel 6.12 struct net_iov: 48\n",
-	       sizeof(struct nm_net_iov) + sizeof(uint32_t), sizeof(struct nm_net_iov),
-	       sizeof(uint32_t));
+	single.n = bulk.n = sole.n = ring.n = xt.n = rounds;
+	row("fast path, one at a time", &single, use_dpdk);
+	row("fast path, bulks of 32, refs checked", &bulk, use_dpdk);
+	row("fast path, bulks of 32, sole owner", &sole, use_dpdk);
+	row("put back through the ring (same thread)", &ring, false);
+	row("cross-thread: alloc here, bulk put there", &xt, use_dpdk);
+	if (xt_returner_cpu >= 0 && xt_returner_cpu != xt_getter_cpu)
+		printf("cross-thread: getter on CPU %d, returner pinned to CPU %d\n",
+		       xt_getter_cpu, xt_returner_cpu);
+	else
+		printf("cross-thread: getter and returner both on CPU %d (only one CPU allowed): "
+		       "no cache line crosses cores\n", xt_getter_cpu);
+	printf("\nhost metadata per buffer: %zu bytes (sizeof struct nm_net_iov %zu + free-ring "
+	       "slot %zu); kernel 6.12 struct net_iov: 48\n", meta_per_buf(),
+	       sizeof(struct nm_net_iov), meta_per_buf() - sizeof(struct nm_net_iov));
 	ours_down(&o);
 	if (bind_max && bind_scaling(bind_max, bind_sources, vfio_group))
+		return 1;
+	if (first_max && first_use(first_max))
 		return 1;
 	return 0;
 usage:
 	fprintf(stderr,
 		"usage: netmem-bench [--ops N] [--rounds R] [--no-dpdk]\n"
 		"                    [--bind-max SIZE|0] [--bind-only] [--bind-sources memfd,udmabuf,heap,vgem]\n"
-		"                    [--bind-vfio-group N]   (VFIO type1 domain, e.g. in the guest)\n");
+		"                    [--bind-vfio-group N]   (VFIO type1 domain, e.g. in the guest)\n"
+		"                    [--first-use-max SIZE|0]   (default: --bind-max)\n");
 	return 2;
 }

@@ -1,30 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The Internet checksum (RFC 1071) over host bytes. */
+/* The Internet checksum (RFC 1071) over host bytes: lib/pkt.c's one
+ * implementation (inet_csum.h), under the stack's names. */
+#include "../inet_csum.h"
 #include "tcp_internal.h"
 
 uint32_t nm_csum_add(uint32_t sum, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-
-	/* 64-bit accumulator: no carry handling inside the loop. */
-	uint64_t acc = sum;
-
-	for (; len >= 8; p += 8, len -= 8)
-		acc += (uint64_t)get32(p) + get32(p + 4);
-	for (; len > 1; p += 2, len -= 2)
-		acc += get16(p);
-	if (len)
-		acc += (uint32_t)p[0] << 8;
-	while (acc >> 32)
-		acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
+	return nm_inet_csum_add(sum, buf, len);
 }
 
 uint16_t nm_csum_fold(uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return nm_inet_csum_fold(sum);
 }
 
 uint32_t nm_csum_pseudo(uint8_t ipver, const uint8_t *src, const uint8_t *dst,
@@ -33,8 +20,7 @@ uint32_t nm_csum_pseudo(uint8_t ipver, const uint8_t *src, const uint8_t *dst,
 	size_t alen = ipver == 4 ? 4 : 16;
 	uint32_t sum = nm_csum_add(0, src, alen);
 
+	/* Each add returns at most 16 bits: no overflow below. */
 	sum = nm_csum_add(sum, dst, alen);
-	/* Fold before adding so the 32-bit sum cannot overflow. */
-	sum = (sum & 0xffff) + (sum >> 16);
 	return sum + proto + (l4len & 0xffff) + (l4len >> 16);
 }

@@ -18,6 +18,10 @@
 #           taken as the median over the rounds (TCG's TSC keeps running
 #           while the host preempts the guest, which spoils single rounds).
 #           testpmd cannot do this: it drops what arrived while it was stopped.
+# Pinning (the stream figures depend on it): the sender on CPU 0, every
+# receiver on CPU 1 (taskset -c 1; DPDK's EAL also -l 1 --main-lcore 1, its
+# only lcore; testpmd's forwarding lcore 1, its idle main lcore 0). Each
+# receiver prints the CPU it ran on (cpu=), and the summary shows it.
 # Under TCG absolute numbers mean little; the ratios are the result.
 # Usage: bench.sh PATH/igb-rx-bench PATH/igb-dpdk-rx-bench PATH/igb-send [FRAMES [ROUNDS [TRIALS]]]
 set -euo pipefail
@@ -67,6 +71,8 @@ receive() {
 
 testpmd_stream() {
 	local log=$out.testpmd fifo=$out.fifo pid
+	# Forwarding on lcore 1 (CPU 1, where the other receivers run); the main
+	# lcore 0 only waits for the enter key, beside the sender.
 	local cmd=(dpdk-testpmd -l 0-1 -n 1 -a "$bdf" --file-prefix=nmtp -- --forward-mode=rxonly
 		--record-core-cycles --nb-cores=1 --rxq=1 --txq=1 --rxd=512 --burst=32
 		--total-num-mbufs=8192)
@@ -92,7 +98,8 @@ receivers() {   # receivers MODE TRIAL
 	mv "$out.udmabuf.$1.res" "$out.udmabuf.$1.$2"
 	receive host "$1" "${cpu[@]}" "$bench" --bdf "$bdf" --dmabuf none
 	mv "$out.host.$1.res" "$out.host.$1.$2"
-	receive dpdk "$1" "$dpdk_bench" -l 0-1 -n 1 -a "$bdf" --file-prefix=nmb --main-lcore 0 -- --idle-ms 2000
+	receive dpdk "$1" "${cpu[@]}" "$dpdk_bench" -l 1 -n 1 -a "$bdf" --file-prefix=nmb \
+		--main-lcore 1 -- --idle-ms 2000
 	mv "$out.dpdk.$1.res" "$out.dpdk.$1.$2"
 }
 receivers stream 1
@@ -112,13 +119,13 @@ summary() {   # summary MODE TRIAL...: one table per trial, then the ratios
 	function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 	BEGIN { split("netmem/udmabuf netmem/host DPDK-PMD", name, " ")
-		printf "%-6s %-15s %8s %10s %12s %11s %13s %14s\n", "trial", "receiver", "packets",
-		       "packets/s", "bytes/s", "cycles/pkt", "capacity pps", "capacity B/s" }
+		printf "%-6s %-15s %4s %8s %10s %12s %11s %13s %14s\n", "trial", "receiver", "cpu",
+		       "packets", "packets/s", "bytes/s", "cycles/pkt", "capacity pps", "capacity B/s" }
 	/mode=/ { r = (NR - 1) % 3 + 1; t = int((NR - 1) / 3) + 1
 		p = field("packets"); b = field("bytes")
 		c = field(mode == "drain" ? "round_median_cycles_per_packet" : "cycles_per_packet")
 		cap[t, r] = field("tsc_mhz") * 1e6 / c; pps[t, r] = field("pps")
-		printf "%-6d %-15s %8d %10s %12s %11.0f %13s %14s\n", t, name[r], p,
+		printf "%-6d %-15s %4s %8d %10s %12s %11.0f %13s %14s\n", t, name[r], field("cpu"), p,
 		       mode == "stream" ? sprintf("%.0f", field("pps")) : "-",
 		       mode == "stream" ? sprintf("%.0f", field("bytes_per_s")) : "-", c,
 		       mode == "drain" ? sprintf("%.0f", cap[t, r]) : "-",
@@ -135,6 +142,7 @@ summary() {   # summary MODE TRIAL...: one table per trial, then the ratios
 			printf "median netmem/DPDK capacity: udmabuf %.2f, host %.2f\n", median(u, n), median(h, n)
 	}'
 }
+echo "-- pinning: sender (igb-send) taskset -c 0; receivers taskset -c 1 (DPDK PMD: EAL -l 1 --main-lcore 1; testpmd: -l 0-1, forwarding lcore 1); cpu = where each receiver ran"
 echo "-- stream: $frames frames, sent as fast as port A can; the receivers also contend with it"
 summary stream 1
 echo "-- drain: $rounds x $per_round frames queued while nobody polls, then drained in bursts of 32"

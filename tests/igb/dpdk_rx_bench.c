@@ -5,10 +5,11 @@
  * mbufs unread, count the TSC cycles of the polls that returned packets.
  * One RX queue, 512 descriptors, default mbufs. Same options and output.
  *
- *   igb-dpdk-rx-bench -l 0-1 -n 1 -a BDF -- [--idle-ms MS]
+ *   igb-dpdk-rx-bench -l 1 -n 1 -a BDF -- [--idle-ms MS]
  *                     [--rounds R --per-round N --go FIFO]
  */
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +79,8 @@ int main(int argc, char **argv)
 		rte_delay_ms(100);
 	}
 	rte_eth_dev_info_get(0, &info);
-	printf("igb-dpdk-rx-bench: port 0 (%s), 1 RX queue, link %s; ready\n",
-	       info.driver_name, link.link_status ? "up" : "DOWN");
+	printf("igb-dpdk-rx-bench: port 0 (%s), 1 RX queue, link %s, on CPU %d; ready\n",
+	       info.driver_name, link.link_status ? "up" : "DOWN", sched_getcpu());
 	fflush(stdout);
 	if (run.rounds > BENCH_MAX_ROUNDS)
 		run.rounds = BENCH_MAX_ROUNDS;
@@ -110,12 +111,12 @@ int main(int argc, char **argv)
 	printf("igb-dpdk-rx-bench: mode=%s packets=%llu bytes=%llu seconds=%.3f pps=%.0f "
 	       "bytes_per_s=%.0f busy_cycles=%llu cycles_per_packet=%.1f tsc_mhz=%.0f "
 	       "device_rx_good=%llu device_rx_missed=%llu "
-	       "round_median_cycles_per_packet=%.1f\n", run.rounds ? "drain" : "stream",
+	       "round_median_cycles_per_packet=%.1f cpu=%d\n", run.rounds ? "drain" : "stream",
 	       (unsigned long long)run.pkts, (unsigned long long)bytes, run.last - run.first,
 	       (double)run.pkts / (run.last - run.first), (double)bytes / (run.last - run.first),
 	       (unsigned long long)run.busy, (double)run.busy / (double)run.pkts,
 	       (double)rte_get_tsc_hz() / 1e6, (unsigned long long)es.ipackets,
-	       (unsigned long long)es.imissed, median(run.cpp, run.rounds));
+	       (unsigned long long)es.imissed, median(run.cpp, run.rounds), sched_getcpu());
 	rte_eth_dev_stop(0);
 	rte_eth_dev_close(0);
 	rte_eal_cleanup();

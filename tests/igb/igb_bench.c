@@ -14,6 +14,7 @@
  * sender fills the ring meanwhile), then drain N frames in full bursts.
  */
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +107,8 @@ int main(int argc, char **argv)
 	if (nm_igb_steer(igb, &f, QUEUE, &err))
 		goto fail;
 	hz = cycles_per_second();
-	printf("igb-rx-bench: %s to port %lu on queue %d (header split, payload in %s); ready\n",
-	       flow_name, port, QUEUE, b ? spec : "host memory");
+	printf("igb-rx-bench: %s to port %lu on queue %d (header split, payload in %s), on CPU %d; "
+	       "ready\n", flow_name, port, QUEUE, b ? spec : "host memory", sched_getcpu());
 	fflush(stdout);
 	if (run.rounds > BENCH_MAX_ROUNDS)
 		run.rounds = BENCH_MAX_ROUNDS;
@@ -143,13 +144,13 @@ int main(int argc, char **argv)
 	printf("igb-rx-bench: mode=%s packets=%llu bytes=%llu seconds=%.3f pps=%.0f bytes_per_s=%.0f "
 	       "busy_cycles=%llu cycles_per_packet=%.1f tsc_mhz=%.0f split=%llu "
 	       "device_rx_good=%llu device_rx_missed=%llu "
-	       "round_median_cycles_per_packet=%.1f\n",
+	       "round_median_cycles_per_packet=%.1f cpu=%d\n",
 	       run.rounds ? "drain" : "stream", (unsigned long long)run.pkts, (unsigned long long)bytes,
 	       run.last - run.first,
 	       (double)run.pkts / (run.last - run.first), (double)bytes / (run.last - run.first),
 	       (unsigned long long)run.busy, (double)run.busy / (double)run.pkts, hz / 1e6,
 	       (unsigned long long)st.split, (unsigned long long)hw.rx_good,
-	       (unsigned long long)hw.rx_missed, median(run.cpp, run.rounds));
+	       (unsigned long long)hw.rx_missed, median(run.cpp, run.rounds), sched_getcpu());
 	if (b)
 		nm_dmabuf_binding_unbind(b);
 	nm_igb_close(igb);

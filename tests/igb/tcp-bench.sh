@@ -128,6 +128,10 @@ kf=$(med kernel 4) nf=$(med netmem 4)
 echo
 echo "TCP receive of a ${mib} MiB stream from the guest kernel (port A), MTU $mtu," \
 	"netmem buffers $buf B, median of $trials:"
+# The figures depend on it: say it with them.
+echo "  pinning: sender (socat) taskset -c 0; receivers taskset -c 1 (tcp-sink; netmem-rx" \
+	"--pollers 1, poller and consumer); the kernel receiver's softirq runs where port B's" \
+	"interrupt lands (not pinned), counted in the whole guest's CPU"
 printf '  %-44s %9s %14s %11s\n' receiver Gbit/s "CPU s/GiB" "frames/MiB"
 printf '  %-44s %9.3f %14.2f %11.1f\n' "kernel igb + kernel TCP, recv() to host" "$kg" "$kc" "$kf"
 printf '  %-44s %9.3f %14.2f %11.1f\n' "netmem igb/VFIO + userspace TCP, to udmabuf" "$ng" "$nc" "$nf"

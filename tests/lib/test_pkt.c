@@ -5,6 +5,7 @@
 #include <netmem/netmem.h>
 
 #include "nm_test.h"
+#include "../../lib/inet_csum.h"
 
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 {
@@ -131,6 +132,54 @@ static void test_csum_verdict(void)
 	CHECK_EQ(nm_pkt_csum_verdict(frame, 60), 0);
 }
 
+/* xorshift64: the same "random" lengths and bytes on every run. */
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* The word-at-a-time sum against the byte pairs above (sum16): every length
+ * 0..80 and random ones to 9000, every start offset 0..15 (odd ones
+ * included), random starting sums (0 and all-ones among them), all-0xff
+ * bytes (the carries at their worst) and random bytes. */
+static void test_csum_fast_vs_reference(void)
+{
+	static uint8_t buf[9016 + 16];
+	static const uint32_t sums[] = { 0, 1, 0xffff, 0x1fffe, 0xfffffffe, 0xffffffff };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned int checked = 0;
+
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = fill ? (uint8_t)rnd(&x) : 0xff;
+		for (size_t n = 0; n < 4000; n++) {
+			size_t len = n <= 80 ? n : (size_t)(rnd(&x) % 9001);
+			size_t off = n % 16;
+			uint32_t s0 = n < 6 * 16 ? sums[n % 6] : (uint32_t)rnd(&x);
+			uint32_t fast = nm_inet_csum_add(s0, buf + off, len);
+			/* The reference adds s0 folded first: 32 bits of
+			 * s0 plus a long sum16 could overflow. */
+			uint32_t ref = sum16(buf + off, len, fold(s0));
+			uint16_t want = (uint16_t)(0xffff ^ fold(ref));
+
+			CHECK_MSG(fast <= 0xffff, "len %zu off %zu: %#x not folded", len, off, fast);
+			CHECK_MSG(nm_inet_csum_fold(fast) == want,
+				  "len %zu off %zu sum %#x: fast %#x, reference %#x", len, off, s0,
+				  nm_inet_csum_fold(fast), want);
+			checked++;
+		}
+	}
+	/* All zero bytes and no sum: the only way to get 0 (the checksum of
+	 * nothing, 0xffff on the wire). */
+	memset(buf, 0, 64);
+	CHECK_EQ(nm_inet_csum_add(0, buf, 64), 0);
+	CHECK_EQ(nm_inet_csum_fold(nm_inet_csum_add(0, buf, 64)), 0xffff);
+	CHECK_EQ(checked, 8000);
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_udp4),
 	NM_TEST(test_tcp4),
@@ -139,4 +188,5 @@ NM_TEST_MAIN(
 	NM_TEST(test_bad_frames),
 	NM_TEST(test_pattern_catches_shifts),
 	NM_TEST(test_csum_verdict),
+	NM_TEST(test_csum_fast_vs_reference),
 )
