@@ -49,6 +49,8 @@ static bool ooo_grow(struct nm_conn *c)
 /* Report [start, end) as a duplicate in the next ACK. */
 void dsack_note(struct nm_conn *c, uint32_t start, uint32_t end)
 {
+	if (seq_lt(start, c->irs + 1))
+		start = c->irs + 1;  /* nothing before the stream was ever sent */
 	if (!c->sack_ok || !seq_lt(start, end))
 		return;
 	c->dsack = true;

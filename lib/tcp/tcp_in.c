@@ -379,9 +379,10 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 	if (c->ts_ok && o.ts && c->ts_seen && !(flags & TH_RST) &&
 	    paws_stale(c, (int32_t)(c->ts_recent - o.tsval), seq, seglen)) {
 		c->ctr.paws_rejected++;
-		if (seglen && seq_lt(seq, c->rcv_nxt))
-			dsack_note(c, seq, seq_lt(seq + seglen, c->rcv_nxt) ?
-					   seq + seglen : c->rcv_nxt);
+		/* D-SACK names data bytes only, never a FIN's number. */
+		if (f->plen && seq_lt(seq, c->rcv_nxt))
+			dsack_note(c, seq, seq_lt(seq + f->plen, c->rcv_nxt) ?
+					   seq + f->plen : c->rcv_nxt);
 		tcp_send_ack(c);
 		return;
 	}
@@ -392,7 +393,7 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 			return;
 		if (seglen && seq_le(seq + seglen, c->rcv_nxt)) {
 			c->ctr.dup++;
-			dsack_note(c, seq, seq + seglen);
+			dsack_note(c, seq, seq + f->plen);
 		} else if (seglen) {
 			c->ctr.out_of_window++;
 		}
