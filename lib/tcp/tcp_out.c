@@ -19,7 +19,7 @@ struct share {
 
 /*
  * A connection's share of its queue's budget: an equal part when several
- * connections land there; alone, three quarters, so that a newcomer always
+ * connections land there; alone, seven eighths, so that a newcomer always
  * finds room for a window while the first one holds everything it may.
  */
 static struct share share_of(struct nm_conn *c)
@@ -45,7 +45,7 @@ static struct share share_of(struct nm_conn *c)
 	if (cap > NM_READY_CAP - 1)
 		cap = NM_READY_CAP - 1;
 	sh.cap = cap;
-	sh.share = conns > 1 || !learnt ? cap / (conns > 1 ? conns : 1) : cap - cap / 4;
+	sh.share = conns > 1 || !learnt ? cap / (conns > 1 ? conns : 1) : cap - cap / 8;
 	if (sh.share < 1)
 		sh.share = 1;
 	sh.qfree = cap - atomic_load_explicit(&qa->held, memory_order_relaxed);
@@ -72,8 +72,9 @@ uint32_t tcp_window_segs(struct nm_conn *c)
  * May the connection take one more buffer for a segment of @len bytes at
  * @seq (inside the window it was told)? Within the queue's hard limit (3/4
  * of the pool: the NIC keeps a quarter posted for every other flow), a full
- * segment yes, what the window promised is kept; a small one only within
- * the connection's share: the window bounds full segments, nothing bounds
+ * segment yes, what the window promised is kept (and so are its last
+ * bytes, up to the right edge); a small one only within the connection's
+ * share: the window bounds full segments, nothing bounds
  * how many 1-byte ones fit in it. The segment that fills the hole at
  * rcv_nxt is always taken, giving back the connection's own farthest
  * out-of-order buffer at the hard limit: it is what turns held buffers
@@ -90,7 +91,10 @@ bool conn_may_hold(struct nm_conn *c, uint32_t seq, uint32_t len)
 	}
 	if (sh.hfree <= 0)
 		return false;
-	return (long)c->held < sh.share || len >= (uint32_t)c->eff_mss / 2;
+	/* The window's last bytes (a segment ending at its right edge) are
+	 * what the window left, however few: one per window told. */
+	return (long)c->held < sh.share || len >= (uint32_t)c->eff_mss / 2 ||
+	       seq + len == c->rcv_adv;
 }
 
 /* The window field for the next segment; moves rcv_adv, never back. */
