@@ -27,6 +27,7 @@ build=$tree/build-mutants
 # The tests each mutant faces: binary (in the build dir) and its arguments.
 tests=(
 	"tests/test_tcp"
+	"tests/test_tcp-robust"
 	"tests/test_tcp-threads"
 	"tests/fuzz/fuzz_tcp_replay $tree/tests/fuzz/corpus"
 )
