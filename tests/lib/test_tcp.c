@@ -1311,6 +1311,23 @@ static void test_ooo_replaced_accounting(void)
 	second = fill_window(&off);
 	CHECK_MSG(second == first, "%u segments fit the second connection's window, %u the first's",
 		  second, first);
+	/* Two more connections fill the queue to its hard limit (3/4 of the
+	 * pool of 128): a buffer the first one lost track of would show here. */
+	{
+		struct nm_conn *more[2];
+		uint32_t held = 1 + second;
+
+		for (int i = 0; i < 2; i++) {
+			F.sport++;
+			more[i] = handshake(&sa);
+			CHECK(more[i] != NULL);
+			off = 0;
+			held += fill_window(&off);
+		}
+		CHECK_MSG(held == 96, "the connections hold %u buffers, the hard limit is 96", held);
+		nm_conn_abort(more[0]);
+		nm_conn_abort(more[1]);
+	}
 	nm_conn_abort(c);
 	fx_teardown();
 }

@@ -349,6 +349,12 @@ static void test_dsack_and_sack_order(void)
 	CHECK_EQ(s.sack[0][1], base + 5 * MSS);
 	CHECK_EQ(s.sack[1][0], base + 2 * MSS);
 	CHECK_EQ(s.sack[1][1], base + 5 * MSS);
+	/* A segment from inside hole 5 into 6: trimmed at its back to where 6
+	 * starts, so the run is one block, no gap. */
+	inject(f, data_at(f, 5 * MSS + MSS / 2, MSS, 0, ++F.tsval));
+	s = last_seg();
+	CHECK_EQ(s.sack[0][0], base + 5 * MSS + MSS / 2);
+	CHECK_EQ(s.sack[0][1], base + 7 * MSS);
 	/* The next ACK has no D-SACK any more. */
 	inject(f, data_at(f, 8 * MSS, MSS, 0, ++F.tsval));
 	s = last_seg();
