@@ -142,6 +142,8 @@ static bool hash_unlink(struct nm_conn *c)
 	for (struct nm_conn **pp = &s->hash[b]; *pp; pp = &(*pp)->hnext)
 		if (*pp == c) {
 			*pp = c->hnext;
+			if (!s->hash[b])
+				s->used[b / 64] &= ~(1ull << (b % 64));
 			c->in_table = false;
 			s->num_conns--;
 			half_open_unlink(c);
@@ -212,6 +214,7 @@ int conn_hash_insert(struct nm_conn *c, struct nm_conn **old,
 	}
 	c->hnext = s->hash[b];
 	s->hash[b] = c;
+	s->used[b / 64] |= 1ull << (b % 64);
 	c->in_table = true;
 	s->num_conns++;
 	if (syn)

@@ -260,6 +260,7 @@ struct nm_stack {
 
 	pthread_rwlock_t lock;                 /* tables */
 	struct nm_conn *hash[NM_CONN_HASH];
+	uint64_t used[NM_CONN_HASH / 64];      /* buckets with a chain */
 	uint32_t num_conns;
 	struct nm_listener *listeners[NM_MAX_LISTENERS];
 
