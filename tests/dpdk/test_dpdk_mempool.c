@@ -603,23 +603,61 @@ static void check_stranger(struct rte_mempool *mp)
 	rte_mempool_put_bulk(mp, objs, 64);
 }
 
+/* A dmabuf pool whose objects sit in two memory chunks (not linear: the
+ * free list checks puts by the bucket table); rte_free() *mem after it. */
+static struct rte_mempool *two_chunk_pool(const char *name, void *mem[2])
+{
+	struct rte_pktmbuf_pool_private priv = { .mbuf_data_room_size = ROOM };
+	struct nm_dpdk_pool_params params = { .source = "memfd:1M", .dmabuf_fd = -1, .memfd = -1 };
+	struct rte_mempool *mp;
+	size_t stride, len;
+
+	mp = rte_mempool_create_empty(name, 256, sizeof(struct rte_mbuf) + ROOM, 0,
+				      sizeof(priv), 0, 0);
+	if (!mp || rte_mempool_set_ops_byname(mp, "dmabuf", &params))
+		return NULL;
+	rte_pktmbuf_pool_init(mp, &priv);
+	stride = rte_align64pow2(mp->header_size + mp->elt_size + mp->trailer_size);
+	len = 128 * stride;
+	for (int i = 0; i < 2; i++) {
+		mem[i] = rte_malloc(name, len, stride);
+		if (!mem[i] || rte_mempool_populate_virt(mp, mem[i], len, len, NULL, NULL) != 128)
+			return NULL;
+	}
+	mp->pool_config = NULL;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+}
+
 static void test_stranger_refused(void)
 {
 	struct nm_err err = { 0 };
 	struct rte_mempool *lin = make_pool("t_stranger", 256, 0, "memfd:1M", &err);
 	struct rte_mempool *odd;
 	struct rte_mbuf *m;
+	void *mem[2] = { NULL, NULL };
 
 	CHECK_MSG(lin, "%s", err.msg);
 	CHECK(((struct nm_dpdk_pool *)lin->pool_data)->linear);
 	check_stranger(lin);
 	CHECK(!nm_test_failed);
 	CHECK_EQ(nm_dpdk_pool_free(lin, &err), 0);
+	/* What applications get (--mbuf-pool-ops-name): linear too. */
 	setenv("NETMEM_DMABUF", "memfd:1M", 1);
-	odd = rte_pktmbuf_pool_create_by_ops("t_stranger2", 256, 0, 0, ROOM, 0, "dmabuf");
+	lin = rte_pktmbuf_pool_create_by_ops("t_stranger2", 256, 0, 0, ROOM, 0, "dmabuf");
 	unsetenv("NETMEM_DMABUF");
+	CHECK(lin);
+	m = rte_pktmbuf_alloc(lin);   /* the first get attaches: tables built */
+	CHECK(m);
+	CHECK(((struct nm_dpdk_pool *)lin->pool_data)->linear);
+	rte_pktmbuf_free(m);
+	check_stranger(lin);
+	CHECK(!nm_test_failed);
+	rte_mempool_free(lin);
+	/* Two chunks: the bucket table. */
+	odd = two_chunk_pool("t_stranger3", mem);
 	CHECK(odd);
-	m = rte_pktmbuf_alloc(odd);   /* the first get attaches: tables built */
+	m = rte_pktmbuf_alloc(odd);
 	CHECK(m);
 	CHECK(!((struct nm_dpdk_pool *)odd->pool_data)->linear);
 	CHECK(((struct nm_dpdk_pool *)odd->pool_data)->lk != NULL);
@@ -628,6 +666,8 @@ static void test_stranger_refused(void)
 	check_stranger(odd);
 	CHECK(!nm_test_failed);
 	rte_mempool_free(odd);
+	rte_free(mem[0]);
+	rte_free(mem[1]);
 }
 
 /*
