@@ -2,7 +2,8 @@
 # Install what netmem needs, build it twice (plain, and with ASan/UBSan) plus the
 # threaded unit tests with ThreadSanitizer, and run every test suite: unit tests
 # in both builds, tsan-lib in the TSan one, then the DPDK, guest and kmod
-# suites in the plain build. Ends with one line: "N passed, N failed, N skipped".
+# suites in the plain build. Ends with one line: "N passed, N failed, N skipped"
+# (known failures, TAP "# TODO", on the line before it).
 #
 #   scripts/test.sh                 everything
 #   NETMEM_SKIP_INSTALL=1 scripts/test.sh    skip the apt step
