@@ -7,7 +7,7 @@
 # library lands on the dmabuf ops (plain and data-room-less pools on their
 # host fallback). TAP, one line per comparison.
 #
-#   dpdk-autotest.sh PLUGIN
+#   dpdk-autotest.sh PLUGIN [DPDK-TEST]   (default: dpdk-test on PATH)
 #
 # mbuf_autotest's test_attach_from_different_pool checks the refcount of
 # the mbuf a clone is attached to; for an mbuf with an external buffer (a
@@ -16,12 +16,13 @@
 # info instead, so that check fails and the suite stops there: reported as a
 # TODO after checking that everything before it ran as with the default ops.
 set -u
-plugin=${1:?usage: dpdk-autotest.sh PLUGIN}
-dpdk_test=$(command -v dpdk-test || true)
-if [ -z "$dpdk_test" ]; then
-	echo "1..0 # SKIP dpdk-test not installed (Debian package dpdk-dev)"
+plugin=${1:?usage: dpdk-autotest.sh PLUGIN [DPDK-TEST]}
+dpdk_test=${2:-$(command -v dpdk-test || true)}
+if [ -z "$dpdk_test" ] || [ ! -x "$dpdk_test" ]; then
+	echo "1..0 # SKIP no dpdk-test ${2:-on PATH} (Debian package dpdk-dev; scripts/dpdk-lts.sh for 25.11)"
 	exit 0
 fi
+echo "# $dpdk_test"
 case "$plugin" in
 /*) ;;
 *) plugin=$(pwd)/$plugin ;;
