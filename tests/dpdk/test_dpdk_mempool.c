@@ -12,6 +12,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -691,6 +693,106 @@ static void attach_counts(struct rte_mempool *mp, struct rte_mempool *clones,
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * What crashes mbuf_autotest on 22.11 after test_attach_from_different_pool
+ * failed, on DPDK's own pinned external-buffer pool as on ours:
+ * rte_pktmbuf_copy() into such a pool clears RTE_MBUF_F_EXTERNAL on the copy
+ * (lib/mbuf/rte_mbuf.c, 22.11 and 25.11), which keeps its pinned buffer and
+ * so passes for a direct mbuf; a clone attached to it is made indirect, and
+ * freeing the clone takes the header 128 bytes before the buffer for the
+ * mbuf that owns it (rte_mbuf_from_indirect()) and puts it into its pool, a
+ * NULL one. Run in a child each; the outcomes must be DPDK's own.
+ */
+static int copy_then_clone(struct rte_mempool *mp, struct rte_mempool *clones,
+			   int *external)
+{
+	struct rlimit no_core = { 0, 0 };
+	int fds[2], st = -1;
+	pid_t pid;
+
+	*external = -1;
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *cp, *c;
+		char ext;
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (!m || !rte_pktmbuf_append(m, 64))
+			_exit(2);
+		cp = rte_pktmbuf_copy(m, mp, 0, UINT32_MAX);
+		c = rte_pktmbuf_alloc(clones);
+		if (!cp || !c)
+			_exit(3);
+		ext = (cp->ol_flags & RTE_MBUF_F_EXTERNAL) ? 1 : 0;
+		if (write(fds[1], &ext, 1) != 1)
+			_exit(4);
+		rte_pktmbuf_attach(c, cp);
+		rte_pktmbuf_free(c);
+		rte_pktmbuf_free(cp);
+		rte_pktmbuf_free(m);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid > 0) {
+		char ext;
+
+		if (read(fds[0], &ext, 1) == 1)
+			*external = ext;
+		if (waitpid(pid, &st, 0) != pid)
+			st = -1;
+	}
+	close(fds[0]);
+	return st;
+}
+
+static void describe(int st, char *buf, size_t len)
+{
+	if (st < 0)
+		snprintf(buf, len, "no child");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(st));
+}
+
+static void test_pinned_copy_like_dpdk(void)
+{
+	struct rte_pktmbuf_extmem ext = { .elt_size = ROOM };
+	struct nm_err err = { 0 };
+	struct rte_mempool *ours, *dpdk, *clones;
+	int st_dpdk, st_ours, ext_dpdk, ext_ours;
+	char a[32], b[32];
+
+	ext.buf_len = 64 * ROOM;
+	ext.buf_ptr = rte_malloc("t_cpmem", ext.buf_len, RTE_CACHE_LINE_SIZE);
+	CHECK(ext.buf_ptr);
+	ext.buf_iova = rte_malloc_virt2iova(ext.buf_ptr);
+	dpdk = rte_pktmbuf_pool_create_extbuf("t_cp_dpdk", 64, 0, 0, ROOM, 0, &ext, 1);
+	CHECK_MSG(dpdk, "rte_pktmbuf_pool_create_extbuf: %s", rte_strerror(rte_errno));
+	ours = make_pool("t_cp_ours", 64, 0, "memfd:1M", &err);
+	CHECK_MSG(ours, "%s", err.msg);
+	clones = rte_pktmbuf_pool_create("t_cp_clones", 64, 0, 0, 0, 0);
+	CHECK(clones);
+	st_dpdk = copy_then_clone(dpdk, clones, &ext_dpdk);
+	st_ours = copy_then_clone(ours, clones, &ext_ours);
+	describe(st_dpdk, a, sizeof(a));
+	describe(st_ours, b, sizeof(b));
+	printf("# rte_pktmbuf_copy() into a pinned pool, then a clone of the copy freed: "
+	       "DPDK's pool: copy %s RTE_MBUF_F_EXTERNAL, %s; dmabuf: copy %s it, %s\n",
+	       ext_dpdk ? "keeps" : "loses", a, ext_ours ? "keeps" : "loses", b);
+	CHECK(st_dpdk >= 0 && st_ours >= 0);
+	CHECK_EQ(ext_ours, ext_dpdk);
+	CHECK_EQ(st_ours, st_dpdk);
+	/* EAL's memory is shared with the children: the mbufs a crashed one
+	 * held are gone (ours keeps its dmabuf mapped for them, saying so). */
+	rte_mempool_free(clones);
+	rte_mempool_free(ours);
+	rte_mempool_free(dpdk);
+	rte_free(ext.buf_ptr);
+}
+
 static void test_pinned_attach_like_dpdk(void)
 {
 	struct rte_pktmbuf_extmem ext = { .elt_size = ROOM };
@@ -782,6 +884,7 @@ int main(int argc, char **argv)
 		NM_TEST(test_pools_selected_by_name),
 		NM_TEST(test_stranger_refused),
 		NM_TEST(test_pinned_attach_like_dpdk),
+		NM_TEST(test_pinned_copy_like_dpdk),
 		NM_TEST(test_net_null_receives_into_dmabuf),
 	};
 	int ret;
