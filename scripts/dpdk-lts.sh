@@ -120,17 +120,22 @@ meson setup "$work/build" "$top" --prefix="$root" --libdir="lib/$(dpkg-architect
 units=$(ninja -C "$work/build" -t targets all 2>/dev/null | grep -c '\.o: ' || true)
 log "building about $units objects with -j$jobs (minutes on 2 cores)"
 # ninja's status line, one per 25 steps, so a CI log shows progress.
-NINJA_STATUS='[%f/%t] ' ninja -C "$work/build" -j"$jobs" 2>&1 |
+progress() {
+	local line step n
 	while IFS= read -r line; do
 		case $line in
 		'['[0-9]*/[0-9]*']'*)
-			step=${line%%]*} step=${step#[} done=${step%/*}
-			[ $((done % 25)) -eq 0 ] || [ "$done" = "${step#*/}" ] &&
-				log "[$step] $(($(date +%s) - t0)) s" ;;
+			step=${line%%]*} step=${step#[} n=${step%/*}
+			if [ $((n % 25)) -eq 0 ] || [ "$n" = "${step#*/}" ]; then
+				log "[$step] $(($(date +%s) - t0)) s"
+			fi ;;
 		*) printf '%s\n' "$line" >&2 ;;
 		esac
 	done
-[ "${PIPESTATUS[0]}" -eq 0 ] || die "ninja failed"
+}
+if ! NINJA_STATUS='[%f/%t] ' ninja -C "$work/build" -j"$jobs" 2>&1 | progress; then
+	die "ninja failed (the build is left in $work)"
+fi
 rm -rf "$root"
 meson install -C "$work/build" --no-rebuild >"$work/install.log" 2>&1 ||
 	{ tail -20 "$work/install.log" >&2; die "meson install failed"; }
