@@ -4,7 +4,7 @@
 # in both builds, tsan-lib in the TSan one, then the DPDK, guest and kmod
 # suites in the plain build (against Debian's DPDK 22.11), and the DPDK suite
 # again in build-dpdk25 against DPDK 25.11 LTS (scripts/dpdk-lts.sh's cache;
-# only the DPDK targets are built there). Ends with one line: "N passed, N failed, N skipped"
+# only the DPDK targets are built there), with testpmd_udmabuf from the guest suite. Ends with one line: "N passed, N failed, N skipped"
 # (known failures, TAP "# TODO", on the line before it).
 #
 #   scripts/test.sh                 everything
@@ -67,7 +67,8 @@ dirs = ("tests/dpdk/", "drivers/mempool/dmabuf/", "drivers/net/netmem_igb_pmd/")
 for t in json.load(sys.stdin):
     if os.path.relpath(t["defined_in"], root).startswith(dirs) and t["type"] != "run":
         print("\n".join(os.path.relpath(f, bdir) for f in t["filename"]))')
-		ninja -C build-dpdk25 -j "$jobs" "${dpdk25_targets[@]}" >/dev/null
+		# netmem-ctl: the testpmd guest test asks it for testpmd's queues.
+		ninja -C build-dpdk25 -j "$jobs" "${dpdk25_targets[@]}" apps/netmem-ctl >/dev/null
 		echo "   ${#dpdk25_targets[@]} targets in $(($(date +%s) - t0)) s"
 		dpdk25=1
 	else
@@ -114,6 +115,10 @@ if [ -n "$dpdk25" ]; then
 	mapfile -t dpdk25_tests < <(meson test -C build-dpdk25 --no-rebuild --list --suite dpdk 2>/dev/null |
 		sed -n 's|^netmem:[a-z+-]* / ||p' | grep -vx dpdk_install_pmd_dir)
 	run_suite build-dpdk25 dpdk --no-rebuild "${dpdk25_tests[@]}"
+	# And 25.11's testpmd on the igb model over VFIO in the guest (~35 s).
+	if [[ " $suites " == *" guest "* ]]; then
+		run_suite build-dpdk25 guest --no-rebuild testpmd_udmabuf
+	fi
 elif [ -n "$dpdk25_why" ]; then
 	echo "== suite dpdk (DPDK 25.11): skipped: $dpdk25_why"
 	mkdir -p build/meson-logs
