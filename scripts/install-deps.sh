@@ -2,17 +2,21 @@
 # Installs netmem's build and test dependencies from Debian's packages.
 # Idempotent: safe to run again; it only installs what is missing.
 #
-#   scripts/install-deps.sh [base|guest|all]   (default: all)
+#   scripts/install-deps.sh [base|guest|dpdk-lts|all]   (default: all)
 #
-# base  : compiler, meson, libnuma, libdrm, DPDK 22.11 (what `meson test` on the host needs)
-# guest : + bookworm-backports (QEMU 10, the 6.12 kernel image and headers, busybox)
+# base     : compiler, meson, libnuma, libdrm, DPDK 22.11 (what `meson test` on the host needs)
+# guest    : + bookworm-backports (QEMU 10, the 6.12 kernel image and headers, busybox)
+# dpdk-lts : + DPDK 25.11 LTS built from Debian's source package into the cache
+#            (scripts/dpdk-lts.sh; minutes on 2 cores the first time, reused after)
+# all      : base + guest + dpdk-lts (a dpdk-lts that cannot be built is reported,
+#            not fatal: its tests skip, saying why)
 #
 # bookworm-backports is added by copying this machine's own Debian sources entry
 # with only the suite changed, so no mirror host name lives in this repository.
 set -euo pipefail
 
 what=${1:-all}
-case $what in base | guest | all) ;; *) echo "usage: $0 [base|guest|all]" >&2; exit 2 ;; esac
+case $what in base | guest | dpdk-lts | all) ;; *) echo "usage: $0 [base|guest|dpdk-lts|all]" >&2; exit 2 ;; esac
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
@@ -87,7 +91,9 @@ base_pkgs=(build-essential meson ninja-build pkg-config python3 libnuma-dev
 	iproute2 iputils-ping netcat-openbsd socat iperf3
 	# The TCP fuzz target (tests/fuzz, meson test tcp-fuzz): clang and
 	# libFuzzer's runtime (clang only recommends it).
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev
+	# DPDK's own meson (scripts/dpdk-lts.sh) reads ELF notes with it.
+	python3-pyelftools)
 
 ensure_updated
 add_backports
@@ -104,5 +110,12 @@ if [ "$what" = guest ] || [ "$what" = all ]; then
 	# are built against; scripts/guest-kernel.sh resolves the version.
 	"$(dirname "$0")/guest-kernel.sh" fetch >/dev/null
 	"$(dirname "$0")/guest-kernel.sh" headers >/dev/null
+fi
+if [ "$what" = dpdk-lts ] || [ "$what" = all ]; then
+	if [ "$what" = dpdk-lts ]; then
+		"$(dirname "$0")/dpdk-lts.sh" build >/dev/null
+	elif ! "$(dirname "$0")/dpdk-lts.sh" build >/dev/null; then
+		log "DPDK 25.11 LTS not built (above): its tests skip"
+	fi
 fi
 log "done ($what)"

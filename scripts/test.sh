@@ -2,8 +2,11 @@
 # Install what netmem needs, build it three times (plain, release, and with
 # ASan/UBSan) plus the threaded unit tests with ThreadSanitizer, and run every
 # test suite: unit tests in those three builds, tsan-lib in the TSan one, then
-# the DPDK, guest and kmod suites in the plain build. Ends with one line:
-# "N passed, N failed, N skipped".
+# the DPDK, guest and kmod suites in the plain build (against Debian's DPDK
+# 22.11), and the DPDK suite again in build-dpdk25 against DPDK 25.11 LTS
+# (scripts/dpdk-lts.sh's cache; only the DPDK targets are built there), with
+# testpmd_udmabuf from the guest suite. Ends with one line: "N passed, N
+# failed, N skipped" (known failures, TAP "# TODO", on the line before it).
 #
 #   scripts/test.sh                 everything
 #   NETMEM_SKIP_INSTALL=1 scripts/test.sh    skip the apt step
@@ -50,6 +53,35 @@ else
 fi
 ninja -C build-tsan -j "$jobs" tests/test_page_pool tests/test_page_pool_race tests/test_threads tests/test_tcp-threads tests/test_net_iov >/dev/null
 
+# DPDK 25.11 LTS: the targets of the DPDK suite only (the rest is the same
+# code as in build). Skipped, with the reason, where the cache has no 25.11.
+dpdk25=""
+dpdk25_why=""
+if [[ " $suites " == *" dpdk "* ]]; then
+	if [ -f "$(scripts/dpdk-lts.sh dir)/.netmem-built" ]; then
+		echo "== build (DPDK 25.11 LTS, the DPDK targets only)"
+		t0=$(date +%s)
+		if [ -f build-dpdk25/build.ninja ]; then
+			meson setup --reconfigure build-dpdk25 -Ddpdk=enabled -Ddpdk_pc="$(scripts/dpdk-lts.sh pc)" >/dev/null
+		else
+			meson setup build-dpdk25 -Ddpdk=enabled -Ddpdk_pc="$(scripts/dpdk-lts.sh pc)" >/dev/null
+		fi
+		mapfile -t dpdk25_targets < <(meson introspect build-dpdk25 --targets | python3 -c '
+import json, os, sys
+root, bdir = os.getcwd(), os.path.abspath("build-dpdk25")
+dirs = ("tests/dpdk/", "drivers/mempool/dmabuf/", "drivers/net/netmem_igb_pmd/")
+for t in json.load(sys.stdin):
+    if os.path.relpath(t["defined_in"], root).startswith(dirs) and t["type"] != "run":
+        print("\n".join(os.path.relpath(f, bdir) for f in t["filename"]))')
+		# netmem-ctl: the testpmd guest test asks it for testpmd's queues.
+		ninja -C build-dpdk25 -j "$jobs" "${dpdk25_targets[@]}" apps/netmem-ctl >/dev/null
+		echo "   ${#dpdk25_targets[@]} targets in $(($(date +%s) - t0)) s"
+		dpdk25=1
+	else
+		dpdk25_why="no DPDK 25.11 in $(scripts/dpdk-lts.sh dir) (scripts/install-deps.sh dpdk-lts)"
+	fi
+fi
+
 logs=()
 missing=0
 run_suite() { # builddir suite [meson test args...]
@@ -84,5 +116,23 @@ for s in $suites; do
 		TSAN_OPTIONS=halt_on_error=0:exitcode=66 run_suite build-tsan tsan-lib --no-rebuild
 	fi
 done
+
+if [ -n "$dpdk25" ]; then
+	# Every DPDK host test but the install check (it installs the whole build).
+	mapfile -t dpdk25_tests < <(meson test -C build-dpdk25 --no-rebuild --list --suite dpdk 2>/dev/null |
+		sed -n 's|^netmem:[a-z+-]* / ||p' | grep -vx dpdk_install_pmd_dir)
+	run_suite build-dpdk25 dpdk --no-rebuild "${dpdk25_tests[@]}"
+	# And 25.11's testpmd on the igb model over VFIO in the guest (~35 s).
+	if [[ " $suites " == *" guest "* ]]; then
+		run_suite build-dpdk25 guest --no-rebuild testpmd_udmabuf
+	fi
+elif [ -n "$dpdk25_why" ]; then
+	echo "== suite dpdk (DPDK 25.11): skipped: $dpdk25_why"
+	mkdir -p build/meson-logs
+	python3 -c 'import json, sys; print(json.dumps({"name": "dpdk suite on DPDK 25.11",
+		"result": "SKIP", "stdout": "1..0 # SKIP " + sys.argv[1]}))' "$dpdk25_why" \
+		>build/meson-logs/testlog-dpdk25-skip.json
+	logs+=("$root/build/meson-logs/testlog-dpdk25-skip.json")
+fi
 
 python3 scripts/test-summary.py --missing "$missing" "${logs[@]}"

@@ -5,8 +5,13 @@
  * with the per-lcore cache.
  *
  *   netmem-dpdk-bench [EAL options] -- [--burst 32] [--depth 4] [--seconds 0.3]
- *                     [--repeat 3] [--mbufs 8192] [--cache 256]
- *                     [--source memfd:SIZE] [--ops dmabuf,ring_mp_mc,ring_sp_sc,stack]
+ *                     [--repeat 3] [--mbufs 8192] [--cache 256] [--source memfd:SIZE]
+ *                     [--ops dmabuf,dmabuf_by_ops,ring_mp_mc,ring_sp_sc,stack]
+ *
+ * "dmabuf" is a pool made by nm_dpdk_pktmbuf_pool_create(), "dmabuf_by_ops"
+ * one made by rte_pktmbuf_pool_create_by_ops(..., "dmabuf"), as every
+ * application gets with --mbuf-pool-ops-name=dmabuf (its dmabuf: --source
+ * through $NETMEM_DMABUF, else the automatic one).
  *
  * Without EAL options it runs on lcore 0 with --no-huge --no-pci (no
  * hugepages needed). Each case is a pktmbuf pool of --mbufs mbufs with a
@@ -112,6 +117,8 @@ static struct rte_mempool *make_pool(const char *ops, unsigned int cache)
 			fprintf(stderr, "netmem-dpdk-bench: %s: %s\n", name, err.msg);
 		return mp;
 	}
+	if (!strcmp(ops, "dmabuf_by_ops"))
+		ops = NM_DPDK_MEMPOOL_OPS;
 	return rte_pktmbuf_pool_create_by_ops(name, cfg.mbufs, cache, 0, 2048,
 					      (int)rte_socket_id(), ops);
 }
@@ -182,7 +189,7 @@ static int parse_args(int argc, char **argv)
 		{ "ops", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ops = "dmabuf,ring_mp_mc,ring_sp_sc,stack";
+	const char *ops = "dmabuf,dmabuf_by_ops,ring_mp_mc,ring_sp_sc,stack";
 	char list[256], *tok, *save;
 	int c;
 
@@ -194,7 +201,11 @@ static int parse_args(int argc, char **argv)
 		case 'r': cfg.repeat = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'n': cfg.mbufs = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'c': cfg.cache = (unsigned int)strtoul(optarg, NULL, 0); break;
-		case 'S': cfg.source = optarg; break;
+		case 'S':
+			cfg.source = optarg;
+			/* For the pools rte_pktmbuf_pool_create_by_ops() makes. */
+			setenv(NM_DPDK_DMABUF_ENV, optarg, 1);
+			break;
 		case 'o': ops = optarg; break;
 		default: return -1;
 		}

@@ -7,7 +7,7 @@
 # library lands on the dmabuf ops (plain and data-room-less pools on their
 # host fallback). TAP, one line per comparison.
 #
-#   dpdk-autotest.sh PLUGIN
+#   dpdk-autotest.sh PLUGIN [DPDK-TEST]   (default: dpdk-test on PATH)
 #
 # mbuf_autotest's test_attach_from_different_pool checks the refcount of
 # the mbuf a clone is attached to; for an mbuf with an external buffer (a
@@ -15,13 +15,18 @@
 # much as ours) rte_pktmbuf_attach() counts the clone in the buffer's shared
 # info instead, so that check fails and the suite stops there: reported as a
 # TODO after checking that everything before it ran as with the default ops.
+# On 22.11 the suite then dies (SIGSEGV) in that sub-test's fail path, from an
+# rte_pktmbuf_copy() into the pinned pool earlier on: DPDK's own
+# rte_pktmbuf_pool_create_extbuf() pools do the same (test_dpdk_mempool's
+# test_pinned_copy_like_dpdk shows both side by side).
 set -u
-plugin=${1:?usage: dpdk-autotest.sh PLUGIN}
-dpdk_test=$(command -v dpdk-test || true)
-if [ -z "$dpdk_test" ]; then
-	echo "1..0 # SKIP dpdk-test not installed (Debian package dpdk-dev)"
+plugin=${1:?usage: dpdk-autotest.sh PLUGIN [DPDK-TEST]}
+dpdk_test=${2:-$(command -v dpdk-test || true)}
+if [ -z "$dpdk_test" ] || [ ! -x "$dpdk_test" ]; then
+	echo "1..0 # SKIP no dpdk-test ${2:-on PATH} (Debian package dpdk-dev; scripts/dpdk-lts.sh for 25.11)"
 	exit 0
 fi
+echo "# $dpdk_test"
 case "$plugin" in
 /*) ;;
 *) plugin=$(pwd)/$plugin ;;
@@ -106,7 +111,12 @@ for t in mempool_autotest mbuf_autotest; do
 		fi
 		n=$((n + 1))
 		if grep -q 'invalid refcnt in m' "$work/$t.dm"; then
-			echo "not ok $n - $t test_attach_from_different_pool # TODO checks rte_mbuf_refcnt_read() of an mbuf with an external buffer, whose clones are counted in its shared info (exit $rc_dm)"
+			why="checks rte_mbuf_refcnt_read() of an mbuf with an external buffer, whose clones are counted in its shared info"
+			# 139: its fail path frees a clone of an earlier rte_pktmbuf_copy(),
+			# which DPDK's copy left without RTE_MBUF_F_EXTERNAL: DPDK's own
+			# pinned pools crash the same (dpdk_mempool test_pinned_copy_like_dpdk).
+			[ "$rc_dm" -eq 139 ] && why="$why; then SIGSEGV: rte_pktmbuf_copy() into a pinned pool drops RTE_MBUF_F_EXTERNAL, as on DPDK's own pinned pools"
+			echo "not ok $n - $t test_attach_from_different_pool # TODO $why (exit $rc_dm)"
 		else
 			echo "not ok $n - $t stopped elsewhere (exit $rc_dm)"
 			tail -5 "$work/$t.dm" | sed 's/^/# /'

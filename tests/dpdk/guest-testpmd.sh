@@ -52,6 +52,7 @@ for f in "$plugin" "$hold" "$sender"; do
 	[ -x "$f" ] || [ -f "$f" ] || skip_rest "$f is not built"
 done
 command -v dpdk-testpmd >/dev/null || skip_rest "dpdk-testpmd is not installed"
+echo "# $(command -v dpdk-testpmd)"
 
 stage_plugin "$plugin"
 

@@ -6,9 +6,11 @@
 # directory names the installed plugin, then has dpdk-test load a directory
 # of that layout (EAL's -d DIR: what it does with its own PMD directory) and
 # run mempool_autotest on --mbuf-pool-ops-name=dmabuf with no -d for the file.
-#   install-pmd-dir.sh BUILD_ROOT PMD_DIR PREFIX LIBDIR
+#   install-pmd-dir.sh BUILD_ROOT PMD_DIR PREFIX LIBDIR [DPDK-TEST]
+# DPDK-TEST: the dpdk-test of the DPDK built against (default: PATH's).
 set -u
 build=$1 pmd=$2 prefix=$3 libdir=$4
+dpdk_test=${5:-$(command -v dpdk-test || true)}
 echo "1..3"
 if [ "$pmd" = none ]; then
 	echo "ok 1 # SKIP built with -Ddpdk_pmd_dir=none"
@@ -32,8 +34,8 @@ if [ -L "$link" ] && [ "$(readlink "$link")" = "$want" ] && [ -f "$dest$want" ];
 else
 	echo "not ok 2 - no link $pmd/librte_mempool_dmabuf.so -> $want"
 fi
-if ! command -v dpdk-test >/dev/null; then
-	echo "ok 3 # SKIP dpdk-test not installed (Debian package dpdk-dev)"
+if [ -z "$dpdk_test" ] || [ ! -x "$dpdk_test" ]; then
+	echo "ok 3 # SKIP no dpdk-test ${5:-on PATH} (Debian package dpdk-dev)"
 	exit 0
 fi
 # The PMD directory as EAL would see it once installed (DESTDIR's link
@@ -44,7 +46,7 @@ dir=$(mktemp -d /run/nm-pmd-dir.XXXXXX 2>/dev/null || mktemp -d "$HOME/.nm-pmd-d
 trap 'rm -rf "$dir"' EXIT
 chmod 755 "$dir"
 cp -L "$dest$want" "$dir/librte_mempool_dmabuf.so"
-out=$(DPDK_TEST=mempool_autotest NETMEM_CTL=0 timeout 120 dpdk-test --no-huge -m 512 \
+out=$(DPDK_TEST=mempool_autotest NETMEM_CTL=0 timeout 120 "$dpdk_test" --no-huge -m 512 \
 	--no-pci --no-shconf -l 0-1 --file-prefix=nmpmd$$ -d "$dir" \
 	--mbuf-pool-ops-name=dmabuf 2>&1)
 rc=$?

@@ -243,7 +243,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < 100 && !link.link_status; i++) {
-		rte_eth_link_get_nowait(port, &link);
+		if (rte_eth_link_get_nowait(port, &link))
+			break;
 		usleep(100000);
 	}
 	ret = nm_test_run(tests, sizeof(tests) / sizeof(tests[0]));

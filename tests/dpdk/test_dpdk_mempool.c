@@ -12,6 +12,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -603,23 +605,61 @@ static void check_stranger(struct rte_mempool *mp)
 	rte_mempool_put_bulk(mp, objs, 64);
 }
 
+/* A dmabuf pool whose objects sit in two memory chunks (not linear: the
+ * free list checks puts by the bucket table); rte_free() *mem after it. */
+static struct rte_mempool *two_chunk_pool(const char *name, void *mem[2])
+{
+	struct rte_pktmbuf_pool_private priv = { .mbuf_data_room_size = ROOM };
+	struct nm_dpdk_pool_params params = { .source = "memfd:1M", .dmabuf_fd = -1, .memfd = -1 };
+	struct rte_mempool *mp;
+	size_t stride, len;
+
+	mp = rte_mempool_create_empty(name, 256, sizeof(struct rte_mbuf) + ROOM, 0,
+				      sizeof(priv), 0, 0);
+	if (!mp || rte_mempool_set_ops_byname(mp, "dmabuf", &params))
+		return NULL;
+	rte_pktmbuf_pool_init(mp, &priv);
+	stride = rte_align64pow2(mp->header_size + mp->elt_size + mp->trailer_size);
+	len = 128 * stride;
+	for (int i = 0; i < 2; i++) {
+		mem[i] = rte_malloc(name, len, stride);
+		if (!mem[i] || rte_mempool_populate_virt(mp, mem[i], len, len, NULL, NULL) != 128)
+			return NULL;
+	}
+	mp->pool_config = NULL;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+}
+
 static void test_stranger_refused(void)
 {
 	struct nm_err err = { 0 };
 	struct rte_mempool *lin = make_pool("t_stranger", 256, 0, "memfd:1M", &err);
 	struct rte_mempool *odd;
 	struct rte_mbuf *m;
+	void *mem[2] = { NULL, NULL };
 
 	CHECK_MSG(lin, "%s", err.msg);
 	CHECK(((struct nm_dpdk_pool *)lin->pool_data)->linear);
 	check_stranger(lin);
 	CHECK(!nm_test_failed);
 	CHECK_EQ(nm_dpdk_pool_free(lin, &err), 0);
+	/* What applications get (--mbuf-pool-ops-name): linear too. */
 	setenv("NETMEM_DMABUF", "memfd:1M", 1);
-	odd = rte_pktmbuf_pool_create_by_ops("t_stranger2", 256, 0, 0, ROOM, 0, "dmabuf");
+	lin = rte_pktmbuf_pool_create_by_ops("t_stranger2", 256, 0, 0, ROOM, 0, "dmabuf");
 	unsetenv("NETMEM_DMABUF");
+	CHECK(lin);
+	m = rte_pktmbuf_alloc(lin);   /* the first get attaches: tables built */
+	CHECK(m);
+	CHECK(((struct nm_dpdk_pool *)lin->pool_data)->linear);
+	rte_pktmbuf_free(m);
+	check_stranger(lin);
+	CHECK(!nm_test_failed);
+	rte_mempool_free(lin);
+	/* Two chunks: the bucket table. */
+	odd = two_chunk_pool("t_stranger3", mem);
 	CHECK(odd);
-	m = rte_pktmbuf_alloc(odd);   /* the first get attaches: tables built */
+	m = rte_pktmbuf_alloc(odd);
 	CHECK(m);
 	CHECK(!((struct nm_dpdk_pool *)odd->pool_data)->linear);
 	CHECK(((struct nm_dpdk_pool *)odd->pool_data)->lk != NULL);
@@ -628,6 +668,8 @@ static void test_stranger_refused(void)
 	check_stranger(odd);
 	CHECK(!nm_test_failed);
 	rte_mempool_free(odd);
+	rte_free(mem[0]);
+	rte_free(mem[1]);
 }
 
 /*
@@ -649,6 +691,106 @@ static void attach_counts(struct rte_mempool *mp, struct rte_mempool *clones,
 	*ext_ref = rte_mbuf_ext_refcnt_read(m->shinfo);
 	rte_pktmbuf_free(c);
 	rte_pktmbuf_free(m);
+}
+
+/*
+ * What crashes mbuf_autotest on 22.11 after test_attach_from_different_pool
+ * failed, on DPDK's own pinned external-buffer pool as on ours:
+ * rte_pktmbuf_copy() into such a pool clears RTE_MBUF_F_EXTERNAL on the copy
+ * (lib/mbuf/rte_mbuf.c, 22.11 and 25.11), which keeps its pinned buffer and
+ * so passes for a direct mbuf; a clone attached to it is made indirect, and
+ * freeing the clone takes the header 128 bytes before the buffer for the
+ * mbuf that owns it (rte_mbuf_from_indirect()) and puts it into its pool, a
+ * NULL one. Run in a child each; the outcomes must be DPDK's own.
+ */
+static int copy_then_clone(struct rte_mempool *mp, struct rte_mempool *clones,
+			   int *external)
+{
+	struct rlimit no_core = { 0, 0 };
+	int fds[2], st = -1;
+	pid_t pid;
+
+	*external = -1;
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *cp, *c;
+		char ext;
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (!m || !rte_pktmbuf_append(m, 64))
+			_exit(2);
+		cp = rte_pktmbuf_copy(m, mp, 0, UINT32_MAX);
+		c = rte_pktmbuf_alloc(clones);
+		if (!cp || !c)
+			_exit(3);
+		ext = (cp->ol_flags & RTE_MBUF_F_EXTERNAL) ? 1 : 0;
+		if (write(fds[1], &ext, 1) != 1)
+			_exit(4);
+		rte_pktmbuf_attach(c, cp);
+		rte_pktmbuf_free(c);
+		rte_pktmbuf_free(cp);
+		rte_pktmbuf_free(m);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid > 0) {
+		char ext;
+
+		if (read(fds[0], &ext, 1) == 1)
+			*external = ext;
+		if (waitpid(pid, &st, 0) != pid)
+			st = -1;
+	}
+	close(fds[0]);
+	return st;
+}
+
+static void describe(int st, char *buf, size_t len)
+{
+	if (st < 0)
+		snprintf(buf, len, "no child");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(st));
+}
+
+static void test_pinned_copy_like_dpdk(void)
+{
+	struct rte_pktmbuf_extmem ext = { .elt_size = ROOM };
+	struct nm_err err = { 0 };
+	struct rte_mempool *ours, *dpdk, *clones;
+	int st_dpdk, st_ours, ext_dpdk, ext_ours;
+	char a[32], b[32];
+
+	ext.buf_len = 64 * ROOM;
+	ext.buf_ptr = rte_malloc("t_cpmem", ext.buf_len, RTE_CACHE_LINE_SIZE);
+	CHECK(ext.buf_ptr);
+	ext.buf_iova = rte_malloc_virt2iova(ext.buf_ptr);
+	dpdk = rte_pktmbuf_pool_create_extbuf("t_cp_dpdk", 64, 0, 0, ROOM, 0, &ext, 1);
+	CHECK_MSG(dpdk, "rte_pktmbuf_pool_create_extbuf: %s", rte_strerror(rte_errno));
+	ours = make_pool("t_cp_ours", 64, 0, "memfd:1M", &err);
+	CHECK_MSG(ours, "%s", err.msg);
+	clones = rte_pktmbuf_pool_create("t_cp_clones", 64, 0, 0, 0, 0);
+	CHECK(clones);
+	st_dpdk = copy_then_clone(dpdk, clones, &ext_dpdk);
+	st_ours = copy_then_clone(ours, clones, &ext_ours);
+	describe(st_dpdk, a, sizeof(a));
+	describe(st_ours, b, sizeof(b));
+	printf("# rte_pktmbuf_copy() into a pinned pool, then a clone of the copy freed: "
+	       "DPDK's pool: copy %s RTE_MBUF_F_EXTERNAL, %s; dmabuf: copy %s it, %s\n",
+	       ext_dpdk ? "keeps" : "loses", a, ext_ours ? "keeps" : "loses", b);
+	CHECK(st_dpdk >= 0 && st_ours >= 0);
+	CHECK_EQ(ext_ours, ext_dpdk);
+	CHECK_EQ(st_ours, st_dpdk);
+	/* EAL's memory is shared with the children: the mbufs a crashed one
+	 * held are gone (ours keeps its dmabuf mapped for them, saying so). */
+	rte_mempool_free(clones);
+	rte_mempool_free(ours);
+	rte_mempool_free(dpdk);
+	rte_free(ext.buf_ptr);
 }
 
 static void test_pinned_attach_like_dpdk(void)
@@ -742,6 +884,7 @@ int main(int argc, char **argv)
 		NM_TEST(test_pools_selected_by_name),
 		NM_TEST(test_stranger_refused),
 		NM_TEST(test_pinned_attach_like_dpdk),
+		NM_TEST(test_pinned_copy_like_dpdk),
 		NM_TEST(test_net_null_receives_into_dmabuf),
 	};
 	int ret;

@@ -73,12 +73,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < 100; i++) {
-		rte_eth_link_get_nowait(0, &link);
-		if (link.link_status)
+		if (rte_eth_link_get_nowait(0, &link) || link.link_status)
 			break;
 		rte_delay_ms(100);
 	}
-	rte_eth_dev_info_get(0, &info);
+	if (rte_eth_dev_info_get(0, &info)) {
+		fprintf(stderr, "igb-dpdk-rx-bench: no device info for port 0\n");
+		return 1;
+	}
 	printf("igb-dpdk-rx-bench: port 0 (%s), 1 RX queue, link %s, on CPU %d; ready\n",
 	       info.driver_name, link.link_status ? "up" : "DOWN", sched_getcpu());
 	fflush(stdout);

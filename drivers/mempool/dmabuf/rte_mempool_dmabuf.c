@@ -88,6 +88,26 @@ static void attach_one(struct nm_dpdk_pool *p, void *obj, uint32_t idx)
 }
 
 /*
+ * A dmabuf pool places its objects a power of two apart, each on a multiple
+ * of that stride, whatever size its creator gave them: then object i is
+ * base + i << shift, its buffer index is its offset shifted, and the check
+ * that a put holds only our objects is a vector test of offsets
+ * (linear_all_ours_x*) instead of a table lookup per object. A pool from
+ * nm_dpdk_pktmbuf_pool_create() is sized for it (no room lost); one from
+ * rte_pktmbuf_pool_create_by_ops() (what --mbuf-pool-ops-name gives every
+ * application) has objects as big as an ordinary mbuf with its data room,
+ * which a dmabuf pool leaves empty (the data is in the dmabuf), and pays up
+ * to twice their memory in the host pool (8192 mbufs of 2048-byte rooms:
+ * 32 MiB instead of 19). Objects no larger than a page never cross one
+ * (the stride divides the page); larger ones cross pages as DPDK's own
+ * packing lets them.
+ */
+static size_t obj_stride(const struct rte_mempool *mp)
+{
+	return rte_align64pow2((uint64_t)mp->header_size + mp->elt_size + mp->trailer_size);
+}
+
+/*
  * Object address -> buffer index without touching the object (its tail is
  * a cache line, and a page, of its own in a pool of 2 KiB data rooms): the
  * pool's address range cut into buckets no larger than an object, so each
@@ -97,33 +117,29 @@ static void attach_one(struct nm_dpdk_pool *p, void *obj, uint32_t idx)
 static void build_lookup(struct nm_dpdk_pool *p)
 {
 	const struct rte_mempool *mp = p->mp;
-	size_t stride = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+	size_t stride = obj_stride(mp);
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	uint32_t shift = 0;
+	uint32_t shift = 0, i;
 	uint64_t len;
 
 	if (!p->num_objs)
 		return;
 	while ((2ull << shift) <= stride)
 		shift++;
-	/* Linear: objs[i] == objs[0] + i << shift (nm_dpdk_pktmbuf_pool_create
-	 * sizes its objects for it; one memory chunk). */
-	if ((1ull << shift) == stride) {
-		uint32_t i;
-
-		for (i = 0; i < p->num_objs; i++)
-			if ((uintptr_t)p->objs[i] != (uintptr_t)p->objs[0] + ((uintptr_t)i << shift))
-				break;
-		if (i < p->num_objs)
-			NM_LOG(DEBUG, "pool '%s': object %u at +%td, not +%zu (%u chunks)",
-			       p->name, i, (uint8_t *)p->objs[i] - (uint8_t *)p->objs[0],
-			       (size_t)i << shift, mp->nb_mem_chunks);
-		if (i == p->num_objs) {
-			p->lin_base = (uintptr_t)p->objs[0];
-			p->lin_end = p->lin_base + ((uintptr_t)p->num_objs << shift);
-			p->lin_low = ((uintptr_t)1 << shift) - 1;
-			p->linear = true;
-		}
+	/* Linear: objs[i] == objs[0] + i << shift (dmabuf_populate() places
+	 * them so, in one memory chunk; a pool in several is not). */
+	for (i = 0; i < p->num_objs; i++)
+		if ((uintptr_t)p->objs[i] != (uintptr_t)p->objs[0] + ((uintptr_t)i << shift))
+			break;
+	if (i < p->num_objs) {
+		NM_LOG(DEBUG, "pool '%s': object %u at +%td, not +%zu (%u chunks)",
+		       p->name, i, (uint8_t *)p->objs[i] - (uint8_t *)p->objs[0],
+		       (size_t)i << shift, mp->nb_mem_chunks);
+	} else {
+		p->lin_base = (uintptr_t)p->objs[0];
+		p->lin_end = p->lin_base + ((uintptr_t)p->num_objs << shift);
+		p->lin_low = ((uintptr_t)1 << shift) - 1;
+		p->linear = true;
 	}
 	for (uint32_t i = 0; i < p->num_objs; i++) {
 		uintptr_t a = (uintptr_t)p->objs[i];
@@ -607,31 +623,20 @@ static unsigned int dmabuf_get_count(const struct rte_mempool *mp)
 	return p->host ? rte_ring_count(p->host) : free_bufs(p);
 }
 
-static bool pow2_objs(const struct rte_mempool *mp)
+/* A new object: pin it to the next buffer, then let the library add it. */
+static void pin_new_obj(struct rte_mempool *mp, struct nm_dpdk_pool *p, void *obj,
+			rte_iova_t iova, rte_mempool_populate_obj_cb_t *obj_cb,
+			void *obj_cb_arg)
 {
-	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+	uint32_t idx = p->num_objs;
 
-	return !(total & (total - 1));
-}
-
-struct populate_ctx {
-	struct nm_dpdk_pool *p;
-	rte_mempool_populate_obj_cb_t *cb;
-	void *arg;
-};
-
-/* A new object: pin it to the next buffer, then let the library add it
- * (its first enqueue puts it on the free list). */
-static void pin_new_obj(struct rte_mempool *mp, void *opaque, void *obj,
-			rte_iova_t iova)
-{
-	struct populate_ctx *c = opaque;
-	uint32_t idx = c->p->num_objs;
-
-	obj_tail(c->p, obj)->niov = idx;
-	c->p->objs[idx] = obj;
-	c->p->num_objs = idx + 1;
-	c->cb(mp, c->arg, obj, iova);
+	obj_tail(p, obj)->niov = idx;
+	p->objs[idx] = obj;
+	p->num_objs = idx + 1;
+	obj_cb(mp, obj_cb_arg, obj, iova);
+	/* As rte_mempool_op_populate_helper(): onto the free list (through
+	 * the slow path of our enqueue, which reads the index just set). */
+	rte_mempool_ops_enqueue_bulk(mp, &obj, 1);
 }
 
 static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
@@ -639,34 +644,40 @@ static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
 			   rte_mempool_populate_obj_cb_t *obj_cb, void *obj_cb_arg)
 {
 	struct nm_dpdk_pool *p = mp->pool_data;
-	struct populate_ctx c = { p, obj_cb, obj_cb_arg };
-	unsigned int room;
+	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+	size_t stride, off;
+	unsigned int n, i;
 
 	if (p->host)
 		return nm_dpdk_host_populate(mp, max_objs, vaddr, iova, len, obj_cb,
 					     obj_cb_arg);
-	room = p->area->num_niovs - p->num_objs;
+	stride = obj_stride(mp);
+	n = RTE_MIN(max_objs, p->area->num_niovs - p->num_objs);
+	off = RTE_ALIGN_CEIL((uintptr_t)vaddr, stride) - (uintptr_t)vaddr;
+	for (i = 0; i < n && off + total <= len; i++, off += stride) {
+		size_t at = off + mp->header_size;
 
-	/* Power-of-two objects on multiples of their size never meet a page
-	 * boundary, and the pool is linear (build_lookup()). Others are packed
-	 * as usual (aligning them too would leave pages empty). */
-	return rte_mempool_op_populate_helper(mp, pow2_objs(mp) ?
-					      RTE_MEMPOOL_POPULATE_F_ALIGN_OBJ : 0,
-					      RTE_MIN(max_objs, room), vaddr, iova, len,
-					      pin_new_obj, &c);
+		pin_new_obj(mp, p, (uint8_t *)vaddr + at,
+			    iova == RTE_BAD_IOVA ? RTE_BAD_IOVA : iova + at, obj_cb, obj_cb_arg);
+	}
+	return (int)i;
 }
 
-/* Room for the alignment populate asks for: one object per chunk. */
+/* Room for @obj_num objects a stride apart, in chunks aligned to it. */
 static ssize_t dmabuf_calc_mem_size(const struct rte_mempool *mp, uint32_t obj_num,
 				    uint32_t pg_shift, size_t *min_chunk_size,
 				    size_t *align)
 {
 	const struct nm_dpdk_pool *p = mp->pool_data;
-	size_t total = (size_t)mp->header_size + mp->elt_size + mp->trailer_size;
+	size_t stride;
 
-	return rte_mempool_op_calc_mem_size_helper(mp, obj_num, pg_shift,
-						   (p && p->host) || !pow2_objs(mp) ? 0 : total,
-						   min_chunk_size, align);
+	if (!p || p->host)
+		return rte_mempool_op_calc_mem_size_default(mp, obj_num, pg_shift,
+							    min_chunk_size, align);
+	stride = obj_stride(mp);
+	*min_chunk_size = stride;
+	*align = RTE_MAX(stride, (size_t)RTE_CACHE_LINE_SIZE);
+	return (ssize_t)(obj_num * stride);
 }
 
 static struct rte_mempool_ops ops_dmabuf = {

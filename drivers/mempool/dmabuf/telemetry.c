@@ -18,11 +18,19 @@
 
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
+#include <rte_version.h>
 
 #include <netmem/netdev.h>
 #include <netmem/rxq_caps.h>
 
 #include "internal.h"
+
+/* 23.03 named the unsigned adders *_uint (25.11 has no *_u64 any more). */
+#if RTE_VERSION < RTE_VERSION_NUM(23, 3, 0, 0)
+#define rte_tel_data_add_dict_uint rte_tel_data_add_dict_u64
+#define rte_tel_data_add_array_uint rte_tel_data_add_array_u64
+#define RTE_TEL_UINT_VAL RTE_TEL_U64_VAL
+#endif
 
 static int parse_port(const char *params, uint16_t *port)
 {
@@ -96,7 +104,7 @@ static int tel_queues(const char *cmd, const char *params, struct rte_tel_data *
 	for (int c = COL_FLAGS; c <= COL_BOUND; c++)
 		rte_tel_data_start_array(col[c], RTE_TEL_STRING_VAL);
 	for (int c = COL_RESTARTS; c < NCOLS; c++)
-		rte_tel_data_start_array(col[c], RTE_TEL_U64_VAL);
+		rte_tel_data_start_array(col[c], RTE_TEL_UINT_VAL);
 
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_int(d, "port", port);
@@ -122,11 +130,11 @@ static int tel_queues(const char *cmd, const char *params, struct rte_tel_data *
 		/* Telemetry array strings hold RTE_TEL_MAX_STRING_LEN bytes. */
 		info.provider_desc[RTE_TEL_MAX_STRING_LEN - 1] = '\0';
 		rte_tel_data_add_array_string(col[COL_BOUND], info.provider_desc);
-		rte_tel_data_add_array_u64(col[COL_RESTARTS], info.counters.restarts);
-		rte_tel_data_add_array_u64(col[COL_REFUSED], info.counters.refused);
-		rte_tel_data_add_array_u64(col[COL_ROLLBACKS], info.counters.rollbacks);
+		rte_tel_data_add_array_uint(col[COL_RESTARTS], info.counters.restarts);
+		rte_tel_data_add_array_uint(col[COL_REFUSED], info.counters.refused);
+		rte_tel_data_add_array_uint(col[COL_ROLLBACKS], info.counters.rollbacks);
 		/* Bytes per payload buffer in effect; 0: not stated. */
-		rte_tel_data_add_array_u64(col[COL_BUF_SIZE], info.buf_size);
+		rte_tel_data_add_array_uint(col[COL_BUF_SIZE], info.buf_size);
 	}
 	pthread_mutex_unlock(&nm_dpdk_lock);
 	for (int c = 0; c < NCOLS; c++)
@@ -181,13 +189,13 @@ static int tel_pool(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "readable", info.readable);
 	rte_tel_data_add_dict_int(d, "orphaned", info.orphaned);
 	rte_tel_data_add_dict_int(d, "binding", (int)info.binding_id);
-	rte_tel_data_add_dict_u64(d, "dmabuf_size", info.dmabuf_size);
-	rte_tel_data_add_dict_u64(d, "iova", info.iova);
-	rte_tel_data_add_dict_u64(d, "buf_size", info.buf_size);
-	rte_tel_data_add_dict_u64(d, "num_bufs", info.num_bufs);
-	rte_tel_data_add_dict_u64(d, "num_mbufs", info.num_objs);
-	rte_tel_data_add_dict_u64(d, "free_bufs", info.free_bufs);
-	rte_tel_data_add_dict_u64(d, "mapped_devices", info.mapped_devices);
+	rte_tel_data_add_dict_uint(d, "dmabuf_size", info.dmabuf_size);
+	rte_tel_data_add_dict_uint(d, "iova", info.iova);
+	rte_tel_data_add_dict_uint(d, "buf_size", info.buf_size);
+	rte_tel_data_add_dict_uint(d, "num_bufs", info.num_bufs);
+	rte_tel_data_add_dict_uint(d, "num_mbufs", info.num_objs);
+	rte_tel_data_add_dict_uint(d, "free_bufs", info.free_bufs);
+	rte_tel_data_add_dict_uint(d, "mapped_devices", info.mapped_devices);
 	return 0;
 }
 
@@ -209,12 +217,12 @@ static int tel_host_pools(const char *cmd, const char *params, struct rte_tel_da
 	}
 	rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
 	rte_tel_data_start_array(why, RTE_TEL_STRING_VAL);
-	rte_tel_data_start_array(objs, RTE_TEL_U64_VAL);
+	rte_tel_data_start_array(objs, RTE_TEL_UINT_VAL);
 	pthread_mutex_lock(&nm_dpdk_lock);
 	TAILQ_FOREACH(p, &nm_dpdk_host_pools, next) {
 		rte_tel_data_add_array_string(names, p->name);
 		rte_tel_data_add_array_string(why, p->host_reason);
-		rte_tel_data_add_array_u64(objs, p->mp ? p->mp->size : 0);
+		rte_tel_data_add_array_uint(objs, p->mp ? p->mp->size : 0);
 	}
 	pthread_mutex_unlock(&nm_dpdk_lock);
 	rte_tel_data_start_dict(d);

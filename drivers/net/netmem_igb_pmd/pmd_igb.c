@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/vfio.h>
+
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>

@@ -13,9 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ethdev_driver.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_version.h>
 
 #include <netmem/dma_domain.h>
 #include <netmem/igb.h>
@@ -26,6 +28,41 @@
 extern int nm_igb_pmd_logtype;
 #define PMD_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, nm_igb_pmd_logtype, PMD_NAME ": " fmt "\n", ##__VA_ARGS__)
+
+/*
+ * Where the driver API moved between the LTS releases this PMD builds on
+ * (22.11, 25.11), one source for both:
+ *  - 24.03: the ptype callbacks return the array's length too (no
+ *    terminator needed; ours keep RTE_PTYPE_UNKNOWN last for 22.11);
+ *  - 25.11: the per-queue counters left struct rte_eth_stats for a struct
+ *    eth_queue_stats of their own, a second stats_get argument.
+ */
+#if RTE_VERSION >= RTE_VERSION_NUM(24, 3, 0, 0)
+#define PMD_PTYPES_ARGS struct rte_eth_dev *dev, size_t *no_of_elements
+#define PMD_PTYPES_RETURN(arr) \
+	return (*no_of_elements = RTE_DIM(arr) - 1, (arr))
+#else
+#define PMD_PTYPES_ARGS struct rte_eth_dev *dev
+#define PMD_PTYPES_RETURN(arr) return (arr)
+#endif
+#if RTE_VERSION >= RTE_VERSION_NUM(25, 11, 0, 0)
+#define PMD_QSTATS_IN_ETH_STATS 0
+#define PMD_STATS_ARGS struct rte_eth_dev *dev, struct rte_eth_stats *s, \
+	struct eth_queue_stats *qs
+#else
+#define PMD_QSTATS_IN_ETH_STATS 1
+#define PMD_STATS_ARGS struct rte_eth_dev *dev, struct rte_eth_stats *s
+#endif
+
+/* The per-queue counters, on every release (what 25.11 calls struct
+ * eth_queue_stats). */
+struct pmd_qstats {
+	uint64_t q_ipackets[RTE_ETHDEV_QUEUE_STAT_CNTRS];
+	uint64_t q_opackets[RTE_ETHDEV_QUEUE_STAT_CNTRS];
+	uint64_t q_ibytes[RTE_ETHDEV_QUEUE_STAT_CNTRS];
+	uint64_t q_obytes[RTE_ETHDEV_QUEUE_STAT_CNTRS];
+	uint64_t q_errors[RTE_ETHDEV_QUEUE_STAT_CNTRS];
+};
 
 /* --- eal_vfio_domain.c: a netmem DMA domain over EAL's default container */
 int pmd_eal_vfio_domain_create(struct nm_dma_domain **out, struct nm_err *err);
@@ -93,6 +130,7 @@ struct pmd_adapter {
 	struct pmd_txq txq;
 	/* Stats are counters since open: reset keeps an offset. */
 	struct rte_eth_stats base;
+	struct pmd_qstats qbase;
 	uint64_t hw_rx_base, hw_tx_base, hw_missed_base;
 };
 
@@ -105,12 +143,12 @@ int pmd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 void pmd_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
 int pmd_rx_queue_start(struct rte_eth_dev *dev, uint16_t qid);
 int pmd_rx_queue_stop(struct rte_eth_dev *dev, uint16_t qid);
-const uint32_t *pmd_split_ptypes(struct rte_eth_dev *dev);
+const uint32_t *pmd_split_ptypes(PMD_PTYPES_ARGS);
 /* The packet types the RX burst sets in mbufs (from the descriptors). */
-const uint32_t *pmd_ptypes(struct rte_eth_dev *dev);
+const uint32_t *pmd_ptypes(PMD_PTYPES_ARGS);
 
 /* pmd_stats.c */
-int pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *s);
+int pmd_stats_get(PMD_STATS_ARGS);
 int pmd_stats_reset(struct rte_eth_dev *dev);
 int pmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n);
 int pmd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,

@@ -34,10 +34,10 @@ static const uint32_t split_ptypes[] = {
 	RTE_PTYPE_UNKNOWN,
 };
 
-const uint32_t *pmd_split_ptypes(struct rte_eth_dev *dev)
+const uint32_t *pmd_split_ptypes(PMD_PTYPES_ARGS)
 {
 	(void)dev;
-	return split_ptypes;
+	PMD_PTYPES_RETURN(split_ptypes);
 }
 
 static bool split_ptype_ok(uint32_t p)
@@ -260,7 +260,7 @@ static uint32_t pmd_ptype(uint32_t t)
 	return p;
 }
 
-const uint32_t *pmd_ptypes(struct rte_eth_dev *dev)
+const uint32_t *pmd_ptypes(PMD_PTYPES_ARGS)
 {
 	static const uint32_t ptypes[] = {
 		RTE_PTYPE_L2_ETHER,
@@ -271,7 +271,7 @@ const uint32_t *pmd_ptypes(struct rte_eth_dev *dev)
 	};
 
 	(void)dev;
-	return ptypes;
+	PMD_PTYPES_RETURN(ptypes);
 }
 
 uint16_t pmd_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)

@@ -12,23 +12,26 @@
 
 #include "pmd_internal.h"
 
-static void raw_stats(struct pmd_adapter *ad, uint16_t nq, struct rte_eth_stats *s)
+/* Totals in @s, per-queue counters in @q, since open. */
+static void raw_stats(struct pmd_adapter *ad, uint16_t nq, struct rte_eth_stats *s,
+		      struct pmd_qstats *q)
 {
 	struct nm_igb_hw_stats hw;
 
 	memset(s, 0, sizeof(*s));
-	for (uint16_t q = 0; q < nq && q < ad->num_queues; q++) {
+	memset(q, 0, sizeof(*q));
+	for (uint16_t i = 0; i < nq && i < ad->num_queues; i++) {
 		struct nm_igb_rxq_stats st;
 
-		nm_igb_rxq_stats(ad->igb, q, &st);
+		nm_igb_rxq_stats(ad->igb, i, &st);
 		s->ipackets += st.packets;
 		s->ibytes += st.bytes;
 		s->ierrors += st.drop_error + st.drop_unsplit;
 		s->rx_nombuf += st.refill_empty;
-		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			s->q_ipackets[q] = st.packets;
-			s->q_ibytes[q] = st.bytes;
-			s->q_errors[q] = st.drop_error + st.drop_unsplit;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			q->q_ipackets[i] = st.packets;
+			q->q_ibytes[i] = st.bytes;
+			q->q_errors[i] = st.drop_error + st.drop_unsplit;
 		}
 	}
 	nm_igb_hw_stats(ad->igb, &hw);
@@ -36,20 +39,44 @@ static void raw_stats(struct pmd_adapter *ad, uint16_t nq, struct rte_eth_stats 
 	s->opackets = ad->txq.packets;
 	s->obytes = ad->txq.bytes;
 	s->oerrors = ad->txq.errors;
-	s->q_opackets[0] = ad->txq.packets;
-	s->q_obytes[0] = ad->txq.bytes;
+	q->q_opackets[0] = ad->txq.packets;
+	q->q_obytes[0] = ad->txq.bytes;
 }
 
-int pmd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *s)
+/* @v -= @b, both @n bytes of uint64_t counters. */
+static void sub_counters(void *v, const void *b, size_t n)
+{
+	uint64_t *x = v;
+	const uint64_t *y = b;
+
+	for (size_t i = 0; i < n / sizeof(uint64_t); i++)
+		x[i] -= y[i];
+}
+
+int pmd_stats_get(PMD_STATS_ARGS)
 {
 	struct pmd_adapter *ad = dev->data->dev_private;
-	const uint64_t *b = (const uint64_t *)&ad->base;
-	uint64_t *v = (uint64_t *)s;
+	struct pmd_qstats q;
 
-	/* struct rte_eth_stats is all uint64_t: subtract field by field. */
-	raw_stats(ad, dev->data->nb_rx_queues, s);
-	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
-		v[i] -= b[i];
+	raw_stats(ad, dev->data->nb_rx_queues, s, &q);
+	/* rte_eth_stats and the queue counters are all uint64_t. */
+	sub_counters(s, &ad->base, sizeof(*s));
+	sub_counters(&q, &ad->qbase, sizeof(q));
+#if PMD_QSTATS_IN_ETH_STATS
+	memcpy(s->q_ipackets, q.q_ipackets, sizeof(q.q_ipackets));
+	memcpy(s->q_opackets, q.q_opackets, sizeof(q.q_opackets));
+	memcpy(s->q_ibytes, q.q_ibytes, sizeof(q.q_ibytes));
+	memcpy(s->q_obytes, q.q_obytes, sizeof(q.q_obytes));
+	memcpy(s->q_errors, q.q_errors, sizeof(q.q_errors));
+#else
+	if (qs) {
+		memcpy(qs->q_ipackets, q.q_ipackets, sizeof(q.q_ipackets));
+		memcpy(qs->q_opackets, q.q_opackets, sizeof(q.q_opackets));
+		memcpy(qs->q_ibytes, q.q_ibytes, sizeof(q.q_ibytes));
+		memcpy(qs->q_obytes, q.q_obytes, sizeof(q.q_obytes));
+		memcpy(qs->q_errors, q.q_errors, sizeof(q.q_errors));
+	}
+#endif
 	return 0;
 }
 
@@ -57,7 +84,7 @@ int pmd_stats_reset(struct rte_eth_dev *dev)
 {
 	struct pmd_adapter *ad = dev->data->dev_private;
 
-	raw_stats(ad, dev->data->nb_rx_queues, &ad->base);
+	raw_stats(ad, dev->data->nb_rx_queues, &ad->base, &ad->qbase);
 	return 0;
 }
 
