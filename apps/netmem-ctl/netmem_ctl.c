@@ -182,6 +182,20 @@ static int bind_rx(const char *path, const char *spec, const char *queues,
 		fprintf(stderr, "netmem-ctl: bind-rx needs --dmabuf and --queues\n");
 		return 2;
 	}
+	/* One word each: a space or a control character would make another
+	 * argument of the request (or end it). */
+	for (const char *v = queues; *v; v++)
+		if ((unsigned char)*v <= ' ')
+			goto bad_word;
+	for (const char *v = dev ? dev : ""; *v; v++)
+		if ((unsigned char)*v <= ' ')
+			goto bad_word;
+	/* Room for both and the fixed words: never a truncated request. */
+	if (strlen(queues) + (dev ? strlen(dev) : 0) + 64 > sizeof(req)) {
+		fprintf(stderr, "netmem-ctl: --queues and --dev together take at most %zu "
+			"characters\n", sizeof(req) - 64);
+		return 2;
+	}
 	if (nm_dmabuf_open_spec(spec, &buf, &err)) {
 		fprintf(stderr, "netmem-ctl: %s\n", err.msg);
 		return 1;
@@ -225,6 +239,10 @@ static int bind_rx(const char *path, const char *spec, const char *queues,
 	nm_dmabuf_put(buf);
 	printf("released\n");
 	return 0;
+bad_word:
+	fprintf(stderr, "netmem-ctl: --queues and --dev take one word (no spaces or control "
+		"characters)\n");
+	return 2;
 }
 
 static int unbind(const char *path, long id)
