@@ -198,7 +198,7 @@ static void print_counters(const char *who, const struct nm_tcp_counters *t)
 static void print_drops(const char *who, const struct nm_tcp_counters *t,
 			const struct nm_stack_counters *sc)
 {
-	printf("%s drops: reassembly queue full %llu, paws %llu, out of window %llu, "
+	printf("drops (%s): reassembly queue full %llu, paws %llu, out of window %llu, "
 	       "out of buffers %llu, over share %llu, past fin %llu, bad csum %llu, "
 	       "no verdict %llu; dsacks sent %llu, keepalives sent %llu, idle resets %llu",
 	       who, (unsigned long long)t->ooo_queue_full, (unsigned long long)t->paws_rejected,
