@@ -245,7 +245,7 @@ bad_word:
 	return 2;
 }
 
-static int unbind(const char *path, long id)
+static int unbind(const char *path, long long id)
 {
 	char req[64], line[512];
 	int s;
@@ -254,7 +254,7 @@ static int unbind(const char *path, long id)
 		fprintf(stderr, "netmem-ctl: unbind needs --binding ID\n");
 		return 2;
 	}
-	snprintf(req, sizeof(req), "unbind %ld\n", id);
+	snprintf(req, sizeof(req), "unbind %lld\n", id);
 	s = ask_line(path, req, -1, line, sizeof(line));
 	if (s < 0) {
 		fprintf(stderr, "netmem-ctl: %s: %s\n", path, strerror(-s));
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 	char path[512] = "";
 	const char *cmd, *spec = NULL, *queues = NULL, *dev = NULL;
 	unsigned int buf_size = 0;
-	long binding = -1;
+	long long binding = -1;
 	int hold = -1;
 	bool json = false;
 	int c, ret;
@@ -298,13 +298,16 @@ int main(int argc, char **argv)
 		case 'B':
 		case 'H':
 		case 'b': {
-			long v;
+			/* Decimal digits only: no sign, no spaces, no 0x. */
+			long long max = c == 'b' ? 4294967295ll : 1 << 20;
+			long long v;
 
 			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 0 || v > 1 << 20) {
-				fprintf(stderr, "netmem-ctl: bad value for --%s: '%s'\n",
-					c == 'B' ? "buf-size" : c == 'H' ? "hold" : "binding", optarg);
+			v = strtoll(optarg, &end, 10);
+			if (errno || *optarg < '0' || *optarg > '9' || *end || v > max) {
+				fprintf(stderr, "netmem-ctl: bad value for --%s: '%s' (decimal, 0 to %lld)\n",
+					c == 'B' ? "buf-size" : c == 'H' ? "hold" : "binding", optarg,
+					max);
 				return 2;
 			}
 			if (c == 'B') buf_size = (unsigned int)v;
