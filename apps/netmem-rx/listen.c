@@ -40,6 +40,7 @@ struct rx_conn {
 	unsigned int idx;        /* connection number over the run */
 	int out_fd;
 	uint64_t bytes;
+	uint64_t in_dmabuf, in_host; /* fragments by where they landed */
 	uint32_t vseed;          /* ncdevmem's running seed */
 	uint64_t verrors;
 	bool done, reset, failed;
@@ -167,6 +168,10 @@ static uint64_t drain(const struct options *o, struct rx_conn *rc, const uint8_t
 			validate(rc, p, fr[i].len, o->validate);
 		rc->bytes += fr[i].len;
 		taken += fr[i].len;
+		if (fr[i].flags & NM_FRAG_DMABUF)
+			rc->in_dmabuf++;
+		else
+			rc->in_host++;
 		if (rc->nheld < o->hold_tokens)
 			rc->held[rc->nheld++] = fr[i].token;
 		else
@@ -371,8 +376,12 @@ static void conn_end(const struct options *o, struct conn_table *t, struct rx_co
 	nm_conn_counters(rc->c, &tc);
 	snprintf(who, sizeof(who), "connection %u", rc->idx);
 	if (o->udp) {
-		printf("UDP: %llu datagrams, %llu lost in netmem (dropped: no room or bad sum)\n",
-		       (unsigned long long)tc.dgrams, (unsigned long long)tc.dgram_drops);
+		printf("UDP: %llu datagrams, %llu lost in netmem (dropped: no room or bad sum); "
+		       "%llu landed in the dmabuf, %llu in host memory%s\n",
+		       (unsigned long long)tc.dgrams, (unsigned long long)tc.dgram_drops,
+		       (unsigned long long)rc->in_dmabuf, (unsigned long long)rc->in_host,
+		       rc->in_host && !rc->in_dmabuf ?
+		       " (none was steered to a bound queue: the port steers no UDP port there)" : "");
 	} else if (!o->quiet || rc->reset || rc->failed || rc->verrors) {
 		print_counters(who, &tc);
 		print_drops(who, &tc, NULL);
