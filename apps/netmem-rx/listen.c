@@ -696,15 +696,8 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	       elapsed > 0 ? (double)total * 8 / elapsed / 1e9 : 0.0,
 	       o->validate ? (verrors ? ", VALIDATION FAILED" : ", pattern validated") : "");
 	ret = failed || verrors ? 1 : 0;
-	if (o->udp && total < o->bytes) {
-		printf("UDP: %llu of %llu bytes (--bytes) arrived: datagrams lost\n",
-		       (unsigned long long)total, (unsigned long long)o->bytes);
+	if (o->udp && total < o->bytes)
 		ret = 1;
-	}
-	if (!o->udp && o->connections && nconns < o->connections && !stop_signal) {
-		printf("%u of %u connections (--connections) came\n", nconns, o->connections);
-		ret = 1;
-	}
 	if (stop_signal) {
 		/* Serving for ever ends so; any other run was cut short. */
 		if (o->connections || ncut || o->udp)
@@ -714,7 +707,12 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 			 (int)stop_signal, ncut, ndone, ret);
 	} else if (stalled) {
 		snprintf(listen_verdict, sizeof(listen_verdict),
-			 "stopped: no progress for %u s; exit 1", o->timeout);
+			 "stopped: no progress for %u s, %u of %u connection(s) came, %u ended; exit 1",
+			 o->timeout, nconns, o->connections, ndone);
+	} else if (o->udp && total < o->bytes) {
+		snprintf(listen_verdict, sizeof(listen_verdict),
+			 "UDP: %llu of %llu bytes (--bytes) arrived: datagrams lost; exit 1",
+			 (unsigned long long)total, (unsigned long long)o->bytes);
 	}
 	hold_ctl(o, ctl);
 out:

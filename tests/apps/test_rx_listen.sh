@@ -6,13 +6,14 @@
 # each closed by our FIN as soon as it ended and every byte intact; a
 # connection past --connections refused, never swallowed; --connections 0
 # serving until SIGTERM (exit 0 when nothing was open, 1 and a RST to the
-# sender when a stream was cut).
+# sender when a stream was cut); UDP short of --bytes and a run with no
+# connection in --timeout exit 1 and say why in the last line.
 #
 # usage: test_rx_listen.sh NETMEM_RX [CASE...]
 set -u
 RX=${1:?usage: $0 NETMEM_RX [case...]}
 shift
-CASES=${*:-"sequential beyond forever cut"}
+CASES=${*:-"sequential beyond forever cut udp stall"}
 NS=nmt-$$-lst
 TAPIF=nmtap1
 WORK=$(mktemp -d /tmp/nmt-lst.XXXXXX)
@@ -21,7 +22,34 @@ FAILED=0
 
 echo "1..$(wc -w <<<"$CASES")"
 skip_all() {
-	for c in $CASES; do N=$((N + 1)); echo "ok $N - $c # SKIP $1"; done
+	case_udp() {
+	if ! start_rx --udp --bytes 100000; then not_ok "udp (receiver did not start)"; return; fi
+	nsx python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(10):
+    s.sendto(bytes([i]) * 1000, ("169.254.78.2", 5201))'
+	local rc=0
+	wait_rx || rc=$?
+	if [ $rc = 1 ] && tail -1 "$WORK/rx.log" | grep -Eq "^UDP: [0-9]+ of 100000 bytes \(--bytes\) arrived: datagrams lost; exit 1"; then
+		ok "UDP short of --bytes: exit 1, the last line says so ($(tail -1 "$WORK/rx.log" | cut -d: -f2 | cut -d'(' -f1))"
+	else
+		not_ok "udp: exit $rc, last line: $(tail -1 "$WORK/rx.log")"
+	fi
+}
+
+case_stall() {
+	if ! start_rx --connections 2 --timeout 1; then not_ok "stall (receiver did not start)"; return; fi
+	local rc=0
+	wait_rx || rc=$?
+	if [ $rc = 1 ] && tail -1 "$WORK/rx.log" | grep -q "^stopped: no progress for 1 s, 0 of 2 connection(s) came, 0 ended; exit 1"; then
+		ok "no connection within --timeout: exit 1, the last line says so"
+	else
+		not_ok "stall: exit $rc, last line: $(tail -1 "$WORK/rx.log")"
+	fi
+}
+
+for c in $CASES; do N=$((N + 1)); echo "ok $N - $c # SKIP $1"; done
 	rm -rf "$WORK"
 	exit 0
 }
@@ -218,6 +246,33 @@ case_cut() {
 		not_ok "cut: the sender saw: $(cat "$WORK/send.out")"
 	else
 		ok "SIGTERM mid-stream: exit 1, the last line says so, the sender gets a RST"
+	fi
+}
+
+case_udp() {
+	if ! start_rx --udp --bytes 100000; then not_ok "udp (receiver did not start)"; return; fi
+	nsx python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(10):
+    s.sendto(bytes([i]) * 1000, ("169.254.78.2", 5201))'
+	local rc=0
+	wait_rx || rc=$?
+	if [ $rc = 1 ] && tail -1 "$WORK/rx.log" | grep -Eq "^UDP: [0-9]+ of 100000 bytes \(--bytes\) arrived: datagrams lost; exit 1"; then
+		ok "UDP short of --bytes: exit 1, the last line says so ($(tail -1 "$WORK/rx.log" | cut -d: -f2 | cut -d'(' -f1))"
+	else
+		not_ok "udp: exit $rc, last line: $(tail -1 "$WORK/rx.log")"
+	fi
+}
+
+case_stall() {
+	if ! start_rx --connections 2 --timeout 1; then not_ok "stall (receiver did not start)"; return; fi
+	local rc=0
+	wait_rx || rc=$?
+	if [ $rc = 1 ] && tail -1 "$WORK/rx.log" | grep -q "^stopped: no progress for 1 s, 0 of 2 connection(s) came, 0 ended; exit 1"; then
+		ok "no connection within --timeout: exit 1, the last line says so"
+	else
+		not_ok "stall: exit $rc, last line: $(tail -1 "$WORK/rx.log")"
 	fi
 }
 
