@@ -2,12 +2,13 @@
 /*
  * netmem-rx --listen: netmem's ncdevmem. The stack (netmem/tcp.h) on any
  * nm_port: one poller thread per queue that matters, the main thread
- * accepts, reads the stream as fragments (payload in the dmabuf), writes
- * it to --out through the dmabuf's CPU mapping, checks ncdevmem's -v
- * pattern, and returns the tokens through the refill ring.
+ * accepts (any number over the run, as many at once as come), reads each
+ * stream as fragments (payload in the dmabuf), writes it to --out through
+ * the dmabuf's CPU mapping, checks ncdevmem's -v pattern, returns the
+ * tokens through the refill ring, and closes each connection as soon as it
+ * has ended.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,11 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <netmem/netmem.h>
-#include <netmem/tap.h>
 #include <netmem/tcp.h>
 
 #include "netmem_rx.h"
@@ -219,111 +218,7 @@ static void print_drops(const char *who, const struct nm_tcp_counters *t,
 	printf("\n");
 }
 
-/* --out FILE for connection @i: FILE, then FILE.1, FILE.2, ... */
-static void out_path(const struct options *o, unsigned int i, char *path, size_t len)
-{
-	if (i)
-		snprintf(path, len, "%s.%u", o->out, i);
-	else
-		snprintf(path, len, "%s", o->out);
-}
-
-static int open_out(const struct options *o, unsigned int i)
-{
-	char path[4096];
-	int fd;
-
-	if (!o->out)
-		return -1;
-	out_path(o, i, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		fprintf(stderr, "netmem-rx: --out %s: %s\n", path, strerror(errno));
-	return fd;
-}
-
-/* One name --out will write: refused now when it is a directory or cannot
- * be opened for writing (tried for real: permissions alone do not tell
- * root, or a read-only or pseudo file system). Nothing is truncated yet;
- * a file made for the test is removed again. */
-static int check_out_name(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "netmem-rx: --out %s is a directory; give a file name\n", path);
-		return -1;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	if (errno == EEXIST)
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "netmem-rx: --out %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-/* Before listening: every name --out will use (for --connections 0, the
- * first 64 and the directory). */
-static int check_out(const struct options *o)
-{
-	unsigned int n = o->connections ? o->connections : 64;
-	char path[4096];
-
-	if (!o->out)
-		return 0;
-	if (strlen(o->out) + 12 >= sizeof(path)) {
-		fprintf(stderr, "netmem-rx: --out: a path shorter than %zu characters\n",
-			sizeof(path) - 12);
-		return -1;
-	}
-	if (n > 4096)
-		n = 4096;
-	for (unsigned int i = 0; i < n; i++) {
-		out_path(o, i, path, sizeof(path));
-		if (check_out_name(path))
-			return -1;
-	}
-	return 0;
-}
-
-/* The dmabuf must hold one window of full segments on every listen queue,
- * with as many posted on the NIC again: fewer and the stream stalls at its
- * first segments with no word why. */
-static int check_buffers(const struct options *o, const struct nm_dmabuf *buf)
-{
-	uint64_t have = buf->size / o->buf_size;
-	uint64_t need = 4ull * o->num_listen_queues;
-	uint32_t mtu = o->mtu ? o->mtu : 1500;
-	uint32_t mss = mtu > 52 ? mtu - 52u : 536u;
-
-	if (o->udp || have >= need)
-		return 0;
-	if (mss > o->buf_size)
-		mss = o->buf_size;
-	fprintf(stderr, "netmem-rx: the dmabuf holds %llu buffer%s of %u B; a %u-byte MSS window "
-		"needs at least %llu (2 segments in the window and 2 posted on the NIC, on each "
-		"of %u listen queue%s): a bigger --dmabuf or a smaller --buf-size\n",
-		(unsigned long long)have, have == 1 ? "" : "s", o->buf_size, mss,
-		(unsigned long long)need, o->num_listen_queues,
-		o->num_listen_queues == 1 ? "" : "s");
-	return -1;
-}
-
 char listen_verdict[256];
-
-int listen_precheck(const struct options *o, const struct nm_dmabuf *buf)
-{
-	return check_out(o) || check_buffers(o, buf) ? -EINVAL : 0;
-}
 
 static int stack_setup(const struct options *o, struct nm_port *port,
 		       struct nm_stack **st)
@@ -726,59 +621,5 @@ out:
 	nm_stack_destroy(st);
 	if (b)
 		nm_dmabuf_binding_unbind(b);
-	return ret;
-}
-
-int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
-{
-	struct nm_tap_params tp = { .num_rx_queues = o->queues };
-	struct nm_tap *tap;
-	struct nm_err err = { 0 };
-	char ifname[16];
-	int ret;
-
-	/* tap:IFNAME[,create] (options.c checked the form) */
-	snprintf(ifname, sizeof(ifname), "%.*s", (int)strcspn(o->dev + 4, ","), o->dev + 4);
-	tp.ifname = ifname;
-	tp.create = strchr(o->dev + 4, ',') != NULL;
-
-	if (o->tap_impair && nm_tap_impair_parse(o->tap_impair, &tp.impair)) {
-		fprintf(stderr, "netmem-rx: --tap-impair %s: loss=P,dup=P,reorder=P,corrupt=P\n",
-			o->tap_impair);
-		return 2;
-	}
-	if (nm_tap_create(&tp, &tap, &err)) {
-		fprintf(stderr, "netmem-rx: %s\n", err.msg);
-		return 2;
-	}
-	printf("device: %s, a TAP device (the host kernel is the peer), %u RX queues\n",
-	       ifname, o->queues);
-	ret = run_listen(o, nm_tap_port(tap), buf);
-	{
-		struct nm_tap_stats ts;
-
-		nm_tap_get_stats(tap, &ts);
-		printf("TAP: %llu frames read, %llu refused by the NIC, %llu sent; a queue without "
-		       "buffers: %llu frames kept for it, %llu dropped\n",
-		       (unsigned long long)ts.rx_frames, (unsigned long long)ts.rx_dropped,
-		       (unsigned long long)ts.tx_frames, (unsigned long long)ts.rx_held_no_buf,
-		       (unsigned long long)ts.rx_no_buf_dropped);
-		if (o->tap_impair)
-			printf("TAP impairment: %llu lost, %llu duplicated, %llu reordered, %llu corrupted\n",
-			       (unsigned long long)ts.impair_lost, (unsigned long long)ts.impair_dup,
-			       (unsigned long long)ts.impair_reordered,
-			       (unsigned long long)ts.impair_corrupted);
-		for (uint32_t q = 0; q < o->queues; q++) {
-			struct nm_sim_rxq_stats qs;
-
-			nm_sim_rxq_stats(nm_tap_sim(tap), q, &qs);
-			printf("  queue %u: %llu frames, %llu payload bytes, no buffer %llu, too big %llu\n",
-			       q, (unsigned long long)qs.packets,
-			       (unsigned long long)qs.payload_bytes,
-			       (unsigned long long)qs.drop_no_buf,
-			       (unsigned long long)qs.drop_too_big);
-		}
-	}
-	nm_tap_destroy(tap);
 	return ret;
 }

@@ -83,6 +83,9 @@ struct nm_port;
 /* Why a listen run ended early, for the last line of the output ("" when
  * it ended as asked). */
 extern char listen_verdict[256];
+/* Open --out for connection @i (FILE, FILE.1, ...): the fd, -1 (printed)
+ * on failure or without --out. */
+int open_out(const struct options *o, unsigned int i);
 /* What --listen can refuse before any device is touched: every --out name,
  * a dmabuf too small for one window. -EINVAL, the reason printed. */
 int listen_precheck(const struct options *o, const struct nm_dmabuf *buf);
