@@ -419,7 +419,8 @@ static void test_bad_requests_get_an_error_line(void)
 		{ "dev-get\0junk\n", 13, "NUL byte" },
 		{ "bind-rx queues=0 kind=memfd\n", 0, "queue 0 is the port's default queue" },
 		{ "bind-rx queues=1,0 kind=memfd\n", 0, "queue 0 is the port's default queue" },
-		{ "bind-rx queues=2 kind=memfd dev=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+		{ "bind-rx queues=2 kind=memfd dev="
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 		  0, "dev= takes 1 to" },
 		{ "bind-rx queues=2 kind=memfd bogus=1\n", 0, "unknown argument 'bogus'" },
 		{ "bind-rx queues=2 queues=3 kind=memfd\n", 0, "queues= given twice" },
