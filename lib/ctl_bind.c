@@ -32,8 +32,6 @@ void ctl_answer_error(FILE *out, const char *msg)
 	fprintf(out, "\"}\n");
 }
 
-#define answer_error ctl_answer_error
-
 /* A decimal number, digits only (no sign, no 0x, no spaces), at most @max;
  * *@end past it. -1 when there is none or it is out of range. */
 static int parse_dec(const char *s, const char **end, uint64_t max, uint64_t *out)
@@ -179,20 +177,20 @@ static void bind_rx(struct nm_ctl_server *s, struct ctl_client *c, const char *a
 
 	c->close_after = c->nheld == 0;
 	if (parse_args(args, a, 4, &err)) {
-		answer_error(out, err.msg);
+		ctl_answer_error(out, err.msg);
 		return;
 	}
 	if (c->passed_fd < 0) {
-		answer_error(out, "bind-rx needs the dmabuf fd passed with the request (SCM_RIGHTS)");
+		ctl_answer_error(out, "bind-rx needs the dmabuf fd passed with the request (SCM_RIGHTS)");
 		return;
 	}
 	if (c->nheld == CTL_MAX_HELD) {
-		answer_error(out, "this connection holds as many bindings as it may");
+		ctl_answer_error(out, "this connection holds as many bindings as it may");
 		return;
 	}
 	nq = a[0].found ? parse_queues(v_q, q, 64) : -1;
 	if (nq <= 0) {
-		answer_error(out, "bind-rx needs queues=LIST of queue indexes 0 to 1023 "
+		ctl_answer_error(out, "bind-rx needs queues=LIST of queue indexes 0 to 1023 "
 			     "(e.g. 1 or 1,3-4, at most 64)");
 		return;
 	}
@@ -201,7 +199,7 @@ static void bind_rx(struct nm_ctl_server *s, struct ctl_client *c, const char *a
 		 * ARP, neighbour discovery, echo and RSTs arrive. On a dmabuf
 		 * they would be unreadable, and the port would go deaf. */
 		if (q[i] == 0) {
-			answer_error(out, "queue 0 is the port's default queue: it carries the "
+			ctl_answer_error(out, "queue 0 is the port's default queue: it carries the "
 				     "stack's ARP, neighbour discovery, ping and RST traffic and "
 				     "stays on host memory; bind another queue");
 			return;
@@ -209,21 +207,21 @@ static void bind_rx(struct nm_ctl_server *s, struct ctl_client *c, const char *a
 	}
 	if (a[2].found) {
 		if (parse_dec(v_bs, &end, 1u << 20, &v) || *end || !v) {
-			answer_error(out, "buf-size= takes a decimal number of bytes, 1 to 1048576");
+			ctl_answer_error(out, "buf-size= takes a decimal number of bytes, 1 to 1048576");
 			return;
 		}
 		bp.buf_size = (uint32_t)v;
 	}
 	if (a[3].found) {
 		if (strcmp(v_kind, "memfd") && strcmp(v_kind, "dmabuf")) {
-			answer_error(out, "kind= is dmabuf or memfd");
+			ctl_answer_error(out, "kind= is dmabuf or memfd");
 			return;
 		}
 		kind = v_kind;
 	}
 	dev = find_dev(s, a[1].found ? v_dev : NULL, &err);
 	if (!dev) {
-		answer_error(out, err.msg);
+		ctl_answer_error(out, err.msg);
 		return;
 	}
 	ret = kind && !strcmp(kind, "memfd") ?
@@ -240,7 +238,7 @@ static void bind_rx(struct nm_ctl_server *s, struct ctl_client *c, const char *a
 		 * the refused one go back to host memory. */
 		if (b)
 			nm_dmabuf_binding_unbind(b);
-		answer_error(out, err.msg);
+		ctl_answer_error(out, err.msg);
 		return;
 	}
 	snprintf(b->holder, sizeof(b->holder), "ctl conn %u, pid %d", c->id, (int)c->pid);
@@ -270,7 +268,7 @@ static void unbind(struct nm_ctl_server *s, struct ctl_client *c, const char *ar
 
 	c->close_after = c->nheld == 0;
 	if (parse_dec(args, &end, UINT32_MAX, &id) || *end) {
-		answer_error(out, "usage: unbind ID (a binding id: decimal, 0 to 4294967295)");
+		ctl_answer_error(out, "usage: unbind ID (a binding id: decimal, 0 to 4294967295)");
 		return;
 	}
 	for (unsigned int k = 0; k < CTL_MAX_CLIENTS; k++) {
@@ -280,7 +278,7 @@ static void unbind(struct nm_ctl_server *s, struct ctl_client *c, const char *ar
 			if (h->held[i]->id != id)
 				continue;
 			if (release_one(h, i, &err))
-				answer_error(out, err.msg);
+				ctl_answer_error(out, err.msg);
 			else
 				fprintf(out, "{\"unbound\":%llu}\n", (unsigned long long)id);
 			return;
@@ -289,7 +287,7 @@ static void unbind(struct nm_ctl_server *s, struct ctl_client *c, const char *ar
 	snprintf(err.msg, sizeof(err.msg),
 		 "binding %llu is not held through this control socket",
 		 (unsigned long long)id);
-	answer_error(out, err.msg);
+	ctl_answer_error(out, err.msg);
 }
 
 void ctl_request(struct nm_ctl_server *s, struct ctl_client *c, const char *req,
