@@ -20,7 +20,7 @@
 
 #include "ctl_internal.h"
 
-static void answer_error(FILE *out, const char *msg)
+void ctl_answer_error(FILE *out, const char *msg)
 {
 	fprintf(out, "{\"error\":\"");
 	for (; *msg; msg++) {
@@ -32,29 +32,45 @@ static void answer_error(FILE *out, const char *msg)
 	fprintf(out, "\"}\n");
 }
 
+/* A decimal number, digits only (no sign, no 0x, no spaces), at most @max;
+ * *@end past it. -1 when there is none or it is out of range. */
+static int parse_dec(const char *s, const char **end, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > max)
+			return -1;
+	}
+	if (p == s)
+		return -1;
+	*end = p;
+	*out = v;
+	return 0;
+}
+
 /* "1,3,5-7" into @q (at most @max); returns how many, or -1. */
 static int parse_queues(const char *s, uint32_t *q, int max)
 {
 	int n = 0;
 
 	while (*s) {
-		char *end;
-		unsigned long a = strtoul(s, &end, 10), b = a;
+		const char *end;
+		uint64_t a, b;
 
-		if (end == s || a > 1023)
+		if (parse_dec(s, &end, 1023, &a))
 			return -1;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtoul(s, &end, 10);
-			if (end == s || b < a || b > 1023)
-				return -1;
-		}
-		for (unsigned long i = a; i <= b; i++) {
+		b = a;
+		if (*end == '-' && (parse_dec(end + 1, &end, 1023, &b) || b < a))
+			return -1;
+		for (uint64_t i = a; i <= b; i++) {
 			if (n == max)
 				return -1;
 			q[n++] = (uint32_t)i;
 		}
-		if (*end == ',')
+		if (*end == ',' && end[1])
 			end++;
 		else if (*end)
 			return -1;
@@ -63,24 +79,59 @@ static int parse_queues(const char *s, uint32_t *q, int max)
 	return n;
 }
 
-static const char *arg(const char *args, const char *key, char *val, size_t len)
+/* The keys a request takes; a word that is none of them is refused. */
+struct ctl_arg {
+	const char *key;
+	char *val;
+	size_t len;    /* room for the value and its NUL */
+	bool found;
+};
+
+/* Fill @a from "key=value key=value ..."; 0, or -1 with the reason in @err
+ * (an unknown key, a key twice, an empty or over-long value: never
+ * truncated, never ignored). */
+static int parse_args(const char *args, struct ctl_arg *a, unsigned int n,
+		      struct nm_err *err)
 {
-	size_t klen = strlen(key);
+	for (const char *p = args; *p;) {
+		size_t wlen, klen;
+		const char *eq;
+		unsigned int i;
 
-	for (const char *p = args; p && *p; p = strchr(p, ' ')) {
-		while (*p == ' ')
+		if (*p == ' ') {
 			p++;
-		if (!strncmp(p, key, klen) && p[klen] == '=') {
-			size_t n = strcspn(p + klen + 1, " ");
-
-			if (n >= len)
-				return NULL;
-			memcpy(val, p + klen + 1, n);
-			val[n] = '\0';
-			return val;
+			continue;
 		}
+		wlen = strcspn(p, " ");
+		eq = memchr(p, '=', wlen);
+		klen = eq ? (size_t)(eq - p) : wlen;
+		for (i = 0; i < n; i++)
+			if (strlen(a[i].key) == klen && !strncmp(p, a[i].key, klen))
+				break;
+		if (i == n) {
+			nm_err_set(err, -EINVAL, "unknown argument '%.*s'",
+				   (int)(klen < 40 ? klen : 40), p);
+			return -1;
+		}
+		if (!eq) {
+			nm_err_set(err, -EINVAL, "%s needs a value: %s=VALUE", a[i].key, a[i].key);
+			return -1;
+		}
+		if (a[i].found) {
+			nm_err_set(err, -EINVAL, "%s= given twice", a[i].key);
+			return -1;
+		}
+		if (wlen - klen - 1 == 0 || wlen - klen - 1 >= a[i].len) {
+			nm_err_set(err, -EINVAL, "%s= takes 1 to %zu characters, got %zu",
+				   a[i].key, a[i].len - 1, wlen - klen - 1);
+			return -1;
+		}
+		memcpy(a[i].val, eq + 1, wlen - klen - 1);
+		a[i].val[wlen - klen - 1] = '\0';
+		a[i].found = true;
+		p += wlen;
 	}
-	return NULL;
+	return 0;
 }
 
 static struct nm_netdev *find_dev(struct nm_ctl_server *s, const char *name,
@@ -108,34 +159,69 @@ static void bind_rx(struct nm_ctl_server *s, struct ctl_client *c, const char *a
 		    FILE *out)
 {
 	char v_dev[NM_NETDEV_NAME_LEN], v_q[256], v_bs[16], v_kind[16];
+	struct ctl_arg a[] = {
+		{ .key = "queues", .val = v_q, .len = sizeof(v_q) },
+		{ .key = "dev", .val = v_dev, .len = sizeof(v_dev) },
+		{ .key = "buf-size", .val = v_bs, .len = sizeof(v_bs) },
+		{ .key = "kind", .val = v_kind, .len = sizeof(v_kind) },
+	};
 	struct nm_binding_params bp = { 0 };
 	struct nm_dmabuf_binding *b = NULL;
 	struct nm_dmabuf *buf = NULL;
 	struct nm_err err = { 0 };
 	struct nm_netdev *dev;
-	const char *kind = arg(args, "kind", v_kind, sizeof(v_kind));
+	const char *kind = NULL, *end;
 	uint32_t q[64];
+	uint64_t v;
 	int nq, ret;
 
 	c->close_after = c->nheld == 0;
+	if (parse_args(args, a, 4, &err)) {
+		ctl_answer_error(out, err.msg);
+		return;
+	}
 	if (c->passed_fd < 0) {
-		answer_error(out, "bind-rx needs the dmabuf fd passed with the request (SCM_RIGHTS)");
+		ctl_answer_error(out, "bind-rx needs the dmabuf fd passed with the request (SCM_RIGHTS)");
 		return;
 	}
 	if (c->nheld == CTL_MAX_HELD) {
-		answer_error(out, "this connection holds as many bindings as it may");
+		ctl_answer_error(out, "this connection holds as many bindings as it may");
 		return;
 	}
-	nq = arg(args, "queues", v_q, sizeof(v_q)) ? parse_queues(v_q, q, 64) : -1;
+	nq = a[0].found ? parse_queues(v_q, q, 64) : -1;
 	if (nq <= 0) {
-		answer_error(out, "bind-rx needs queues=LIST (e.g. 1 or 1,3-4)");
+		ctl_answer_error(out, "bind-rx needs queues=LIST of queue indexes 0 to 1023 "
+			     "(e.g. 1 or 1,3-4, at most 64)");
 		return;
 	}
-	if (arg(args, "buf-size", v_bs, sizeof(v_bs)))
-		bp.buf_size = (uint32_t)strtoul(v_bs, NULL, 10);
-	dev = find_dev(s, arg(args, "dev", v_dev, sizeof(v_dev)), &err);
+	for (int i = 0; i < nq; i++) {
+		/* Every port's default queue (netmem/port.h): where the stack's
+		 * ARP, neighbour discovery, echo and RSTs arrive. On a dmabuf
+		 * they would be unreadable, and the port would go deaf. */
+		if (q[i] == 0) {
+			ctl_answer_error(out, "queue 0 is the port's default queue: it carries the "
+				     "stack's ARP, neighbour discovery, ping and RST traffic and "
+				     "stays on host memory; bind another queue");
+			return;
+		}
+	}
+	if (a[2].found) {
+		if (parse_dec(v_bs, &end, 1u << 20, &v) || *end || !v) {
+			ctl_answer_error(out, "buf-size= takes a decimal number of bytes, 1 to 1048576");
+			return;
+		}
+		bp.buf_size = (uint32_t)v;
+	}
+	if (a[3].found) {
+		if (strcmp(v_kind, "memfd") && strcmp(v_kind, "dmabuf")) {
+			ctl_answer_error(out, "kind= is dmabuf or memfd");
+			return;
+		}
+		kind = v_kind;
+	}
+	dev = find_dev(s, a[1].found ? v_dev : NULL, &err);
 	if (!dev) {
-		answer_error(out, err.msg);
+		ctl_answer_error(out, err.msg);
 		return;
 	}
 	ret = kind && !strcmp(kind, "memfd") ?
@@ -152,7 +238,7 @@ static void bind_rx(struct nm_ctl_server *s, struct ctl_client *c, const char *a
 		 * the refused one go back to host memory. */
 		if (b)
 			nm_dmabuf_binding_unbind(b);
-		answer_error(out, err.msg);
+		ctl_answer_error(out, err.msg);
 		return;
 	}
 	snprintf(b->holder, sizeof(b->holder), "ctl conn %u, pid %d", c->id, (int)c->pid);
@@ -176,13 +262,13 @@ static int release_one(struct ctl_client *c, unsigned int i, struct nm_err *err)
 static void unbind(struct nm_ctl_server *s, struct ctl_client *c, const char *args,
 		   FILE *out)
 {
-	char *end;
-	unsigned long id = strtoul(args, &end, 10);
+	const char *end;
+	uint64_t id;
 	struct nm_err err = { 0 };
 
 	c->close_after = c->nheld == 0;
-	if (end == args || *end) {
-		answer_error(out, "usage: unbind ID");
+	if (parse_dec(args, &end, UINT32_MAX, &id) || *end) {
+		ctl_answer_error(out, "usage: unbind ID (a binding id: decimal, 0 to 4294967295)");
 		return;
 	}
 	for (unsigned int k = 0; k < CTL_MAX_CLIENTS; k++) {
@@ -192,15 +278,16 @@ static void unbind(struct nm_ctl_server *s, struct ctl_client *c, const char *ar
 			if (h->held[i]->id != id)
 				continue;
 			if (release_one(h, i, &err))
-				answer_error(out, err.msg);
+				ctl_answer_error(out, err.msg);
 			else
-				fprintf(out, "{\"unbound\":%lu}\n", id);
+				fprintf(out, "{\"unbound\":%llu}\n", (unsigned long long)id);
 			return;
 		}
 	}
 	snprintf(err.msg, sizeof(err.msg),
-		 "binding %lu is not held through this control socket", id);
-	answer_error(out, err.msg);
+		 "binding %llu is not held through this control socket",
+		 (unsigned long long)id);
+	ctl_answer_error(out, err.msg);
 }
 
 void ctl_request(struct nm_ctl_server *s, struct ctl_client *c, const char *req,

@@ -165,8 +165,10 @@ static void take_fds(struct ctl_client *c, struct msghdr *m)
 	}
 }
 
-/* Turn the request line into an answer waiting to be sent. */
-static int client_answer(struct nm_ctl_server *s, struct ctl_client *c, char *req)
+/* Turn the request line into an answer waiting to be sent; @bad: the
+ * line was refused before parsing, this is why. */
+static int client_answer(struct nm_ctl_server *s, struct ctl_client *c, char *req,
+			 const char *bad)
 {
 	size_t len = 0;
 	FILE *out = open_memstream(&c->out, &len);
@@ -176,7 +178,10 @@ static int client_answer(struct nm_ctl_server *s, struct ctl_client *c, char *re
 	/* A query closes when answered, unless the connection holds
 	 * bindings (they live as long as it does). */
 	c->close_after = c->nheld == 0;
-	ctl_request(s, c, req, out);
+	if (bad)
+		ctl_answer_error(out, bad);
+	else
+		ctl_request(s, c, req, out);
 	fclose(out);
 	c->out_len = len;
 	c->out_off = 0;
@@ -188,9 +193,22 @@ static int client_answer(struct nm_ctl_server *s, struct ctl_client *c, char *re
 	return 0;
 }
 
+/* A line refused before parsing: the error is its answer, what was read
+ * of it is dropped. False when the client is done with. */
+static bool client_refuse(struct nm_ctl_server *s, struct ctl_client *c,
+			  const char *why, int *served)
+{
+	c->got = 0;
+	if (client_answer(s, c, NULL, why))
+		return false;
+	(*served)++;
+	return true;
+}
+
 /* One read: false when the client is done with (close it). */
 static bool client_read(struct nm_ctl_server *s, struct ctl_client *c, int *served)
 {
+	char why[64], *nul;
 	char cbuf[CMSG_SPACE(4 * sizeof(int))];
 	struct iovec iov = { c->in + c->got, sizeof(c->in) - 1 - c->got };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
@@ -203,18 +221,41 @@ static bool client_read(struct nm_ctl_server *s, struct ctl_client *c, int *serv
 	take_fds(c, &m);
 	if (n == 0)
 		return false;  /* gone: what it held goes with it */
+	if (c->skip_line) {
+		/* The rest of a refused line: it is no request of its own. */
+		char *e = memchr(c->in, '\n', (size_t)n);
+
+		if (!e)
+			return true;
+		n = c->in + n - (e + 1);
+		memmove(c->in, e + 1, (size_t)n);
+		c->skip_line = false;
+		if (!n)
+			return true;
+	}
+	/* A NUL would hide the rest of the line from every string call:
+	 * answered with an error at once, never left to the deadline. */
+	nul = memchr(c->in + c->got, '\0', (size_t)n);
+	if (nul) {
+		c->skip_line = !memchr(nul, '\n', (size_t)(c->in + c->got + n - nul));
+		return client_refuse(s, c, "a request line must not contain a NUL byte",
+				     served);
+	}
 	c->got += (size_t)n;
 	c->in[c->got] = '\0';
 	nl = strchr(c->in, '\n');
 	if (!nl) {
 		if (c->got < sizeof(c->in) - 1)
 			return true;  /* more to come, within the deadline */
-		c->in[0] = '\0';  /* too long: answered as unknown */
-		nl = c->in;
+		/* Too long: refused whole, never cut into a shorter request. */
+		c->skip_line = true;
+		snprintf(why, sizeof(why), "request line longer than %d bytes",
+			 CTL_REQ_MAX - 2);
+		return client_refuse(s, c, why, served);
 	}
 	*nl = '\0';
 	c->in[strcspn(c->in, "\r")] = '\0';
-	if (client_answer(s, c, c->in))
+	if (client_answer(s, c, c->in, NULL))
 		return false;
 	(*served)++;
 	return true;

@@ -27,6 +27,7 @@ struct ctl_client {
 	uid_t uid;
 	char in[CTL_REQ_MAX];
 	size_t got;
+	bool skip_line;             /* reading the rest of a refused line */
 	int passed_fd;              /* from SCM_RIGHTS, -1 if none */
 	char *out;                  /* answer being sent */
 	size_t out_len, out_off;
@@ -58,6 +59,8 @@ void ctl_conn_fini(struct nm_ctl_server *s);
 /* Answer @c's request line @req into @out; may keep the connection open. */
 void ctl_request(struct nm_ctl_server *s, struct ctl_client *c, const char *req,
 		 FILE *out);
+/* {"error":"@msg"} and a newline, @msg escaped. */
+void ctl_answer_error(FILE *out, const char *msg);
 /* Release what @c holds (its connection is closing). */
 void ctl_release_held(struct nm_ctl_server *s, struct ctl_client *c);
 

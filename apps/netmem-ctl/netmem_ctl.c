@@ -182,6 +182,20 @@ static int bind_rx(const char *path, const char *spec, const char *queues,
 		fprintf(stderr, "netmem-ctl: bind-rx needs --dmabuf and --queues\n");
 		return 2;
 	}
+	/* One word each: a space or a control character would make another
+	 * argument of the request (or end it). */
+	for (const char *v = queues; *v; v++)
+		if ((unsigned char)*v <= ' ')
+			goto bad_word;
+	for (const char *v = dev ? dev : ""; *v; v++)
+		if ((unsigned char)*v <= ' ')
+			goto bad_word;
+	/* Room for both and the fixed words: never a truncated request. */
+	if (strlen(queues) + (dev ? strlen(dev) : 0) + 64 > sizeof(req)) {
+		fprintf(stderr, "netmem-ctl: --queues and --dev together take at most %zu "
+			"characters\n", sizeof(req) - 64);
+		return 2;
+	}
 	if (nm_dmabuf_open_spec(spec, &buf, &err)) {
 		fprintf(stderr, "netmem-ctl: %s\n", err.msg);
 		return 1;
@@ -225,9 +239,13 @@ static int bind_rx(const char *path, const char *spec, const char *queues,
 	nm_dmabuf_put(buf);
 	printf("released\n");
 	return 0;
+bad_word:
+	fprintf(stderr, "netmem-ctl: --queues and --dev take one word (no spaces or control "
+		"characters)\n");
+	return 2;
 }
 
-static int unbind(const char *path, long id)
+static int unbind(const char *path, long long id)
 {
 	char req[64], line[512];
 	int s;
@@ -236,7 +254,7 @@ static int unbind(const char *path, long id)
 		fprintf(stderr, "netmem-ctl: unbind needs --binding ID\n");
 		return 2;
 	}
-	snprintf(req, sizeof(req), "unbind %ld\n", id);
+	snprintf(req, sizeof(req), "unbind %lld\n", id);
 	s = ask_line(path, req, -1, line, sizeof(line));
 	if (s < 0) {
 		fprintf(stderr, "netmem-ctl: %s: %s\n", path, strerror(-s));
@@ -264,7 +282,7 @@ int main(int argc, char **argv)
 	char path[512] = "";
 	const char *cmd, *spec = NULL, *queues = NULL, *dev = NULL;
 	unsigned int buf_size = 0;
-	long binding = -1;
+	long long binding = -1;
 	int hold = -1;
 	bool json = false;
 	int c, ret;
@@ -280,13 +298,16 @@ int main(int argc, char **argv)
 		case 'B':
 		case 'H':
 		case 'b': {
-			long v;
+			/* Decimal digits only: no sign, no spaces, no 0x. */
+			long long max = c == 'b' ? 4294967295ll : 1 << 20;
+			long long v;
 
 			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 0 || v > 1 << 20) {
-				fprintf(stderr, "netmem-ctl: bad value for --%s: '%s'\n",
-					c == 'B' ? "buf-size" : c == 'H' ? "hold" : "binding", optarg);
+			v = strtoll(optarg, &end, 10);
+			if (errno || *optarg < '0' || *optarg > '9' || *end || v > max) {
+				fprintf(stderr, "netmem-ctl: bad value for --%s: '%s' (decimal, 0 to %lld)\n",
+					c == 'B' ? "buf-size" : c == 'H' ? "hold" : "binding", optarg,
+					max);
 				return 2;
 			}
 			if (c == 'B') buf_size = (unsigned int)v;

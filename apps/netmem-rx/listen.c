@@ -2,12 +2,13 @@
 /*
  * netmem-rx --listen: netmem's ncdevmem. The stack (netmem/tcp.h) on any
  * nm_port: one poller thread per queue that matters, the main thread
- * accepts, reads the stream as fragments (payload in the dmabuf), writes
- * it to --out through the dmabuf's CPU mapping, checks ncdevmem's -v
- * pattern, and returns the tokens through the refill ring.
+ * accepts (any number over the run, as many at once as come), reads each
+ * stream as fragments (payload in the dmabuf), writes it to --out through
+ * the dmabuf's CPU mapping, checks ncdevmem's -v pattern, returns the
+ * tokens through the refill ring, and closes each connection as soon as it
+ * has ended.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,12 +19,10 @@
 #include <unistd.h>
 
 #include <netmem/netmem.h>
-#include <netmem/tap.h>
 #include <netmem/tcp.h>
 
 #include "netmem_rx.h"
 
-#define MAX_CONNS  64
 #define FRAG_BATCH 64
 
 struct poller {
@@ -34,15 +33,25 @@ struct poller {
 	atomic_bool *stop;
 };
 
+/* One open connection; its slot is free again (c NULL) once it ended. */
 struct rx_conn {
 	struct nm_conn *c;
+	unsigned int idx;        /* connection number over the run */
 	int out_fd;
 	uint64_t bytes;
+	uint64_t in_dmabuf, in_host; /* fragments by where they landed */
 	uint32_t vseed;          /* ncdevmem's running seed */
 	uint64_t verrors;
-	bool done, reset;
+	bool done, reset, failed;
+	double last_progress;
 	uint32_t *held;          /* --hold-tokens */
 	uint32_t nheld;
+};
+
+/* The open connections: as many as come, the array grows. */
+struct conn_table {
+	struct rx_conn *rc;
+	unsigned int cap, open;
 };
 
 static void *poll_thread(void *arg)
@@ -144,16 +153,24 @@ static uint64_t drain(const struct options *o, struct rx_conn *rc, const uint8_t
 	for (int i = 0; i < n; i++) {
 		const uint8_t *p = fr[i].flags & NM_FRAG_LINEAR ? fr[i].data :
 				   cpu ? cpu + fr[i].offset : NULL;
+		int r;
 
-		if (p && rc->out_fd >= 0 && write_all(rc->out_fd, p, fr[i].len)) {
-			fprintf(stderr, "netmem-rx: writing --out: %s\n", strerror(errno));
-			close(rc->out_fd);
-			rc->out_fd = -1;
+		if (p && rc->out_fd >= 0 && !rc->failed &&
+		    (r = write_all(rc->out_fd, p, fr[i].len))) {
+			/* The stream has nowhere to go: the sender must not
+			 * believe it arrived. */
+			fprintf(stderr, "netmem-rx: connection %u: writing --out: %s; resetting it\n",
+				rc->idx, strerror(-r));
+			rc->failed = true;
 		}
 		if (p && o->validate)
 			validate(rc, p, fr[i].len, o->validate);
 		rc->bytes += fr[i].len;
 		taken += fr[i].len;
+		if (fr[i].flags & NM_FRAG_DMABUF)
+			rc->in_dmabuf++;
+		else
+			rc->in_host++;
 		if (rc->nheld < o->hold_tokens)
 			rc->held[rc->nheld++] = fr[i].token;
 		else
@@ -180,27 +197,34 @@ static void print_counters(const char *who, const struct nm_tcp_counters *t)
 	       (unsigned long long)t->rst_sent);
 }
 
-static int open_out(const struct options *o, unsigned int i)
+/* Every counter that explains a segment dropped or a connection ended by
+ * us, in one line: the place to look first when bytes came slowly. */
+static void print_drops(const char *who, const struct nm_tcp_counters *t,
+			const struct nm_stack_counters *sc)
 {
-	char path[4096];
-	int fd;
-
-	if (!o->out)
-		return -1;
-	if (i)
-		snprintf(path, sizeof(path), "%s.%u", o->out, i);
-	else
-		snprintf(path, sizeof(path), "%s", o->out);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		fprintf(stderr, "netmem-rx: --out %s: %s\n", path, strerror(errno));
-	return fd;
+	printf("drops (%s): reassembly queue full %llu, paws %llu, out of window %llu, "
+	       "out of buffers %llu, over share %llu, past fin %llu, bad csum %llu, "
+	       "no verdict %llu; dsacks sent %llu, keepalives sent %llu, idle resets %llu",
+	       who, (unsigned long long)t->ooo_queue_full, (unsigned long long)t->paws_rejected,
+	       (unsigned long long)t->out_of_window, (unsigned long long)t->out_of_buffers,
+	       (unsigned long long)t->over_share, (unsigned long long)t->past_fin,
+	       (unsigned long long)t->bad_csum, (unsigned long long)t->no_verdict,
+	       (unsigned long long)t->dsacks_sent, (unsigned long long)t->keepalives_sent,
+	       (unsigned long long)t->idle_resets);
+	if (sc)
+		printf("; syn evicted %llu, syn over limit %llu, conns refused %llu",
+		       (unsigned long long)sc->syn_evicted, (unsigned long long)sc->syn_over_limit,
+		       (unsigned long long)sc->conns_refused);
+	printf("\n");
 }
+
+char listen_verdict[256];
 
 static int stack_setup(const struct options *o, struct nm_port *port,
 		       struct nm_stack **st)
 {
-	struct nm_stack_params sp = { .port = port };
+	struct nm_stack_params sp = { .port = port, .keepalive_ms = o->keepalive_ms,
+				      .keepalive_probes = o->keepalive_probes };
 	struct nm_err err = { 0 };
 
 	if (o->addr4 && nm_ip_addr_parse(o->addr4, 4, &sp.addrs[sp.num_addrs++], &err))
@@ -215,6 +239,78 @@ bad:
 	return -1;
 }
 
+/* A free slot for a new connection; the table grows when all are taken. */
+static struct rx_conn *slot_get(struct conn_table *t)
+{
+	for (unsigned int i = 0; i < t->cap; i++)
+		if (!t->rc[i].c)
+			return &t->rc[i];
+	{
+		unsigned int cap = t->cap ? 2 * t->cap : 16;
+		struct rx_conn *rc = realloc(t->rc, cap * sizeof(*rc));
+
+		if (!rc)
+			return NULL;
+		memset(rc + t->cap, 0, (cap - t->cap) * sizeof(*rc));
+		t->rc = rc;
+		t->cap = cap;
+	}
+	return slot_get(t);
+}
+
+/* The end of one connection: ours FIN at once when it ended (or a RST when
+ * @abort), its counters, its slot and --out file free. */
+static void conn_end(const struct options *o, struct conn_table *t, struct rx_conn *rc,
+		     bool abort)
+{
+	struct nm_tcp_counters tc;
+	char who[32];
+
+	give_back(o, rc, rc->held, rc->nheld);
+	rc->nheld = 0;
+	nm_conn_counters(rc->c, &tc);
+	snprintf(who, sizeof(who), "connection %u", rc->idx);
+	if (o->udp) {
+		printf("UDP: %llu datagrams, %llu lost in netmem (dropped: no room or bad sum); "
+		       "%llu landed in the dmabuf, %llu in host memory%s\n",
+		       (unsigned long long)tc.dgrams, (unsigned long long)tc.dgram_drops,
+		       (unsigned long long)rc->in_dmabuf, (unsigned long long)rc->in_host,
+		       rc->in_host && !rc->in_dmabuf ?
+		       " (none was steered to a bound queue: the port steers no UDP port there)" : "");
+	} else if (!o->quiet || rc->reset || rc->failed || rc->verrors) {
+		print_counters(who, &tc);
+		print_drops(who, &tc, NULL);
+	}
+	if (rc->reset)
+		printf("connection %u: reset by the peer\n", rc->idx);
+	else if (abort && !o->udp)
+		printf("connection %u: reset by us after %llu bytes\n", rc->idx,
+		       (unsigned long long)rc->bytes);
+	if (abort)
+		nm_conn_abort(rc->c);
+	else
+		nm_conn_close(rc->c);
+	if (rc->out_fd >= 0)
+		close(rc->out_fd);
+	free(rc->held);
+	memset(rc, 0, sizeof(*rc));
+	t->open--;
+}
+
+static void print_stalled(struct rx_conn *rc)
+{
+	struct nm_conn_info ci;
+	struct nm_tcp_counters t;
+
+	nm_conn_get_info(rc->c, &ci);
+	nm_conn_counters(rc->c, &t);
+	fprintf(stderr, "netmem-rx: connection %u: %s, %llu bytes read, window %u, queue %u, "
+		"segs %llu, ooo %llu, window zero %llu, tokens out %llu\n", rc->idx, ci.state,
+		(unsigned long long)rc->bytes, ci.rcv_wnd, ci.queue, (unsigned long long)t.segs,
+		(unsigned long long)t.ooo, (unsigned long long)t.window_zero,
+		(unsigned long long)t.tokens_held);
+}
+
 int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *buf)
 {
 	struct nm_binding_params bp = { .buf_size = o->buf_size };
@@ -222,7 +318,11 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 		.l4proto = o->udp ? IPPROTO_UDP : IPPROTO_TCP, .port = o->listen,
 		.queues = o->listen_queues, .num_queues = o->num_listen_queues,
 		.flags = o->sw_csum ? NM_LISTEN_CPU_READABLE : 0,
-		.backlog = o->connections > 16 ? o->connections : 16,
+		/* Never more waiting than the run will take; the stack refuses
+		 * (RST) a SYN past --connections, so nothing is acknowledged
+		 * that no one will read. */
+		.backlog = o->connections && o->connections < 128 ? o->connections : 128,
+		.max_accept = o->udp ? 0 : o->connections,
 	};
 	struct nm_netdev *dev = port->dev;
 	struct nm_dmabuf_binding *b = NULL;
@@ -231,16 +331,15 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	struct nm_ctl_server *ctl = NULL;
 	struct nm_err err = { 0 };
 	struct poller pollers[9];
-	unsigned int npollers = 0, nconns = 0, ndone = 0;
-	struct rx_conn rc[MAX_CONNS];
+	struct conn_table tab = { 0 };
+	unsigned int npollers = 0, nconns = 0, ndone = 0, nrefused = 0, ncut = 0;
 	atomic_bool stop = false;
 	uint8_t *cpu = NULL;
 	uint64_t total = 0, last_total = 0, verrors = 0;
 	double t0 = 0, last_report, last_progress, elapsed;
-	bool failed = false;
+	bool failed = false, stalled = false;
 	int ret = 1;
 
-	memset(rc, 0, sizeof(rc));
 	catch_stop_signals();   /* SIGINT/SIGTERM: the summary, a clean unbind */
 	if (stack_setup(o, port, &st))
 		return 2;
@@ -320,19 +419,36 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	while (!stop_signal) {
 		double now = now_s();
 		uint64_t budget = UINT64_MAX, got = 0;
+		struct nm_conn *nc;
 
 		if (ctl)
 			nm_ctl_server_poll(ctl, 0);
-		while (nconns < o->connections &&
-		       nm_listener_accept(l, &rc[nconns].c) == 0) {
+		while (nm_listener_accept(l, &nc) == 0) {
 			struct nm_conn_info ci;
+			struct rx_conn *rc;
 			char ip[64];
 			struct nm_ip_addr pa = { 0 };
 
-			rc[nconns].out_fd = open_out(o, nconns);
-			rc[nconns].vseed = 1;
-			rc[nconns].held = calloc(o->hold_tokens + 1, sizeof(uint32_t));
-			nm_conn_get_info(rc[nconns].c, &ci);
+			if (o->connections && nconns == o->connections) {
+				/* The stack's max_accept keeps these out; should one
+				 * come, its sender learns at once (RST). */
+				nm_conn_abort(nc);
+				nrefused++;
+				continue;
+			}
+			rc = slot_get(&tab);
+			if (!rc) {
+				fprintf(stderr, "netmem-rx: out of memory for connection %u\n", nconns);
+				nm_conn_abort(nc);
+				nrefused++;
+				continue;
+			}
+			*rc = (struct rx_conn){ .c = nc, .idx = nconns, .vseed = 1,
+						.last_progress = now,
+						.held = calloc(o->hold_tokens + 1, sizeof(uint32_t)) };
+			rc->out_fd = open_out(o, nconns);
+			tab.open++;
+			nm_conn_get_info(nc, &ci);
 			pa.ipver = ci.ipver ? ci.ipver : 4;
 			memcpy(pa.addr, ci.peer_ip, 16);
 			pa.prefix = pa.ipver == 4 ? 32 : 128;
@@ -345,51 +461,68 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 				       ci.timestamps ? "on" : "off", ci.queue);
 			nconns++;
 			last_progress = now;
+			if (!rc->held || (o->out && rc->out_fd < 0)) {
+				/* Nowhere to put it: the sender must hear so. */
+				rc->failed = true;
+				failed = true;
+				conn_end(o, &tab, rc, true);
+			}
 		}
 		/* The consumer's pace counts from the first connection. */
 		if (o->consume_rate && t0)
 			budget = (uint64_t)((now - t0) * (double)o->consume_rate) > total ?
 				 (uint64_t)((now - t0) * (double)o->consume_rate) - total : 0;
-		for (unsigned int i = 0; i < nconns; i++) {
+		for (unsigned int i = 0; i < tab.cap; i++) {
+			struct rx_conn *rc = &tab.rc[i];
 			uint64_t g;
 
-			if (rc[i].done || !budget)
+			if (!rc->c || !budget)
 				continue;
-			g = drain(o, &rc[i], cpu, buf, budget);
+			g = drain(o, rc, cpu, buf, budget);
 			got += g;
 			budget = budget > g ? budget - g : 0;
-			if (rc[i].done) {
+			if (g)
+				rc->last_progress = now;
+			if (rc->failed) {
+				failed = true;
+				verrors += rc->verrors;
+				conn_end(o, &tab, rc, true);
+			} else if (rc->done) {
+				/* Ended (the peer's FIN, all read): our FIN now,
+				 * whatever the other connections do. */
 				ndone++;
-				if (rc[i].reset)
-					failed = true;
+				failed |= rc->reset;
+				verrors += rc->verrors;
+				conn_end(o, &tab, rc, false);
+			} else if (!o->connections && !o->udp &&
+				   now - rc->last_progress > o->timeout) {
+				/* Serving for ever: one stalled peer is reset, the
+				 * rest go on. */
+				fprintf(stderr, "netmem-rx: connection %u: no progress for %u s; "
+					"resetting it\n", rc->idx, o->timeout);
+				print_stalled(rc);
+				failed = true;
+				verrors += rc->verrors;
+				ncut++;
+				conn_end(o, &tab, rc, true);
 			}
 		}
 		total += got;
 		if (got)
 			last_progress = now;
-		if (nconns == o->connections && ndone == nconns && !o->udp)
+		if (o->connections && nconns == o->connections && !tab.open && !o->udp)
 			break;
 		/* UDP has no end of stream: --bytes, or 2 s of quiet after data. */
 		if (o->udp && (total >= o->bytes || (total && now - last_progress > 2.0)))
 			break;
-		if (now - last_progress > o->timeout) {
+		if ((o->connections || o->udp) && now - last_progress > o->timeout) {
 			fprintf(stderr, "netmem-rx: no progress for %u s (%u of %u connections, %llu bytes)\n",
 				o->timeout, nconns, o->connections, (unsigned long long)total);
 			/* Where each stream stands, before the counters below. */
-			for (unsigned int i = 0; i < nconns; i++) {
-				struct nm_conn_info ci;
-				struct nm_tcp_counters t;
-
-				nm_conn_get_info(rc[i].c, &ci);
-				nm_conn_counters(rc[i].c, &t);
-				fprintf(stderr, "netmem-rx: connection %u: %s, %llu bytes read, "
-					"window %u, queue %u, segs %llu, ooo %llu, window zero %llu, "
-					"tokens out %llu\n", i, ci.state, (unsigned long long)rc[i].bytes,
-					ci.rcv_wnd, ci.queue, (unsigned long long)t.segs,
-					(unsigned long long)t.ooo, (unsigned long long)t.window_zero,
-					(unsigned long long)t.tokens_held);
-			}
-			failed = true;
+			for (unsigned int i = 0; i < tab.cap; i++)
+				if (tab.rc[i].c)
+					print_stalled(&tab.rc[i]);
+			failed = stalled = true;
 			break;
 		}
 		if (!o->quiet && now - last_report >= 1.0 && t0) {
@@ -399,7 +532,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 			printf("%7.1f s  %9.1f MiB  %6.2f Gbit/s  conns %u/%u  ooo %llu  dup %llu  bad csum %llu  zero win %llu\n",
 			       now - t0, (double)total / 1048576.0,
 			       (double)(total - last_total) * 8 / (now - last_report) / 1e9,
-			       nconns - ndone, nconns, (unsigned long long)sc.tcp.ooo,
+			       tab.open, nconns, (unsigned long long)sc.tcp.ooo,
 			       (unsigned long long)sc.tcp.dup, (unsigned long long)sc.tcp.bad_csum,
 			       (unsigned long long)sc.tcp.window_zero);
 			fflush(stdout);
@@ -411,29 +544,21 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	}
 	elapsed = t0 ? now_s() - t0 : 0;
 
-	/* Tokens held on purpose go back, then the connections close. */
-	for (unsigned int i = 0; i < nconns; i++) {
-		struct nm_tcp_counters t;
-		char who[32];
+	/* What is still open was cut short (a signal, a stall): a RST, so no
+	 * sender takes a stream that went nowhere for one delivered. UDP's
+	 * one connection simply ends. */
+	for (unsigned int i = 0; i < tab.cap; i++) {
+		struct rx_conn *rc = &tab.rc[i];
 
-		give_back(o, &rc[i], rc[i].held, rc[i].nheld);
-		rc[i].nheld = 0;
-		nm_conn_counters(rc[i].c, &t);
-		snprintf(who, sizeof(who), "connection %u", i);
-		if (!o->quiet || nconns > 1)
-			print_counters(who, &t);
-		if (o->udp)
-			printf("UDP: %llu datagrams, %llu lost in netmem (dropped: no room or bad sum)\n",
-			       (unsigned long long)t.dgrams, (unsigned long long)t.dgram_drops);
-		verrors += rc[i].verrors;
-		if (rc[i].reset)
-			printf("connection %u: reset by the peer\n", i);
+		if (!rc->c)
+			continue;
+		verrors += rc->verrors;
+		ncut += !o->udp;
+		conn_end(o, &tab, rc, !o->udp);
 	}
-	/* Let our FINs and their ACKs run before the pollers stop. */
-	for (unsigned int i = 0; i < nconns; i++)
-		nm_conn_close(rc[i].c);
+	/* Let our last FINs, RSTs and their ACKs run before the pollers stop. */
 	{
-		double until = now_s() + 0.3;
+		double until = now_s() + 0.2;
 
 		while (now_s() < until)
 			usleep(10000);
@@ -446,78 +571,55 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 
 		nm_stack_counters(st, &sc);
 		print_counters("all connections", &sc.tcp);
+		print_drops("all connections", &sc.tcp, &sc);
 		printf("stack: %llu frames, ARP replies %llu, NS answered %llu, echo %llu/%llu, "
 		       "no listener %llu, unknown connection %llu, malformed %llu, not for us %llu, "
-		       "RST sent %llu, flows steered %llu (collisions %llu)\n",
+		       "RST sent %llu, flows steered %llu (collisions %llu), accepted %llu, "
+		       "refused %llu\n",
 		       (unsigned long long)sc.rx_frames, (unsigned long long)sc.arp_replies,
 		       (unsigned long long)sc.ns_answered, (unsigned long long)sc.echo_replies,
 		       (unsigned long long)sc.echo6_replies, (unsigned long long)sc.no_listener,
 		       (unsigned long long)sc.unknown_conn, (unsigned long long)sc.malformed,
 		       (unsigned long long)sc.not_for_us, (unsigned long long)sc.rst_sent,
 		       (unsigned long long)sc.flow_steered,
-		       (unsigned long long)sc.flow_steer_collisions);
+		       (unsigned long long)sc.flow_steer_collisions,
+		       (unsigned long long)sc.conns_accepted,
+		       (unsigned long long)sc.conns_refused + nrefused);
 	}
 	printf("\nreceived %llu bytes on %u connection(s) in %.3f s: %.2f Gbit/s%s\n",
 	       (unsigned long long)total, nconns, elapsed,
 	       elapsed > 0 ? (double)total * 8 / elapsed / 1e9 : 0.0,
 	       o->validate ? (verrors ? ", VALIDATION FAILED" : ", pattern validated") : "");
-	ret = failed || verrors || nconns < o->connections ? 1 : 0;
+	ret = failed || verrors ? 1 : 0;
+	if (o->udp && total < o->bytes)
+		ret = 1;
+	if (stop_signal) {
+		/* Serving for ever ends so; any other run was cut short. */
+		if (o->connections || ncut || o->udp)
+			ret = 1;
+		snprintf(listen_verdict, sizeof(listen_verdict),
+			 "interrupted by signal %d: %u connection(s) cut mid-stream, %u ended; exit %d",
+			 (int)stop_signal, ncut, ndone, ret);
+	} else if (stalled) {
+		snprintf(listen_verdict, sizeof(listen_verdict),
+			 "stopped: no progress for %u s, %u of %u connection(s) came, %u ended; exit 1",
+			 o->timeout, nconns, o->connections, ndone);
+	} else if (o->udp && total < o->bytes) {
+		snprintf(listen_verdict, sizeof(listen_verdict),
+			 "UDP: %llu of %llu bytes (--bytes) arrived: datagrams lost; exit 1",
+			 (unsigned long long)total, (unsigned long long)o->bytes);
+	}
 	hold_ctl(o, ctl);
 out:
-	for (unsigned int i = 0; i < nconns; i++) {
-		if (rc[i].out_fd >= 0)
-			close(rc[i].out_fd);
-		free(rc[i].held);
+	for (unsigned int i = 0; i < tab.cap; i++) {
+		if (tab.rc[i].out_fd >= 0 && tab.rc[i].c)
+			close(tab.rc[i].out_fd);
+		free(tab.rc[i].held);
 	}
+	free(tab.rc);
 	nm_ctl_server_destroy(ctl);
 	nm_stack_destroy(st);
 	if (b)
 		nm_dmabuf_binding_unbind(b);
-	return ret;
-}
-
-int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
-{
-	struct nm_tap_params tp = { .ifname = o->dev + 4, .num_rx_queues = o->queues };
-	struct nm_tap *tap;
-	struct nm_err err = { 0 };
-	int ret;
-
-	if (o->tap_impair && nm_tap_impair_parse(o->tap_impair, &tp.impair)) {
-		fprintf(stderr, "netmem-rx: --tap-impair %s: loss=P,dup=P,reorder=P,corrupt=P\n",
-			o->tap_impair);
-		return 2;
-	}
-	if (nm_tap_create(&tp, &tap, &err)) {
-		fprintf(stderr, "netmem-rx: %s\n", err.msg);
-		return 2;
-	}
-	printf("device: %s, a TAP device (the host kernel is the peer), %u RX queues\n",
-	       o->dev + 4, o->queues);
-	ret = run_listen(o, nm_tap_port(tap), buf);
-	{
-		struct nm_tap_stats ts;
-
-		nm_tap_get_stats(tap, &ts);
-		printf("TAP: %llu frames read, %llu refused by the NIC, %llu sent\n",
-		       (unsigned long long)ts.rx_frames, (unsigned long long)ts.rx_dropped,
-		       (unsigned long long)ts.tx_frames);
-		if (o->tap_impair)
-			printf("TAP impairment: %llu lost, %llu duplicated, %llu reordered, %llu corrupted\n",
-			       (unsigned long long)ts.impair_lost, (unsigned long long)ts.impair_dup,
-			       (unsigned long long)ts.impair_reordered,
-			       (unsigned long long)ts.impair_corrupted);
-		for (uint32_t q = 0; q < o->queues; q++) {
-			struct nm_sim_rxq_stats qs;
-
-			nm_sim_rxq_stats(nm_tap_sim(tap), q, &qs);
-			printf("  queue %u: %llu frames, %llu payload bytes, no buffer %llu, too big %llu\n",
-			       q, (unsigned long long)qs.packets,
-			       (unsigned long long)qs.payload_bytes,
-			       (unsigned long long)qs.drop_no_buf,
-			       (unsigned long long)qs.drop_too_big);
-		}
-	}
-	nm_tap_destroy(tap);
 	return ret;
 }

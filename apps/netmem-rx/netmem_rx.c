@@ -226,10 +226,12 @@ int main(int argc, char **argv)
 			(unsigned long long)buf->size, o.buf_size,
 			(unsigned long long)(buf->size % o.buf_size));
 	if (o.listen) {
-		ret = o.dev && !strncmp(o.dev, "igb:", 4) ? run_listen_igb(&o, buf) :
-		      o.dev ? run_listen_tap(&o, buf) : 2;
 		if (!o.dev)
 			fprintf(stderr, "netmem-rx: --listen needs --dev tap:IFNAME or igb:BDF\n");
+		ret = !o.dev || listen_precheck(&o, buf) ? 2 :
+		      !strncmp(o.dev, "igb:", 4) ? run_listen_igb(&o, buf) : run_listen_tap(&o, buf);
+		if (listen_verdict[0])
+			printf("\n%s\n", listen_verdict);
 		nm_dmabuf_put(buf);
 		return ret;
 	}

@@ -33,7 +33,10 @@ struct options {
 	const char *addr4, *addr6;
 	const char *out;        /* write the received stream here */
 	uint32_t validate;      /* ncdevmem -v N pattern check; 0: off */
-	uint32_t connections;   /* accept this many, then end when all end */
+	uint32_t connections;   /* accept this many, then end when all end;
+				 * 0: serve until a signal */
+	uint32_t keepalive_ms;  /* probe a peer silent this long (0: stack's) */
+	uint32_t keepalive_probes;
 	uint32_t pollers;       /* poller threads; 0: one per listen queue + 1 */
 	uint32_t listen_queues[8];
 	uint32_t num_listen_queues;
@@ -77,6 +80,15 @@ void gpu_check_add(struct gpu_check *gc, uint64_t off, uint32_t len, uint64_t st
 int gpu_check_flush(struct gpu_check *gc, uint64_t *mismatches);
 /* --listen: the stack on @port (a TAP, igb...), payload into @buf. */
 struct nm_port;
+/* Why a listen run ended early, for the last line of the output ("" when
+ * it ended as asked). */
+extern char listen_verdict[256];
+/* Open --out for connection @i (FILE, FILE.1, ...): the fd, -1 (printed)
+ * on failure or without --out. */
+int open_out(const struct options *o, unsigned int i);
+/* What --listen can refuse before any device is touched: every --out name,
+ * a dmabuf too small for one window. -EINVAL, the reason printed. */
+int listen_precheck(const struct options *o, const struct nm_dmabuf *buf);
 int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *buf);
 /* --listen --dev tap:IFNAME / igb:BDF: make the port, then run_listen(). */
 int run_listen_tap(const struct options *o, struct nm_dmabuf *buf);

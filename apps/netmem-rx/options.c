@@ -33,14 +33,21 @@ static void usage(FILE *out)
 		"  --hold SECONDS     keep serving it this long after the run\n"
 		"  --mtu N            (igb) IP MTU, 68..9000 (default 1500); jumbo frames need\n"
 		"                     buffers that hold a whole frame (--buf-size 16384 at 9000)\n"
-		"\nListen mode (a TCP or UDP receiver for any sender: nc, socat, iperf3):\n"
+		"\nListen mode (a TCP or UDP receiver for any sender: nc, socat, curl, dd):\n"
 		"  --listen PORT      accept TCP connections on PORT (UDP with --udp)\n"
 		"  --dev igb:BDF      the port: an Intel 82576 at PCI address BDF (on vfio-pci)\n"
-		"  --dev tap:IFNAME   the port: a TAP device, the host kernel is the peer\n"
+		"  --dev tap:IFNAME   the port: a TAP device, the host kernel is the peer (it must\n"
+		"                     exist: ip tuntap add dev IFNAME mode tap; tap:IFNAME,create\n"
+		"                     makes it)\n"
 		"  --addr4 A/P        IPv4 address of the port (answers ARP, ping)\n"
 		"  --addr6 A/P        an IPv6 address besides the fe80:: one from the MAC\n"
 		"  --listen-queues L  queues the dmabuf is bound to, e.g. 1,2 (default --queue)\n"
-		"  --connections N    accept N connections; end when all have ended (default 1)\n"
+		"  --connections N    accept N connections, refuse (RST) any more, end when all\n"
+		"                     have ended (default 1); 0: serve any number until SIGINT or\n"
+		"                     SIGTERM (like nc -lk). Each connection gets our FIN as soon\n"
+		"                     as it has ended; one still open at exit gets a RST\n"
+		"  --keepalive MS     probe a peer silent for MS ms, reset it after\n"
+		"  --keepalive-probes N  unanswered probes (defaults: 7200000 ms, 9)\n"
 		"  --pollers N        N threads poll the queues, spread round robin (default:\n"
 		"                     one per listen queue, one more for the rest); 1 leaves\n"
 		"                     cores to the rest of a small machine\n"
@@ -55,11 +62,14 @@ static void usage(FILE *out)
 		"                     touches nothing\n"
 		"  --tap-impair SPEC  the TAP NIC loses/dups/reorders/corrupts frames itself,\n"
 		"                     e.g. loss=2,dup=2,reorder=5,corrupt=1 (where netem is missing)\n"
-		"  --timeout S        give up after S seconds without progress (default 30)\n"
+		"  --timeout S        give up after S seconds without progress (default 30); with\n"
+		"                     --connections 0, reset a connection that long without progress\n"
 		"  --quiet            summary only\n"
 		"  --help\n\n"
-		"Exit status: 0 when every byte arrived intact, 1 on a mismatch or loss,\n"
-		"2 on bad options or setup errors.\n");
+		"Exit status: 0 when every byte arrived intact, 1 on a mismatch or loss, a reset\n"
+		"or stalled connection, fewer UDP bytes than --bytes, or a run cut short by a\n"
+		"signal (--connections 0: a signal while a connection is open), 2 on bad options\n"
+		"or setup errors (all found before listening).\n");
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -67,9 +77,12 @@ static int parse_u32(const char *s, uint32_t *out)
 	char *end;
 	unsigned long v;
 
+	/* Decimal only: no sign, no 0x, no leading 0 read as octal. */
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || !*s || *end || v > UINT32_MAX)
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
@@ -83,8 +96,18 @@ static const char *range_of(int c)
 	case 'q': return "a queue index below 1024";
 	case 'l': return "a queue index below 1024, or -1 for none";
 	case 'B': return "a power of two from 256 to 65536";
-	case 'p': return "0 to 65535";
-	case 'T': return "seconds, at least 1";
+	case 'p': return "a decimal port, 0 to 65535";
+	case 'L': return "a decimal port, 1 to 65535";
+	case 'N': return "0 (no limit) to 1000000 connections";
+	case 'T': return "seconds, 1 to 86400";
+	case 'H': return "seconds, 0 to 86400";
+	case 's': return "1 to 8900 bytes";
+	case 'v': return "2 to 256";
+	case 'K': return "0 to 1048576 tokens";
+	case 'k': return "1 to 86400000 ms";
+	case 'j': return "1 to 1000 probes";
+	case 'X': return "up to 8 queue indexes below 1024, e.g. 1,2";
+	case 'R': return "a rate such as 4M (bytes per second)";
 	case 'b': return "a size such as 64M";
 	case 'P': return "1 to 8 threads";
 	case 'M': return "an MTU from 68 to 9000";
@@ -126,6 +149,8 @@ int parse_options(int argc, char **argv, struct options *o)
 		{ "tap-impair", required_argument, NULL, 'I' },
 		{ "pollers", required_argument, NULL, 'P' },
 		{ "mtu", required_argument, NULL, 'M' },
+		{ "keepalive", required_argument, NULL, 'k' },
+		{ "keepalive-probes", required_argument, NULL, 'j' },
 		{ "try-buf-size", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -160,7 +185,7 @@ int parse_options(int argc, char **argv, struct options *o)
 			o->num_listen_queues = 0;
 			for (tok = strtok_r(list, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save)) {
-				if (o->num_listen_queues == 8 || parse_u32(tok, &v))
+				if (o->num_listen_queues == 8 || parse_u32(tok, &v) || v >= 1024)
 					goto bad;
 				o->listen_queues[o->num_listen_queues++] = v;
 			}
@@ -194,16 +219,18 @@ int parse_options(int argc, char **argv, struct options *o)
 			if (c == 'n' && v >= 1 && v <= 1024) o->queues = v;
 			else if (c == 'q' && v < 1024) o->queue = v;
 			else if (c == 'p' && v <= 65535) o->port = (uint16_t)v;
-			else if (c == 's') o->payload = v;
+			else if (c == 's' && v && v <= 8900) o->payload = v;
 			else if (c == 'B' && v >= 256 && v <= 65536 && !(v & (v - 1)))
 				o->buf_size = v;
-			else if (c == 'H') o->hold = v;
-			else if (c == 'T' && v) o->timeout = v;
+			else if (c == 'H' && v <= 86400) o->hold = v;
+			else if (c == 'T' && v && v <= 86400) o->timeout = v;
 			else if (c == 'L' && v && v <= 65535) o->listen = (uint16_t)v;
-			else if (c == 'v') o->validate = v;
-			else if (c == 'N' && v && v <= 64) o->connections = v;
+			else if (c == 'v' && v >= 2 && v <= 256) o->validate = v;
+			else if (c == 'N' && v <= 1000000) o->connections = v;
 			else if (c == 'P' && v && v <= 8) o->pollers = v;
-			else if (c == 'K') o->hold_tokens = v;
+			else if (c == 'K' && v <= 1048576) o->hold_tokens = v;
+			else if (c == 'k' && v && v <= 86400000) o->keepalive_ms = v;
+			else if (c == 'j' && v && v <= 1000) o->keepalive_probes = v;
 			else if (c == 'M' && v >= 68 && v <= 9000) o->mtu = v;
 			else if (c == 'Y' && v >= 256 && v <= 65536 && !(v & (v - 1)))
 				o->try_buf_size = v;
@@ -221,7 +248,23 @@ int parse_options(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	if (o->dev && strncmp(o->dev, "igb:", 4) && strncmp(o->dev, "tap:", 4)) {
-		fprintf(stderr, "netmem-rx: --dev %s: igb:BDF (Intel 82576) or tap:IFNAME\n", o->dev);
+		fprintf(stderr, "netmem-rx: --dev %s: igb:BDF (Intel 82576) or tap:IFNAME[,create]\n",
+			o->dev);
+		return -EINVAL;
+	}
+	if (o->dev && !strncmp(o->dev, "tap:", 4)) {
+		const char *comma = strchr(o->dev + 4, ',');
+		size_t nlen = comma ? (size_t)(comma - o->dev - 4) : strlen(o->dev + 4);
+
+		if ((comma && strcmp(comma, ",create")) || !nlen || nlen > 15) {
+			fprintf(stderr, "netmem-rx: --dev %s: tap:IFNAME or tap:IFNAME,create, "
+				"IFNAME of 1 to 15 characters\n", o->dev);
+			return -EINVAL;
+		}
+	}
+	if ((o->keepalive_ms || o->keepalive_probes) && !o->listen) {
+		fprintf(stderr, "netmem-rx: --keepalive%s needs --listen PORT\n",
+			o->keepalive_ms ? "" : "-probes");
 		return -EINVAL;
 	}
 	if (o->dev && !o->listen) {

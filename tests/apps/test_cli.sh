@@ -7,7 +7,7 @@ rx=$1 bench=$2
 n=0
 fail() { echo "not ok $((n + 1)) - $*"; exit 1; }
 t() { n=$((n + 1)); echo "ok $n - $*"; }
-echo "1..5"
+echo "1..6"
 
 expect2() { # what-the-message-must-say, args...
 	local want=$1 out rc
@@ -29,6 +29,23 @@ expect2 "bad value for --mtu: '9001' (an MTU from 68 to 9000" --mtu 9001
 expect2 "bad value for --try-buf-size: '3000'" --try-buf-size 3000
 expect2 "--mtu is for --dev igb:BDF" --mtu 9000
 t "bad values: exit 2, the option named, its range given"
+
+# --listen: everything that can be refused is, before any device is touched.
+lst=(--listen 5201 --dev tap:nmclinosuch0)
+expect2 "bad value for --listen: '0x50' (a decimal port, 1 to 65535" --listen 0x50 --dev tap:x
+expect2 "bad value for --port: '-1' (a decimal port, 0 to 65535" --port -1
+expect2 "bad value for --connections: '2000000' (0 (no limit) to 1000000" --connections 2000000
+expect2 "bad value for --keepalive: '0' (1 to 86400000 ms" "${lst[@]}" --keepalive 0
+expect2 "tap:IFNAME or tap:IFNAME,create" --listen 5201 --dev tap:x,make
+expect2 "--out /tmp is a directory" "${lst[@]}" --out /tmp
+expect2 "--out /nonexistent-nm/x: No such file or directory" "${lst[@]}" --out /nonexistent-nm/x
+expect2 "the dmabuf holds 2 buffers of 4096 B; a 1448-byte MSS window needs at least 4" \
+	"${lst[@]}" --dmabuf memfd:8K
+if [ -c /dev/net/tun ] && ! ip link show nmclinosuch0 >/dev/null 2>&1; then
+	expect2 "TAP: no interface nmclinosuch0" "${lst[@]}"
+	ip link show nmclinosuch0 >/dev/null 2>&1 && fail "a TAP was created for tap:nmclinosuch0"
+fi
+t "--listen: bad port, range, --out, a missing TAP, a too small dmabuf: exit 2 before listening"
 
 expect2 "does not fit one 4096-byte buffer" --payload 5000
 t "--payload above the buffer size refused before anything starts"

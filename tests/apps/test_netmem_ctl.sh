@@ -10,7 +10,7 @@ export NETMEM_RUN_DIR=$dir
 fail() { echo "not ok - $*"; exit 1; }
 n=0
 t() { n=$((n + 1)); echo "ok $n - $*"; }
-echo "1..4"
+echo "1..6"
 
 out=$("$ctl" queue-get 2>&1) && fail "queue-get with nothing running succeeded: $out"
 grep -q "no control socket" <<<"$out" || fail "unclear error: $out"
@@ -43,3 +43,20 @@ t "page-pool-get JSON parses and says the same"
 out=$("$ctl" bogus 2>&1) && fail "bogus command accepted"
 grep -q "unknown command" <<<"$out" || fail "$out"
 t "unknown command: clear error"
+
+set +e
+out=$("$ctl" bind-rx --dmabuf memfd:1M --queues 0 2>&1); rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "queue 0 is the port's default queue" <<<"$out" || fail "bind-rx queue 0: rc=$rc $out"
+set +e
+out=$("$ctl" bind-rx --dmabuf memfd:1M --queues 2 --dev "$(printf 'x%.0s' $(seq 80))" 2>&1); rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "dev= takes 1 to" <<<"$out" || fail "over-long --dev: rc=$rc $out"
+"$ctl" queue-get | grep -Eq "^2 +up .* host " || fail "queue 2 bound by a refused request"
+t "bind-rx: queue 0 refused with the reason, an over-long --dev refused, nothing bound"
+
+set +e
+out=$("$ctl" unbind --binding -1 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "bad value for --binding" <<<"$out" || fail "unbind -1: rc=$rc $out"
+t "unbind --binding -1 refused"

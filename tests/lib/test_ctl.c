@@ -410,6 +410,89 @@ static void test_bind_rx_lives_with_its_connection(void)
 	drop_dir();
 }
 
+/* Answers that used to be silence or a guess: a NUL byte, an over-long
+ * value, the default queue, an id that is not decimal. Each gets an error
+ * line with its reason, and nothing is bound. */
+static void test_bad_requests_get_an_error_line(void)
+{
+	static const struct { const char *req; size_t len; const char *want; } cases[] = {
+		{ "dev-get\0junk\n", 13, "NUL byte" },
+		{ "bind-rx queues=0 kind=memfd\n", 0, "queue 0 is the port's default queue" },
+		{ "bind-rx queues=1,0 kind=memfd\n", 0, "queue 0 is the port's default queue" },
+		{ "bind-rx queues=2 kind=memfd dev="
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+		  0, "dev= takes 1 to" },
+		{ "bind-rx queues=2 kind=memfd bogus=1\n", 0, "unknown argument 'bogus'" },
+		{ "bind-rx queues=2 queues=3 kind=memfd\n", 0, "queues= given twice" },
+		{ "bind-rx queues=-1 kind=memfd\n", 0, "queue indexes 0 to 1023" },
+		{ "bind-rx queues=0x2 kind=memfd\n", 0, "queue indexes 0 to 1023" },
+		{ "bind-rx queues=2 kind=memfd buf-size=4k\n", 0, "buf-size= takes a decimal" },
+		{ "bind-rx queues=2 kind=elf\n", 0, "kind= is dmabuf or memfd" },
+		{ "unbind -1\n", 0, "usage: unbind ID" },
+		{ "unbind 4294967296\n", 0, "usage: unbind ID" },
+		{ "unbind +3\n", 0, "usage: unbind ID" },
+		{ "unbind 7\n", 0, "binding 7 is not held" },
+	};
+	struct nm_sim_params sp = { .num_rx_queues = 4, .no_hugepages = true };
+	struct nm_ctl_server *s = NULL;
+	struct nm_sim *sim = NULL;
+	struct nm_dmabuf *buf = NULL;
+	struct nm_netdev *dev;
+	char line[512], longreq[700];
+	int c;
+
+	fresh_dir(0700);
+	CHECK_EQ(nm_sim_create(&sp, &sim, NULL), 0);
+	dev = nm_sim_netdev(sim);
+	CHECK_EQ(nm_ctl_server_create(NULL, &s, NULL), 0);
+	CHECK_EQ(nm_ctl_server_add_netdev(s, dev), 0);
+	CHECK_EQ(nm_dmabuf_create_memfd(1 << 20, &buf, NULL), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].req);
+		size_t got = 0;
+
+		c = connect_to(nm_ctl_server_path(s));
+		CHECK(c >= 0);
+		if (cases[i].len) {
+			/* nm_ctl_client_send_fd() stops at the NUL: send it raw. */
+			CHECK_EQ(send(c, cases[i].req, len, MSG_NOSIGNAL), (ssize_t)len);
+			line[0] = '\0';
+			for (int k = 0; k < 500 && !memchr(line, '\n', got); k++) {
+				ssize_t n;
+
+				nm_ctl_server_poll(s, 2);
+				n = recv(c, line + got, sizeof(line) - 1 - got, MSG_DONTWAIT);
+				if (n > 0)
+					got += (size_t)n;
+				line[got] = '\0';
+			}
+		} else {
+			CHECK_EQ(request(s, c, cases[i].req, buf->backing_fd, line,
+					 sizeof(line)), 0);
+		}
+		CHECK_MSG(strstr(line, "\"error\"") && strstr(line, cases[i].want),
+			  "'%s': %s", cases[i].req, line);
+		close(c);
+	}
+	for (uint32_t q = 0; q < 4; q++)
+		CHECK(dev->rxqs[q].mp.ops == NULL);
+	/* A line longer than the server takes: refused whole, and its tail is
+	 * not read as a request of its own. */
+	memset(longreq, 'x', sizeof(longreq));
+	memcpy(longreq, "bind-rx queues=2 dev=", 21);
+	memcpy(longreq + sizeof(longreq) - 10, " dev-get\n", 9);
+	longreq[sizeof(longreq) - 1] = '\0';
+	c = connect_to(nm_ctl_server_path(s));
+	CHECK_EQ(request(s, c, longreq, -1, line, sizeof(line)), 0);
+	CHECK_MSG(strstr(line, "longer than 510 bytes") != NULL, "%s", line);
+	CHECK(strstr(line, "devices") == NULL);
+	close(c);
+	nm_ctl_server_destroy(s);
+	nm_sim_destroy(sim);
+	nm_dmabuf_put(buf);
+	drop_dir();
+}
+
 NM_TEST_MAIN(
 	NM_TEST(test_socket_is_owner_only_under_umask_0),
 	NM_TEST(test_group_writable_run_dir_is_refused),
@@ -420,4 +503,5 @@ NM_TEST_MAIN(
 	NM_TEST(test_slow_clients_never_stall_poll),
 	NM_TEST(test_connection_cap),
 	NM_TEST(test_bind_rx_lives_with_its_connection),
+	NM_TEST(test_bad_requests_get_an_error_line),
 )

@@ -469,6 +469,13 @@ static uint32_t steer(struct nm_sim *sim, const struct nm_pkt_info *pi, int pars
 	return queue;
 }
 
+uint32_t nm_sim_queue_of(struct nm_sim *sim, const void *frame, size_t len)
+{
+	struct nm_pkt_info pi;
+
+	return steer(sim, &pi, nm_pkt_parse(frame, len, &pi) == 0);
+}
+
 /* The device writes @len bytes at @iova, through the IOMMU (into device
  * memory too: the domain hands that to the memory's own copy). */
 static int sim_dma_write(struct nm_sim *sim, uint64_t iova, const void *src,

@@ -2,7 +2,7 @@
 /* The TAP-backed software NIC (see tap.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,6 +16,15 @@
 
 #define TAP_READ_BATCH 64
 #define TAP_FRAME_MAX  2048
+#define TAP_PENDING    32    /* frames kept per queue that has no buffer */
+
+/* Frames for one queue that had no descriptor for them, oldest first:
+ * offered again before anything newer for that queue. */
+struct tap_pending {
+	uint8_t frame[TAP_PENDING][TAP_FRAME_MAX];
+	uint16_t len[TAP_PENDING];
+	uint32_t head, count;
+};
 
 struct nm_tap {
 	struct nm_port port;     /* first: container_of is a cast */
@@ -23,17 +32,20 @@ struct nm_tap {
 	int fd;
 	uint32_t read_batch;
 	pthread_mutex_t rx_lock; /* one reader of the TAP at a time */
-	/* A frame its queue had no descriptor for: kept (under rx_lock) and
-	 * offered again first, so a slow queue pushes back on the TAP (whose
-	 * own queue then holds the rest) instead of losing frames. */
-	uint8_t pending[TAP_FRAME_MAX];
-	size_t pending_len;
+	/* Per queue (under rx_lock): what a queue without buffers could not
+	 * take yet. A starved queue keeps a few frames and drops (counted)
+	 * past them; it never stops the TAP from being read for the others
+	 * (one shared slot did: ping failed while one queue was starved). */
+	struct tap_pending *pending;
+	uint32_t num_queues;
+	uint32_t npending;       /* queues with frames kept */
 	struct nm_tap_impair imp;
 	uint32_t rnd;
 	uint8_t held[TAP_FRAME_MAX];     /* reorder: sent after the next */
 	size_t held_len;
 	uint64_t lost, dupd, reord, corr;
 	atomic_uint_least64_t rx_frames, rx_dropped, tx_frames, tx_errors;
+	atomic_uint_least64_t rx_no_buf_dropped, rx_held_no_buf;
 };
 
 static struct nm_tap *to_tap(struct nm_port *port)
@@ -41,16 +53,67 @@ static struct nm_tap *to_tap(struct nm_port *port)
 	return (struct nm_tap *)port;
 }
 
-/* Offer one frame to the NIC; false when its queue has no room yet. */
-static bool tap_offer(struct nm_tap *tap, const uint8_t *frame, size_t len)
+static void pending_add(struct nm_tap *tap, uint32_t q, const uint8_t *frame, size_t len)
 {
-	int ret = nm_sim_inject(tap->sim, frame, len);
+	struct tap_pending *p = &tap->pending[q];
 
-	if (ret == -ENOBUFS)
-		return false;
+	if (p->count == TAP_PENDING) {
+		atomic_fetch_add_explicit(&tap->rx_no_buf_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	memcpy(p->frame[(p->head + p->count) % TAP_PENDING], frame, len);
+	p->len[(p->head + p->count) % TAP_PENDING] = (uint16_t)len;
+	if (!p->count++)
+		tap->npending++;
+	atomic_fetch_add_explicit(&tap->rx_held_no_buf, 1, memory_order_relaxed);
+}
+
+/* Offer one frame to the NIC. A frame for a queue with frames kept, or
+ * one its queue has no descriptor for, joins that queue's kept frames. */
+static void tap_offer(struct nm_tap *tap, const uint8_t *frame, size_t len)
+{
+	int ret;
+
+	if (tap->npending) {
+		uint32_t q = nm_sim_queue_of(tap->sim, frame, len);
+
+		if (q < tap->num_queues && tap->pending[q].count) {
+			pending_add(tap, q, frame, len);
+			return;
+		}
+	}
+	ret = nm_sim_inject(tap->sim, frame, len);
+	if (ret == -ENOBUFS) {
+		uint32_t q = nm_sim_queue_of(tap->sim, frame, len);
+
+		if (q < tap->num_queues) {
+			pending_add(tap, q, frame, len);
+			return;
+		}
+	}
 	if (ret < 0)
 		atomic_fetch_add_explicit(&tap->rx_dropped, 1, memory_order_relaxed);
-	return true;
+}
+
+/* Kept frames first, per queue in order, as far as each queue has room. */
+static void pending_flush(struct nm_tap *tap)
+{
+	for (uint32_t q = 0; tap->npending && q < tap->num_queues; q++) {
+		struct tap_pending *p = &tap->pending[q];
+
+		while (p->count) {
+			int ret = nm_sim_inject(tap->sim, p->frame[p->head], p->len[p->head]);
+
+			if (ret == -ENOBUFS)
+				break;
+			if (ret < 0)
+				atomic_fetch_add_explicit(&tap->rx_dropped, 1,
+							  memory_order_relaxed);
+			p->head = (p->head + 1) % TAP_PENDING;
+			if (!--p->count)
+				tap->npending--;
+		}
+	}
 }
 
 static uint32_t imp_rand(struct nm_tap *tap)
@@ -118,11 +181,7 @@ static void tap_pull(struct nm_tap *tap)
 
 	if (pthread_mutex_trylock(&tap->rx_lock))
 		return;
-	if (tap->pending_len) {
-		if (!tap_offer(tap, tap->pending, tap->pending_len))
-			goto out;
-		tap->pending_len = 0;
-	}
+	pending_flush(tap);
 	for (uint32_t i = 0; i < tap->read_batch; i++) {
 		ssize_t n = read(tap->fd, frame, sizeof(frame));
 
@@ -137,17 +196,12 @@ static void tap_pull(struct nm_tap *tap)
 			tap_offer(tap, frame, len);
 			tap->dupd++;
 		}
-		if (!tap_offer(tap, frame, len)) {
-			memcpy(tap->pending, frame, len);
-			tap->pending_len = len;
-			break;
-		}
+		tap_offer(tap, frame, len);
 		if (tap->held_len) {
 			tap_offer(tap, tap->held, tap->held_len);
 			tap->held_len = 0;
 		}
 	}
-out:
 	pthread_mutex_unlock(&tap->rx_lock);
 }
 
@@ -227,6 +281,14 @@ int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
 		nm_err_set(err, ret, "TAP: cannot open /dev/net/tun: %s", strerror(errno));
 		goto err_free;
 	}
+	/* TUNSETIFF would make a throw-away TAP of any name: a typo would
+	 * then wait for traffic that never comes. Only when asked. */
+	if (!p->create && !if_nametoindex(p->ifname)) {
+		ret = nm_err_set(err, -ENODEV, "TAP: no interface %s in this network namespace "
+				 "(make one: ip tuntap add dev %s mode tap; or ask for one to be "
+				 "created)", p->ifname, p->ifname);
+		goto err_close;
+	}
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->ifname);
 	if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
@@ -240,6 +302,12 @@ int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
 	sp.ring_size = p->ring_size ? p->ring_size : 256;
 	sp.pool_size = p->pool_size ? p->pool_size : 8 * sp.ring_size;
 	sp.no_hugepages = p->no_hugepages;
+	tap->pending = calloc(sp.num_rx_queues, sizeof(*tap->pending));
+	if (!tap->pending) {
+		ret = nm_err_set(err, -ENOMEM, "out of memory");
+		goto err_close;
+	}
+	tap->num_queues = sp.num_rx_queues;
 	ret = nm_sim_create(&sp, &tap->sim, err);
 	if (ret)
 		goto err_close;
@@ -277,6 +345,7 @@ int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
 err_close:
 	close(tap->fd);
 err_free:
+	free(tap->pending);
 	free(tap);
 	return ret;
 }
@@ -288,6 +357,7 @@ void nm_tap_destroy(struct nm_tap *tap)
 	nm_sim_destroy(tap->sim);
 	close(tap->fd);
 	pthread_mutex_destroy(&tap->rx_lock);
+	free(tap->pending);
 	free(tap);
 }
 
@@ -302,6 +372,8 @@ void nm_tap_get_stats(struct nm_tap *tap, struct nm_tap_stats *st)
 	st->rx_dropped = atomic_load(&tap->rx_dropped);
 	st->tx_frames = atomic_load(&tap->tx_frames);
 	st->tx_errors = atomic_load(&tap->tx_errors);
+	st->rx_held_no_buf = atomic_load(&tap->rx_held_no_buf);
+	st->rx_no_buf_dropped = atomic_load(&tap->rx_no_buf_dropped);
 	pthread_mutex_lock(&tap->rx_lock);
 	st->impair_lost = tap->lost;
 	st->impair_dup = tap->dupd;

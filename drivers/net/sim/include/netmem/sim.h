@@ -94,6 +94,8 @@ void nm_sim_unsteer_flow(struct nm_sim *sim, const struct nm_flow *f);
  * negative errno when dropped (-ENETDOWN stopped, -ENOBUFS no buffer,
  * -EMSGSIZE too big, -EFAULT DMA fault). */
 int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len);
+/* The queue nm_sim_inject() would put @frame on (its steering, no write). */
+uint32_t nm_sim_queue_of(struct nm_sim *sim, const void *frame, size_t len);
 
 /* Poll up to @n received frames from @queue; refills the ring. */
 unsigned int nm_sim_rx_burst(struct nm_sim *sim, uint32_t queue,

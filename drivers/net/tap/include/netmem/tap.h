@@ -36,7 +36,8 @@ int nm_tap_impair_parse(const char *s, struct nm_tap_impair *out);
 
 struct nm_tap_params {
 	struct nm_tap_impair impair;
-	const char *ifname;      /* the TAP interface; created if missing */
+	const char *ifname;      /* the TAP interface (it must exist) */
+	bool create;             /* make it when it does not (-ENODEV else) */
 	uint32_t num_rx_queues;  /* default 4 */
 	uint32_t ring_size;      /* default 256 */
 	uint32_t pool_size;      /* default 8 x ring (a deep TCP window) */
@@ -47,6 +48,10 @@ struct nm_tap_params {
 struct nm_tap_stats {
 	uint64_t rx_frames;      /* read from the TAP */
 	uint64_t rx_dropped;     /* the software NIC refused them */
+	/* A queue without buffers: frames kept for it until it has some
+	 * (a few per queue), and dropped past those; the other queues are
+	 * read on meanwhile. */
+	uint64_t rx_held_no_buf, rx_no_buf_dropped;
 	uint64_t tx_frames;
 	uint64_t tx_errors;
 	uint64_t impair_lost, impair_dup, impair_reordered, impair_corrupted;
@@ -54,8 +59,9 @@ struct nm_tap_stats {
 
 struct nm_tap;
 
-/* Open /dev/net/tun, attach to (or create) the TAP, build the NIC.
- * -ENOENT no /dev/net/tun, -EPERM not allowed, with the reason. */
+/* Open /dev/net/tun, attach to the TAP (make it with @create), build the
+ * NIC. -ENODEV no such interface, -ENOENT no /dev/net/tun, -EPERM not
+ * allowed, with the reason. */
 int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
 		  struct nm_err *err);
 void nm_tap_destroy(struct nm_tap *tap);
