@@ -107,6 +107,10 @@ int nm_stack_create(const struct nm_stack_params *p, struct nm_stack **out,
 		s->p.ack_coalesce_bytes = 65536;
 	if (!s->p.max_conns)
 		s->p.max_conns = 256;
+	if (!s->p.initial_quickacks)
+		s->p.initial_quickacks = 16;
+	else if (s->p.initial_quickacks == NM_QUICKACK_OFF)
+		s->p.initial_quickacks = 0;
 	if (!s->p.max_half_open)
 		s->p.max_half_open = 1024;
 	if (!s->p.keepalive_ms)

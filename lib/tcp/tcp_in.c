@@ -364,6 +364,9 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 		if (!c->placed)
 			conn_place(c, f);
 		conn_count_on_queue(c);
+		/* The first data is ACKed at once, as Linux's first segments
+		 * are (tcp_incr_quickack() on the first data packet). */
+		c->quickack = c->s->p.initial_quickacks;
 		sc_inc(c->s, SC_ACCEPTED);
 		break;
 	case CS_TIME_WAIT:
@@ -469,7 +472,11 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 		fin_in_order(c);
 	if (c->ack_now) {
 		tcp_send_ack(c);
-	} else if (c->unacked_full >= 2) {
+	} else if (c->unacked_full >= 2 || (f->plen && c->quickack)) {
+		/* In quickack mode (a connection's first segments, a
+		 * recovery) a lone segment is ACKed at the burst's end too,
+		 * not after the delayed-ACK timer: a sender's Nagle tail (the
+		 * last bytes of a short stream) waits for that ACK. */
 		if (!c->ack_batched) {
 			c->ack_batched = true;
 			conn_get(c);

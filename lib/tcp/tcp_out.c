@@ -257,7 +257,8 @@ void ack_batch_flush(struct ack_batch *b)
 
 		pthread_mutex_lock(&c->lock);
 		c->ack_batched = false;
-		if (c->unacked_full >= 2 && c->state != CS_CLOSED)
+		if ((c->unacked_full >= 2 || c->quickack) && c->state != CS_CLOSED &&
+		    c->acked_nxt != c->rcv_nxt)
 			ack_owed(c, now);
 		pthread_mutex_unlock(&c->lock);
 		conn_put(c);

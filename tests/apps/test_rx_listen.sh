@@ -112,8 +112,13 @@ def payload(i):
     return random.Random(i).randbytes(size)
 
 def one(i, hold=None):
-    """Send stream i; returns (status, ms from our last byte to the peer's FIN)."""
-    s = socket.create_connection(addr, timeout=10)
+    """Send stream i; returns (status, ms from our last byte to the peer's FIN).
+    A refused connect (ECONNREFUSED: the receiver's max_accept) is a status
+    too, of this stream only."""
+    try:
+        s = socket.create_connection(addr, timeout=10)
+    except OSError as e:
+        return type(e).__name__, 0
     try:
         s.sendall(payload(i))
         if hold is not None:

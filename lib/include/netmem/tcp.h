@@ -51,6 +51,8 @@ struct nm_stack;
 struct nm_listener;
 struct nm_conn;
 
+#define NM_QUICKACK_OFF UINT32_MAX
+
 struct nm_stack_params {
 	struct nm_port *port;
 	/* Addresses answered (ARP/ND/echo) and accepted as destinations. */
@@ -69,6 +71,11 @@ struct nm_stack_params {
 	 * timer pass (1-2 ms): the kernel's interrupt moderation and GRO
 	 * give it the same (0: 65536; 1: ACK at every burst's end). */
 	uint32_t ack_coalesce_bytes;
+	/* A connection's first data segments are ACKed at the end of their
+	 * poll burst, not after the delayed-ACK timer (Linux's quickack on
+	 * the first data): a short stream's Nagle-held tail is not kept
+	 * waiting 40 ms. How many (0: 16; NM_QUICKACK_OFF: none). */
+	uint32_t initial_quickacks;
 	/* Most connections at once, all listeners together (0: 256). */
 	uint32_t max_conns;
 	/* Most half-open (SYN_RCVD) connections at once, besides max_conns;
