@@ -10,6 +10,8 @@
 int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
 {
 	struct nm_tap_params tp = { .num_rx_queues = o->queues };
+	uint32_t nq = o->num_listen_queues ? o->num_listen_queues : 1;
+	uint64_t per_queue = buf->size / (o->buf_size ? o->buf_size : 4096) / nq;
 	struct nm_tap *tap;
 	struct nm_err err = { 0 };
 	char ifname[16];
@@ -19,6 +21,10 @@ int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
 	snprintf(ifname, sizeof(ifname), "%.*s", (int)strcspn(o->dev + 4, ","), o->dev + 4);
 	tp.ifname = ifname;
 	tp.create = strchr(o->dev + 4, ',') != NULL;
+	/* The NIC's pools as deep as the dmabuf's share of a listen queue
+	 * (2048 to 8192): the window a connection is told is half its pool,
+	 * and a long path (50 ms) needs megabytes of it. */
+	tp.pool_size = per_queue < 2048 ? 2048 : per_queue > 8192 ? 8192 : (uint32_t)per_queue;
 
 	if (o->tap_impair && nm_tap_impair_parse(o->tap_impair, &tp.impair)) {
 		fprintf(stderr, "netmem-rx: --tap-impair %s: loss=P,dup=P,reorder=P,corrupt=P\n",

@@ -10,13 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netmem/tap.h>
 
 #define TAP_READ_BATCH 64
 #define TAP_FRAME_MAX  2048
-#define TAP_PENDING    32    /* frames kept per queue that has no buffer */
+#define TAP_PENDING    512   /* frames kept per queue that has no buffer */
+/* A queue whose poller is only behind (its ring full of frames it has not
+ * taken yet) pushes back on the TAP, whose own queue then holds the rest:
+ * nothing is lost. One that stays full this long is starved (nobody
+ * returns its buffers): the TAP is read for the others, and past
+ * TAP_PENDING its frames are dropped and counted. */
+#define TAP_BEHIND_NS  10000000ull
 
 /* Frames for one queue that had no descriptor for them, oldest first:
  * offered again before anything newer for that queue. */
@@ -24,6 +31,7 @@ struct tap_pending {
 	uint8_t frame[TAP_PENDING][TAP_FRAME_MAX];
 	uint16_t len[TAP_PENDING];
 	uint32_t head, count;
+	uint64_t since;          /* ns: the oldest kept frame came */
 };
 
 struct nm_tap {
@@ -53,6 +61,34 @@ static struct nm_tap *to_tap(struct nm_port *port)
 	return (struct nm_tap *)port;
 }
 
+static uint64_t tap_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A queue half full of kept frames, for less than TAP_BEHIND_NS: its
+ * poller is behind, not starved; read the TAP no more until it catches
+ * up (under rx_lock). */
+static bool tap_push_back(struct nm_tap *tap)
+{
+	uint64_t now = 0;
+
+	for (uint32_t q = 0; tap->npending && q < tap->num_queues; q++) {
+		const struct tap_pending *p = &tap->pending[q];
+
+		if (p->count < TAP_PENDING / 2)
+			continue;
+		if (!now)
+			now = tap_now();
+		if (now - p->since < TAP_BEHIND_NS)
+			return true;
+	}
+	return false;
+}
+
 static void pending_add(struct nm_tap *tap, uint32_t q, const uint8_t *frame, size_t len)
 {
 	struct tap_pending *p = &tap->pending[q];
@@ -63,8 +99,10 @@ static void pending_add(struct nm_tap *tap, uint32_t q, const uint8_t *frame, si
 	}
 	memcpy(p->frame[(p->head + p->count) % TAP_PENDING], frame, len);
 	p->len[(p->head + p->count) % TAP_PENDING] = (uint16_t)len;
-	if (!p->count++)
+	if (!p->count++) {
 		tap->npending++;
+		p->since = tap_now();
+	}
 	atomic_fetch_add_explicit(&tap->rx_held_no_buf, 1, memory_order_relaxed);
 }
 
@@ -112,6 +150,8 @@ static void pending_flush(struct nm_tap *tap)
 			p->head = (p->head + 1) % TAP_PENDING;
 			if (!--p->count)
 				tap->npending--;
+			else
+				p->since = tap_now();  /* it moves: not starved */
 		}
 	}
 }
@@ -182,7 +222,7 @@ static void tap_pull(struct nm_tap *tap)
 	if (pthread_mutex_trylock(&tap->rx_lock))
 		return;
 	pending_flush(tap);
-	for (uint32_t i = 0; i < tap->read_batch; i++) {
+	for (uint32_t i = 0; i < tap->read_batch && !tap_push_back(tap); i++) {
 		ssize_t n = read(tap->fd, frame, sizeof(frame));
 
 		if (n <= 0)
@@ -239,6 +279,14 @@ static int tap_steer_port(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
 	return ret ? nm_err_set(err, ret, "TAP NIC: no room for a port rule") : 0;
 }
 
+static void tap_unsteer_port(struct nm_port *port, uint8_t ipver, uint8_t l4proto,
+			     uint16_t dst_port)
+{
+	struct nm_flow f = { .ipver = ipver, .l4proto = l4proto, .dst_port = dst_port };
+
+	nm_sim_unsteer(to_tap(port)->sim, &f);
+}
+
 static int tap_steer_flow(struct nm_port *port, const struct nm_flow *f,
 			  uint32_t queue, struct nm_err *err)
 {
@@ -256,6 +304,7 @@ static const struct nm_port_ops tap_port_ops = {
 	.rx_burst = tap_rx_burst,
 	.tx_burst = tap_tx_burst,
 	.steer_port = tap_steer_port,
+	.unsteer_port = tap_unsteer_port,
 	.steer_flow = tap_steer_flow,
 	.unsteer_flow = tap_unsteer_flow,
 };
