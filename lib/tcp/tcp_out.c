@@ -299,7 +299,9 @@ static void keepalive(struct nm_conn *c, uint64_t now)
 	if (c->state != CS_ESTABLISHED && c->state != CS_CLOSE_WAIT &&
 	    c->state != CS_FIN_WAIT_1 && c->state != CS_FIN_WAIT_2)
 		return;
-	if (now - c->last_rx < idle_ns + c->ka_sent * intvl_ns)
+	/* Signed: a poller on another thread may have stamped last_rx after
+	 * this pass read its clock. */
+	if ((int64_t)(now - c->last_rx) < (int64_t)(idle_ns + c->ka_sent * intvl_ns))
 		return;
 	if (c->ka_sent >= p->keepalive_probes) {
 		tcp_send_rst(c);
@@ -325,7 +327,7 @@ static void maybe_prune(struct nm_conn *c, uint64_t now)
 	struct share sh;
 	uint32_t n;
 
-	if (!c->ooo_count || now - c->last_advance < PRUNE_IDLE_NS)
+	if (!c->ooo_count || (int64_t)(now - c->last_advance) < (int64_t)PRUNE_IDLE_NS)
 		return;
 	sh = share_of(c);
 	if (sh.qfree > sh.cap / 4 || (long)c->held <= sh.share)
