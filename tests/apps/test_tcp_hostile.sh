@@ -134,7 +134,9 @@ pings() {
 }
 
 case_second() {
-	head -c 4M /dev/urandom >"$WORK/in0"
+	# The first stream lasts 2 s (16 MiB at 8 MiB/s): the second must
+	# come while it runs, not after netmem-rx has ended.
+	head -c 16M /dev/urandom >"$WORK/in0"
 	head -c 4M /dev/urandom >"$WORK/in1"
 	rm -f "$WORK"/out*
 	start second --connections 1 --out "$WORK/out" --consume-rate 8M || return
