@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh [base|guest|all]   (default: all)
 #
 # base  : compiler, meson, libnuma, libdrm, DPDK 22.11 (what `meson test` on the host needs)
-# guest : + bookworm-backports (QEMU 10, the 6.12 kernel image and headers, busybox)
+# guest : + bookworm-backports (QEMU 10), busybox; the 6.12 and 7.3 guest kernels and
+#         their headers unpacked into ~/.cache/netmem (scripts/guest-kernel.sh), not installed
 #
 # bookworm-backports is added by copying this machine's own Debian sources entry
 # with only the suite changed, so no mirror host name lives in this repository.
@@ -97,9 +98,14 @@ apt_install "${base_pkgs[@]}"
 
 if [ "$what" = guest ] || [ "$what" = all ]; then
 	apt_install -t bookworm-backports qemu-system-x86
-	# The guest's kernel (downloaded, cached) and the headers kernel modules
-	# are built against; scripts/guest-kernel.sh resolves the version.
-	"$(dirname "$0")/guest-kernel.sh" fetch >/dev/null
-	"$(dirname "$0")/guest-kernel.sh" headers >/dev/null
+	# 7.3's kbuild tools are rebuilt here (objtool links libelf).
+	apt_install libelf-dev
+	# The guest's kernels, 6.12 and 7.3, and the headers kernel modules are built
+	# against: unpacked into ~/.cache/netmem, never installed on this machine
+	# (scripts/guest-kernel.sh resolves the versions and says what it does).
+	for k in 6.12 7.3; do
+		"$(dirname "$0")/guest-kernel.sh" --kernel "$k" fetch >/dev/null
+		"$(dirname "$0")/guest-kernel.sh" --kernel "$k" headers >/dev/null
+	done
 fi
 log "done ($what)"
