@@ -390,4 +390,4 @@ module_exit(nm_exit);
 MODULE_DESCRIPTION("netmem: in-kernel dmabuf provider, check-first queue restart, virtual NIC");
 MODULE_AUTHOR("netmem authors");
 MODULE_LICENSE("Dual MIT/GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+NM_IMPORT_NS_DMA_BUF();

@@ -33,6 +33,7 @@
 #include <linux/spinlock.h>
 #include <net/page_pool/types.h>
 
+#include "compat.h"
 #include "include/uapi/netmem_kmod.h"
 
 #define NM_MAX_RXQ  16

@@ -199,7 +199,7 @@ out:
 
 /* ---- netdev_queue_mgmt_ops: what the restart paths call ------------------ */
 
-static int nm_vnic_queue_mem_alloc(struct net_device *nd, void *mem, int idx)
+static int nm_vnic_queue_mem_alloc(struct net_device *nd, NM_QCFG_ARG void *mem, int idx)
 {
 	struct nm_vnic *dev = to_vnic(nd);
 
@@ -255,7 +255,7 @@ static int nm_vnic_queue_stop(struct net_device *nd, void *mem, int idx)
 	return 0;
 }
 
-static int nm_vnic_queue_start(struct net_device *nd, void *mem, int idx)
+static int nm_vnic_queue_start(struct net_device *nd, NM_QCFG_ARG void *mem, int idx)
 {
 	struct nm_vnic *dev = to_vnic(nd);
 

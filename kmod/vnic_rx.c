@@ -132,7 +132,7 @@ void nm_vnic_ring_refill(struct nm_vnic *dev, struct nm_vnic_qmem *qm,
 		if (qm->npp)
 			ref = nm_page_pool_alloc_netmem(qm->npp);
 		else
-			ref = (__force unsigned long)page_pool_alloc_netmem(qm->kpp, gfp);
+			ref = (__force unsigned long)nm_pp_alloc_netmem(qm->kpp, gfp);
 		if (!ref)
 			break;
 		qm->ring[qm->ring_fill++] = ref;
