@@ -8,6 +8,8 @@
 #ifndef NM_KMOD_COMPAT_H
 #define NM_KMOD_COMPAT_H
 
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
 #include <linux/version.h>
 #include <net/page_pool/types.h>
 
@@ -42,6 +44,53 @@ struct netdev_queue_config;
 #else
 #define NM_HAVE_QCFG 0
 #define NM_QCFG_ARG
+#endif
+
+/*
+ * 6.15: a device with queue_mgmt_ops is "ops locked": the core calls its
+ * ndo_open/stop, queue and ethtool ops under the instance lock (bind-rx takes
+ * that lock, not RTNL), and napi_enable()/napi_disable() take it themselves.
+ * Inside those ops the _locked NAPI calls serve; the module's own paths
+ * (ioctls) take RTNL and then the instance lock, the order the core uses.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#include <net/netdev_lock.h>
+static inline void nm_lock(struct net_device *nd)
+{
+	rtnl_lock();
+	netdev_lock_ops(nd);
+}
+
+static inline void nm_unlock(struct net_device *nd)
+{
+	netdev_unlock_ops(nd);
+	rtnl_unlock();
+}
+#define nm_napi_enable napi_enable_locked
+#define nm_napi_disable napi_disable_locked
+#else
+static inline void nm_lock(struct net_device *nd)
+{
+	rtnl_lock();
+}
+
+static inline void nm_unlock(struct net_device *nd)
+{
+	rtnl_unlock();
+}
+#define nm_napi_enable napi_enable
+#define nm_napi_disable napi_disable
+#endif
+
+/*
+ * 6.14: tcp-data-split lives in the core's netdev_config (set by ethtool's
+ * rings-set, checked by bind-rx in 6.13+ as dev->cfg->hds_config): a driver
+ * whose queues split headers from the start says so before registering.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define NM_HAVE_NETDEV_CFG_HDS 1
+#else
+#define NM_HAVE_NETDEV_CFG_HDS 0
 #endif
 
 #endif /* NM_KMOD_COMPAT_H */

@@ -377,6 +377,7 @@ extern const struct ethtool_ops nm_vnic_ethtool_ops;
 /* The RX queue for a frame with this flow; -1 when no rule matches. */
 int nm_vnic_steer_rule(struct nm_vnic *dev, const struct sk_buff *skb);
 void nm_vnic_steer_init(struct nm_vnic *dev);
+int nm_vnic_set_features(struct net_device *nd, netdev_features_t features);
 /* Set each queue's header-split flag from tcp-data-split. rtnl held. */
 void nm_vnic_apply_hds(struct nm_vnic *dev);
 

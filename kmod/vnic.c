@@ -345,6 +345,7 @@ static const struct net_device_ops nm_vnic_netdev_ops = {
 	.ndo_start_xmit = nm_vnic_xmit,
 	.ndo_validate_addr = eth_validate_addr,
 	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_set_features = nm_vnic_set_features,
 };
 
 /* The largest frame a header page holds whole (frames that are not split). */
@@ -464,6 +465,11 @@ int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 	}
 	nm_vnic_steer_init(dev);
 	nm_vnic_rx_init(dev);
+#if NM_HAVE_NETDEV_CFG_HDS
+	/* The core's view of tcp-data-split, which bind-rx checks. */
+	nd->cfg->hds_config = hds ? ETHTOOL_TCP_DATA_SPLIT_ENABLED :
+				    ETHTOOL_TCP_DATA_SPLIT_DISABLED;
+#endif
 
 	/* The peer first: nmk0's transmit may use it as soon as it exists. */
 	ret = nm_peer_create(dev);

@@ -319,6 +319,25 @@ static int nm_set_rxnfc(struct net_device *nd, struct ethtool_rxnfc *info)
 	}
 }
 
+/*
+ * ndo_set_features: turning ntuple off drops every flow rule, as gve and
+ * bnxt do; a tool that turns it off and on (upstream's ncdevmem) expects an
+ * empty table, not one that fills up run after run.
+ */
+int nm_vnic_set_features(struct net_device *nd, netdev_features_t features)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+	u32 i;
+
+	if ((nd->features & NETIF_F_NTUPLE) && !(features & NETIF_F_NTUPLE)) {
+		spin_lock_bh(&dev->steer_lock);
+		for (i = 0; i < NM_MAX_RULES; i++)
+			dev->rules[i].used = false;
+		spin_unlock_bh(&dev->steer_lock);
+	}
+	return 0;
+}
+
 static u32 nm_get_rxfh_indir_size(struct net_device *nd)
 {
 	return NM_RSS_INDIR;

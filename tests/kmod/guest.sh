@@ -48,6 +48,16 @@ provider)
 	kctl_run check alloc -s "${size:-64}"
 	kctl_run check refuse -s 16
 	kctl_run check bad-input -s 4
+	# ntuple off drops every flow rule, as gve and bnxt do (upstream's ncdevmem
+	# turns it off and on before each run and expects an empty table). ethtool
+	# 6.1 exits 0 when -N fails: the table is counted instead.
+	ethtool -N nmk0 flow-type tcp6 dst-port 5201 action 1 >/dev/null 2>&1
+	ethtool -N nmk0 flow-type tcp4 dst-port 5202 action 1 >/dev/null 2>&1
+	r0=$(ethtool -n nmk0 2>/dev/null | grep -c '^Filter:')
+	ethtool -K nmk0 ntuple off && ethtool -K nmk0 ntuple on
+	r1=$(ethtool -n nmk0 2>/dev/null | grep -c '^Filter:')
+	[ "$r0" -eq 2 ] && [ "$r1" -eq 0 ]
+	ok $? "ethtool -K nmk0 ntuple off cleared the flow rules ($r0 before, $r1 after off and on)"
 	;;
 devmem)
 	kctl_run check devmem -s "${size:-16}"
