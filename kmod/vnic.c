@@ -300,7 +300,8 @@ static int nm_vnic_open(struct net_device *nd)
 	u32 i;
 	int ret;
 
-	for (i = 0; i < dev->num_rx_queues; i++) {
+	/* The queues ethtool -L left (all of them unless it took some away). */
+	for (i = 0; i < nd->real_num_rx_queues; i++) {
 		ret = qmem_build(dev, &dev->cur[i], i);
 		if (ret) {
 			nm_vnic_close_queues(dev);
@@ -312,13 +313,13 @@ static int nm_vnic_open(struct net_device *nd)
 		kernel_pin_set(dev, i, false);
 	}
 	netif_carrier_on(nd);
-	netif_start_queue(nd);
+	netif_tx_start_all_queues(nd);
 	return 0;
 }
 
 static int nm_vnic_stop(struct net_device *nd)
 {
-	netif_stop_queue(nd);
+	netif_tx_stop_all_queues(nd);
 	netif_carrier_off(nd);
 	nm_vnic_close_queues(to_vnic(nd));
 	return 0;
@@ -439,7 +440,7 @@ int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 	if (!nrxq || nrxq > NM_MAX_RXQ || !ring_size || !pool_size)
 		return -EINVAL;
 	nd = alloc_netdev_mqs(sizeof(*dev), "nmk%d", NET_NAME_ENUM,
-			      nm_vnic_setup, 1, nrxq);
+			      nm_vnic_setup, nrxq, nrxq);
 	if (!nd)
 		return -ENOMEM;
 	SET_NETDEV_DEV(nd, parent);
