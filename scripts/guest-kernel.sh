@@ -20,7 +20,7 @@
 # Environment:
 #   NETMEM_CACHE                  cache root (default $HOME/.cache/netmem): images in
 #                                 guest/<release>, headers in headers/<release>, apt state
-#                                 in apt/<suite>, downloads kept in dl/
+#                                 in apt/<suite>, header and source .debs kept in dl/
 #   NETMEM_GUEST_KERNEL_SERIES    the kernel when --kernel is not given (default 6.12)
 #   NETMEM_GUEST_KERNEL_VERSION   use this release instead of asking apt
 #   NETMEM_GUEST_SUITE            suite to resolve from (default: by series)
@@ -250,6 +250,8 @@ cmd_fetch() {
 		mkdir -p "$tmp/root/boot"
 		mv "$tmp/root/lib/modules/$RELEASE/vmlinuz.unsigned" "$tmp/root/boot/vmlinuz-$RELEASE"
 	fi
+	# The unpacked tree is what is kept (the modules .deb alone is 100 MB).
+	while read -r deb; do rm -f "$deb"; done <<<"$debs"
 	[ -f "$tmp/root/boot/vmlinuz-$RELEASE" ] || die "no vmlinuz for $RELEASE in $pkgs"
 	[ -d "$tmp/root/lib/modules/$RELEASE/kernel" ] || die "no modules for $RELEASE in $pkgs"
 	# The packages ship no modules.dep (postinst runs depmod); build it here so modprobe
@@ -280,7 +282,7 @@ newer() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail 
 
 # linux-source-$SERIES, unpacked in part into $1 (tools, scripts, include, x86, Kconfig).
 unpack_source() {
-	local deb tarball
+	local deb
 	deb=$(download "linux-source-$SERIES")
 	log "unpacking the parts of ${deb##*/} that kbuild's tools and Kconfig need"
 	# The .deb holds one tarball; read it from the pipe, no copy on disk.
