@@ -250,9 +250,23 @@ boot_once() {
 # guests on two cores starve each other's timers (boot panics, RCU stalls).
 # The wait is announced; the guest's own timeout starts once it holds the lock.
 lock=${NETMEM_GUEST_LOCK:-/tmp/netmem-guest.lock}
-# A caller that took the lock itself (`flock LOCK guest-run.sh ...`) hands it down
-# as an open descriptor. Opening the file again would wait on that caller forever:
-# hold the lock through the inherited descriptor instead.
+# A caller may have taken the lock itself (`flock LOCK meson test ...`): opening the
+# file again would wait on that caller forever. If the lock's holder is one of our
+# ancestors, it already keeps other guests out; if the lock came down to us as an
+# open descriptor, hold it through that one.
+ancestor_holds_lock() {
+	local ino pid p
+	ino=$(stat -c %i "$lock" 2>/dev/null) || return 1
+	# /proc/locks: "1: FLOCK  ADVISORY  WRITE 31399 fe:01:1234 0 EOF"
+	for pid in $(awk -v i=":$ino" '$2 == "FLOCK" && substr($6, length($6) - length(i) + 1) == i { print $5 }' /proc/locks 2>/dev/null); do
+		p=$PPID
+		while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+			[ "$p" = "$pid" ] && return 0
+			p=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f2)
+		done
+	done
+	return 1
+}
 lockfd=""
 for fd in /proc/$$/fd/[0-9]*; do
 	n=${fd##*/}
@@ -260,12 +274,15 @@ for fd in /proc/$$/fd/[0-9]*; do
 	[ "$(readlink "$fd" 2>/dev/null)" = "$(readlink -f "$lock")" ] || continue
 	if flock -n "$n" 2>/dev/null; then lockfd=$n; break; fi
 done
-if [ -z "$lockfd" ]; then
+if [ -z "$lockfd" ] && ancestor_holds_lock; then
+	say "the guest lock is held by a caller of this script: running under it"
+elif [ -z "$lockfd" ]; then
 	exec 8>"$lock"
-	lockfd=8
-fi
-if ! flock -n "$lockfd"; then
-	say "another guest is running on this machine; waiting for it"
+	if ! flock -n 8; then
+		say "another guest is running on this machine; waiting for it"
+		flock 8
+	fi
+elif ! flock -n "$lockfd"; then
 	flock "$lockfd"
 fi
 
