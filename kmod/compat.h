@@ -2,8 +2,9 @@
 /*
  * Where the kernel API this module uses moved between the two kernels it is
  * built and tested on, Debian's 6.12 and 7.3. One source for both: each
- * difference is named here once, keyed on LINUX_VERSION_CODE at the release
- * that changed it upstream.
+ * difference is named here once, keyed on LINUX_VERSION_CODE. Only 6.12 and
+ * 7.3 are built and run; a guard's exact release in between is our reading
+ * of upstream, not something tested.
  */
 #ifndef NM_KMOD_COMPAT_H
 #define NM_KMOD_COMPAT_H
@@ -68,6 +69,8 @@ static inline void nm_unlock(struct net_device *nd)
 }
 #define nm_napi_enable napi_enable_locked
 #define nm_napi_disable napi_disable_locked
+/* What the core holds when it calls a driver op (7.3's ethtool: not RTNL). */
+#define nm_assert_locked(nd) netdev_assert_locked(nd)  /* ours is ops locked */
 #else
 static inline void nm_lock(struct net_device *nd)
 {
@@ -80,6 +83,17 @@ static inline void nm_unlock(struct net_device *nd)
 }
 #define nm_napi_enable napi_enable
 #define nm_napi_disable napi_disable
+#define nm_assert_locked(nd) ASSERT_RTNL()
+#endif
+
+/*
+ * The ethtool core asks the RX ring count through get_rx_ring_count() (7.3's
+ * RSS indirection set needs it); 6.12 asks get_rxnfc(ETHTOOL_GRXRINGS).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define NM_HAVE_GET_RX_RING_COUNT 1
+#else
+#define NM_HAVE_GET_RX_RING_COUNT 0
 #endif
 
 /*

@@ -44,7 +44,7 @@ void nm_vnic_apply_hds(struct nm_vnic *dev)
 {
 	u32 i;
 
-	ASSERT_RTNL();
+	nm_assert_locked(dev->netdev);
 	for (i = 0; i < dev->num_rx_queues; i++) {
 		struct nm_rxq *rxq = &dev->rxqs[i];
 
@@ -396,6 +396,13 @@ int nm_vnic_set_features(struct net_device *nd, netdev_features_t features)
 	return 0;
 }
 
+#if NM_HAVE_GET_RX_RING_COUNT
+static u32 nm_get_rx_ring_count(struct net_device *nd)
+{
+	return nd->real_num_rx_queues;
+}
+#endif
+
 static u32 nm_get_rxfh_indir_size(struct net_device *nd)
 {
 	return NM_RSS_INDIR;
@@ -442,6 +449,9 @@ const struct ethtool_ops nm_vnic_ethtool_ops = {
 	.get_link = ethtool_op_get_link,
 	.get_ringparam = nm_get_ringparam,
 	.set_ringparam = nm_set_ringparam,
+#if NM_HAVE_GET_RX_RING_COUNT
+	.get_rx_ring_count = nm_get_rx_ring_count,
+#endif
 	.get_channels = nm_get_channels,
 	.set_channels = nm_set_channels,
 	.get_rxnfc = nm_get_rxnfc,
