@@ -381,7 +381,8 @@ static void __exit nm_exit(void)
 	}
 	/* Buffers still out will be unmapped against it by the kernel (no
 	 * code of ours runs then): leave the device registered, leak it. */
-	pr_warn("netmem_kmod: page pools still hold buffers after 10 s; %s stays registered for their DMA unmapping\n",
+	pr_warn("netmem_kmod: page pools still hold buffers after %d s; %s stays registered for their DMA unmapping\n",
+		NM_DRAIN_WAIT_S,
 		dev_name(&nm_pdev->dev));
 }
 

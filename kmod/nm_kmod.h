@@ -40,6 +40,7 @@
 #define NM_MAX_RING 4096    /* buffers a queue posts */
 #define NM_MAX_POOL 16384   /* a page pool's recycle ring */
 #define NM_MAX_RULES 16     /* ethtool ntuple rules */
+#define NM_DRAIN_WAIT_S 60  /* rmmod waits this long for page pools to drain */
 #define NM_RSS_INDIR 64     /* RSS indirection table entries */
 #define NM_RX_BACKLOG 512   /* frames a queue holds before the peer stops */
 

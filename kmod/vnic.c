@@ -505,7 +505,8 @@ static bool pools_drained(struct net_device *nd)
 	rtnl_lock();
 	dev_close(nd);          /* every queue's memory released */
 	rtnl_unlock();
-	for (i = 0; i < 100 && !hlist_empty(&nd->page_pools); i++)
+	/* 7.3 was seen holding a pool for more than 10 s after a devmem stream. */
+	for (i = 0; i < NM_DRAIN_WAIT_S * 10 && !hlist_empty(&nd->page_pools); i++)
 		msleep(100);
 	if (i)
 		pr_info("netmem_kmod: waited %u ms for page pools with buffers out\n", i * 100);
