@@ -217,6 +217,12 @@ setup && rx_stream second $((2 << 20)) -q 1 -s 4 && [ $rxrc -eq 0 ]
 ok $? "a second load works: a 2 MiB devmem stream ($(field dmabuf_bytes "$line") bytes in the dmabuf)"
 ip netns del $ns
 sleep 0.5
+# What rmmod will wait for (7.3 has been seen keeping one past 60 s).
+"$kctl" pools | sed 's/^/# before rmmod: /'
+ss -tanoi 2>/dev/null | sed 's/^/# before rmmod: /'
+"$kctl" down
+sleep 1
+"$kctl" pools | sed 's/^/# link down, 1 s later: /'
 rmmod netmem_kmod
 ok $? "rmmod after the second load"
 
