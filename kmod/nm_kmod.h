@@ -319,6 +319,7 @@ struct nm_vnic {
 	struct list_head pools;         /* our pools, as dev->page_pools */
 	/* The datapath (vnic_rx.c) and its configuration (vnic_ethtool.c). */
 	struct net_device *peer;        /* the plain end: frames it sends arrive here */
+	struct napi_struct kick_napi;   /* on the peer: runs NET_RX on a CPU (rmmod) */
 	struct nm_vnic_rx rx[NM_MAX_RXQ];
 	bool dma_identity;              /* DMA address = physical: the copy works */
 	bool tcp_data_split;            /* ethtool tcp-data-split; under rtnl */

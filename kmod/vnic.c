@@ -23,6 +23,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
@@ -409,6 +410,12 @@ static void nm_peer_setup(struct net_device *pd)
 	pd->max_mtu = NM_MAX_FRAME - ETH_HLEN;
 }
 
+static int nm_kick_poll(struct napi_struct *napi, int budget)
+{
+	napi_complete_done(napi, 0);
+	return 0;
+}
+
 static int nm_peer_create(struct nm_vnic *dev)
 {
 	struct net_device *pd;
@@ -420,13 +427,49 @@ static int nm_peer_create(struct nm_vnic *dev)
 		return -ENOMEM;
 	((struct nm_peer *)netdev_priv(pd))->dev = dev;
 	eth_hw_addr_random(pd);
+	netif_napi_add(pd, &dev->kick_napi, nm_kick_poll);
 	ret = register_netdev(pd);
 	if (ret) {
 		free_netdev(pd);
 		return ret;
 	}
+	napi_enable(&dev->kick_napi);
 	dev->peer = pd;
 	return 0;
+}
+
+static void nm_peer_destroy(struct nm_vnic *dev)
+{
+	napi_disable(&dev->kick_napi);
+	unregister_netdev(dev->peer);
+	free_netdev(dev->peer);     /* deletes its NAPI */
+}
+
+/*
+ * An skb freed on another CPU than the one that built it waits on that CPU's
+ * defer list until the CPU next runs NET_RX (skb_attempt_defer_free). With
+ * our link down nothing may run there, and the pages such skbs hold keep our
+ * page pools alive (7.3, after a devmem stream). A NAPI of ours scheduled on
+ * each CPU makes NET_RX run there, which flushes the list first.
+ */
+static long nm_kick_cpu(void *arg)
+{
+	struct nm_vnic *dev = arg;
+
+	local_bh_disable();
+	napi_schedule(&dev->kick_napi);
+	local_bh_enable();
+	return 0;
+}
+
+static void nm_kick_all_cpus(struct nm_vnic *dev)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, nm_kick_cpu, dev);
+	cpus_read_unlock();
 }
 
 int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
@@ -483,8 +526,7 @@ int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 	return 0;
 
 err_peer:
-	unregister_netdev(dev->peer);
-	free_netdev(dev->peer);
+	nm_peer_destroy(dev);
 err_free:
 	nm_vnic_rx_fini(dev);
 	free_netdev(nd);
@@ -498,16 +540,19 @@ err_free:
  * device: that device must outlive every such pool. Each pool of ours is
  * listed on nmk0 (page_pool_params.netdev) until the kernel frees it.
  */
-static bool pools_drained(struct net_device *nd)
+static bool pools_drained(struct nm_vnic *dev)
 {
+	struct net_device *nd = dev->netdev;
 	unsigned int i;
 
 	rtnl_lock();
 	dev_close(nd);          /* every queue's memory released */
 	rtnl_unlock();
-	/* 7.3 was seen holding a pool for more than 10 s after a devmem stream. */
-	for (i = 0; i < NM_DRAIN_WAIT_S * 10 && !hlist_empty(&nd->page_pools); i++)
+	for (i = 0; i < NM_DRAIN_WAIT_S * 10 && !hlist_empty(&nd->page_pools); i++) {
+		if (i % 10 == 0)
+			nm_kick_all_cpus(dev);
 		msleep(100);
+	}
 	if (i)
 		pr_info("netmem_kmod: waited %u ms for page pools with buffers out\n", i * 100);
 	return hlist_empty(&nd->page_pools);
@@ -516,13 +561,11 @@ static bool pools_drained(struct net_device *nd)
 bool nm_vnic_destroy(struct nm_vnic *dev)
 {
 	struct net_device *nd = dev->netdev;
-	struct net_device *pd = dev->peer;
-	bool drained = pools_drained(nd);
+	bool drained = pools_drained(dev);
 
 	unregister_netdev(nd);
-	unregister_netdev(pd);
+	nm_peer_destroy(dev);
 	nm_vnic_rx_fini(dev);
-	free_netdev(pd);
 	free_netdev(nd);
 	return drained;
 }
