@@ -49,7 +49,7 @@ static unsigned long k_alloc(struct nm_vnic_qmem *qm)
 {
 	gfp_t gfp = in_softirq() ? GFP_ATOMIC : GFP_KERNEL;
 
-	return (__force unsigned long)page_pool_alloc_netmem(qm->kpp, gfp);
+	return (__force unsigned long)nm_pp_alloc_netmem(qm->kpp, gfp);
 }
 
 static void k_put(struct nm_vnic_qmem *qm, unsigned long ref, bool direct)

@@ -69,12 +69,12 @@ static int nm_release(struct inode *inode, struct file *f)
 	struct nm_file *nf = f->private_data;
 	struct nm_dmabuf_binding *b, *tmp;
 
-	rtnl_lock();
+	nm_lock(nf->dev->netdev);
 	list_for_each_entry_safe(b, tmp, &nf->bindings, file_node) {
 		list_del_init(&b->file_node);
 		nm_dmabuf_binding_unbind(b);
 	}
-	rtnl_unlock();
+	nm_unlock(nf->dev->netdev);
 	kfree(nf);
 	return 0;
 }
@@ -89,7 +89,7 @@ static void ioc_info(struct nm_vnic *dev, struct nmk_info *in)
 	in->page_size = PAGE_SIZE;
 	in->sizeof_net_iov = sizeof(struct nm_net_iov);
 	in->sizeof_kernel_net_iov = sizeof(struct net_iov);
-	rtnl_lock();
+	nm_lock(dev->netdev);
 	in->ifindex = dev->netdev->ifindex;
 	strscpy(in->ifname, dev->netdev->name, sizeof(in->ifname));
 	in->kernel_devmem_pools = nm_vnic_kernel_devmem_pools(dev);
@@ -97,7 +97,7 @@ static void ioc_info(struct nm_vnic *dev, struct nmk_info *in)
 	in->peer_ifindex = dev->peer->ifindex;
 	in->tcp_data_split = dev->tcp_data_split;
 	in->dma_identity = dev->dma_identity;
-	rtnl_unlock();
+	nm_unlock(dev->netdev);
 	in->live_bindings = atomic64_read(&dev->stats.live_bindings);
 	in->live_pools = atomic64_read(&dev->stats.live_pools);
 	in->bufs_out = atomic64_read(&dev->stats.bufs_out);
@@ -115,9 +115,9 @@ static int ioc_queue_get(struct nm_vnic *dev, struct nmk_queue *q)
 		return -EINVAL;
 	memset(q, 0, sizeof(*q));
 	q->index = idx;
-	rtnl_lock();
+	nm_lock(dev->netdev);
 	nm_vnic_queue_info(dev, idx, q);
-	rtnl_unlock();
+	nm_unlock(dev->netdev);
 	return 0;
 }
 
@@ -148,13 +148,13 @@ static int ioc_bind(struct nm_file *nf, struct nmk_bind *a, struct nm_err *err)
 	a->metadata_bytes = b->metadata_bytes;
 	a->kernel_metadata_bytes = b->kernel_metadata_bytes;
 
-	rtnl_lock();
+	nm_lock(dev->netdev);
 	ret = nm_dmabuf_binding_bind_rxq(b, a->queue, a->check, err);
 	if (ret)
 		nm_dmabuf_binding_unbind(b);
 	else
 		list_add_tail(&b->file_node, &nf->bindings);
-	rtnl_unlock();
+	nm_unlock(dev->netdev);
 	a->elapsed_ns = ktime_get_ns() - t0;
 	return ret;
 }
@@ -166,7 +166,7 @@ static int ioc_unbind(struct nm_file *nf, struct nmk_unbind *a, struct nm_err *e
 
 	if (a->flags)
 		return nm_err_set(err, -EINVAL, "flags must be 0");
-	rtnl_lock();
+	nm_lock(nf->dev->netdev);
 	list_for_each_entry(b, &nf->bindings, file_node) {
 		if (b->id == a->id) {
 			found = b;
@@ -177,7 +177,7 @@ static int ioc_unbind(struct nm_file *nf, struct nmk_unbind *a, struct nm_err *e
 		list_del_init(&found->file_node);
 		nm_dmabuf_binding_unbind(found);
 	}
-	rtnl_unlock();
+	nm_unlock(nf->dev->netdev);
 	a->elapsed_ns = ktime_get_ns() - t0;
 	if (!found)
 		return nm_err_set(err, -ENOENT,
@@ -194,7 +194,7 @@ static int bench_locked(struct nm_vnic *dev, struct nmk_bench *a, struct nm_err 
 	a->provider = 0;
 	a->allocated = a->first_round = a->ring_fill = a->bad = 0;
 	a->ns_alloc = a->ns_put = a->ns_alloc_first = a->ns_put_first = 0;
-	rtnl_lock();
+	nm_lock(dev->netdev);
 	/* The pool's allocation side belongs to the queue's NAPI: hold it off. */
 	napi_off = a->queue < dev->num_rx_queues && dev->running[a->queue];
 	if (napi_off)
@@ -202,7 +202,7 @@ static int bench_locked(struct nm_vnic *dev, struct nmk_bench *a, struct nm_err 
 	ret = nm_bench_run(dev, a, err);
 	if (napi_off)
 		nm_vnic_rx_start(dev, a->queue);
-	rtnl_unlock();
+	nm_unlock(dev->netdev);
 	return ret;
 }
 
@@ -279,13 +279,13 @@ static long nm_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		st.index = idx;
 		st.reserved = 0;
 		/* The pool the queue runs on now (a restart replaces it). */
-		rtnl_lock();
+		nm_lock(nf->dev->netdev);
 		st.pool_hold = 0;
 		if (nf->dev->running[idx] && nf->dev->cur[idx].kpp)
 			st.pool_hold = nf->dev->cur[idx].kpp->pages_state_hold_cnt;
 		else if (nf->dev->running[idx] && nf->dev->cur[idx].npp)
 			st.pool_hold = nf->dev->cur[idx].npp->hold_cnt;
-		rtnl_unlock();
+		nm_unlock(nf->dev->netdev);
 		return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	case NMK_IOC_QUEUE_GET: {
@@ -381,7 +381,8 @@ static void __exit nm_exit(void)
 	}
 	/* Buffers still out will be unmapped against it by the kernel (no
 	 * code of ours runs then): leave the device registered, leak it. */
-	pr_warn("netmem_kmod: page pools still hold buffers after 10 s; %s stays registered for their DMA unmapping\n",
+	pr_warn("netmem_kmod: page pools still hold buffers after %d s; %s stays registered for their DMA unmapping\n",
+		NM_DRAIN_WAIT_S,
 		dev_name(&nm_pdev->dev));
 }
 
@@ -390,4 +391,4 @@ module_exit(nm_exit);
 MODULE_DESCRIPTION("netmem: in-kernel dmabuf provider, check-first queue restart, virtual NIC");
 MODULE_AUTHOR("netmem authors");
 MODULE_LICENSE("Dual MIT/GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+NM_IMPORT_NS_DMA_BUF();

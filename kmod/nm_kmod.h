@@ -33,12 +33,14 @@
 #include <linux/spinlock.h>
 #include <net/page_pool/types.h>
 
+#include "compat.h"
 #include "include/uapi/netmem_kmod.h"
 
 #define NM_MAX_RXQ  16
 #define NM_MAX_RING 4096    /* buffers a queue posts */
 #define NM_MAX_POOL 16384   /* a page pool's recycle ring */
 #define NM_MAX_RULES 16     /* ethtool ntuple rules */
+#define NM_DRAIN_WAIT_S 60  /* rmmod waits this long for page pools to drain */
 #define NM_RSS_INDIR 64     /* RSS indirection table entries */
 #define NM_RX_BACKLOG 512   /* frames a queue holds before the peer stops */
 
@@ -317,6 +319,7 @@ struct nm_vnic {
 	struct list_head pools;         /* our pools, as dev->page_pools */
 	/* The datapath (vnic_rx.c) and its configuration (vnic_ethtool.c). */
 	struct net_device *peer;        /* the plain end: frames it sends arrive here */
+	struct napi_struct kick_napi;   /* on the peer: runs NET_RX on a CPU (rmmod) */
 	struct nm_vnic_rx rx[NM_MAX_RXQ];
 	bool dma_identity;              /* DMA address = physical: the copy works */
 	bool tcp_data_split;            /* ethtool tcp-data-split; under rtnl */
@@ -376,6 +379,7 @@ extern const struct ethtool_ops nm_vnic_ethtool_ops;
 /* The RX queue for a frame with this flow; -1 when no rule matches. */
 int nm_vnic_steer_rule(struct nm_vnic *dev, const struct sk_buff *skb);
 void nm_vnic_steer_init(struct nm_vnic *dev);
+int nm_vnic_set_features(struct net_device *nd, netdev_features_t features);
 /* Set each queue's header-split flag from tcp-data-split. rtnl held. */
 void nm_vnic_apply_hds(struct nm_vnic *dev);
 

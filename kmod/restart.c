@@ -100,6 +100,14 @@ static int rxq_restart_once(struct nm_vnic *dev, struct nm_rxq *rxq,
 	u32 idx = rxq->index;
 	void *new_mem, *old_mem;
 	int ret;
+#if NM_HAVE_QCFG
+	/* This path changes only the memory, never the queue's configuration. */
+	struct netdev_queue_config qcfg;
+#define QCFG &qcfg,
+	netdev_queue_config(nd, idx, &qcfg);
+#else
+#define QCFG
+#endif
 
 	new_mem = kvzalloc(qops->ndo_queue_mem_size, GFP_KERNEL);
 	old_mem = kvzalloc(qops->ndo_queue_mem_size, GFP_KERNEL);
@@ -110,7 +118,7 @@ static int rxq_restart_once(struct nm_vnic *dev, struct nm_rxq *rxq,
 
 	/* What mem_alloc builds on, as the kernel sets rxq->mp_params. */
 	rxq->mp = *mp;
-	ret = qops->ndo_queue_mem_alloc(nd, new_mem, idx);
+	ret = qops->ndo_queue_mem_alloc(nd, QCFG new_mem, idx);
 	if (ret) {
 		nm_err_set(err, ret, "%s queue %u: mem_alloc on '%s' failed",
 			   nd->name, idx, mp_name(mp));
@@ -134,7 +142,7 @@ static int rxq_restart_once(struct nm_vnic *dev, struct nm_rxq *rxq,
 			   nd->name, idx);
 		goto err_free_new;
 	}
-	ret = qops->ndo_queue_start(nd, new_mem, idx);
+	ret = qops->ndo_queue_start(nd, QCFG new_mem, idx);
 	if (ret)
 		goto err_start_old;
 	qops->ndo_queue_mem_free(nd, old_mem);
@@ -147,7 +155,7 @@ static int rxq_restart_once(struct nm_vnic *dev, struct nm_rxq *rxq,
 err_start_old:
 	/* The queue is stopped: put it back on the memory it had. */
 	rxq->mp = old;
-	if (qops->ndo_queue_start(nd, old_mem, idx)) {
+	if (qops->ndo_queue_start(nd, QCFG old_mem, idx)) {
 		qops->ndo_queue_mem_free(nd, old_mem);
 		nm_err_set(err, ret,
 			   "%s queue %u is down: start on new memory failed and the old memory could not be restarted",
@@ -167,6 +175,7 @@ out_free:
 	kvfree(new_mem);
 	return ret;
 }
+#undef QCFG
 
 int nm_rxq_restart(struct nm_vnic *dev, u32 idx, const struct nm_mp_params *mp,
 		   enum nmk_check check, struct nm_err *err)

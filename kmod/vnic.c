@@ -23,6 +23,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
@@ -199,7 +200,7 @@ out:
 
 /* ---- netdev_queue_mgmt_ops: what the restart paths call ------------------ */
 
-static int nm_vnic_queue_mem_alloc(struct net_device *nd, void *mem, int idx)
+static int nm_vnic_queue_mem_alloc(struct net_device *nd, NM_QCFG_ARG void *mem, int idx)
 {
 	struct nm_vnic *dev = to_vnic(nd);
 
@@ -255,7 +256,7 @@ static int nm_vnic_queue_stop(struct net_device *nd, void *mem, int idx)
 	return 0;
 }
 
-static int nm_vnic_queue_start(struct net_device *nd, void *mem, int idx)
+static int nm_vnic_queue_start(struct net_device *nd, NM_QCFG_ARG void *mem, int idx)
 {
 	struct nm_vnic *dev = to_vnic(nd);
 
@@ -300,7 +301,8 @@ static int nm_vnic_open(struct net_device *nd)
 	u32 i;
 	int ret;
 
-	for (i = 0; i < dev->num_rx_queues; i++) {
+	/* The queues ethtool -L left (all of them unless it took some away). */
+	for (i = 0; i < nd->real_num_rx_queues; i++) {
 		ret = qmem_build(dev, &dev->cur[i], i);
 		if (ret) {
 			nm_vnic_close_queues(dev);
@@ -312,13 +314,13 @@ static int nm_vnic_open(struct net_device *nd)
 		kernel_pin_set(dev, i, false);
 	}
 	netif_carrier_on(nd);
-	netif_start_queue(nd);
+	netif_tx_start_all_queues(nd);
 	return 0;
 }
 
 static int nm_vnic_stop(struct net_device *nd)
 {
-	netif_stop_queue(nd);
+	netif_tx_stop_all_queues(nd);
 	netif_carrier_off(nd);
 	nm_vnic_close_queues(to_vnic(nd));
 	return 0;
@@ -345,6 +347,7 @@ static const struct net_device_ops nm_vnic_netdev_ops = {
 	.ndo_start_xmit = nm_vnic_xmit,
 	.ndo_validate_addr = eth_validate_addr,
 	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_set_features = nm_vnic_set_features,
 };
 
 /* The largest frame a header page holds whole (frames that are not split). */
@@ -407,6 +410,12 @@ static void nm_peer_setup(struct net_device *pd)
 	pd->max_mtu = NM_MAX_FRAME - ETH_HLEN;
 }
 
+static int nm_kick_poll(struct napi_struct *napi, int budget)
+{
+	napi_complete_done(napi, 0);
+	return 0;
+}
+
 static int nm_peer_create(struct nm_vnic *dev)
 {
 	struct net_device *pd;
@@ -418,13 +427,49 @@ static int nm_peer_create(struct nm_vnic *dev)
 		return -ENOMEM;
 	((struct nm_peer *)netdev_priv(pd))->dev = dev;
 	eth_hw_addr_random(pd);
+	netif_napi_add(pd, &dev->kick_napi, nm_kick_poll);
 	ret = register_netdev(pd);
 	if (ret) {
 		free_netdev(pd);
 		return ret;
 	}
+	napi_enable(&dev->kick_napi);
 	dev->peer = pd;
 	return 0;
+}
+
+static void nm_peer_destroy(struct nm_vnic *dev)
+{
+	napi_disable(&dev->kick_napi);
+	unregister_netdev(dev->peer);
+	free_netdev(dev->peer);     /* deletes its NAPI */
+}
+
+/*
+ * An skb freed on another CPU than the one that built it waits on that CPU's
+ * defer list until the CPU next runs NET_RX (skb_attempt_defer_free). With
+ * our link down nothing may run there, and the pages such skbs hold keep our
+ * page pools alive (7.3, after a devmem stream). A NAPI of ours scheduled on
+ * each CPU makes NET_RX run there, which flushes the list first.
+ */
+static long nm_kick_cpu(void *arg)
+{
+	struct nm_vnic *dev = arg;
+
+	local_bh_disable();
+	napi_schedule(&dev->kick_napi);
+	local_bh_enable();
+	return 0;
+}
+
+static void nm_kick_all_cpus(struct nm_vnic *dev)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, nm_kick_cpu, dev);
+	cpus_read_unlock();
 }
 
 int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
@@ -438,7 +483,7 @@ int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 	if (!nrxq || nrxq > NM_MAX_RXQ || !ring_size || !pool_size)
 		return -EINVAL;
 	nd = alloc_netdev_mqs(sizeof(*dev), "nmk%d", NET_NAME_ENUM,
-			      nm_vnic_setup, 1, nrxq);
+			      nm_vnic_setup, nrxq, nrxq);
 	if (!nd)
 		return -ENOMEM;
 	SET_NETDEV_DEV(nd, parent);
@@ -464,6 +509,11 @@ int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 	}
 	nm_vnic_steer_init(dev);
 	nm_vnic_rx_init(dev);
+#if NM_HAVE_NETDEV_CFG_HDS
+	/* The core's view of tcp-data-split, which bind-rx checks. */
+	nd->cfg->hds_config = hds ? ETHTOOL_TCP_DATA_SPLIT_ENABLED :
+				    ETHTOOL_TCP_DATA_SPLIT_DISABLED;
+#endif
 
 	/* The peer first: nmk0's transmit may use it as soon as it exists. */
 	ret = nm_peer_create(dev);
@@ -476,8 +526,7 @@ int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
 	return 0;
 
 err_peer:
-	unregister_netdev(dev->peer);
-	free_netdev(dev->peer);
+	nm_peer_destroy(dev);
 err_free:
 	nm_vnic_rx_fini(dev);
 	free_netdev(nd);
@@ -491,15 +540,19 @@ err_free:
  * device: that device must outlive every such pool. Each pool of ours is
  * listed on nmk0 (page_pool_params.netdev) until the kernel frees it.
  */
-static bool pools_drained(struct net_device *nd)
+static bool pools_drained(struct nm_vnic *dev)
 {
+	struct net_device *nd = dev->netdev;
 	unsigned int i;
 
 	rtnl_lock();
 	dev_close(nd);          /* every queue's memory released */
 	rtnl_unlock();
-	for (i = 0; i < 100 && !hlist_empty(&nd->page_pools); i++)
+	for (i = 0; i < NM_DRAIN_WAIT_S * 10 && !hlist_empty(&nd->page_pools); i++) {
+		if (i % 10 == 0)
+			nm_kick_all_cpus(dev);
 		msleep(100);
+	}
 	if (i)
 		pr_info("netmem_kmod: waited %u ms for page pools with buffers out\n", i * 100);
 	return hlist_empty(&nd->page_pools);
@@ -508,13 +561,11 @@ static bool pools_drained(struct net_device *nd)
 bool nm_vnic_destroy(struct nm_vnic *dev)
 {
 	struct net_device *nd = dev->netdev;
-	struct net_device *pd = dev->peer;
-	bool drained = pools_drained(nd);
+	bool drained = pools_drained(dev);
 
 	unregister_netdev(nd);
-	unregister_netdev(pd);
+	nm_peer_destroy(dev);
 	nm_vnic_rx_fini(dev);
-	free_netdev(pd);
 	free_netdev(nd);
 	return drained;
 }

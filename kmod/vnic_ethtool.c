@@ -44,7 +44,7 @@ void nm_vnic_apply_hds(struct nm_vnic *dev)
 {
 	u32 i;
 
-	ASSERT_RTNL();
+	nm_assert_locked(dev->netdev);
 	for (i = 0; i < dev->num_rx_queues; i++) {
 		struct nm_rxq *rxq = &dev->rxqs[i];
 
@@ -180,15 +180,73 @@ static void nm_get_ringparam(struct net_device *nd, struct ethtool_ringparam *ri
 						     ETHTOOL_TCP_DATA_SPLIT_DISABLED;
 }
 
+static bool queue_bound(struct nm_vnic *dev, u32 i);
+
 static bool any_provider(struct nm_vnic *dev)
 {
 	u32 i;
 
 	for (i = 0; i < dev->num_rx_queues; i++)
-		if (dev->rxqs[i].mp.ops ||
-		    __netif_get_rx_queue(dev->netdev, i)->mp_params.mp_ops)
+		if (queue_bound(dev, i))
 			return true;
 	return false;
+}
+
+/* Queue @i has memory of a provider: ours (the module's bind) or the kernel's. */
+static bool queue_bound(struct nm_vnic *dev, u32 i)
+{
+	return dev->rxqs[i].mp.ops ||
+	       __netif_get_rx_queue(dev->netdev, i)->mp_params.mp_ops;
+}
+
+static void nm_get_channels(struct net_device *nd, struct ethtool_channels *ch)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+
+	ch->max_rx = dev->num_rx_queues;
+	ch->max_tx = nd->num_tx_queues;
+	ch->rx_count = nd->real_num_rx_queues;
+	ch->tx_count = nd->real_num_tx_queues;
+}
+
+/*
+ * The queues that remain are 0..rx_count-1. A queue that would go away while
+ * a memory provider is bound to it is refused first, whatever else the
+ * request asks, and nothing changes (the check ncdevmem makes). Other
+ * changes of the RX count need the link down: the queues are built on open.
+ */
+static int nm_set_channels(struct net_device *nd, struct ethtool_channels *ch)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+	u32 i;
+	int ret;
+
+	if (ch->combined_count || ch->other_count || !ch->rx_count || !ch->tx_count)
+		return -EINVAL;
+	for (i = ch->rx_count; i < nd->real_num_rx_queues; i++) {
+		if (queue_bound(dev, i)) {
+			netdev_warn(nd, "channels: queue %u has a memory provider bound: unbind it first\n", i);
+			return -EBUSY;
+		}
+	}
+	if (ch->rx_count != nd->real_num_rx_queues && netif_running(nd)) {
+		netdev_warn(nd, "channels: the RX count changes with the link down only\n");
+		return -EBUSY;
+	}
+	ret = netif_set_real_num_tx_queues(nd, ch->tx_count);
+	if (ret)
+		return ret;
+	ret = netif_set_real_num_rx_queues(nd, ch->rx_count);
+	if (ret)
+		return ret;
+	/* An indirection table nobody set spreads over the queues there are. */
+	if (!netif_is_rxfh_configured(nd)) {
+		spin_lock_bh(&dev->steer_lock);
+		for (i = 0; i < NM_RSS_INDIR; i++)
+			dev->indir[i] = ethtool_rxfh_indir_default(i, ch->rx_count);
+		spin_unlock_bh(&dev->steer_lock);
+	}
+	return 0;
 }
 
 static int nm_set_ringparam(struct net_device *nd, struct ethtool_ringparam *ring,
@@ -225,7 +283,7 @@ static int nm_get_rxnfc(struct net_device *nd, struct ethtool_rxnfc *info,
 	spin_lock_bh(&dev->steer_lock);
 	switch (info->cmd) {
 	case ETHTOOL_GRXRINGS:
-		info->data = dev->num_rx_queues;
+		info->data = nd->real_num_rx_queues;
 		break;
 	case ETHTOOL_GRXCLSRLCNT:
 		for (i = 0; i < NM_MAX_RULES; i++)
@@ -273,7 +331,7 @@ static int rule_check(struct nm_vnic *dev, const struct ethtool_rx_flow_spec *fs
 	if (fs->ring_cookie == RX_CLS_FLOW_DISC || fs->ring_cookie == RX_CLS_FLOW_WAKE)
 		return -EOPNOTSUPP;     /* only "to a queue" */
 	if (ethtool_get_flow_spec_ring_vf(fs->ring_cookie) ||
-	    fs->ring_cookie >= dev->num_rx_queues)
+	    fs->ring_cookie >= dev->netdev->real_num_rx_queues)
 		return -EINVAL;
 	if (type == TCP_V4_FLOW || type == UDP_V4_FLOW)
 		return fs->m_u.tcp_ip4_spec.tos ? -EOPNOTSUPP : 0;
@@ -319,6 +377,32 @@ static int nm_set_rxnfc(struct net_device *nd, struct ethtool_rxnfc *info)
 	}
 }
 
+/*
+ * ndo_set_features: turning ntuple off drops every flow rule, as gve and
+ * bnxt do; a tool that turns it off and on (upstream's ncdevmem) expects an
+ * empty table, not one that fills up run after run.
+ */
+int nm_vnic_set_features(struct net_device *nd, netdev_features_t features)
+{
+	struct nm_vnic *dev = to_vnic(nd);
+	u32 i;
+
+	if ((nd->features & NETIF_F_NTUPLE) && !(features & NETIF_F_NTUPLE)) {
+		spin_lock_bh(&dev->steer_lock);
+		for (i = 0; i < NM_MAX_RULES; i++)
+			dev->rules[i].used = false;
+		spin_unlock_bh(&dev->steer_lock);
+	}
+	return 0;
+}
+
+#if NM_HAVE_GET_RX_RING_COUNT
+static u32 nm_get_rx_ring_count(struct net_device *nd)
+{
+	return nd->real_num_rx_queues;
+}
+#endif
+
 static u32 nm_get_rxfh_indir_size(struct net_device *nd)
 {
 	return NM_RSS_INDIR;
@@ -351,7 +435,7 @@ static int nm_set_rxfh(struct net_device *nd, struct ethtool_rxfh_param *rxfh,
 	if (!rxfh->indir)
 		return 0;
 	for (i = 0; i < NM_RSS_INDIR; i++)
-		if (rxfh->indir[i] >= dev->num_rx_queues)
+		if (rxfh->indir[i] >= nd->real_num_rx_queues)
 			return -EINVAL;
 	spin_lock_bh(&dev->steer_lock);
 	memcpy(dev->indir, rxfh->indir, sizeof(dev->indir));
@@ -365,6 +449,11 @@ const struct ethtool_ops nm_vnic_ethtool_ops = {
 	.get_link = ethtool_op_get_link,
 	.get_ringparam = nm_get_ringparam,
 	.set_ringparam = nm_set_ringparam,
+#if NM_HAVE_GET_RX_RING_COUNT
+	.get_rx_ring_count = nm_get_rx_ring_count,
+#endif
+	.get_channels = nm_get_channels,
+	.set_channels = nm_set_channels,
 	.get_rxnfc = nm_get_rxnfc,
 	.set_rxnfc = nm_set_rxnfc,
 	.get_rxfh_indir_size = nm_get_rxfh_indir_size,

@@ -132,7 +132,7 @@ void nm_vnic_ring_refill(struct nm_vnic *dev, struct nm_vnic_qmem *qm,
 		if (qm->npp)
 			ref = nm_page_pool_alloc_netmem(qm->npp);
 		else
-			ref = (__force unsigned long)page_pool_alloc_netmem(qm->kpp, gfp);
+			ref = (__force unsigned long)nm_pp_alloc_netmem(qm->kpp, gfp);
 		if (!ref)
 			break;
 		qm->ring[qm->ring_fill++] = ref;
@@ -365,14 +365,15 @@ void nm_vnic_rx_start(struct nm_vnic *dev, u32 idx)
 {
 	struct nm_vnic_rx *rx = &dev->rx[idx];
 
-	napi_enable(&rx->napi);
+	/* Every caller holds the instance lock where the kernel has one. */
+	nm_napi_enable(&rx->napi);
 	if (!skb_queue_empty_lockless(&rx->backlog))
 		napi_schedule(&rx->napi);
 }
 
 void nm_vnic_rx_stop(struct nm_vnic *dev, u32 idx)
 {
-	napi_disable(&dev->rx[idx].napi);
+	nm_napi_disable(&dev->rx[idx].napi);
 }
 
 void nm_vnic_rx_init(struct nm_vnic *dev)

@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh [base|guest|dpdk-lts|all]   (default: all)
 #
 # base     : compiler, meson, libnuma, libdrm, DPDK 22.11 (what `meson test` on the host needs)
-# guest    : + bookworm-backports (QEMU 10, the 6.12 kernel image and headers, busybox)
+# guest    : + bookworm-backports (QEMU 10), busybox; the 6.12 and 7.3 guest kernels and
+#            their headers unpacked into ~/.cache/netmem (scripts/guest-kernel.sh), not installed
 # dpdk-lts : + DPDK 25.11 LTS built from Debian's source package into the cache
 #            (scripts/dpdk-lts.sh; minutes on 2 cores the first time, reused after)
 # all      : base + guest + dpdk-lts (a dpdk-lts that cannot be built is reported,
@@ -106,10 +107,15 @@ apt_install "${base_pkgs[@]}"
 
 if [ "$what" = guest ] || [ "$what" = all ]; then
 	apt_install -t bookworm-backports qemu-system-x86
-	# The guest's kernel (downloaded, cached) and the headers kernel modules
-	# are built against; scripts/guest-kernel.sh resolves the version.
-	"$(dirname "$0")/guest-kernel.sh" fetch >/dev/null
-	"$(dirname "$0")/guest-kernel.sh" headers >/dev/null
+	# 7.3's kbuild tools are rebuilt here (objtool links libelf).
+	apt_install libelf-dev
+	# The guest's kernels, 6.12 and 7.3, and the headers kernel modules are built
+	# against: unpacked into ~/.cache/netmem, never installed on this machine
+	# (scripts/guest-kernel.sh resolves the versions and says what it does).
+	for k in 6.12 7.3; do
+		"$(dirname "$0")/guest-kernel.sh" --kernel "$k" fetch >/dev/null
+		"$(dirname "$0")/guest-kernel.sh" --kernel "$k" headers >/dev/null
+	done
 fi
 if [ "$what" = dpdk-lts ] || [ "$what" = all ]; then
 	if [ "$what" = dpdk-lts ]; then

@@ -3,8 +3,10 @@
 # the kernel's own devmem, same udmabuf and sizes, in one boot of the test
 # guest. Writes a table (docs/kmod-compare.md) and a plot (docs/kmod-compare.svg).
 #
-#   scripts/kmod-compare.sh [--build DIR] [--sizes "4 16 64"] [--reps N] [--out DIR]
+#   scripts/kmod-compare.sh [--kernel 6.12|7.3] [--build DIR] [--sizes "4 16 64"] [--reps N] [--out DIR]
 #
+#   --kernel K    the guest kernel (default 6.12; or NETMEM_GUEST_KERNEL_SERIES):
+#                 the module is built against its headers and the guest boots it
 #   --build DIR   meson build directory (default: build); netmem-kctl and
 #                 netmem-bench are taken from it when built, the module is
 #                 built into DIR/kmod-compare
@@ -19,7 +21,7 @@
 #   --from RAW    write the report from an earlier run's raw output
 #                 (DIR/kmod-compare/raw.txt) without booting the guest
 #
-# Needs what tests/kmod needs (kernel headers: scripts/guest-kernel.sh headers;
+# Needs what tests/kmod needs (kernel headers: scripts/guest-kernel.sh [--kernel K] headers;
 # QEMU and the guest kernel: scripts/install-deps.sh guest) and python3.
 # Exit: 0 written, 1 failed, 77 the test bed is not available here.
 set -euo pipefail
@@ -36,6 +38,10 @@ from=""
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	--kernel)
+		case ${2:-} in 6.12 | 7.3) export NETMEM_GUEST_KERNEL_SERIES=$2 ;;
+		*) echo "kmod-compare: --kernel takes 6.12 or 7.3" >&2; exit 2 ;; esac
+		shift 2 ;;
 	--build) build=$(cd "$2" && pwd); shift 2 ;;
 	--sizes) sizes=$2; shift 2 ;;
 	--reps) reps=$2; shift 2 ;;
@@ -43,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--stream) stream=$2; shift 2 ;;
 	--stream-reps) stream_reps=$2; shift 2 ;;
 	--from) from=$(readlink -f "$2"); shift 2 ;;
-	-h | --help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "kmod-compare: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -68,6 +74,7 @@ fi
 command -v python3 >/dev/null || { echo "kmod-compare: python3 is needed for the report" >&2; exit 1; }
 
 work=$build/kmod-compare
+[ "${NETMEM_GUEST_KERNEL_SERIES:-6.12}" = 6.12 ] || work=$work-$NETMEM_GUEST_KERNEL_SERIES
 mkdir -p "$work" "$out"
 log() { printf 'kmod-compare: %s\n' "$*" >&2; }
 

@@ -16,6 +16,7 @@
  *   netmem-kctl flow-del -l LOC          ethtool -N nmk0 delete LOC
  *   netmem-kctl rss-equal N              ethtool -X nmk0 equal N
  *   netmem-kctl rxstats                  every RX queue's datapath counters
+ *   netmem-kctl pools                    the kernel's page pools on nmk0 (page-pool-get)
  *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
  *                                        receive a tcp_send.py stream: devmem TCP
  *                                        (bind-rx of a udmabuf to Q) or host memory
@@ -42,7 +43,7 @@ static void usage(FILE *f)
 	      "       netmem-kctl bind-rx -q QUEUE [-s MiB] [-t SECONDS]\n"
 	      "       netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]\n"
 	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
-	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats\n"
+	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | pools\n"
 	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
 }
@@ -129,6 +130,32 @@ static int cmd_bind(struct kdev *kd, bool kernel, uint32_t queue, uint32_t check
 		sleep(hold);
 	}
 	close(fd);
+	return 0;
+}
+
+/* Every kernel page pool of nmk0 with what it still has out (page-pool-get). */
+static int print_pools(struct kdev *kd)
+{
+	struct devmem_pool pools[64];
+	struct devmem_nl nl;
+	int n, ret;
+
+	ret = devmem_nl_open(&nl);
+	if (ret) {
+		fprintf(stderr, "netmem-kctl: netdev netlink: %s\n", strerror(-ret));
+		return 1;
+	}
+	n = devmem_nl_pools(&nl, kd->info.ifindex, pools, 64);
+	devmem_nl_close(&nl);
+	if (n < 0) {
+		fprintf(stderr, "netmem-kctl: page-pool-get: %s\n", strerror(-n));
+		return 1;
+	}
+	printf("%d page pools on %s\n", n, kd->info.ifname);
+	for (int i = 0; i < n; i++)
+		printf("pool %llu: %s, %llu in flight\n", (unsigned long long)pools[i].id,
+		       pools[i].dmabuf ? "dmabuf" : "host pages",
+		       (unsigned long long)pools[i].inflight);
 	return 0;
 }
 
@@ -320,6 +347,8 @@ int main(int argc, char **argv)
 				n, strerror(-ret));
 	} else if (!strcmp(cmd, "rxstats")) {
 		print_rxstats(&kd);
+	} else if (!strcmp(cmd, "pools")) {
+		ret = print_pools(&kd);
 	} else if (!strcmp(cmd, "rx")) {
 		rxo.queue = queue;
 		rxo.size = o.size;

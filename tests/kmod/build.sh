@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
-# Builds kmod/ out of tree into OUTDIR/kmod (not the source tree) against the
-# guest kernel's headers, warnings as errors, and prints the .ko's path.
+# Builds kmod/ out of tree into OUTDIR/kmod (6.12) or OUTDIR/kmod-7.3 (not the
+# source tree) against the guest kernel's headers, warnings as errors, and prints
+# the .ko's path.
 #
-#   tests/kmod/build.sh OUTDIR
+#   tests/kmod/build.sh [--kernel 6.12|7.3] OUTDIR
 #
-# KDIR=<headers dir> overrides the headers; by default they are those of the
-# release scripts/guest-kernel.sh resolves (install them with
-# `scripts/guest-kernel.sh headers`). Exit: 0 built, 1 failed, 77 no headers.
+# The kernel: --kernel, else NETMEM_GUEST_KERNEL_SERIES, else 6.12. The headers are
+# those scripts/guest-kernel.sh unpacks into the cache (`guest-kernel.sh headers`,
+# nothing installed on the host); KDIR=<headers dir> overrides them.
+# Exit: 0 built, 1 failed, 77 no headers.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+series=${NETMEM_GUEST_KERNEL_SERIES:-6.12}
+if [ "${1:-}" = --kernel ]; then series=${2:-}; shift 2 || true; fi
+[ $# -eq 1 ] || { echo "usage: $0 [--kernel 6.12|7.3] OUTDIR" >&2; exit 2; }
 out=$(mkdir -p "$1" && cd "$1" && pwd)/kmod
+[ "$series" = 6.12 ] || out=$out-$series
 
 skip() { echo "kmod-build: SKIP: $*" >&2; exit 77; }
 
 kdir=${KDIR:-}
 if [ -z "$kdir" ]; then
-	ver=$("$repo/scripts/guest-kernel.sh" version) ||
-		skip "cannot resolve the guest kernel release (scripts/guest-kernel.sh version)"
-	kdir=/usr/src/linux-headers-$ver
+	kdir=$("$repo/scripts/guest-kernel.sh" --kernel "$series" headers) ||
+		skip "no $series kernel headers (scripts/guest-kernel.sh --kernel $series headers failed)"
 fi
-[ -f "$kdir/Makefile" ] ||
-	skip "no kernel headers in $kdir (install them: scripts/guest-kernel.sh headers)"
+[ -f "$kdir/Makefile" ] || skip "no kernel headers in $kdir"
 command -v make >/dev/null || skip "make not found"
 
 mkdir -p "$out"

@@ -48,9 +48,36 @@ provider)
 	kctl_run check alloc -s "${size:-64}"
 	kctl_run check refuse -s 16
 	kctl_run check bad-input -s 4
+	# ntuple off drops every flow rule, as gve and bnxt do (upstream's ncdevmem
+	# turns it off and on before each run and expects an empty table). ethtool
+	# 6.1 exits 0 when -N fails: the table is counted instead.
+	ethtool -N nmk0 flow-type tcp6 dst-port 5201 action 1 >/dev/null 2>&1
+	ethtool -N nmk0 flow-type tcp4 dst-port 5202 action 1 >/dev/null 2>&1
+	r0=$(ethtool -n nmk0 2>/dev/null | grep -c '^Filter:')
+	ethtool -K nmk0 ntuple off && ethtool -K nmk0 ntuple on
+	r1=$(ethtool -n nmk0 2>/dev/null | grep -c '^Filter:')
+	[ "$r0" -eq 2 ] && [ "$r1" -eq 0 ]
+	ok $? "ethtool -K nmk0 ntuple off cleared the flow rules ($r0 before, $r1 after off and on)"
 	;;
 devmem)
 	kctl_run check devmem -s "${size:-16}"
+	# ethtool -L: a queue with a memory provider bound cannot go away (the
+	# check upstream's ncdevmem makes); with nothing bound and the link down
+	# the RX count changes and comes back.
+	rxcur() { ethtool -l nmk0 2>/dev/null | awk '/^Current/ { c = 1 } c && /^RX:/ { print $2; exit }'; }
+	rx0=$(rxcur)
+	"$kctl" bind-rx -q 1 -s 4 -t 4 >/tmp/bind-rx1.log 2>&1 &
+	bg=$!
+	for _ in $(seq 50); do grep -q '^kernel devmem binding' /tmp/bind-rx1.log && break; sleep 0.1; done
+	out=$(ethtool -L nmk0 rx 1 2>&1)
+	rc=$?
+	rx1=$(rxcur)
+	[ $rc -ne 0 ] && [ -n "$rx0" ] && [ "$rx1" = "$rx0" ]
+	ok $? "ethtool -L nmk0 rx 1 refused while the kernel's binding is on queue 1 (RX $rx0 -> $rx1): $(echo $out)"
+	wait $bg
+	"$kctl" down && ethtool -L nmk0 rx 1 && [ "$(rxcur)" = 1 ] &&
+		ethtool -L nmk0 rx "$rx0" && [ "$(rxcur)" = "$rx0" ] && "$kctl" up
+	ok $? "with nothing bound and the link down: ethtool -L nmk0 rx 1, then rx $rx0 again, link up"
 	# A kernel binding on one of our queues holds the module, running or down.
 	for state in up down; do
 		"$kctl" bind-rx -q 0 -s 4 -t 4 >/tmp/bind-rx.log 2>&1 &

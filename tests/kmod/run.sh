@@ -5,6 +5,8 @@
 #   tests/kmod/run.sh KCTL OUTDIR GROUP [SIZE_MIB]
 #
 # GROUP provider or devmem: guest.sh; stream: stream.sh (SIZE_MIB: the stream).
+# The kernel: NETMEM_GUEST_KERNEL_SERIES (6.12, the default, or 7.3), for the
+# module build and the guest alike.
 #
 # Exit: guest.sh's status; 77 (skipped, reason on stderr) when the module
 # cannot be built here or the guest cannot run; 124 timeout.
@@ -25,7 +27,7 @@ ko=$("$here/build.sh" "$outdir") || rc=$?
 # there are invisible to it, so stage them in the (shared) cache instead.
 hidden() { case $1/ in /tmp/* | /run/* | /proc/* | /sys/* | /dev/*) return 0 ;; esac; return 1; }
 if hidden "$ko" || hidden "$kctl"; then
-	stage=${NETMEM_CACHE:-${HOME:-/root}/.cache/netmem}/kmod-stage/$group
+	stage=${NETMEM_CACHE:-${HOME:-/root}/.cache/netmem}/kmod-stage/${NETMEM_GUEST_KERNEL_SERIES:-6.12}-$group
 	if hidden "$stage"; then
 		echo "kmod: SKIP: build dir and NETMEM_CACHE are both invisible to the guest" >&2
 		exit 77

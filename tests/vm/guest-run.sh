@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs a command as root inside the netmem test guest and exits with its status.
 #
-#   tests/vm/guest-run.sh [--timeout SECONDS] [--vfio] [--mem MiB] [--hugepages N] \
-#                         -- COMMAND [ARGS...]
+#   tests/vm/guest-run.sh [--kernel 6.12|7.3] [--timeout SECONDS] [--vfio] [--mem MiB] \
+#                         [--hugepages N] -- COMMAND [ARGS...]
 #
-# The guest: Debian's bookworm-backports 6.12 kernel (scripts/guest-kernel.sh) under
+# The guest: Debian's bookworm-backports 6.12 kernel, or trixie-backports' 7.3 with
+# --kernel 7.3 (scripts/guest-kernel.sh; both unpacked in the cache), under
 # QEMU/TCG, q35 with an emulated Intel IOMMU, two igb NICs on one private QEMU hub
 # (port A 0000:00:04.0 on the kernel igb driver, up, IPv6 link-local; port B
 # 0000:00:06.0 on igb, or on vfio-pci with --vfio), the host's root read-only at /,
@@ -12,6 +13,7 @@
 # directory (which must not be under /tmp or /run: the guest cannot see those).
 #
 # Options:
+#   --kernel SERIES    6.12 (default; or NETMEM_GUEST_KERNEL_SERIES) or 7.3
 #   --timeout SECONDS  kill the guest after this long, exit 124 (default 300)
 #   --vfio             bind port B to vfio-pci; NETMEM_GUEST_VFIO_GROUP gives its group
 #   --mem MiB          guest memory (default 2048)
@@ -60,8 +62,14 @@ while [ $# -gt 0 ]; do
 		opt=${1%%=*} val=$(uint "${1%%=*}" "${1#*=}") || exit 2
 		shift ;;
 	--vfio) VFIO=1; shift; continue ;;
+	--kernel)
+		[ $# -ge 2 ] || usage "--kernel needs 6.12 or 7.3"
+		case $2 in 6.12 | 7.3) ;; *) usage "--kernel takes 6.12 or 7.3, not '$2'" ;; esac
+		NETMEM_GUEST_KERNEL_SERIES=$2
+		shift 2
+		continue ;;
 	--) shift; break ;;
-	-h | --help) sed -n '2,30s/^# \{0,1\}//p' "$0" >&2; exit 0 ;;
+	-h | --help) sed -n '2,33s/^# \{0,1\}//p' "$0" >&2; exit 0 ;;
 	*) usage "unknown argument: $1" ;;
 	esac
 	case $opt in
@@ -71,6 +79,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || usage "no command given"
+# Every helper below (guest-kernel.sh, mkinitramfs.sh) reads the series from here.
+export NETMEM_GUEST_KERNEL_SERIES=${NETMEM_GUEST_KERNEL_SERIES:-6.12}
 [ "$TIMEOUT" -gt 0 ] || usage "--timeout must be at least 1"
 [ "$MEM" -ge 256 ] || usage "--mem $MEM is too small"
 [ $((HUGEPAGES * 2 + 192)) -le "$MEM" ] || usage "--hugepages $HUGEPAGES (2 MiB each) leaves too little of --mem $MEM"
@@ -239,24 +249,41 @@ boot_once() {
 # One guest at a time on this machine, whichever checkout starts it: two TCG
 # guests on two cores starve each other's timers (boot panics, RCU stalls).
 # The wait is announced; the guest's own timeout starts once it holds the lock.
-# A caller that already holds the lock (`flock /tmp/netmem-guest.lock meson test
-# ...`) is not "another guest": waiting for it would wait for ourselves.
-lock_held_by_ancestor() {
+lock=${NETMEM_GUEST_LOCK:-/tmp/netmem-guest.lock}
+# A caller may have taken the lock itself (`flock LOCK meson test ...`): opening the
+# file again would wait on that caller forever. If the lock's holder is one of our
+# ancestors, it already keeps other guests out; if the lock came down to us as an
+# open descriptor, hold it through that one.
+ancestor_holds_lock() {
 	local ino pid p
-	ino=$(stat -Lc %i /proc/self/fd/8 2>/dev/null) || return 1
-	for pid in $(awk -v i=":$ino\$" '$2 == "FLOCK" && $6 ~ i { print $5 }' /proc/locks); do
-		p=$$
-		while [ "$p" -gt 1 ]; do
+	ino=$(stat -c %i "$lock" 2>/dev/null) || return 1
+	# /proc/locks: "1: FLOCK  ADVISORY  WRITE 31399 fe:01:1234 0 EOF"
+	for pid in $(awk -v i=":$ino" '$2 == "FLOCK" && substr($6, length($6) - length(i) + 1) == i { print $5 }' /proc/locks 2>/dev/null); do
+		p=$PPID
+		while [ -n "$p" ] && [ "$p" -gt 1 ]; do
 			[ "$p" = "$pid" ] && return 0
-			p=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || break
+			p=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f2)
 		done
 	done
 	return 1
 }
-exec 8>"${NETMEM_GUEST_LOCK:-/tmp/netmem-guest.lock}"
-if ! flock -n 8 && ! lock_held_by_ancestor; then
-	say "another guest is running on this machine; waiting for it"
-	flock 8
+lockfd=""
+for fd in /proc/$$/fd/[0-9]*; do
+	n=${fd##*/}
+	[ "$n" -gt 2 ] || continue
+	[ "$(readlink "$fd" 2>/dev/null)" = "$(readlink -f "$lock")" ] || continue
+	if flock -n "$n" 2>/dev/null; then lockfd=$n; break; fi
+done
+if [ -z "$lockfd" ] && ancestor_holds_lock; then
+	say "the guest lock is held by a caller of this script: running under it"
+elif [ -z "$lockfd" ]; then
+	exec 8>"$lock"
+	if ! flock -n 8; then
+		say "another guest is running on this machine; waiting for it"
+		flock 8
+	fi
+elif ! flock -n "$lockfd"; then
+	flock "$lockfd"
 fi
 
 # A boot that dies before the command starts (TCG on a loaded machine can fail the
