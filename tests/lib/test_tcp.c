@@ -23,30 +23,10 @@
 
 #include "nm_test.h"
 #include "sim_flow.h"
-#include "tcp_frames.h"
+#include "tcp_fx.h"
 
-#define MAXCAP 256
 #define PORT   5201
 #define MSS    1448   /* 1460 less the timestamp option */
-
-struct fx {
-	struct nm_sim *sim;
-	struct nm_sim_port sp;
-	struct nm_stack *st;
-	struct nm_dmabuf *buf;
-	struct nm_dmabuf_binding *b;
-	struct nm_listener *l;
-	uint8_t *cpu;
-	uint8_t cap[MAXCAP][1600];
-	uint16_t caplen[MAXCAP];
-	unsigned int ncap;
-	uint64_t now;
-	struct tf_peer peer;
-	uint32_t iss_peer, our_iss, tsval;
-	uint16_t sport;
-};
-
-static struct fx F;
 
 /* The peer's ISS for the test running now (see main). */
 static uint32_t test_iss = 1000;
@@ -55,52 +35,6 @@ static uint32_t test_iss = 1000;
 static bool seq_after(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) > 0;
-}
-
-static bool capture(void *arg, const void *frame, uint16_t len)
-{
-	struct fx *fx = arg;
-
-	if (fx->ncap < MAXCAP) {
-		memcpy(fx->cap[fx->ncap], frame, len < 1600 ? len : 1600);
-		fx->caplen[fx->ncap++] = len;
-	}
-	return true;
-}
-
-static uint64_t fake_now(void *arg)
-{
-	return ((struct fx *)arg)->now;
-}
-
-static void poll_all(void)
-{
-	for (int round = 0; round < 8; round++) {
-		int got = 0;
-
-		for (uint32_t q = 0; q < 4; q++)
-			got += nm_stack_poll(F.st, q, 0);
-		if (!got)
-			break;
-	}
-}
-
-static void inject(const uint8_t *f, size_t len)
-{
-	nm_sim_inject(F.sim, f, len);
-	poll_all();
-}
-
-static struct tf_seg last_seg(void)
-{
-	struct tf_seg s = { 0 };
-
-	for (unsigned int i = F.ncap; i-- > 0;) {
-		s = tf_parse(F.cap[i], F.caplen[i]);
-		if (s.ok)
-			return s;
-	}
-	return s;
 }
 
 /* A software NIC of 4 queues, queue 1 bound to a memfd dmabuf. */

@@ -16,76 +16,11 @@
 #include <netmem/tcp.h>
 
 #include "nm_test.h"
-#include "tcp_frames.h"
+#define TCP_FX_POLL_ROUNDS 64
+#include "tcp_fx.h"
 
-#define MAXCAP 512
 #define PORT   5201
 #define MSS    1448
-
-struct rfx {
-	struct nm_sim *sim;
-	struct nm_sim_port sp;
-	struct nm_stack *st;
-	struct nm_dmabuf *buf;
-	struct nm_dmabuf_binding *b;
-	struct nm_listener *l;
-	uint8_t *cpu;
-	uint8_t cap[MAXCAP][128];
-	uint16_t caplen[MAXCAP];
-	unsigned int ncap;
-	uint64_t now;
-	struct tf_peer peer;
-	uint32_t iss_peer, our_iss, tsval;
-	uint16_t sport;
-};
-
-static struct rfx F;
-
-static bool capture(void *arg, const void *frame, uint16_t len)
-{
-	struct rfx *fx = arg;
-
-	if (fx->ncap < MAXCAP) {
-		memcpy(fx->cap[fx->ncap], frame, len < 128 ? len : 128);
-		fx->caplen[fx->ncap++] = len < 128 ? len : 128;
-	}
-	return true;
-}
-
-static uint64_t fake_now(void *arg)
-{
-	return ((struct rfx *)arg)->now;
-}
-
-static void poll_all(void)
-{
-	for (int round = 0; round < 64; round++) {
-		int got = 0;
-
-		for (uint32_t q = 0; q < 4; q++)
-			got += nm_stack_poll(F.st, q, 0);
-		if (!got)
-			break;
-	}
-}
-
-static void inject(const uint8_t *f, size_t len)
-{
-	nm_sim_inject(F.sim, f, len);
-	poll_all();
-}
-
-static struct tf_seg last_seg(void)
-{
-	struct tf_seg s = { 0 };
-
-	for (unsigned int i = F.ncap; i-- > 0;) {
-		s = tf_parse(F.cap[i], F.caplen[i]);
-		if (s.ok)
-			return s;
-	}
-	return s;
-}
 
 /* Software NIC of 4 queues, queue 1 bound to a memfd dmabuf of @mib MiB
  * (4 KiB buffers), the NIC's pools @pool buffers. */
