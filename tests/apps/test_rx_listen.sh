@@ -22,34 +22,7 @@ FAILED=0
 
 echo "1..$(wc -w <<<"$CASES")"
 skip_all() {
-	case_udp() {
-	if ! start_rx --udp --bytes 100000; then not_ok "udp (receiver did not start)"; return; fi
-	nsx python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(10):
-    s.sendto(bytes([i]) * 1000, ("169.254.78.2", 5201))'
-	local rc=0
-	wait_rx || rc=$?
-	if [ $rc = 1 ] && tail -1 "$WORK/rx.log" | grep -Eq "^UDP: [0-9]+ of 100000 bytes \(--bytes\) arrived: datagrams lost; exit 1"; then
-		ok "UDP short of --bytes: exit 1, the last line says so ($(tail -1 "$WORK/rx.log" | cut -d: -f2 | cut -d'(' -f1))"
-	else
-		not_ok "udp: exit $rc, last line: $(tail -1 "$WORK/rx.log")"
-	fi
-}
-
-case_stall() {
-	if ! start_rx --connections 2 --timeout 1; then not_ok "stall (receiver did not start)"; return; fi
-	local rc=0
-	wait_rx || rc=$?
-	if [ $rc = 1 ] && tail -1 "$WORK/rx.log" | grep -q "^stopped: no progress for 1 s, 0 of 2 connection(s) came, 0 ended; exit 1"; then
-		ok "no connection within --timeout: exit 1, the last line says so"
-	else
-		not_ok "stall: exit $rc, last line: $(tail -1 "$WORK/rx.log")"
-	fi
-}
-
-for c in $CASES; do N=$((N + 1)); echo "ok $N - $c # SKIP $1"; done
+	for c in $CASES; do N=$((N + 1)); echo "ok $N - $c # SKIP $1"; done
 	rm -rf "$WORK"
 	exit 0
 }
