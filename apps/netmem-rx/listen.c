@@ -203,11 +203,12 @@ static void print_drops(const char *who, const struct nm_tcp_counters *t,
 			const struct nm_stack_counters *sc)
 {
 	printf("drops (%s): reassembly queue full %llu, paws %llu, out of window %llu, "
-	       "out of buffers %llu, over share %llu, past fin %llu, bad csum %llu, "
+	       "out of buffers %llu, over share %llu, ooo pruned %llu, past fin %llu, bad csum %llu, "
 	       "no verdict %llu; dsacks sent %llu, keepalives sent %llu, idle resets %llu",
 	       who, (unsigned long long)t->ooo_queue_full, (unsigned long long)t->paws_rejected,
 	       (unsigned long long)t->out_of_window, (unsigned long long)t->out_of_buffers,
-	       (unsigned long long)t->over_share, (unsigned long long)t->past_fin,
+	       (unsigned long long)t->over_share, (unsigned long long)t->ooo_pruned,
+	       (unsigned long long)t->past_fin,
 	       (unsigned long long)t->bad_csum, (unsigned long long)t->no_verdict,
 	       (unsigned long long)t->dsacks_sent, (unsigned long long)t->keepalives_sent,
 	       (unsigned long long)t->idle_resets);
