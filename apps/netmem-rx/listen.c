@@ -460,6 +460,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 				       nconns, nm_ip_addr_str(&pa, ip, sizeof(ip)), ci.peer_port,
 				       ci.mss, ci.snd_wscale, ci.rcv_wscale, ci.sack ? "on" : "off",
 				       ci.timestamps ? "on" : "off", ci.queue);
+			fflush(stdout);  /* scripts wait for this line */
 			nconns++;
 			last_progress = now;
 			if (!rc->held || (o->out && rc->out_fd < 0)) {
