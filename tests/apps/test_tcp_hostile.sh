@@ -17,7 +17,7 @@
 #   kill      kill -9 mid-run with the backlog overflowing and a SYN flood:
 #             every sender either got an error or had every byte land
 # NMT_OOO_SEGS sets the out-of-order segments per raw connection (256).
-# Rates: the stream under attack must keep >= 20 % of its rate alone (a floor
+# Rates: the stream under attack must keep >= 10 % of its rate alone (a floor
 # far below what load on a shared machine moves: starvation, not noise);
 # NMT_ASSERT_RATE=1 asserts the issue's 50 % (scripts/tcp-fault-bench.sh
 # --hostile), a benchmark's figure rather than a test's.
@@ -32,7 +32,7 @@ WORK=$(mktemp -d /tmp/nmt-hostile.XXXXXX)
 N=0
 FAILED=0
 BASE_T=
-FLOOR=20
+FLOOR=10
 [ -n "${NMT_ASSERT_RATE:-}" ] && FLOOR=50
 
 echo "1..$(wc -w <<<"$CASES")"
