@@ -180,8 +180,15 @@ enum ooo_verdict ooo_insert(struct nm_conn *c, struct seg *sg)
 		sg->len = c->ooo[i].seq - sg->seq;
 		c->ctr.partial_dup++;
 	}
-	if (!sg->len)
+	if (!sg->len) {
+		/* Duplicate across two held segments: the run holding the
+		 * D-SACK block comes right after it (RFC 2883). */
+		int r = run_find(c, c->dsack_start);
+
+		if (c->dsack && r >= 0)
+			c->runs[r].stamp = ++c->run_stamp;
 		return OOO_DUP;  /* never queue an empty segment */
+	}
 	if (c->ooo_count == c->ooo_cap && !ooo_grow(c)) {
 		c->ctr.ooo_queue_full++;
 		return OOO_FULL;
