@@ -37,10 +37,11 @@ ninja -C "$dir" tests/fuzz/fuzz_tcp >"$probe/build.log" 2>&1 || { tail -n 40 "$p
 
 work=$probe/corpus
 mkdir -p "$work"
-echo "fuzzing ${secs}s (at most $runs inputs) from $(ls "$src/tests/fuzz/corpus" | wc -l) seeds"
+echo "fuzzing ${secs}s (at most $runs inputs, seed ${NETMEM_FUZZ_SEED:-1}: NETMEM_FUZZ_SEED=0 draws one) from $(ls "$src/tests/fuzz/corpus" | wc -l) seeds"
 set +e
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	"$dir/tests/fuzz/fuzz_tcp" -max_total_time="$secs" -runs="$runs" -timeout=10 \
+	-seed="${NETMEM_FUZZ_SEED:-1}" \
 	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/" \
 	"$work" "$src/tests/fuzz/corpus" >"$probe/fuzz.log" 2>&1
 rc=$?
