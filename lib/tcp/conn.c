@@ -106,9 +106,6 @@ static void half_open_link(struct nm_conn *c)
 		s->ho_head = c;
 	s->ho_tail = c;
 	atomic_fetch_add_explicit(&s->num_half_open, 1, memory_order_relaxed);
-	pthread_mutex_lock(&c->l->lock);
-	c->l->half_open++;
-	pthread_mutex_unlock(&c->l->lock);
 }
 
 void half_open_unlink(struct nm_conn *c)
@@ -128,9 +125,6 @@ void half_open_unlink(struct nm_conn *c)
 		s->ho_tail = c->ho_prev;
 	c->ho_prev = c->ho_next = NULL;
 	atomic_fetch_sub_explicit(&s->num_half_open, 1, memory_order_relaxed);
-	pthread_mutex_lock(&c->l->lock);
-	c->l->half_open--;
-	pthread_mutex_unlock(&c->l->lock);
 }
 
 /* Out of the hash chain (write lock held); true when it was in. */

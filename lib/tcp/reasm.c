@@ -42,7 +42,7 @@ static bool ooo_grow(struct nm_conn *c)
 	if (!r)
 		return false;
 	c->runs = r;
-	c->ooo_cap = c->runs_cap = ncap;
+	c->ooo_cap = ncap;
 	return true;
 }
 

@@ -139,7 +139,6 @@ struct nm_listener {
 	pthread_mutex_t lock;                /* accept queue */
 	struct nm_conn **acceptq;
 	uint32_t backlog, aq_head, aq_count;
-	uint32_t half_open;                  /* SYN_RCVD connections */
 	uint32_t accepted;                   /* handed to the application */
 	uint32_t max_accept;                 /* 0: no limit */
 	uint32_t port_steered;               /* 1 << ipver: steer_port() took */
@@ -192,7 +191,6 @@ struct nm_conn {
 	bool ack_batched;        /* in the poller's ack_batch */
 	uint32_t quickack;       /* burst ACKs still sent at once (after a hole) */
 	uint32_t acked_nxt;      /* rcv_nxt our last ACK carried */
-	uint32_t last_sack_seq;  /* most recent out-of-order segment */
 	bool win_was_small;      /* told the peer a window under 2 MSS */
 	bool win_zero;           /* the last window told was zero */
 
@@ -217,7 +215,7 @@ struct nm_conn {
 	 * say, each stamped when a segment last joined it (most recent
 	 * first, RFC 2018 4). */
 	struct sack_run *runs;
-	uint32_t nruns, runs_cap, run_stamp;
+	uint32_t nruns, run_stamp;    /* runs: room for ooo_cap */
 	/* A duplicate to report as the first block of the next ACK
 	 * (D-SACK, RFC 2883). */
 	bool dsack;
@@ -355,7 +353,7 @@ void ooo_cut(struct nm_conn *c, uint32_t seq);
 void dsack_note(struct nm_conn *c, uint32_t start, uint32_t end);
 unsigned int sack_blocks(struct nm_conn *c, uint32_t (*blk)[2], unsigned int max);
 void ready_push(struct nm_conn *c, const struct seg *sg);
-/* Half-open bookkeeping (listener.c): under the stack's write lock. */
+/* Half-open bookkeeping (conn.c): under the stack's write lock. */
 void half_open_unlink(struct nm_conn *c);
 int conn_create_udp(struct nm_stack *s, struct nm_listener *l,
 		    struct nm_conn **out, struct nm_err *err);
