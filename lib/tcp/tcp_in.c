@@ -233,13 +233,18 @@ static void data_in(struct nm_conn *c, struct rx_frame *f, uint32_t seq)
 			c->unacked_full++;
 		if (was_ooo) {
 			ooo_pull(c);
-			c->ack_now = true;  /* a hole filled: tell the sender now */
-			/* and keep ACKing at once while it recovers (Linux's
+			/* A hole filled: tell the sender at this burst's end,
+			 * and keep ACKing each burst while it recovers (Linux's
 			 * quickack mode, TCP_MAX_QUICKACKS). */
 			c->quickack = QUICKACKS;
 		}
 	} else {
-		c->ack_now = true;
+		/* Out of order: one ACK with the SACK blocks as they stand
+		 * at the burst's end, not one per segment. The sender counts
+		 * what the blocks cover (RACK, sacked_out), not ACKs, and a
+		 * receiver whose ACKs cost it a syscall each falls behind in
+		 * a recovery and stretches it. */
+		c->sack_news = true;
 		switch (ooo_insert(c, &sg)) {
 		case OOO_DUP:
 			c->ctr.dup++;
@@ -472,7 +477,7 @@ static void conn_segment(struct nm_conn *c, struct rx_frame *f)
 		fin_in_order(c);
 	if (c->ack_now) {
 		tcp_send_ack(c);
-	} else if (c->unacked_full >= 2 || (f->plen && c->quickack)) {
+	} else if (c->sack_news || c->unacked_full >= 2 || (f->plen && c->quickack)) {
 		/* In quickack mode (a connection's first segments, a
 		 * recovery) a lone segment is ACKed at the burst's end too,
 		 * not after the delayed-ACK timer: a sender's Nagle tail (the

@@ -188,6 +188,8 @@ struct nm_conn {
 	uint32_t unacked_full;   /* full segments since the last ACK */
 	uint64_t delack_at;      /* ns; 0 none */
 	bool ack_now;
+	bool sack_news;          /* an ACK owed at the burst's end: a hole
+				  * opened, grew or filled (SACK to tell) */
 	bool ack_batched;        /* in the poller's ack_batch */
 	uint32_t quickack;       /* burst ACKs still sent at once (after a hole) */
 	uint32_t acked_nxt;      /* rcv_nxt our last ACK carried */

@@ -219,6 +219,7 @@ static void tcp_xmit(struct nm_conn *c, uint8_t flags, uint32_t seq)
 	c->unacked_full = 0;
 	c->delack_at = 0;
 	c->ack_now = false;
+	c->sack_news = false;
 	c->acked_nxt = c->rcv_nxt;
 	c->ctr.acks_sent++;
 }
@@ -257,8 +258,10 @@ void ack_batch_flush(struct ack_batch *b)
 
 		pthread_mutex_lock(&c->lock);
 		c->ack_batched = false;
-		if ((c->unacked_full >= 2 || c->quickack) && c->state != CS_CLOSED &&
-		    c->acked_nxt != c->rcv_nxt)
+		if (c->sack_news && c->state != CS_CLOSED)
+			tcp_send_ack(c);
+		else if ((c->unacked_full >= 2 || c->quickack) && c->state != CS_CLOSED &&
+			 c->acked_nxt != c->rcv_nxt)
 			ack_owed(c, now);
 		pthread_mutex_unlock(&c->lock);
 		conn_put(c);

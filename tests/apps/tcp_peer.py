@@ -38,6 +38,25 @@ def acked(s):
     return max(0, struct.unpack_from("=Q", ti, 120)[0] - 1)
 
 
+def tcpi_line(s):
+    """The sender's view of the stream from tcp_info (Linux >= 6.2
+    layout): where its time went (busy, limited by the receiver's window,
+    by its own buffer), what it retransmitted and how the window ended."""
+    try:
+        ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    except OSError:
+        return "send: tcpi unknown"
+    if len(ti) < 232:
+        return "send: tcpi unknown (short tcp_info)"
+    u32 = lambda o: struct.unpack_from("=I", ti, o)[0]
+    u64 = lambda o: struct.unpack_from("=Q", ti, o)[0]
+    return ("send: tcpi busy_us %d rwnd_limited_us %d sndbuf_limited_us %d "
+            "retrans %d dsack_dups %d reord_seen %d cwnd %d ssthresh %d "
+            "rtt_us %d snd_wnd %d data_segs_out %d" %
+            (u64(168), u64(176), u64(184), u32(100), u32(216), u32(220),
+             u32(80), u32(76), u32(68), u32(228), u32(156)))
+
+
 def cmd_send(a):
     """Connect, send FILE, shut down, wait for the peer's FIN.
 
@@ -61,6 +80,7 @@ def cmd_send(a):
             time.sleep(0.0005)
         t_acked = time.monotonic()
         summary("send: acked_all %.4f" % (t_acked - t0))
+        summary(tcpi_line(s))
         s.shutdown(socket.SHUT_WR)
         while True:
             b = s.recv(65536)

@@ -661,12 +661,77 @@ static void test_steering_given_back(void)
 	fx_teardown();
 }
 
+/* How many valid TCP segments the stack sent since F.ncap was cleared. */
+static unsigned int segs_sent(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < F.ncap; i++)
+		n += tf_parse(F.cap[i], F.caplen[i]).ok;
+	return n;
+}
+
+/* Segments behind a hole that come in one poll burst get one ACK, with
+ * the SACK block as it stands after the last of them (the burst is our
+ * GRO: an ACK per segment costs a TX each and stretched the recoveries
+ * it reports); the segment that fills the hole and what follows it in
+ * the same burst get one more. A lone out-of-order segment is still
+ * ACKed in its own burst, not after the delayed-ACK timer. */
+static void test_ooo_acked_per_burst(void)
+{
+	struct nm_err err = { 0 };
+	struct tf_seg sa, s;
+	struct nm_conn *c;
+	uint8_t f[1600];
+	uint64_t bad = 0;
+	uint32_t base;
+
+	CHECK_MSG(fx_setup(0, 4, NULL, 0, &err) == 0, "%s", err.msg);
+	c = handshake(&sa);
+	CHECK(c != NULL);
+	base = F.iss_peer + 1;
+	inject(f, data_at(f, 0, MSS, 0, ++F.tsval));
+	/* Segment 1 lost; 2..9 in one burst. */
+	F.ncap = 0;
+	for (uint32_t i = 2; i <= 9; i++)
+		nm_sim_inject(F.sim, f, data_at(f, i * MSS, MSS, 0, ++F.tsval));
+	poll_all();
+	CHECK_EQ(segs_sent(), 1);
+	s = last_seg();
+	CHECK_EQ(s.ack, base + MSS);
+	CHECK_EQ(s.nsack, 1);
+	CHECK_EQ(s.sack[0][0], base + 2 * MSS);
+	CHECK_EQ(s.sack[0][1], base + 10 * MSS);
+	/* A lone one: its own ACK at once, no timer pass. */
+	F.ncap = 0;
+	inject(f, data_at(f, 11 * MSS, MSS, 0, ++F.tsval));
+	CHECK_EQ(segs_sent(), 1);
+	s = last_seg();
+	CHECK_EQ(s.nsack, 2);
+	CHECK_EQ(s.sack[0][0], base + 11 * MSS);
+	/* The retransmission of 1 and of 10, then 12, in one burst. */
+	F.ncap = 0;
+	nm_sim_inject(F.sim, f, data_at(f, MSS, MSS, 0, ++F.tsval));
+	nm_sim_inject(F.sim, f, data_at(f, 10 * MSS, MSS, 0, ++F.tsval));
+	nm_sim_inject(F.sim, f, data_at(f, 12 * MSS, MSS, 0, ++F.tsval));
+	poll_all();
+	CHECK_EQ(segs_sent(), 1);
+	s = last_seg();
+	CHECK_EQ(s.ack, base + 13 * MSS);
+	CHECK_EQ(s.nsack, 0);
+	CHECK_EQ(drain_check(c, &bad), 13 * MSS);
+	CHECK_EQ(bad, 0);
+	nm_conn_abort(c);
+	fx_teardown();
+}
+
 int main(void)
 {
 	static const struct nm_test tests[] = {
 		NM_TEST(test_tiny_segments_charged),
 		NM_TEST(test_reassembly_holds_the_window),
 		NM_TEST(test_dsack_and_sack_order),
+		NM_TEST(test_ooo_acked_per_burst),
 		NM_TEST(test_paws_with_reordering),
 		NM_TEST(test_ooo_hoarders_pruned),
 		NM_TEST(test_iss_rfc6528),
