@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* netmem-rx's parts: options, the software NIC run (netmem_rx.c), the igb run. */
+/* netmem-rx's parts: options, what every run shares (session.c), the
+ * software NIC run (netmem_rx.c), the listen runs (listen*.c). */
 #ifndef NETMEM_RX_H
 #define NETMEM_RX_H
 
