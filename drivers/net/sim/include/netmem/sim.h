@@ -94,6 +94,13 @@ void nm_sim_unsteer_flow(struct nm_sim *sim, const struct nm_flow *f);
  * negative errno when dropped (-ENETDOWN stopped, -ENOBUFS no buffer,
  * -EMSGSIZE too big, -EFAULT DMA fault). */
 int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len);
+/* nm_sim_inject() of a frame in two pieces: @head (all of its headers)
+ * and @rest. @verdict is the wire's own checksum verdict (NM_RX_PKT_L4_CSUM_*
+ * flags, 0 for none: a TAP whose kernel vouched for the checksum), reported
+ * by a queue with RX checksum offload instead of its own check; -1 has the
+ * queue check as nm_sim_inject() does (then @rest_len must be 0: -EINVAL). */
+int nm_sim_inject2(struct nm_sim *sim, const void *head, size_t head_len,
+		   const void *rest, size_t rest_len, int verdict);
 /* The queue nm_sim_inject() would put @frame on (its steering, no write). */
 uint32_t nm_sim_queue_of(struct nm_sim *sim, const void *frame, size_t len);
 
