@@ -607,6 +607,21 @@ unsigned int nm_sim_rx_burst(struct nm_sim *sim, uint32_t queue,
 	return got;
 }
 
+uint32_t nm_sim_rx_waiting(struct nm_sim *sim, uint32_t queue)
+{
+	struct sim_rxq *rxq;
+	uint32_t n = 0;
+
+	if (queue >= sim->dev.num_rx_queues)
+		return 0;
+	rxq = &sim->rxq[queue];
+	pthread_mutex_lock(&rxq->lock);
+	if (rxq->cur)
+		n = rxq->cur->cq_tail - rxq->cur->cq_head;
+	pthread_mutex_unlock(&rxq->lock);
+	return n;
+}
+
 void nm_sim_rxq_stats(struct nm_sim *sim, uint32_t queue,
 		      struct nm_sim_rxq_stats *st)
 {

@@ -51,6 +51,7 @@ struct nm_tap {
 	int fd;
 	bool vnet;               /* IFF_VNET_HDR + TUNSETOFFLOAD: TSO frames */
 	uint32_t read_batch;     /* segments offered per pull */
+	uint32_t ring_size;
 	uint32_t empty_skip;     /* pulls left that skip the read (idle) */
 	uint8_t *rbuf;           /* one frame as read (GSO: up to 64 KiB) */
 	pthread_mutex_t rx_lock; /* one reader of the TAP at a time */
@@ -82,6 +83,18 @@ static uint64_t tap_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A queue whose ring holds half its size in frames its poller has not
+ * taken: it is behind, and the next TSO frame's segments would overflow
+ * into the kept frames (a copy more). Read the TAP when it has caught up.
+ * A starved queue (no buffers) has nothing waiting: never stopped here. */
+static bool tap_ring_behind(struct nm_tap *tap)
+{
+	for (uint32_t q = 0; q < tap->num_queues; q++)
+		if (nm_sim_rx_waiting(tap->sim, q) >= tap->ring_size / 2)
+			return true;
+	return false;
 }
 
 /* A queue half full of kept frames, for less than TAP_BEHIND_NS: its
@@ -365,8 +378,8 @@ static void tap_pull(struct nm_tap *tap)
 	if (pthread_mutex_trylock(&tap->rx_lock))
 		return;
 	pending_flush(tap);
-	if (tap->empty_skip) {
-		tap->empty_skip--;
+	if (tap->empty_skip || (tap->vnet && tap_ring_behind(tap))) {
+		tap->empty_skip -= tap->empty_skip > 0;
 		pthread_mutex_unlock(&tap->rx_lock);
 		return;
 	}
@@ -533,6 +546,7 @@ int nm_tap_create(const struct nm_tap_params *p, struct nm_tap **out,
 	for (uint32_t i = 0; i < sp.num_rx_queues; i++)
 		nm_sim_set_queue_buf_sizes(tap->sim, i, &(struct nm_rxq_buf_sizes){
 			.min = TAP_FRAME_MAX, .max = 65536, .step = 256 });
+	tap->ring_size = sp.ring_size;
 	tap->read_batch = sp.ring_size / 4 < TAP_READ_BATCH ? sp.ring_size / 4 : TAP_READ_BATCH;
 	if (!tap->read_batch)
 		tap->read_batch = 1;

@@ -108,6 +108,9 @@ uint32_t nm_sim_queue_of(struct nm_sim *sim, const void *frame, size_t len);
 unsigned int nm_sim_rx_burst(struct nm_sim *sim, uint32_t queue,
 			     struct nm_rx_pkt *pkts, unsigned int n);
 
+/* Frames received on @queue that nm_sim_rx_burst() has not taken yet. */
+uint32_t nm_sim_rx_waiting(struct nm_sim *sim, uint32_t queue);
+
 void nm_sim_rxq_stats(struct nm_sim *sim, uint32_t queue,
 		      struct nm_sim_rxq_stats *st);
 
