@@ -6,6 +6,7 @@
 #include <endian.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,6 +44,8 @@ struct tap_pending {
 	int8_t verdict[TAP_PENDING];  /* nm_sim_inject2()'s */
 	uint32_t head, count;
 	uint64_t since;          /* ns: the oldest kept frame came */
+	/* The pull (nm_tap.pulls) when its poller last took frames. */
+	atomic_uint_least64_t took_at;
 };
 
 struct nm_tap {
@@ -53,6 +56,7 @@ struct nm_tap {
 	uint32_t read_batch;     /* segments offered per pull */
 	uint32_t ring_size;
 	uint32_t empty_skip;     /* pulls left that skip the read (idle) */
+	atomic_uint_least64_t pulls; /* tap_pull() calls (one writer: rx_lock) */
 	uint8_t *rbuf;           /* one frame as read (GSO: up to 64 KiB) */
 	pthread_mutex_t rx_lock; /* one reader of the TAP at a time */
 	/* Per queue (under rx_lock): what a queue without buffers could not
@@ -86,14 +90,22 @@ static uint64_t tap_now(void)
 }
 
 /* A queue whose ring holds half its size in frames its poller has not
- * taken: it is behind, and the next TSO frame's segments would overflow
- * into the kept frames (a copy more). Read the TAP when it has caught up.
- * A starved queue (no buffers) has nothing waiting: never stopped here. */
+ * taken yet, though it takes (it did within the last two rounds of pulls):
+ * it is behind, and the next TSO frame's segments would overflow into the
+ * kept frames (a copy more). Read the TAP when it has caught up. A queue
+ * nobody takes from holds nobody up (under rx_lock). */
 static bool tap_ring_behind(struct nm_tap *tap)
 {
-	for (uint32_t q = 0; q < tap->num_queues; q++)
-		if (nm_sim_rx_waiting(tap->sim, q) >= tap->ring_size / 2)
+	uint64_t gen = atomic_load_explicit(&tap->pulls, memory_order_relaxed);
+
+	for (uint32_t q = 0; q < tap->num_queues; q++) {
+		uint64_t took = atomic_load_explicit(&tap->pending[q].took_at,
+						     memory_order_relaxed);
+
+		if (gen - took <= 2ull * tap->num_queues &&
+		    nm_sim_rx_waiting(tap->sim, q) >= tap->ring_size / 2)
 			return true;
+	}
 	return false;
 }
 
@@ -377,6 +389,8 @@ static void tap_pull(struct nm_tap *tap)
 
 	if (pthread_mutex_trylock(&tap->rx_lock))
 		return;
+	atomic_store_explicit(&tap->pulls, atomic_load_explicit(&tap->pulls, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	pending_flush(tap);
 	if (tap->empty_skip || (tap->vnet && tap_ring_behind(tap))) {
 		tap->empty_skip -= tap->empty_skip > 0;
@@ -409,8 +423,25 @@ static unsigned int tap_rx_burst(struct nm_port *port, uint32_t queue,
 {
 	struct nm_tap *tap = to_tap(port);
 
+	unsigned int got;
+
 	tap_pull(tap);
-	return nm_sim_rx_burst(tap->sim, queue, pkts, n);
+	got = nm_sim_rx_burst(tap->sim, queue, pkts, n);
+	if (got && queue < tap->num_queues)
+		atomic_store_explicit(&tap->pending[queue].took_at,
+				      atomic_load_explicit(&tap->pulls, memory_order_relaxed),
+				      memory_order_relaxed);
+	return got;
+}
+
+/* Idle: the kernel wakes us when it sends a frame into the TAP. */
+static int tap_rx_wait(struct nm_port *port, unsigned int timeout_us)
+{
+	struct pollfd pfd = { .fd = to_tap(port)->fd, .events = POLLIN };
+	struct timespec ts = { timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000 };
+
+	ppoll(&pfd, 1, &ts, NULL);
+	return 0;
 }
 
 static unsigned int tap_tx_burst(struct nm_port *port, const void *const *frames,
@@ -467,6 +498,7 @@ static void tap_unsteer_flow(struct nm_port *port, const struct nm_flow *f)
 static const struct nm_port_ops tap_port_ops = {
 	.rx_burst = tap_rx_burst,
 	.tx_burst = tap_tx_burst,
+	.rx_wait = tap_rx_wait,
 	.steer_port = tap_steer_port,
 	.unsteer_port = tap_unsteer_port,
 	.steer_flow = tap_steer_flow,
