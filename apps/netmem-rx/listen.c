@@ -70,11 +70,16 @@ static void *poll_thread(void *arg)
 			idle = 0;
 			continue;
 		}
-		/* Nothing came for 64 rounds: sleep until the port has frames
-		 * (the timers run at least every 1 ms), or back off where it
-		 * cannot say. */
-		if (++idle > 64 && nm_port_rx_wait(p->port, 1000) == -EOPNOTSUPP)
-			usleep(idle > 4096 ? 1000 : 50);
+		/* Nothing came for 64 rounds: back off, woken early where the
+		 * port can tell that frames came. Not long while busy: what
+		 * else ends the wait (the consumer's tokens back, a window to
+		 * reopen, frames kept for want of buffers) wakes nobody. */
+		if (++idle > 64) {
+			unsigned int us = idle > 4096 ? 1000 : 50;
+
+			if (nm_port_rx_wait(p->port, us) == -EOPNOTSUPP)
+				usleep(us);
+		}
 	}
 	return NULL;
 }
