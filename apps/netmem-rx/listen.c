@@ -29,7 +29,6 @@
 struct poller {
 	pthread_t thread;
 	struct nm_stack *st;
-	struct nm_port *port;
 	uint32_t queues[64];   /* polled in turn */
 	uint32_t nqueues;
 	atomic_bool *stop;
@@ -70,16 +69,9 @@ static void *poll_thread(void *arg)
 			idle = 0;
 			continue;
 		}
-		/* Nothing came for 64 rounds: back off, woken early where the
-		 * port can tell that frames came. Not long while busy: what
-		 * else ends the wait (the consumer's tokens back, a window to
-		 * reopen, frames kept for want of buffers) wakes nobody. */
-		if (++idle > 64) {
-			unsigned int us = idle > 4096 ? 1000 : 50;
-
-			if (nm_port_rx_wait(p->port, us) == -EOPNOTSUPP)
-				usleep(us);
-		}
+		/* Shared machines: back off when nothing comes. */
+		if (++idle > 64)
+			usleep(idle > 4096 ? 1000 : 50);
 	}
 	return NULL;
 }
@@ -408,7 +400,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 	}
 	/* One poller per listen queue; one more for the default queue and
 	 * every other queue (strangers hash anywhere: their SYNs get RSTs). */
-	pollers[npollers++] = (struct poller){ .st = st, .port = port, .stop = &stop };
+	pollers[npollers++] = (struct poller){ .st = st, .stop = &stop };
 	for (uint32_t q = 0; q < dev->num_rx_queues && q < 64; q++) {
 		bool own = false;
 
@@ -419,7 +411,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 			struct poller *p = &pollers[q % o->pollers];
 
 			if (q < o->pollers) {
-				*p = (struct poller){ .st = st, .port = port, .stop = &stop };
+				*p = (struct poller){ .st = st, .stop = &stop };
 				npollers = q + 1;
 			}
 			p->queues[p->nqueues++] = q;
@@ -429,7 +421,7 @@ int run_listen(const struct options *o, struct nm_port *port, struct nm_dmabuf *
 			pollers[0].queues[pollers[0].nqueues++] = q;
 			continue;
 		}
-		pollers[npollers] = (struct poller){ .st = st, .port = port, .stop = &stop, .nqueues = 1 };
+		pollers[npollers] = (struct poller){ .st = st, .stop = &stop, .nqueues = 1 };
 		pollers[npollers++].queues[0] = q;
 	}
 	for (unsigned int i = 0; i < npollers; i++)

@@ -6,7 +6,6 @@
 #include <endian.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -434,16 +433,6 @@ static unsigned int tap_rx_burst(struct nm_port *port, uint32_t queue,
 	return got;
 }
 
-/* Idle: the kernel wakes us when it sends a frame into the TAP. */
-static int tap_rx_wait(struct nm_port *port, unsigned int timeout_us)
-{
-	struct pollfd pfd = { .fd = to_tap(port)->fd, .events = POLLIN };
-	struct timespec ts = { timeout_us / 1000000, (long)(timeout_us % 1000000) * 1000 };
-
-	ppoll(&pfd, 1, &ts, NULL);
-	return 0;
-}
-
 static unsigned int tap_tx_burst(struct nm_port *port, const void *const *frames,
 				 const uint16_t *lens, unsigned int n)
 {
@@ -498,7 +487,6 @@ static void tap_unsteer_flow(struct nm_port *port, const struct nm_flow *f)
 static const struct nm_port_ops tap_port_ops = {
 	.rx_burst = tap_rx_burst,
 	.tx_burst = tap_tx_burst,
-	.rx_wait = tap_rx_wait,
 	.steer_port = tap_steer_port,
 	.unsteer_port = tap_unsteer_port,
 	.steer_flow = tap_steer_flow,

@@ -13,7 +13,6 @@
 #ifndef NETMEM_PORT_H
 #define NETMEM_PORT_H
 
-#include <errno.h>
 #include <stdint.h>
 
 #include <netmem/err.h>
@@ -57,10 +56,6 @@ struct nm_port_ops {
 	 * neighbour solicitations go to a solicited-node group). A port
 	 * without it receives every multicast frame, or none. */
 	int (*join_mcast)(struct nm_port *port, const uint8_t mac[6]);
-	/* Optional. Sleep until frames may have come for any queue, at most
-	 * @timeout_us: a poller with nothing to do waits here instead of
-	 * spinning. Returns 0 (poll again, whatever woke it). */
-	int (*rx_wait)(struct nm_port *port, unsigned int timeout_us);
 };
 
 struct nm_port {
@@ -78,12 +73,6 @@ static inline unsigned int nm_port_rx_burst(struct nm_port *port,
 					    unsigned int n)
 {
 	return port->ops->rx_burst(port, queue, pkts, n);
-}
-
-/* -EOPNOTSUPP when the port cannot wait for frames (the caller sleeps). */
-static inline int nm_port_rx_wait(struct nm_port *port, unsigned int timeout_us)
-{
-	return port->ops->rx_wait ? port->ops->rx_wait(port, timeout_us) : -EOPNOTSUPP;
 }
 
 static inline unsigned int nm_port_tx_burst(struct nm_port *port,
