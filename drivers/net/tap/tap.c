@@ -53,7 +53,7 @@ struct nm_tap {
 	int fd;
 	bool vnet;               /* IFF_VNET_HDR + TUNSETOFFLOAD: TSO frames */
 	uint32_t read_batch;     /* segments offered per pull */
-	uint32_t ring_size;
+	uint32_t ring_size;      /* descriptors per queue (the sim's) */
 	uint32_t empty_skip;     /* pulls left that skip the read (idle) */
 	atomic_uint_least64_t pulls; /* tap_pull() calls (one writer: rx_lock) */
 	uint8_t *rbuf;           /* one frame as read (GSO: up to 64 KiB) */
@@ -421,7 +421,6 @@ static unsigned int tap_rx_burst(struct nm_port *port, uint32_t queue,
 				 struct nm_rx_pkt *pkts, unsigned int n)
 {
 	struct nm_tap *tap = to_tap(port);
-
 	unsigned int got;
 
 	tap_pull(tap);
