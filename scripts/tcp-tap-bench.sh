@@ -7,10 +7,16 @@
 #                         rx/tx checksum, TSO, GSO, GRO off on both ends
 #   kernel, defaults      the same on a veth pair left as the kernel makes it
 #   netmem on TAP         netmem-rx --dev tap: (one poller, payload into a
-#                         memfd dmabuf, tokens back through the refill ring)
+#                         memfd dmabuf, tokens back through the refill ring),
+#                         the TAP's checksum and TSO offloads on (TSO frames
+#                         cut into segments by the TAP NIC, checksums the
+#                         kernel vouched for not checked again)
+#   netmem, no offloads   the same with --dev tap:IF,no-offload: MTU frames,
+#                         one read() each, every checksum checked by us
 # Each in its own network namespaces, made here and deleted after. Sender
 # pinned to CPU 0, receiver to CPU 1 (taskset). Trials take turns (kernel
-# off, kernel default, netmem, again...); medians of TRIALS.
+# off, kernel default, netmem, netmem without offloads, again...); medians
+# of TRIALS.
 #
 # CPU per GiB is both sides' (sender + receiver) user + system time over the
 # transfer: the receiver's from its /proc/PID/stat just before the sender
@@ -116,9 +122,10 @@ print(json.dumps({"secs": t1 - t0, "rcv0": rcv0,
 
 
 def trial(kind):
-    if kind == "netmem":
+    if kind.startswith("netmem"):
         ns_r, ns_s, host = NS["tap"], NS["tap"], "169.254.78.2"
-        cmd = [rx, "--dmabuf", "memfd:64M", "--dev", "tap:nmtap0", "--addr4", "169.254.78.2/24",
+        dev = "tap:nmtap0" + (",no-offload" if kind == "netmem-plain" else "")
+        cmd = [rx, "--dmabuf", "memfd:64M", "--dev", dev, "--addr4", "169.254.78.2/24",
                "--listen", "5201", "--pollers", "1", "--timeout", "30", "--quiet"]
     else:
         ns_s, ns_r = (NS["s_off"], NS["r_off"]) if kind == "kernel-off" else (NS["s_def"], NS["r_def"])
@@ -133,9 +140,9 @@ def trial(kind):
                          stdout=log, stderr=subprocess.STDOUT)
     for _ in range(400):
         log.seek(0)
-        if kind == "netmem" and re.search(r"^listening", log.read(), re.M):
+        if kind.startswith("netmem") and re.search(r"^listening", log.read(), re.M):
             break
-        if kind != "netmem" and os.path.exists(ready_file):
+        if not kind.startswith("netmem") and os.path.exists(ready_file):
             break
         if p.poll() is not None:
             break
@@ -159,7 +166,7 @@ def trial(kind):
     # From the sender's connect to the receiver's exit.
     ru_user, ru_sys = ru.ru_utime - snd["rcv0"][0], ru.ru_stime - snd["rcv0"][1]
     rcpu = ru_user + ru_sys
-    if kind != "netmem":
+    if not kind.startswith("netmem"):
         got = int(re.search(r"bytes=(\d+)", text).group(1))
     else:
         m = re.search(r"(\d+) bytes", text)
@@ -182,7 +189,7 @@ try:
     print("TCP receive of a %d MiB stream from the host kernel (sender pinned to CPU %d, "
           "receiver to CPU %d), median of %d, in turns" % (mib, SEND_CPU, RECV_CPU, trials))
     print("CPU: %s, %d online; load average at start: %s" % (model, os.cpu_count(), load()))
-    kinds = ["kernel-off", "kernel-default", "netmem"]
+    kinds = ["kernel-off", "kernel-default", "netmem", "netmem-plain"]
     res = {k: [] for k in kinds}
     for t in range(trials):
         for k in kinds:
@@ -195,16 +202,18 @@ try:
                for f in ("gbps", "cpu", "snd", "rcv", "rusr", "rsys")} for k in kinds}
     names = {"kernel-off": "kernel TCP, veth, csum/TSO/GSO/GRO off",
              "kernel-default": "kernel TCP, veth, default offloads",
-             "netmem": "netmem TCP on TAP, into memfd dmabuf"}
+             "netmem": "netmem TCP on TAP, into memfd dmabuf",
+             "netmem-plain": "netmem, TAP without offloads"}
     print("  %-40s %8s %10s %8s %9s %6s %6s" % ("receiver (median)", "Gbit/s", "CPU s/GiB",
                                                "sender", "receiver", "user", "sys"))
     for k in kinds:
         print("  %-40s %8.3f %10.2f %8.2f %9.2f %6.2f %6.2f" %
               (names[k], med[k]["gbps"], med[k]["cpu"], med[k]["snd"], med[k]["rcv"],
                med[k]["rusr"], med[k]["rsys"]))
-    for base in ("kernel-off", "kernel-default"):
-        print("ratio netmem/%s: throughput %.2f, CPU per GiB %.2f" %
-              (base, med["netmem"]["gbps"] / med[base]["gbps"], med["netmem"]["cpu"] / med[base]["cpu"]))
+    for nm in ("netmem", "netmem-plain"):
+        for base in ("kernel-off", "kernel-default"):
+            print("ratio %s/%s: throughput %.2f, CPU per GiB %.2f" %
+                  (nm, base, med[nm]["gbps"] / med[base]["gbps"], med[nm]["cpu"] / med[base]["cpu"]))
     print("load average at end: %s" % load())
 finally:
     cleanup()

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <netmem/netmem.h>
@@ -93,20 +94,24 @@ static void validate(struct rx_conn *rc, const uint8_t *p, size_t len, uint32_t 
 	rc->vseed = seed;
 }
 
-static int write_all(int fd, const void *p, size_t len)
+/* All of @iov (@n of them; consumed) to @fd: one system call per batch
+ * of fragments, not one per fragment (a 1-byte segment is one fragment). */
+static int writev_all(int fd, struct iovec *iov, int n)
 {
-	const uint8_t *b = p;
+	while (n) {
+		ssize_t w = writev(fd, iov, n);
 
-	while (len) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0) {
+		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		b += n;
-		len -= (size_t)n;
+		for (; n && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
@@ -130,8 +135,10 @@ static uint64_t drain(const struct options *o, struct rx_conn *rc, const uint8_t
 		      struct nm_dmabuf *buf, uint64_t budget)
 {
 	struct nm_frag fr[FRAG_BATCH];
+	struct iovec iov[FRAG_BATCH];
 	uint32_t toks[FRAG_BATCH];
 	unsigned int max = FRAG_BATCH, nt = 0;
+	int niov = 0;
 	uint64_t taken = 0;
 	int n;
 
@@ -153,16 +160,9 @@ static uint64_t drain(const struct options *o, struct rx_conn *rc, const uint8_t
 	for (int i = 0; i < n; i++) {
 		const uint8_t *p = fr[i].flags & NM_FRAG_LINEAR ? fr[i].data :
 				   cpu ? cpu + fr[i].offset : NULL;
-		int r;
 
-		if (p && rc->out_fd >= 0 && !rc->failed &&
-		    (r = write_all(rc->out_fd, p, fr[i].len))) {
-			/* The stream has nowhere to go: the sender must not
-			 * believe it arrived. */
-			fprintf(stderr, "netmem-rx: connection %u: writing --out: %s; resetting it\n",
-				rc->idx, strerror(-r));
-			rc->failed = true;
-		}
+		if (p && rc->out_fd >= 0)
+			iov[niov++] = (struct iovec){ (void *)p, fr[i].len };
 		if (p && o->validate)
 			validate(rc, p, fr[i].len, o->validate);
 		rc->bytes += fr[i].len;
@@ -175,6 +175,17 @@ static uint64_t drain(const struct options *o, struct rx_conn *rc, const uint8_t
 			rc->held[rc->nheld++] = fr[i].token;
 		else
 			toks[nt++] = fr[i].token;
+	}
+	if (niov && !rc->failed) {
+		int r = writev_all(rc->out_fd, iov, niov);
+
+		if (r) {
+			/* The stream has nowhere to go: the sender must not
+			 * believe it arrived. */
+			fprintf(stderr, "netmem-rx: connection %u: writing --out: %s; resetting it\n",
+				rc->idx, strerror(-r));
+			rc->failed = true;
+		}
 	}
 	if (cpu)
 		nm_dmabuf_end_cpu_access(buf, NM_DMABUF_READ);

@@ -17,10 +17,11 @@ int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
 	char ifname[16];
 	int ret;
 
-	/* tap:IFNAME[,create] (options.c checked the form) */
+	/* tap:IFNAME[,create][,no-offload] (options.c checked the form) */
 	snprintf(ifname, sizeof(ifname), "%.*s", (int)strcspn(o->dev + 4, ","), o->dev + 4);
 	tp.ifname = ifname;
-	tp.create = strchr(o->dev + 4, ',') != NULL;
+	tp.create = strstr(o->dev + 4, ",create") != NULL;
+	tp.no_offload = strstr(o->dev + 4, ",no-offload") != NULL;
 	/* The NIC's pools as deep as the dmabuf's share of a listen queue
 	 * (2048 to 8192): the window a connection is told is half its pool,
 	 * and a long path (50 ms) needs megabytes of it. */
@@ -47,6 +48,10 @@ int run_listen_tap(const struct options *o, struct nm_dmabuf *buf)
 		       (unsigned long long)ts.rx_frames, (unsigned long long)ts.rx_dropped,
 		       (unsigned long long)ts.tx_frames, (unsigned long long)ts.rx_held_no_buf,
 		       (unsigned long long)ts.rx_no_buf_dropped);
+		if (ts.offload)
+			printf("TAP offloads: %llu TSO frames cut into segments, %llu other frames "
+			       "with a checksum the kernel vouched for\n",
+			       (unsigned long long)ts.rx_gso, (unsigned long long)ts.rx_csum_vouched);
 		if (o->tap_impair)
 			printf("TAP impairment: %llu lost, %llu duplicated, %llu reordered, %llu corrupted\n",
 			       (unsigned long long)ts.impair_lost, (unsigned long long)ts.impair_dup,

@@ -38,7 +38,8 @@ static void usage(FILE *out)
 		"  --dev igb:BDF      the port: an Intel 82576 at PCI address BDF (on vfio-pci)\n"
 		"  --dev tap:IFNAME   the port: a TAP device, the host kernel is the peer (it must\n"
 		"                     exist: ip tuntap add dev IFNAME mode tap; tap:IFNAME,create\n"
-		"                     makes it)\n"
+		"                     makes it; ,no-offload reads plain frames: no TSO frames, every\n"
+		"                     checksum checked here)\n"
 		"  --addr4 A/P        IPv4 address of the port (answers ARP, ping)\n"
 		"  --addr6 A/P        an IPv6 address besides the fe80:: one from the MAC\n"
 		"  --listen-queues L  queues the dmabuf is bound to, e.g. 1,2 (default --queue)\n"
@@ -248,16 +249,19 @@ int parse_options(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	if (o->dev && strncmp(o->dev, "igb:", 4) && strncmp(o->dev, "tap:", 4)) {
-		fprintf(stderr, "netmem-rx: --dev %s: igb:BDF (Intel 82576) or tap:IFNAME[,create]\n",
+		fprintf(stderr, "netmem-rx: --dev %s: igb:BDF (Intel 82576) or tap:IFNAME[,create][,no-offload]\n",
 			o->dev);
 		return -EINVAL;
 	}
 	if (o->dev && !strncmp(o->dev, "tap:", 4)) {
 		const char *comma = strchr(o->dev + 4, ',');
 		size_t nlen = comma ? (size_t)(comma - o->dev - 4) : strlen(o->dev + 4);
+		bool flags_ok = !comma || !strcmp(comma, ",create") ||
+				!strcmp(comma, ",no-offload") ||
+				!strcmp(comma, ",create,no-offload");
 
-		if ((comma && strcmp(comma, ",create")) || !nlen || nlen > 15) {
-			fprintf(stderr, "netmem-rx: --dev %s: tap:IFNAME or tap:IFNAME,create, "
+		if (!flags_ok || !nlen || nlen > 15) {
+			fprintf(stderr, "netmem-rx: --dev %s: tap:IFNAME[,create][,no-offload], "
 				"IFNAME of 1 to 15 characters\n", o->dev);
 			return -EINVAL;
 		}

@@ -185,6 +185,13 @@ static int open_end(struct end *e)
 				strerror(errno));
 			goto back;
 		}
+		/* A netmem-rx killed on this TAP leaves its checksum and TSO
+		 * offloads set: read plainly, frames as they cross a wire. */
+		if (ioctl(e->fd, TUNSETOFFLOAD, 0) < 0) {
+			fprintf(stderr, "tap_relay: %s: TUNSETOFFLOAD 0: %s\n", e->ifname,
+				strerror(errno));
+			goto back;
+		}
 	} else {
 		struct sockaddr_ll sll = { .sll_family = AF_PACKET,
 					   .sll_protocol = htons(ETH_P_ALL) };

@@ -36,7 +36,7 @@ expect2 "bad value for --listen: '0x50' (a decimal port, 1 to 65535" --listen 0x
 expect2 "bad value for --port: '-1' (a decimal port, 0 to 65535" --port -1
 expect2 "bad value for --connections: '2000000' (0 (no limit) to 1000000" --connections 2000000
 expect2 "bad value for --keepalive: '0' (1 to 86400000 ms" "${lst[@]}" --keepalive 0
-expect2 "tap:IFNAME or tap:IFNAME,create" --listen 5201 --dev tap:x,make
+expect2 "tap:IFNAME[,create][,no-offload]" --listen 5201 --dev tap:x,make
 expect2 "--out /tmp is a directory" "${lst[@]}" --out /tmp
 expect2 "--out /nonexistent-nm/x: No such file or directory" "${lst[@]}" --out /nonexistent-nm/x
 expect2 "the dmabuf holds 2 buffers of 4096 B; a 1448-byte MSS window needs at least 4" \

@@ -12,7 +12,7 @@
 set -u
 RX=${1:?usage: $0 NETMEM_RX [case...]}
 shift
-CASES=${*:-"ipv4 ipv6 netem slow multi closed ping junk kill udp example ctl validate bufsize"}
+CASES=${*:-"ipv4 ipv6 plain netem slow multi closed ping junk kill udp example ctl validate bufsize"}
 NS=nmt-$$-tcp
 TAPIF=nmtap0
 WORK=$(mktemp -d /tmp/nmt-tcp.XXXXXX)
@@ -59,7 +59,7 @@ not_ok() { N=$((N + 1)); echo "not ok $N - $1"; FAILED=1; sed 's/^/# /' "$WORK/r
 # start_rx ARGS...: netmem-rx in the namespace, in the background.
 start_rx() {
 	# Not through nsx: $! must be netmem-rx itself (ip netns exec execs it).
-	ip netns exec "$NS" "$RX" --dmabuf memfd:32M --dev tap:$TAPIF --addr4 169.254.77.2/24 \
+	ip netns exec "$NS" "$RX" --dmabuf memfd:32M --dev tap:$TAPIF${TAPOPT:-} --addr4 169.254.77.2/24 \
 		--addr6 fd77::2/64 --listen 5201 --timeout 20 --quiet "$@" \
 		>"$WORK/rx.log" 2>&1 &
 	RXPID=$!
@@ -124,15 +124,36 @@ stream_case() {  # name host size [rx args...]
 	return 0
 }
 
+# tso: the TSO frames the TAP NIC cut into segments (its offloads line).
+tso() { grep -oE '^TAP offloads: [0-9]+ TSO' "$WORK/rx.log" | awk '{print $3}'; }
+
 case_ipv4() {
-	stream_case ipv4 169.254.77.2 32M && {
-		echo "# $(grep '^received' "$WORK/rx.log")"
-		ok "ipv4: 32 MiB from the kernel's TCP, sha256 equal"
-	}
+	stream_case ipv4 169.254.77.2 32M || return
+	echo "# $(grep -E '^(received|TAP offloads)' "$WORK/rx.log")"
+	if [ "$(tso)" -gt 0 ] 2>/dev/null; then
+		ok "ipv4: 32 MiB from the kernel's TCP as $(tso) TSO frames cut here, sha256 equal"
+	else
+		not_ok "ipv4: sha256 equal, but no TSO frame came (offloads off?)"
+	fi
 }
 
 case_ipv6() {
-	stream_case ipv6 fd77::2 16M && ok "ipv6: 16 MiB, sha256 equal"
+	stream_case ipv6 fd77::2 16M || return
+	if [ "$(tso)" -gt 0 ] 2>/dev/null; then
+		ok "ipv6: 16 MiB as $(tso) TSO frames, sha256 equal"
+	else
+		not_ok "ipv6: sha256 equal, but no TSO frame came"
+	fi
+}
+
+# The TAP read as a wire (,no-offload): MTU frames, every checksum ours.
+case_plain() {
+	TAPOPT=,no-offload stream_case plain 169.254.77.2 16M || return
+	if grep -q '^TAP offloads' "$WORK/rx.log"; then
+		not_ok "plain: ,no-offload still used the offloads"
+	else
+		ok "no-offload: 16 MiB as plain frames, every checksum checked here, sha256 equal"
+	fi
 }
 
 case_netem() {

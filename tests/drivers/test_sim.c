@@ -94,6 +94,73 @@ static void test_queue_without_header_split_gets_whole_frame(void)
 	nm_sim_destroy(sim);
 }
 
+/*
+ * A frame in two pieces (the TAP's rewritten headers, then a TSO frame's
+ * payload), cut at every offset from the header end on, lands as the whole
+ * frame would, split or not; the wire's verdict is reported as given, the
+ * queue's own check only for a whole frame (-EINVAL else, nothing taken).
+ */
+static void test_inject_in_two_pieces_with_the_wires_verdict(void)
+{
+	struct nm_sim *sim = make_sim(2, 64);
+	struct nm_netdev *dev = nm_sim_netdev(sim);
+	struct test_flow tf;
+	uint8_t frame[1600], pl[1400];
+	struct nm_rx_pkt pk[4];
+	struct nm_pkt_info pi;
+	uint32_t hlen;
+	int len;
+
+	CHECK(sim != NULL);
+	for (size_t i = 0; i < sizeof(pl); i++)
+		pl[i] = (uint8_t)(i * 7 + 3);
+	test_flow_init(&tf, "tcp4", 9300, sizeof(pl));
+	CHECK_EQ(nm_sim_steer(sim, &tf.flow, 1), 0);
+	len = nm_pkt_build(frame, sizeof(frame), &tf.flow, 0, pl, sizeof(pl));
+	CHECK(len > 0);
+	CHECK_EQ(nm_pkt_parse(frame, (size_t)len, &pi), 0);
+	hlen = pi.hdr_len;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass) {  /* the same without header split */
+			CHECK_EQ(nm_sim_set_queue_caps(sim, 1, NM_RXQ_CAP_RESTART |
+						       NM_RXQ_CAP_RX_CSUM), 0);
+			CHECK_EQ(nm_rxq_restart(dev, 1, NULL, NULL), 0);
+		}
+		for (int cut = (int)hlen; cut < (int)hlen + 40; cut++) {
+			const uint8_t *h, *b;
+
+			CHECK_EQ(nm_sim_inject2(sim, frame, (size_t)cut, frame + cut,
+						(size_t)len - (size_t)cut, NM_RX_PKT_L4_CSUM_GOOD), 1);
+			CHECK_EQ(nm_sim_rx_burst(sim, 1, pk, 4), 1);
+			CHECK_EQ(pk[0].flags & NM_RX_PKT_L4_CSUM_GOOD, NM_RX_PKT_L4_CSUM_GOOD);
+			CHECK_EQ(pk[0].hdr_len + pk[0].payload_len, (uint32_t)len);
+			h = pk[0].hdr ? nm_netmem_address(pk[0].hdr) : NULL;
+			b = nm_netmem_address(pk[0].payload);
+			CHECK_EQ(pk[0].hdr_len, pass ? 0 : hlen);
+			CHECK(!h || memcmp(h, frame, pk[0].hdr_len) == 0);
+			CHECK(memcmp(b, frame + pk[0].hdr_len, pk[0].payload_len) == 0);
+			nm_netmem_put(pk[0].payload);
+			if (pk[0].hdr)
+				nm_netmem_put(pk[0].hdr);
+		}
+	}
+	/* The queue's own check reads a whole frame only. */
+	CHECK_EQ(nm_sim_inject2(sim, frame, 60, frame + 60, (size_t)len - 60, -1), -EINVAL);
+	CHECK_EQ(nm_sim_rx_waiting(sim, 1), 0);
+	CHECK_EQ(nm_sim_inject2(sim, frame, (size_t)len, NULL, 0, -1), 1);
+	CHECK_EQ(nm_sim_rx_waiting(sim, 1), 1);
+	CHECK_EQ(nm_sim_rx_burst(sim, 1, pk, 4), 1);
+	CHECK_EQ(pk[0].flags & NM_RX_PKT_L4_CSUM_GOOD, NM_RX_PKT_L4_CSUM_GOOD);
+	nm_netmem_put(pk[0].payload);
+	/* A wrong checksum is the queue's BAD; the wire's word is taken as given. */
+	frame[len - 1] ^= 1;
+	CHECK_EQ(nm_sim_inject2(sim, frame, (size_t)len, NULL, 0, -1), 1);
+	CHECK_EQ(nm_sim_rx_burst(sim, 1, pk, 4), 1);
+	CHECK_EQ(pk[0].flags & NM_RX_PKT_L4_CSUM_BAD, NM_RX_PKT_L4_CSUM_BAD);
+	nm_netmem_put(pk[0].payload);
+	nm_sim_destroy(sim);
+}
+
 static void test_drops_are_counted(void)
 {
 	struct nm_sim *sim = make_sim(1, 16);
@@ -229,6 +296,7 @@ NM_TEST_MAIN(
 	NM_TEST(test_bad_params),
 	NM_TEST(test_steering_rules_and_spreading),
 	NM_TEST(test_queue_without_header_split_gets_whole_frame),
+	NM_TEST(test_inject_in_two_pieces_with_the_wires_verdict),
 	NM_TEST(test_drops_are_counted),
 	NM_TEST(test_queue_table_lists_flags_and_provider),
 	NM_TEST(test_scarce_1_buffer),

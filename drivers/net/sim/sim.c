@@ -476,6 +476,14 @@ uint32_t nm_sim_queue_of(struct nm_sim *sim, const void *frame, size_t len)
 	return steer(sim, &pi, nm_pkt_parse(frame, len, &pi) == 0);
 }
 
+/* A frame as the wire hands it: its first @head_len bytes at @head, the
+ * rest at @rest. */
+struct sim_frame {
+	const void *head;
+	size_t head_len;
+	const void *rest;
+};
+
 /* The device writes @len bytes at @iova, through the IOMMU (into device
  * memory too: the domain hands that to the memory's own copy). */
 static int sim_dma_write(struct nm_sim *sim, uint64_t iova, const void *src,
@@ -486,11 +494,34 @@ static int sim_dma_write(struct nm_sim *sim, uint64_t iova, const void *src,
 	return nm_dma_write(sim->dev.dma, iova, src, len);
 }
 
+/* Bytes [@off, @off + @len) of the frame in two pieces (@f) to @iova. */
+static int sim_dma_write2(struct nm_sim *sim, uint64_t iova, const struct sim_frame *f,
+			  size_t off, size_t len)
+{
+	size_t a = off < f->head_len ? f->head_len - off : 0;
+
+	if (a > len)
+		a = len;
+	if (a && sim_dma_write(sim, iova, (const uint8_t *)f->head + off, a))
+		return -EFAULT;
+	if (a == len)
+		return 0;
+	off = off + a - f->head_len;
+	return sim_dma_write(sim, iova + a, (const uint8_t *)f->rest + off, len - a);
+}
+
 int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len)
 {
-	const uint8_t *bytes = frame;
+	return nm_sim_inject2(sim, frame, len, NULL, 0, -1);
+}
+
+int nm_sim_inject2(struct nm_sim *sim, const void *head, size_t head_len,
+		   const void *rest, size_t rest_len, int verdict)
+{
+	const struct sim_frame f = { head, head_len, rest };
+	size_t len = head_len + rest_len;
 	struct nm_pkt_info pi;
-	int parsed = nm_pkt_parse(frame, len, &pi) == 0;
+	int parsed = nm_pkt_parse(head, len, &pi) == 0 && pi.hdr_len <= head_len;
 	uint32_t queue = steer(sim, &pi, parsed);
 	struct sim_rxq *rxq = &sim->rxq[queue];
 	struct sim_qmem *q;
@@ -499,6 +530,9 @@ int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len)
 	uint32_t hlen = 0;
 	int ret = (int)queue;
 
+	/* The queue's own check reads the frame whole. */
+	if (verdict < 0 && rest_len)
+		return -EINVAL;
 	pthread_mutex_lock(&rxq->lock);
 	q = rxq->cur;
 	if (!q) {
@@ -520,12 +554,16 @@ int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len)
 		ret = -EMSGSIZE;
 		goto out;
 	}
-	if ((hlen && sim_dma_write(sim, nm_netmem_dma_addr(d->hdr), bytes, hlen)) ||
-	    sim_dma_write(sim, nm_netmem_dma_addr(d->payload), bytes + hlen, len - hlen)) {
+	if ((hlen && sim_dma_write2(sim, nm_netmem_dma_addr(d->hdr), &f, 0, hlen)) ||
+	    sim_dma_write2(sim, nm_netmem_dma_addr(d->payload), &f, hlen, len - hlen)) {
 		rxq->stats.dma_faults++;
 		ret = -EFAULT;
 		goto out;
 	}
+	if (!q->rx_csum)
+		verdict = 0;
+	else if (verdict < 0)
+		verdict = (int)nm_pkt_csum_verdict(head, len);
 	q->post_head++;
 	c = &q->cq[q->cq_tail++ & (q->size - 1)];
 	*c = (struct nm_rx_pkt){
@@ -533,8 +571,7 @@ int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len)
 		.payload = d->payload,
 		.hdr_len = hlen,
 		.payload_len = (uint32_t)(len - hlen),
-		.flags = (hlen ? NM_RX_PKT_SPLIT : 0) |
-			 (q->rx_csum ? nm_pkt_csum_verdict(frame, len) : 0),
+		.flags = (hlen ? NM_RX_PKT_SPLIT : 0) | (uint32_t)verdict,
 		.queue = queue,
 	};
 	if (!hlen && d->hdr)  /* unparsed frame on a split queue */
@@ -568,6 +605,21 @@ unsigned int nm_sim_rx_burst(struct nm_sim *sim, uint32_t queue,
 	}
 	pthread_mutex_unlock(&rxq->lock);
 	return got;
+}
+
+uint32_t nm_sim_rx_waiting(struct nm_sim *sim, uint32_t queue)
+{
+	struct sim_rxq *rxq;
+	uint32_t n = 0;
+
+	if (queue >= sim->dev.num_rx_queues)
+		return 0;
+	rxq = &sim->rxq[queue];
+	pthread_mutex_lock(&rxq->lock);
+	if (rxq->cur)
+		n = rxq->cur->cq_tail - rxq->cur->cq_head;
+	pthread_mutex_unlock(&rxq->lock);
+	return n;
 }
 
 void nm_sim_rxq_stats(struct nm_sim *sim, uint32_t queue,

@@ -94,12 +94,22 @@ void nm_sim_unsteer_flow(struct nm_sim *sim, const struct nm_flow *f);
  * negative errno when dropped (-ENETDOWN stopped, -ENOBUFS no buffer,
  * -EMSGSIZE too big, -EFAULT DMA fault). */
 int nm_sim_inject(struct nm_sim *sim, const void *frame, size_t len);
+/* nm_sim_inject() of a frame in two pieces: @head (all of its headers)
+ * and @rest. @verdict is the wire's own checksum verdict (NM_RX_PKT_L4_CSUM_*
+ * flags, 0 for none: a TAP whose kernel vouched for the checksum), reported
+ * by a queue with RX checksum offload instead of its own check; -1 has the
+ * queue check as nm_sim_inject() does (then @rest_len must be 0: -EINVAL). */
+int nm_sim_inject2(struct nm_sim *sim, const void *head, size_t head_len,
+		   const void *rest, size_t rest_len, int verdict);
 /* The queue nm_sim_inject() would put @frame on (its steering, no write). */
 uint32_t nm_sim_queue_of(struct nm_sim *sim, const void *frame, size_t len);
 
 /* Poll up to @n received frames from @queue; refills the ring. */
 unsigned int nm_sim_rx_burst(struct nm_sim *sim, uint32_t queue,
 			     struct nm_rx_pkt *pkts, unsigned int n);
+
+/* Frames received on @queue that nm_sim_rx_burst() has not taken yet. */
+uint32_t nm_sim_rx_waiting(struct nm_sim *sim, uint32_t queue);
 
 void nm_sim_rxq_stats(struct nm_sim *sim, uint32_t queue,
 		      struct nm_sim_rxq_stats *st);

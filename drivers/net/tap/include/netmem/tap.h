@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A software NIC on a TAP device: the host kernel is the peer on the wire.
- * Frames the kernel sends into the TAP are read (non-blocking) and handed
+ * Frames the kernel sends into the TAP are read (non-blocking; with its
+ * checksum and TSO offloads, see no_offload below) and handed
  * to a software NIC (netmem/sim.h), which header-splits, steers and "DMAs"
  * them into its queues' pools (a dmabuf binding or host memory) with
  * checksum verdicts, as a NIC with RX checksum offload would; frames the
@@ -43,6 +44,11 @@ struct nm_tap_params {
 	uint32_t pool_size;      /* default 8 x ring (a deep TCP window) */
 	bool no_hugepages;
 	const uint8_t *mac;      /* NULL: 02:6e:6d + a hash of the name */
+	/* Read frames as they would cross a wire: no IFF_VNET_HDR, no
+	 * TUNSETOFFLOAD (always so with an impairment). Else the kernel hands
+	 * over TSO frames (cut into segments here) and says which checksums it
+	 * vouches for (not checked again). */
+	bool no_offload;
 };
 
 struct nm_tap_stats {
@@ -55,6 +61,9 @@ struct nm_tap_stats {
 	uint64_t tx_frames;
 	uint64_t tx_errors;
 	uint64_t impair_lost, impair_dup, impair_reordered, impair_corrupted;
+	bool offload;            /* checksum and TSO offloads in use */
+	uint64_t rx_gso;         /* TSO frames read (each cut into segments) */
+	uint64_t rx_csum_vouched; /* other frames whose checksum the kernel vouched for */
 };
 
 struct nm_tap;
