@@ -106,9 +106,10 @@ get_source() {
 keep_app_test_src() {
 	local dst=$1
 	rm -rf "$dst.tmp"
-	mkdir -p "$dst.tmp/lib/eal"
+	mkdir -p "$dst.tmp/lib/eal/linux"
 	cp -r "$top/app/test" "$dst.tmp/app-test" &&
 		cp -r "$top/lib/eal/include" "$dst.tmp/lib/eal/include" &&
+		cp -r "$top/lib/eal/linux/include" "$dst.tmp/lib/eal/linux/include" &&
 		cp "$top/VERSION" "$dst.tmp/" || die "cannot copy app/test from $top"
 	mkdir -p "$dst.tmp/app" && mv "$dst.tmp/app-test" "$dst.tmp/app/test"
 	rm -rf "$dst"
@@ -122,7 +123,7 @@ if [ "$1" = src ]; then
 		work=$CACHE_ROOT/dpdk-$release.work
 		rm -rf "$work"
 		mkdir -p "$work/lists/partial" "$work/archives/partial"
-		members=(--wildcards "*/app/test/*" "*/lib/eal/include/*" "*/VERSION")
+		members=(--wildcards "*/app/test/*" "*/lib/eal/include/*" "*/lib/eal/linux/include/*" "*/VERSION")
 		get_source
 		built=$(PKG_CONFIG_PATH=$("$0" pc) pkg-config --modversion libdpdk)
 		[ "$(cat "$top/VERSION")" = "$built" ] ||
