@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
@@ -121,4 +122,33 @@ struct rte_mempool *nm_variant_mempool_create(const char *name, unsigned int n,
 fail:
 	rte_mempool_free(mp);
 	return NULL;
+}
+
+/* DPDK's own pinned external-buffer pool in place of an ordinary one. Its
+ * memory lives as long as the process (the tests free the pools, and a pool
+ * does not own its external memory). */
+struct rte_mempool *nm_variant_extbuf_pool_create(const char *name, unsigned int n,
+	unsigned int cache_size, uint16_t priv_size, uint16_t data_room_size,
+	int socket_id)
+{
+	struct rte_pktmbuf_extmem ext = { .elt_size = data_room_size };
+	struct rte_mempool *mp;
+
+	if (!data_room_size)
+		return rte_pktmbuf_pool_create(name, n, cache_size, priv_size, 0, socket_id);
+	ext.buf_len = RTE_ALIGN_CEIL((size_t)n * data_room_size, 4096);
+	ext.buf_ptr = rte_malloc("nm_variant_extbuf", ext.buf_len, 4096);
+	if (!ext.buf_ptr)
+		return NULL;
+	ext.buf_iova = rte_malloc_virt2iova(ext.buf_ptr);
+	mp = rte_pktmbuf_pool_create_extbuf(name, n, cache_size, priv_size, data_room_size,
+					    socket_id, &ext, 1);
+	if (!mp) {
+		rte_free(ext.buf_ptr);
+		return NULL;
+	}
+	printf("NM-VARIANT extbuf pool %s: %u mbufs pinned to DPDK external memory\n",
+	       name, n);
+	fflush(stdout);
+	return mp;
 }
