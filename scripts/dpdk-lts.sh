@@ -2,9 +2,10 @@
 # DPDK 25.11 LTS beside the system's 22.11: Debian's dpdk source package (or
 # upstream's tag, below), built with meson into a cache (never installed
 # system-wide; forky's binary packages need a newer libc than bookworm's). A
-# minimal set: the mandatory libraries, bus/pci, bus/vdev, mempool/ring, mempool/stack, net/null,
-# net/ring, net/e1000, testpmd and dpdk-test (app/test), with the driver SDK
-# headers installed (enable_driver_sdk=true) for net_netmem_igb.
+# minimal set: the mandatory libraries, bus/pci, bus/vdev, mempool/ring,
+# mempool/stack, net/null, net/ring, net/e1000, testpmd and dpdk-test
+# (app/test), with the driver SDK headers installed (enable_driver_sdk=true)
+# for net_netmem_igb.
 #
 # The source package is found as scripts/dpdk-driver-sdk.sh finds 22.11's: apt
 # with a private copy of this machine's Debian sources entry, "Types: deb-src"
