@@ -14,7 +14,8 @@
 # line. The perf loop is cut to one bulk size (32), one keep (128) and 1 s a
 # case (a copy rewritten at build time; DPDK's own file is untouched), and
 # runs on the default ops and on dmabuf in turn; the rates' ratios are
-# printed, not judged. TAP.
+# printed, not judged; a mixed build of the perf test also runs DPDK's own
+# ring_mp_mc pools and dmabuf pools side by side in one process. TAP.
 #
 # mbuf_autotest on the pinned layout runs beside an extbuf variant of itself
 # (every pool with a data room made by DPDK's own
@@ -40,7 +41,7 @@ if [ ! -f "$src/app/test/test.c" ]; then
 fi
 export PKG_CONFIG_PATH=$pcdir
 ver=$(pkg-config --modversion libdpdk) || { echo "1..0 # SKIP no libdpdk.pc in $pcdir"; exit 0; }
-echo "1..11"
+echo "1..12"
 echo "# DPDK $ver, app/test from $src"
 mkdir -p "$out"
 bin=$out/dpdk-test-nm
@@ -96,8 +97,14 @@ build() {
 		-Dmempool_perf_autotest_2cores=mempool_perf_pktmbuf_autotest_2cores \
 		-Dmempool_perf_autotest_allcores=mempool_perf_pktmbuf_autotest_allcores \
 		-c "$out/test_mempool_perf_short.c" -o "$out/test_mempool_perf_pktmbuf.o" &&
+	$cc $cflags -include nm_variant.h -DNM_VARIANT_EMPTY \
+		-Dmempool_perf_autotest=mempool_perf_mixed_autotest \
+		-Dmempool_perf_autotest_1core=mempool_perf_mixed_autotest_1core \
+		-Dmempool_perf_autotest_2cores=mempool_perf_mixed_autotest_2cores \
+		-Dmempool_perf_autotest_allcores=mempool_perf_mixed_autotest_allcores \
+		-c "$out/test_mempool_perf_short.c" -o "$out/test_mempool_perf_mixed.o" &&
 	$cc -o "$bin.tmp" $objs "$out/stubs.o" "$out/nm_variant.o" "$out/test_mempool_pktmbuf.o" \
-		"$out/test_mempool_perf_pktmbuf.o" $mbufs $libs &&
+		"$out/test_mempool_perf_pktmbuf.o" "$out/test_mempool_perf_mixed.o" $mbufs $libs &&
 	mv "$bin.tmp" "$bin"
 }
 t0=$(date +%s)
@@ -236,6 +243,33 @@ else
 	progress "$work/rest2.dm" | tail -3 | sed 's/^/# dmabuf: /'
 	progress "$work/rest2.ext" | tail -3 | sed 's/^/# extbuf: /'
 fi
+
+# DPDK's own comparison in one run: its rte_mempool_create() pools stay on
+# ring_mp_mc as DPDK makes them, its default pools (create_empty, the best
+# ops) are pktmbuf pools on dmabuf; the loop runs both in one process.
+n=$((n + 1))
+mt=${pt%_1core}
+mt=${mt%_pktmbuf_autotest}_mixed_autotest
+[ "$pt" != "${pt%_1core}" ] && mt=${mt}_1core
+rc=$(run $mt "$work/mixed" -d "$plugin" --mbuf-pool-ops-name=dmabuf)
+why=$(check "$work/mixed" dmabuf pinned)
+okc=$?
+# Rate per case in the ring_mp_mc sections and in the dmabuf ones.
+ratios=$(awk '/^start performance test/ { sec = /user-owned/ ? "" : (/ dmabuf/ ? "d" : "r"); next }
+	sec != "" && /rate_persec=/ { c = $0; sub(/^mempool_autotest /, "", c);
+		sub(/ *rate_persec=.*/, "", c); gsub(/  +/, " ", c); r = $0;
+		sub(/.*rate_persec= */, "", r); c = c " (" (++seen[sec, c]) ")"; rate[sec, c] = r
+		if (sec == "r") order[++k] = c }
+	END { for (i = 1; i <= k; i++) if ((("d", order[i]) in rate) && rate["r", order[i]] > 0)
+		printf "%s: ring_mp_mc %.0f, dmabuf %.0f /s (%.2f)\n", order[i],
+			rate["r", order[i]], rate["d", order[i]], rate["d", order[i]] / rate["r", order[i]] }' \
+	"$work/mixed")
+if [ "$rc" -eq 0 ] && grep -q '^Test OK' "$work/mixed" && [ $okc -eq 0 ] && [ -n "$ratios" ]; then
+	echo "ok $n - $mt: DPDK's loop on ring_mp_mc and on dmabuf pinned ($why, telemetry) in one run"
+else
+	echo "not ok $n - $mt (exit $rc): $(printf '%s' "$why" | head -1)${ratios:+}${ratios:- no dmabuf rates}"
+fi
+printf '%s\n' "$ratios" | sed '/^$/d; s/^/#   /'
 
 # Rates side by side (same case order in both runs), as information only:
 # two runs one after the other, not interleaved rounds (the benchmark for
