@@ -113,8 +113,8 @@ struct nm_dpdk_pool_params {
  * dmabuf (buffers are the next power of two >= @data_room_size, >= 256).
  * The mbufs carry no data room in host memory. In the inline layout each
  * buffer holds a whole ordinary mbuf instead (the next power of two >=
- * object header + mbuf + @priv_size + @data_room_size). Returns NULL with rte_errno
- * set and the reason in @params->err (and the log) on failure.
+ * object header + mbuf + @priv_size + @data_room_size). Returns NULL with
+ * rte_errno set and the reason in @params->err (and the log) on failure.
  */
 struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n,
 						unsigned int cache_size,
