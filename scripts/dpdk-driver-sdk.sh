@@ -6,6 +6,8 @@
 # releases), unpacked into a cache. apt uses a private copy of this machine's
 # Debian sources entry with "Types: deb-src" (and private lists), so nothing in
 # /etc/apt changes and no mirror host name lives in this repository.
+# DPDK's own app/test sources come along (tests/dpdk/app-test.sh builds
+# mempool_autotest, mbuf_autotest and mempool_perf_autotest from them).
 #
 #   scripts/dpdk-driver-sdk.sh dir     print the include root (may not exist yet)
 #   scripts/dpdk-driver-sdk.sh fetch   download + unpack the headers once; print the root
@@ -33,7 +35,7 @@ fetch) ;;
 	exit 2 ;;
 esac
 
-if [ -f "$stamp" ]; then
+if [ -f "$stamp" ] && [ -f "$root/app/test/test.c" ]; then
 	echo "$root"
 	exit 0
 fi
@@ -57,12 +59,14 @@ apt-get "${opts[@]}" update -qq >&2 || die "apt-get update (deb-src) failed"
 	die "apt-get source dpdk=$version failed"
 orig=$(ls "$work"/dpdk_*.orig.tar.* 2>/dev/null | head -n1)
 [ -n "$orig" ] || die "no orig tarball downloaded"
-tar -xf "$orig" -C "$work" --wildcards '*/lib/*.h' '*/drivers/bus/*.h'
+tar -xf "$orig" -C "$work" --wildcards '*/lib/*.h' '*/drivers/bus/*.h' '*/app/test/*'
 top=$(find "$work" -maxdepth 1 -type d -name 'dpdk-*' | head -n1)
 [ -f "$top/lib/ethdev/ethdev_driver.h" ] || die "no ethdev_driver.h in $orig"
 rm -rf "$root"
 mkdir -p "$root"
+mkdir -p "$root/app"
 mv "$top/lib" "$top/drivers" "$root/"
+mv "$top/app/test" "$root/app/"
 rm -rf "$work"
 touch "$stamp"
 echo "$root"

@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
-# DPDK 25.11 LTS beside the system's 22.11: Debian forky's dpdk source package,
-# built with meson into a cache (never installed system-wide; forky's binary
-# packages need a newer libc than bookworm's). A minimal set: the mandatory
-# libraries, bus/pci, bus/vdev, mempool/ring, mempool/stack, net/null,
-# net/ring, net/e1000, testpmd and dpdk-test (app/test), with the driver SDK
-# headers installed (enable_driver_sdk=true) for net_netmem_igb.
+# DPDK 25.11 LTS beside the system's 22.11: Debian's dpdk source package (or
+# upstream's tag, below), built with meson into a cache (never installed
+# system-wide; forky's binary packages need a newer libc than bookworm's). A
+# minimal set: the mandatory libraries, bus/pci, bus/vdev, mempool/ring,
+# mempool/stack, net/null, net/ring, net/e1000, testpmd and dpdk-test
+# (app/test), with the driver SDK headers installed (enable_driver_sdk=true)
+# for net_netmem_igb.
 #
 # The source package is found as scripts/dpdk-driver-sdk.sh finds 22.11's: apt
 # with a private copy of this machine's Debian sources entry, "Types: deb-src"
-# and "Suites: forky", private lists; /etc/apt is untouched and no mirror host
-# name lives in this repository.
+# and "Suites: forky trixie-backports", private lists; /etc/apt is untouched
+# and no mirror host name lives in this repository. Debian's source is used
+# whenever the archive serves it; NETMEM_DPDK_LTS_SRC (an upstream tarball or
+# tree of the same release, e.g. the v25.11.2 tag) is the fallback where the
+# index names a package whose files the mirror does not have.
 #
 #   scripts/dpdk-lts.sh dir     print the install prefix (may not exist yet)
 #   scripts/dpdk-lts.sh pc      print the directory holding its libdpdk.pc
 #   scripts/dpdk-lts.sh build   fetch + build + install once (reused); print the prefix
+#   scripts/dpdk-lts.sh src     print PREFIX/share/netmem-src (DPDK's app/test
+#                               and EAL headers of the build, for
+#                               tests/dpdk/app-test.sh), fetched again if absent
 #
 # Environment: NETMEM_CACHE (default $HOME/.cache/netmem), NETMEM_DPDK_LTS
 # (the release, default 25.11), NETMEM_JOBS (ninja -j, default 2),
-# NETMEM_DPDK_LTS_SRC (a DPDK source tree or tarball of that release to build
-# instead of Debian's source package).
+# NETMEM_DPDK_LTS_SRC (a DPDK source tree or tarball of that release, used
+# when Debian's source package cannot be fetched).
 set -euo pipefail
 
 CACHE_ROOT=${NETMEM_CACHE:-${HOME:-/root}/.cache/netmem}
 release=${NETMEM_DPDK_LTS:-25.11}
-suite=forky
+suites="forky trixie-backports"
 jobs=${NETMEM_JOBS:-2}
 root=$CACHE_ROOT/dpdk-$release
 stamp=$root/.netmem-built
@@ -37,41 +44,97 @@ dir)
 pc)
 	echo "$root/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/pkgconfig"
 	exit 0 ;;
-build) ;;
+build | src) ;;
 *)
-	sed -n '2,21s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,28s/^# \{0,1\}//p' "$0" >&2
 	exit 2 ;;
 esac
 
-# Debian's source package: sets version and top.
+# Debian's source package: sets version and top, or says why not (returns 1).
 fetch_debian_source() {
 	local src=/etc/apt/sources.list.d/debian.sources
-	[ -f "$src" ] || die "no $src to derive a deb-src entry from"
+	[ -f "$src" ] || { why="no $src to derive a deb-src entry from"; return 1; }
 	# The first stanza naming plain "bookworm": same URIs/Components/Signed-By.
-	awk -v suite="$suite" 'BEGIN{RS=""; ORS="\n\n"}
+	awk -v suite="$suites" 'BEGIN{RS=""; ORS="\n\n"}
 	     /(^|\n)Suites:[^\n]*(^|[ \t])bookworm([ \t]|\n|$)/ && !done {
 		gsub(/Types:[^\n]*/, "Types: deb-src"); gsub(/Suites:[^\n]*/, "Suites: " suite);
 		print; done=1 }' "$src" >"$work/src.sources"
-	grep -q deb-src "$work/src.sources" || die "could not derive a deb-src entry from $src"
+	grep -q deb-src "$work/src.sources" || { why="could not derive a deb-src entry from $src"; return 1; }
 	local opts=(-o "Dir::Etc::SourceList=$work/src.sources" -o Dir::Etc::SourceParts=/nonexistent
 		-o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work" -o "Dir::Cache::Archives=$work/archives"
 		-o APT::Sandbox::User=root)
-	log "reading Debian $suite's source index (deb-src derived from $src)"
-	apt-get "${opts[@]}" update -qq >&2 || die "apt-get update ($suite deb-src) failed"
+	log "reading Debian's source index of $suites (deb-src derived from $src)"
+	apt-get "${opts[@]}" update -qq >&2 || { why="apt-get update ($suites deb-src) failed"; return 1; }
 	# The newest $release.* the index offers (forky may move on to a later LTS).
 	version=$(apt-cache "${opts[@]}" showsrc dpdk 2>/dev/null |
 		sed -n 's/^Version: //p' | grep -E "^([0-9]+:)?$release\." | sort -V | tail -n1)
-	[ -n "$version" ] || die "Debian $suite has no dpdk $release.* source package"
+	[ -n "$version" ] || { why="Debian's $suites have no dpdk $release.* source package"; return 1; }
 	log "fetching dpdk $version"
-	(cd "$work" && apt-get "${opts[@]}" source --download-only "dpdk=$version" >&2) ||
-		die "apt-get source dpdk=$version failed (a mirror without it: give a DPDK $release source tree or tarball in NETMEM_DPDK_LTS_SRC)"
+	if ! (cd "$work" && apt-get "${opts[@]}" source --download-only "dpdk=$version" >&2); then
+		why="the index names dpdk $version but apt-get source could not fetch it (seen: 404 from this machine's mirror)"
+		return 1
+	fi
 	local orig
 	orig=$(ls "$work"/dpdk_*.orig.tar.* 2>/dev/null | head -n1)
-	[ -n "$orig" ] || die "no orig tarball downloaded"
+	[ -n "$orig" ] || { why="no orig tarball downloaded"; return 1; }
 	log "unpacking $(basename "$orig")"
-	tar -xf "$orig" -C "$work"
+	tar -xf "$orig" -C "$work" "${members[@]}"
 	top=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'dpdk*' | head -n1)
+	version="$version (Debian)"
 }
+
+# The source tree: Debian's package, else NETMEM_DPDK_LTS_SRC. Sets version, top.
+get_source() {
+	why=""
+	if fetch_debian_source; then
+		return 0
+	fi
+	[ -n "${NETMEM_DPDK_LTS_SRC:-}" ] ||
+		die "$why; give a DPDK $release source tree or tarball (the upstream tag) in NETMEM_DPDK_LTS_SRC"
+	log "Debian's source: $why; using NETMEM_DPDK_LTS_SRC=$NETMEM_DPDK_LTS_SRC"
+	version="$release (from $NETMEM_DPDK_LTS_SRC)"
+	if [ -d "$NETMEM_DPDK_LTS_SRC" ]; then
+		top=$NETMEM_DPDK_LTS_SRC
+	else
+		tar -xf "$NETMEM_DPDK_LTS_SRC" -C "$work" "${members[@]}" ||
+			die "cannot unpack $NETMEM_DPDK_LTS_SRC"
+		top=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'dpdk*' | head -n1)
+	fi
+}
+
+# What tests/dpdk/app-test.sh builds DPDK's own app/test from: its sources
+# and the EAL headers it needs that DPDK does not install.
+keep_app_test_src() {
+	local dst=$1
+	rm -rf "$dst.tmp"
+	mkdir -p "$dst.tmp/lib/eal/linux"
+	cp -r "$top/app/test" "$dst.tmp/app-test" &&
+		cp -r "$top/lib/eal/include" "$dst.tmp/lib/eal/include" &&
+		cp -r "$top/lib/eal/linux/include" "$dst.tmp/lib/eal/linux/include" &&
+		cp "$top/VERSION" "$dst.tmp/" || die "cannot copy app/test from $top"
+	mkdir -p "$dst.tmp/app" && mv "$dst.tmp/app-test" "$dst.tmp/app/test"
+	rm -rf "$dst"
+	mv "$dst.tmp" "$dst"
+}
+
+if [ "$1" = src ]; then
+	[ -f "$stamp" ] || die "DPDK $release is not built in $root (scripts/dpdk-lts.sh build)"
+	if [ ! -f "$root/share/netmem-src/app/test/test.c" ]; then
+		# A cache built before the sources were kept: fetch them again.
+		work=$CACHE_ROOT/dpdk-$release.work
+		rm -rf "$work"
+		mkdir -p "$work/lists/partial" "$work/archives/partial"
+		members=(--wildcards "*/app/test/*" "*/lib/eal/include/*" "*/lib/eal/linux/include/*" "*/VERSION")
+		get_source
+		built=$(PKG_CONFIG_PATH=$("$0" pc) pkg-config --modversion libdpdk)
+		[ "$(cat "$top/VERSION")" = "$built" ] ||
+			die "the source is DPDK $(cat "$top/VERSION"), the cache's build $built"
+		keep_app_test_src "$root/share/netmem-src"
+		rm -rf "$work"
+	fi
+	echo "$root/share/netmem-src"
+	exit 0
+fi
 
 if [ -f "$stamp" ]; then
 	echo "$root"
@@ -89,19 +152,8 @@ t0=$(date +%s)
 work=$CACHE_ROOT/dpdk-$release.work
 rm -rf "$work"
 mkdir -p "$work/lists/partial" "$work/archives/partial"
-if [ -n "${NETMEM_DPDK_LTS_SRC:-}" ]; then
-	# A source tree or tarball of the same release given by hand (where the
-	# archive's mirror does not serve the source package).
-	version="$release (from $NETMEM_DPDK_LTS_SRC)"
-	if [ -d "$NETMEM_DPDK_LTS_SRC" ]; then
-		top=$NETMEM_DPDK_LTS_SRC
-	else
-		tar -xf "$NETMEM_DPDK_LTS_SRC" -C "$work" || die "cannot unpack $NETMEM_DPDK_LTS_SRC"
-		top=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'dpdk*' | head -n1)
-	fi
-else
-	fetch_debian_source
-fi
+members=()
+get_source
 [ -f "$top/meson.build" ] || die "no DPDK source tree (meson.build) in $top"
 grep -q "^$release" "$top/VERSION" || die "$top is DPDK $(cat "$top/VERSION"), not $release"
 
@@ -141,6 +193,7 @@ meson install -C "$work/build" --no-rebuild >"$work/install.log" 2>&1 ||
 	{ tail -20 "$work/install.log" >&2; die "meson install failed"; }
 [ -x "$root/bin/dpdk-test" ] || cp "$work/build/app/dpdk-test" "$root/bin/"
 [ -f "$root/include/ethdev_driver.h" ] || die "no driver SDK headers installed"
+keep_app_test_src "$root/share/netmem-src"
 rm -rf "$work"
 echo "$version $(($(date +%s) - t0)) s" >"$stamp"
 log "dpdk $version built and installed in $root in $(($(date +%s) - t0)) s"

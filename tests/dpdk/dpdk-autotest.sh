@@ -19,6 +19,11 @@
 # rte_pktmbuf_copy() into the pinned pool earlier on: DPDK's own
 # rte_pktmbuf_pool_create_extbuf() pools do the same (test_dpdk_mempool's
 # test_pinned_copy_like_dpdk shows both side by side).
+#
+# mbuf_autotest then runs a third time on the inline layout
+# (NETMEM_DMABUF_MBUF=inline: whole ordinary mbufs in the dmabuf), where no
+# pinned-extbuf semantics apply: it must pass whole, the same sub-tests as
+# with the default ops.
 set -u
 plugin=${1:?usage: dpdk-autotest.sh PLUGIN [DPDK-TEST]}
 dpdk_test=${2:-$(command -v dpdk-test || true)}
@@ -52,7 +57,22 @@ progress() {
 	grep -E ' ok$|FAILED|^Test (OK|Failed)' "$1" || true
 }
 
-echo "1..5"
+# The inline layout: ordinary mbufs, the whole suite (one TAP line).
+inline_run() {
+	n=$((n + 1))
+	rc_in=$(NETMEM_DMABUF_MBUF=inline run $t "$work/$t.in" -d "$plugin" \
+		--mbuf-pool-ops-name=dmabuf)
+	inl=$(grep -c 'netmem-dmabuf: pool .* inline mbufs on' "$work/$t.in")
+	if [ "$rc_in" -eq 0 ] && [ "$inl" -gt 0 ] &&
+	   [ "$(progress "$work/$t.in")" = "$(progress "$work/$t.def")" ]; then
+		echo "ok $n - $t passes whole on the inline layout (NETMEM_DMABUF_MBUF=inline, $inl pools in a dmabuf), the same sub-tests as with the default ops"
+	else
+		echo "not ok $n - $t on the inline layout (exit $rc_in, $inl inline pools)"
+		progress "$work/$t.in" | tail -5 | sed 's/^/# /'
+	fi
+}
+
+echo "1..6"
 n=0
 for t in mempool_autotest mbuf_autotest; do
 	rc_def=$(run $t "$work/$t.def")
@@ -64,8 +84,9 @@ for t in mempool_autotest mbuf_autotest; do
 		n=$((n + 1))
 		echo "not ok $n - $t with dmabuf ops: no baseline"
 		if [ $t = mbuf_autotest ]; then
-			n=$((n + 1))
-			echo "not ok $n - $t: no baseline"
+			n=$((n + 2))
+			echo "not ok $((n - 1)) - $t: no baseline"
+			echo "not ok $n - $t on the inline layout: no baseline"
 		fi
 		continue
 	fi
@@ -78,6 +99,7 @@ for t in mempool_autotest mbuf_autotest; do
 		if [ $t = mbuf_autotest ]; then
 			n=$((n + 1))
 			echo "not ok $n - $t: not run on the dmabuf ops"
+			inline_run
 		fi
 		continue
 	fi
@@ -97,6 +119,7 @@ for t in mempool_autotest mbuf_autotest; do
 			echo "ok $n - $t passes with --mbuf-pool-ops-name=dmabuf"
 			n=$((n + 1))
 			echo "ok $n - (no known failure to check)"
+			inline_run
 			continue
 		fi
 		# Everything the default run reported before the known stop.
@@ -121,6 +144,7 @@ for t in mempool_autotest mbuf_autotest; do
 			echo "not ok $n - $t stopped elsewhere (exit $rc_dm)"
 			tail -5 "$work/$t.dm" | sed 's/^/# /'
 		fi
+		inline_run
 		;;
 	esac
 done

@@ -15,6 +15,10 @@
 # Any other dmabuf (vgem:16M: a DRM PRIME export) reaches VFIO only through the netmem
 # kernel bridge: BRIDGE_KO is loaded first (vgem too); without it the test skips.
 #
+# NETMEM_DMABUF_MBUF=inline runs it on the inline layout (whole mbufs in the
+# dmabuf): testpmd's pool must say so, and the payloads are looked for behind
+# each buffer's object header, mbuf and headroom.
+#
 # Environment: NETMEM_TESTPMD_FRAMES (default 200), NETMEM_TESTPMD_WAIT (seconds
 # to wait for testpmd to come up; default 200, EAL is slow under TCG, and the
 # guest's clock runs slow when the host is busy: the guest's 200 s must end
@@ -31,6 +35,14 @@ sender=$build/tests/dpdk/nm-frame-sender
 frames=${NETMEM_TESTPMD_FRAMES:-200}
 wait_s=${NETMEM_TESTPMD_WAIT:-200}
 port=47000
+layout=${NETMEM_DMABUF_MBUF:-pinned}
+case $layout in
+pinned) headroom=128 ;;
+# rte_mempool_objhdr (one cache line), rte_mbuf, RTE_PKTMBUF_HEADROOM
+inline) headroom=$((64 + 128 + 128)) ;;
+*) printf '1..1\nnot ok 1 - unknown NETMEM_DMABUF_MBUF=%s\n' "$layout"; exit 1 ;;
+esac
+export NETMEM_DMABUF_MBUF=$layout
 plan=6
 tap_label="testpmd step"
 
@@ -61,7 +73,7 @@ log=$tmp/testpmd.log
 fifo=$tmp/stdin
 mkfifo "$fifo"
 # testpmd reads its stdin for "enter to exit": hold a writer open until we are done.
-"$hold" --source "$source" --frames "$frames" --port "$port" -- \
+"$hold" --source "$source" --frames "$frames" --port "$port" --headroom "$headroom" -- \
 	dpdk-testpmd -l 0-1 -n 1 -a "$NETMEM_GUEST_PORT_B_BDF" -d "$plugin" \
 	--mbuf-pool-ops-name=dmabuf --log-level=pmd.mempool.dmabuf:info -- \
 	--forward-mode=rxonly --total-num-mbufs=2048 --rxd=512 --txd=512 --nb-cores=1 \
@@ -73,8 +85,8 @@ t0=$(date +%s)
 up=0
 testpmd_wait_up "$hpid" "$log" "$wait_s" "$t0" && up=1
 if [ "$up" = 1 ] && grep -q "preferred mempool ops selected: dmabuf" "$log" &&
-	grep -q "pool 'mb_pool_0': .* on $exporter .*DMA-mapped for 1 device" "$log"; then
-	ok "testpmd forwards on $NETMEM_GUEST_PORT_B_BDF (net_e1000_igb, VFIO) with a $source mempool, up in $(($(date +%s) - t0)) s"
+	grep -q "pool 'mb_pool_0': .* $layout mbufs on $exporter .*DMA-mapped for 1 device" "$log"; then
+	ok "testpmd forwards on $NETMEM_GUEST_PORT_B_BDF (net_e1000_igb, VFIO) with a $source mempool ($layout mbufs), up in $(($(date +%s) - t0)) s"
 	grep -E "netmem-dmabuf|mempool ops|Link|link" "$log" | sed 's/^/# /'
 else
 	not_ok "testpmd came up on a $source mempool (waited $(($(date +%s) - t0)) s)"
@@ -89,6 +101,7 @@ tel=$tmp/telemetry.txt
 printf '/netmem/dmabuf_pool,mb_pool_0\n/netmem/queues,0\n' |
 	timeout 30 dpdk-telemetry.py >"$tel" 2>&1
 if grep -Eq "\"exporter\": *\"$exporter\"" "$tel" && grep -Eq '"mapped_devices": *1' "$tel" &&
+	grep -Eq "\"layout\": *\"$layout\"" "$tel" &&
 	grep -Eq '"provider": *\[' "$tel"; then
 	ok "telemetry /netmem/dmabuf_pool and /netmem/queues answer from testpmd"
 	tr -d '\n' <"$tel" | sed 's/  */ /g; s/^/# /'

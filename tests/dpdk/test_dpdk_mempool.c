@@ -112,6 +112,33 @@ static void test_mbufs_pinned_to_buffers(void)
 	CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
 }
 
+/* A private area behind each mbuf (priv_size 64, 128): the object still has
+ * room for it and for the tail (the object sizing counts the mempool's
+ * cache-aligned object header, not its bare struct). */
+static void test_priv_area_fits(void)
+{
+	static const uint16_t sizes[] = { 64, 128 };
+
+	for (unsigned int k = 0; k < 2; k++) {
+		struct nm_dpdk_pool_params prm = { .source = "memfd:1M", .dmabuf_fd = -1 };
+		struct nm_err err = { 0 };
+		struct rte_mempool *mp;
+		struct rte_mbuf *m;
+
+		prm.err = &err;
+		mp = nm_dpdk_pktmbuf_pool_create("t_priv", 64, 0, sizes[k], ROOM, 0, &prm);
+		CHECK_MSG(mp, "priv_size %u: %s", sizes[k], err.msg);
+		m = rte_pktmbuf_alloc(mp);
+		CHECK(m);
+		CHECK_EQ(m->priv_size, sizes[k]);
+		memset(rte_mbuf_to_priv(m), 0xa5, sizes[k]);
+		CHECK(m->ol_flags & RTE_MBUF_F_EXTERNAL);
+		CHECK_EQ(rte_mbuf_ext_refcnt_read(m->shinfo), 1);
+		rte_pktmbuf_free(m);
+		CHECK_EQ(nm_dpdk_pool_free(mp, &err), 0);
+	}
+}
+
 /* Bulk get/put move buffers between the pool and the caller, and the ops'
  * count and the binding's free list agree at every step. */
 static void test_bulk_get_put_counts(void)
@@ -868,6 +895,7 @@ int main(int argc, char **argv)
 	static const struct nm_test tests[] = {
 		NM_TEST(test_ops_registered),
 		NM_TEST(test_mbufs_pinned_to_buffers),
+		NM_TEST(test_priv_area_fits),
 		NM_TEST(test_bulk_get_put_counts),
 		NM_TEST(test_exhaustion_loses_nothing),
 		NM_TEST(test_free_list_threads),

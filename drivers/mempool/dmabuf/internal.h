@@ -76,6 +76,8 @@ struct nm_dpdk_pool {
 	uintptr_t lin_base;
 	uintptr_t lin_end;                /* lin_base + num_objs << shift */
 	uintptr_t lin_low;                /* (1 << shift) - 1 */
+	bool inline_objs;                 /* layout inline: object i sits in
+					   * buffer i, an ordinary mbuf */
 
 	struct rte_mempool *mp;           /* NULL once freed */
 	char name[RTE_MEMPOOL_NAMESIZE];

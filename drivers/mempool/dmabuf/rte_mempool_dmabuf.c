@@ -22,6 +22,13 @@
  * pool built by rte_pktmbuf_pool_create_by_ops(), rte_pktmbuf_init() still
  * has to run over the objects and would overwrite them) or right after
  * creation by nm_dpdk_pktmbuf_pool_create().
+ *
+ * The inline layout (NETMEM_DMABUF_MBUF=inline) puts the whole object in
+ * buffer i instead: object header, mbuf, private area and data room, an
+ * ordinary direct mbuf that rte_pktmbuf_init() sets up as on any pool (its
+ * buf_addr right behind the mbuf, which rte_mbuf_from_indirect() and
+ * rte_pktmbuf_copy() rely on). The library's own memory chunk then holds
+ * nothing; the free list and the check on put are the same.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -169,7 +176,8 @@ static void attach_all(struct nm_dpdk_pool *p)
 {
 	pthread_mutex_lock(&p->attach_lock);
 	if (!atomic_load_explicit(&p->attached, memory_order_relaxed)) {
-		for (uint32_t i = 0; i < p->num_objs; i++)
+		/* Inline mbufs are ordinary ones: rte_pktmbuf_init() did it. */
+		for (uint32_t i = 0; i < p->num_objs && !p->inline_objs; i++)
 			attach_one(p, p->objs[i], i);
 		build_lookup(p);
 		atomic_store_explicit(&p->attached, true, memory_order_release);
@@ -186,6 +194,12 @@ static inline uint32_t obj_index(const struct nm_dpdk_pool *p, void *obj)
 		uintptr_t b = ((uintptr_t)obj - p->lk_base) >> p->lk_shift;
 
 		idx = b < p->lk_len ? p->lk[b] : UINT32_MAX;
+	} else if (p->inline_objs) {
+		/* Object i is in buffer i (its tail is data room here). */
+		uintptr_t off = (uintptr_t)obj - (uintptr_t)p->cpu_base -
+				p->area->base_offset - p->mp->header_size;
+
+		idx = (uint32_t)RTE_MIN(off / p->area->buf_size, (uintptr_t)UINT32_MAX);
 	} else {
 		idx = obj_tail(p, obj)->niov;
 	}
@@ -241,6 +255,31 @@ static void pool_release(struct nm_dpdk_pool *p)
 	rte_free(p);
 }
 
+/* The layout @params ask for, else $NETMEM_DMABUF_MBUF's (default pinned). */
+static int pool_layout(const struct nm_dpdk_pool_params *params, bool *inline_objs,
+		       struct nm_err *err)
+{
+	const char *env;
+
+	if (params && params->layout == NM_DPDK_MBUF_PINNED) {
+		*inline_objs = false;
+		return 0;
+	}
+	if (params && params->layout == NM_DPDK_MBUF_INLINE) {
+		*inline_objs = true;
+		return 0;
+	}
+	if (params && params->layout != NM_DPDK_MBUF_FROM_ENV)
+		return nm_err_set(err, -EINVAL, "unknown mbuf layout %d", (int)params->layout);
+	env = getenv(NM_DPDK_DMABUF_MBUF_ENV);
+	*inline_objs = env && !strcmp(env, "inline");
+	if (env && *env && !*inline_objs && strcmp(env, "pinned"))
+		return nm_err_set(err, -EINVAL, NM_DPDK_DMABUF_MBUF_ENV "='%s': say 'pinned' "
+				  "(mbuf headers in host memory, the default) or 'inline' "
+				  "(whole mbufs in the dmabuf)", env);
+	return 0;
+}
+
 static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 {
 	const struct nm_dpdk_pool_params *params = mp->pool_config;
@@ -267,14 +306,18 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	pthread_mutex_init(&p->attach_lock, NULL);
 	p->buf_len = priv->mbuf_data_room_size;
 	p->tail_off = (uint32_t)(sizeof(struct rte_mbuf) + priv->mbuf_priv_size);
-	if (mp->elt_size < p->tail_off + sizeof(struct nm_dpdk_obj_tail)) {
+	ret = pool_layout(params, &p->inline_objs, err);
+	if (ret)
+		goto fail;
+	if (!p->inline_objs && mp->elt_size < p->tail_off + sizeof(struct nm_dpdk_obj_tail)) {
 		ret = nm_err_set(err, -EINVAL,
 				 "pool '%s': objects of %u bytes leave no room after the mbuf "
 				 "for the external buffer info (%zu bytes)", mp->name,
 				 mp->elt_size, sizeof(struct nm_dpdk_obj_tail));
 		goto fail;
 	}
-	bp.buf_size = next_pow2(p->buf_len);
+	/* Inline: a whole object (header + element + trailer) per buffer. */
+	bp.buf_size = next_pow2(p->inline_objs ? (uint32_t)obj_stride(mp) : p->buf_len);
 
 	ret = nm_dpdk_open_source(params, (uint64_t)mp->size * bp.buf_size, &buf,
 			  p->source, sizeof(p->source), err);
@@ -301,6 +344,14 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 	 * kernels may touch the bytes. */
 	p->data_base = p->b->dmabuf->dev_ops ? (uint8_t *)(uintptr_t)p->b->dmabuf->dev_addr :
 					       p->cpu_base;
+	if (p->inline_objs && (p->b->dmabuf->dev_ops || !p->cpu_base)) {
+		ret = nm_err_set(err, -EOPNOTSUPP,
+				 "pool '%s': inline mbufs put the mbuf headers in the dmabuf, "
+				 "but %s (%s) has no CPU mapping; use the pinned layout "
+				 "(" NM_DPDK_DMABUF_MBUF_ENV "=pinned)", mp->name, p->source,
+				 p->b->dmabuf->exporter);
+		goto fail_unlist;
+	}
 	if (p->area->num_niovs < mp->size) {
 		ret = nm_err_set(err, -ENOSPC,
 				 "pool '%s' needs %u buffers of %u bytes, but dmabuf %s "
@@ -326,13 +377,15 @@ static int pool_setup(struct rte_mempool *mp, struct nm_err *err)
 		goto fail_unlist;
 	}
 	/* Like rte_pktmbuf_pool_create_extbuf(): detach never resets them. */
-	priv->flags |= RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
+	if (!p->inline_objs)
+		priv->flags |= RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
 	mp->pool_data = p;
 	pthread_mutex_lock(&nm_dpdk_lock);
 	p->ready = true;
 	pthread_mutex_unlock(&nm_dpdk_lock);
-	NM_LOG(INFO, "pool '%s': %u mbufs on %s%s (%s, %llu MiB), binding %u: %u x %u B at iova %#llx, "
-	       "DMA-mapped for %u device(s)", mp->name, mp->size, p->b->dmabuf->exporter,
+	NM_LOG(INFO, "pool '%s': %u %s mbufs on %s%s (%s, %llu MiB), binding %u: %u x %u B at iova %#llx, "
+	       "DMA-mapped for %u device(s)", mp->name, mp->size,
+	       p->inline_objs ? "inline" : "pinned", p->b->dmabuf->exporter,
 	       p->b->dmabuf->emulated ? " (emulated)" : "", p->source,
 	       (unsigned long long)(p->b->dmabuf->size >> 20), p->b->id,
 	       p->area->num_niovs, bp.buf_size, (unsigned long long)p->b->iova,
@@ -630,7 +683,8 @@ static void pin_new_obj(struct rte_mempool *mp, struct nm_dpdk_pool *p, void *ob
 {
 	uint32_t idx = p->num_objs;
 
-	obj_tail(p, obj)->niov = idx;
+	if (!p->inline_objs)
+		obj_tail(p, obj)->niov = idx;
 	p->objs[idx] = obj;
 	p->num_objs = idx + 1;
 	obj_cb(mp, obj_cb_arg, obj, iova);
@@ -653,6 +707,18 @@ static int dmabuf_populate(struct rte_mempool *mp, unsigned int max_objs,
 					     obj_cb_arg);
 	stride = obj_stride(mp);
 	n = RTE_MIN(max_objs, p->area->num_niovs - p->num_objs);
+	if (p->inline_objs) {
+		/* Every object in its own buffer of the dmabuf; the chunk the
+		 * library gave (calc_mem_size's one cache line) holds none. */
+		for (i = 0; i < n; i++) {
+			struct nm_net_iov *niov = &p->area->niovs[p->num_objs];
+
+			pin_new_obj(mp, p, p->cpu_base + nm_net_iov_offset(niov) + mp->header_size,
+				    nm_net_iov_dma_addr(niov) + mp->header_size, obj_cb,
+				    obj_cb_arg);
+		}
+		return (int)n;
+	}
 	off = RTE_ALIGN_CEIL((uintptr_t)vaddr, stride) - (uintptr_t)vaddr;
 	for (i = 0; i < n && off + total <= len; i++, off += stride) {
 		size_t at = off + mp->header_size;
@@ -674,6 +740,13 @@ static ssize_t dmabuf_calc_mem_size(const struct rte_mempool *mp, uint32_t obj_n
 	if (!p || p->host)
 		return rte_mempool_op_calc_mem_size_default(mp, obj_num, pg_shift,
 							    min_chunk_size, align);
+	if (p->inline_objs) {
+		/* The objects go in the dmabuf (dmabuf_populate()); the
+		 * library still wants a chunk of its own to record. */
+		*min_chunk_size = RTE_CACHE_LINE_SIZE;
+		*align = RTE_CACHE_LINE_SIZE;
+		return RTE_CACHE_LINE_SIZE;
+	}
 	stride = obj_stride(mp);
 	*min_chunk_size = stride;
 	*align = RTE_MAX(stride, (size_t)RTE_CACHE_LINE_SIZE);
@@ -746,8 +819,10 @@ struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n
 		.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF,
 	};
 	struct nm_dpdk_pool_params defaults = { .source = NULL, .dmabuf_fd = -1, .memfd = -1 };
+	const size_t hdr = RTE_ALIGN_CEIL(sizeof(struct rte_mempool_objhdr), RTE_MEMPOOL_ALIGN);
 	struct rte_mempool *mp;
 	unsigned int elt_size;
+	bool inline_objs;
 	int ret;
 
 	if (RTE_ALIGN(priv_size, RTE_MBUF_PRIV_ALIGN) != priv_size || !data_room_size) {
@@ -756,14 +831,20 @@ struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	ret = pool_layout(params, &inline_objs, err);
+	if (ret) {
+		rte_errno = -ret;
+		return NULL;
+	}
 	/* Objects (header + mbuf + tail) a power of two apart, never across a
 	 * page: then an object's buffer index is its offset shifted, in both
 	 * directions, and the free list never reads an object (NO_SPREAD: the
 	 * memory-channel padding would break the power of two). */
-	elt_size = sizeof(struct rte_mbuf) + priv_size + sizeof(struct nm_dpdk_obj_tail);
-	elt_size = rte_align32pow2(elt_size + sizeof(struct rte_mempool_objhdr)) -
-		   (unsigned int)RTE_ALIGN_CEIL(sizeof(struct rte_mempool_objhdr),
-						RTE_MEMPOOL_ALIGN);
+	elt_size = sizeof(struct rte_mbuf) + priv_size +
+		   (inline_objs ? data_room_size : sizeof(struct nm_dpdk_obj_tail));
+	elt_size = rte_align32pow2(elt_size + (unsigned int)hdr) - (unsigned int)hdr;
+	if (inline_objs)
+		mbp_priv.flags = 0;   /* ordinary mbufs */
 	mp = rte_mempool_create_empty(name, n, elt_size, cache_size,
 				      sizeof(struct rte_pktmbuf_pool_private), socket_id,
 				      RTE_MEMPOOL_F_NO_SPREAD);
@@ -833,6 +914,7 @@ void nm_dpdk_pool_fill_info(struct nm_dpdk_pool *p, struct nm_dpdk_pool_info *in
 	snprintf(info->exporter, sizeof(info->exporter), "%s", p->b->dmabuf->exporter);
 	info->emulated = p->b->dmabuf->emulated;
 	info->readable = p->cpu_base != NULL;
+	info->inline_mbufs = p->inline_objs;
 	info->orphaned = p->orphaned;
 	info->binding_id = p->b->id;
 	info->dmabuf_size = p->b->dmabuf->size;

@@ -187,6 +187,7 @@ static int tel_pool(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "exporter", info.exporter);
 	rte_tel_data_add_dict_int(d, "emulated", info.emulated);
 	rte_tel_data_add_dict_int(d, "readable", info.readable);
+	rte_tel_data_add_dict_string(d, "layout", info.inline_mbufs ? "inline" : "pinned");
 	rte_tel_data_add_dict_int(d, "orphaned", info.orphaned);
 	rte_tel_data_add_dict_int(d, "binding", (int)info.binding_id);
 	rte_tel_data_add_dict_uint(d, "dmabuf_size", info.dmabuf_size);

@@ -41,6 +41,16 @@
  * off as a dmabuf). Unset: "auto", sized to fit the pool. Each pool
  * needs its own dmabuf: a second pool on the same dmabuf is refused (EBUSY).
  *
+ * Two layouts (NETMEM_DMABUF_MBUF, or params.layout):
+ *   - "pinned" (the default): as above, the mbuf headers in host memory,
+ *     only the data rooms in the dmabuf; works for memory the CPU must not
+ *     touch. DPDK's pinned-extbuf semantics come with it (clones counted in
+ *     the shared info, rte_pktmbuf_copy() into such a pool drops the flag).
+ *   - "inline": ordinary mbufs, whole objects (object header, mbuf, private
+ *     area, data room) inside the dmabuf, each object in one buffer of the
+ *     binding: no RTE_MBUF_F_EXTERNAL, every mbuf API behaves as on the
+ *     default ops. Needs a dmabuf the CPU can map (refused otherwise).
+ *
  * A udmabuf passed as "fd:N" can bring its memfd along
  * (NETMEM_DMABUF_MEMFD=M, or params.memfd): it is then pinned through that
  * memfd, no bridge needed, once the driver has checked that the two show
@@ -71,6 +81,15 @@ extern "C" {
 /* Comma-separated pool names: only these pools on the ops go into a dmabuf,
  * the others keep host memory (unset: every pool with a data room). */
 #define NM_DPDK_DMABUF_POOLS_ENV "NETMEM_DMABUF_POOLS"
+/* "pinned" (default) or "inline": the layout of pools whose params leave it
+ * unset (see enum nm_dpdk_mbuf_layout). */
+#define NM_DPDK_DMABUF_MBUF_ENV "NETMEM_DMABUF_MBUF"
+
+enum nm_dpdk_mbuf_layout {
+	NM_DPDK_MBUF_FROM_ENV = 0,   /* $NETMEM_DMABUF_MBUF, unset: pinned */
+	NM_DPDK_MBUF_PINNED,         /* headers in host memory, data room pinned */
+	NM_DPDK_MBUF_INLINE,         /* whole ordinary mbufs in the dmabuf */
+};
 
 /*
  * Where a pool's dmabuf comes from. Also what rte_mempool_set_ops_byname()
@@ -86,13 +105,16 @@ struct nm_dpdk_pool_params {
 	 * reference); wins over the rest. For device memory (cuda:) the
 	 * mbufs' buf_addr is the memory's own address: no CPU access. */
 	struct nm_dmabuf *dmabuf;
+	enum nm_dpdk_mbuf_layout layout;
 };
 
 /*
  * A pktmbuf pool of @n mbufs, each pinned to one @data_room_size buffer of a
  * dmabuf (buffers are the next power of two >= @data_room_size, >= 256).
- * The mbufs carry no data room in host memory. Returns NULL with rte_errno
- * set and the reason in @params->err (and the log) on failure.
+ * The mbufs carry no data room in host memory. In the inline layout each
+ * buffer holds a whole ordinary mbuf instead (the next power of two >=
+ * object header + mbuf + @priv_size + @data_room_size). Returns NULL with
+ * rte_errno set and the reason in @params->err (and the log) on failure.
  */
 struct rte_mempool *nm_dpdk_pktmbuf_pool_create(const char *name, unsigned int n,
 						unsigned int cache_size,
@@ -131,6 +153,7 @@ struct nm_dpdk_pool_info {
 	char exporter[32];        /* "udmabuf", "memfd", ... */
 	bool emulated;            /* a memfd standing in for a dmabuf */
 	bool readable;            /* the CPU can read the buffers */
+	bool inline_mbufs;        /* layout inline: whole mbufs in the dmabuf */
 	bool orphaned;            /* freed with mbufs outstanding */
 	uint32_t binding_id;
 	uint64_t dmabuf_size;
