@@ -13,15 +13,15 @@
 
 #include "bench.h"
 
-/* Host bytes per buffer: its descriptor and its free-ring slot (which holds
- * the buffer's index, the descriptor's index field). */
+/* Host bytes per buffer: its descriptor, nothing else (the area's free list
+ * is kept in the free descriptors: lib/net_iov.c). */
 size_t meta_per_buf(void)
 {
-	return sizeof(struct nm_net_iov) + sizeof(((struct nm_net_iov *)0)->index);
+	return sizeof(struct nm_net_iov);
 }
 
 /*
- * The descriptor area alone (net_iovs + free ring: what a binding create
+ * The descriptor area alone (the net_iovs: what a binding create
  * spends in page faults), 4 KiB buffers: cold (the first area of that size
  * in the process) and warm (best of the next two).
  */
@@ -155,7 +155,7 @@ int bind_scaling(uint64_t max, const char *sources, int vfio_group)
 			}
 			if (!first_per_gib)
 				first_per_gib = cold_cpu / gib;
-			/* The descriptors' bytes: net_iov + free-ring slot per buffer. */
+			/* The descriptors' bytes: a net_iov per buffer. */
 			meta = (double)(size / NM_BINDING_DEFAULT_BUF_SIZE) * (double)meta_per_buf();
 			printf("%-8s %6llu MiB %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %8.2f %8.2f\n",
 			       kind, (unsigned long long)(size >> 20), cold, cold_cpu, cold_cpu / gib,

@@ -623,9 +623,9 @@ int main(int argc, char **argv)
 	else
 		printf("cross-thread: getter and returner both on CPU %d (only one CPU allowed): "
 		       "no cache line crosses cores\n", xt_getter_cpu);
-	printf("\nhost metadata per buffer: %zu bytes (sizeof struct nm_net_iov %zu + free-ring "
-	       "slot %zu); kernel 6.12 struct net_iov: 48\n", meta_per_buf(),
-	       sizeof(struct nm_net_iov), meta_per_buf() - sizeof(struct nm_net_iov));
+	printf("\nhost metadata per buffer: %zu bytes (sizeof struct nm_net_iov; the area's free "
+	       "list is kept in the free descriptors); kernel 6.12 struct net_iov: 48\n",
+	       meta_per_buf());
 	ours_down(&o);
 	if (bind_max && bind_scaling(bind_max, bind_sources, vfio_group))
 		return 1;
