@@ -8,7 +8,9 @@
  *                rte_mempool_get_bulk/put_bulk with the count known only at
  *                run time, on a mempool of as many 2 KiB elements as our pool
  *                holds, with the per-lcore cache rte_mempool.h advises
- *   ring         alloc, then put back as a foreign thread would (same thread)
+ *   ring         alloc, then put back as a foreign thread would (same thread):
+ *                one ring operation per buffer, or through a put cache
+ *                (nm_netmem_put_cached: one per 32)
  *   cross-thread one thread allocates, another (pinned to another CPU) puts
  *                back
  *   metadata     host bytes per buffer, from the structs' sizes
@@ -198,6 +200,22 @@ static NOINLINE double ours_ring(void *ctx)
 
 	for (uint64_t i = 0; i < n; i++)
 		nm_netmem_put(nm_page_pool_alloc_netmem(pool));
+	return (cpu_ns() - t) / (double)n;
+}
+
+/* As a foreign thread with a put cache would: the ring in bulks of 32. */
+static NOINLINE double ours_put_cache(void *ctx)
+{
+	struct nm_page_pool *pool = ((struct ours *)ctx)->pool;
+	struct nm_pp_put_cache c;
+	uint64_t n = ops / 4;
+	double t;
+
+	nm_pp_put_cache_init(&c);
+	t = cpu_ns();
+	for (uint64_t i = 0; i < n; i++)
+		nm_netmem_put_cached(&c, nm_page_pool_alloc_netmem(pool));
+	nm_pp_put_cache_flush(&c);
 	return (cpu_ns() - t) / (double)n;
 }
 
@@ -510,7 +528,7 @@ int main(int argc, char **argv)
 	const char *bind_sources = "memfd";
 	int vfio_group = -1;
 	bool use_dpdk = true, bind_only = false;
-	static struct pairs single, bulk, sole, ring, xt;
+	static struct pairs single, bulk, sole, ring, pcache, xt;
 	struct ours o;
 	int c;
 
@@ -607,6 +625,7 @@ int main(int argc, char **argv)
 		    pair(&bulk, b_bulk, NULL, ours_bulk, &o) ||
 		    pair(&sole, b_bulk, NULL, ours_bulk_unrefed, &o) ||
 		    pair(&ring, NULL, NULL, ours_ring, &o) ||
+		    pair(&pcache, NULL, NULL, ours_put_cache, &o) ||
 		    pair(&xt, b_xt, NULL, ours_cross_thread, &o)) {
 			fprintf(stderr, "netmem-bench: cannot start the returner thread\n");
 			return 1;
@@ -616,6 +635,7 @@ int main(int argc, char **argv)
 	row("fast path, bulks of 32, refs checked", &bulk, use_dpdk);
 	row("fast path, bulks of 32, sole owner", &sole, use_dpdk);
 	row("put back through the ring (same thread)", &ring, false);
+	row("the same through a put cache of 32", &pcache, false);
 	row("cross-thread: alloc here, bulk put there", &xt, use_dpdk);
 	if (xt_returner_cpu >= 0 && xt_returner_cpu != xt_getter_cpu)
 		printf("cross-thread: getter on CPU %d, returner pinned to CPU %d\n",

@@ -344,6 +344,49 @@ static inline void nm_netmem_put(nm_netmem_ref netmem)
 	nm_page_pool_put_netmem(nm_netmem_to_net_iov(netmem)->pp, netmem, false);
 }
 
+/*
+ * A put cache: for a thread other than the pool's owner that puts back
+ * many buffers one at a time (an application done with received data).
+ * Each put is a look at the buffer's count and a store here; buffers of one
+ * pool go to its ring NM_PP_PUT_CACHE at a time, one ring operation each
+ * time (a single foreign put is one ring operation per buffer). The caller
+ * owns it (on its stack, or in its own per-thread state) and flushes it:
+ * until then its buffers are in flight, and a destroyed pool stays until
+ * they come back (the same as buffers still held). Like DPDK's user-owned
+ * mempool caches for non-EAL threads.
+ */
+#define NM_PP_PUT_CACHE 32
+
+struct nm_pp_put_cache {
+	struct nm_page_pool *pool;   /* whose buffers it holds; NULL: none */
+	uint32_t count;
+	nm_netmem_ref refs[NM_PP_PUT_CACHE];
+};
+
+static inline void nm_pp_put_cache_init(struct nm_pp_put_cache *c)
+{
+	c->pool = NULL;
+	c->count = 0;
+}
+
+/* Any thread, the cache's: every buffer it holds goes back to its pool. */
+void nm_pp_put_cache_flush(struct nm_pp_put_cache *c);
+
+/* Put a buffer back through @c (a buffer of another pool, or a full cache,
+ * flushes first). */
+static inline void nm_netmem_put_cached(struct nm_pp_put_cache *c, nm_netmem_ref netmem)
+{
+	struct nm_net_iov *niov = nm_netmem_to_net_iov(netmem);
+
+	if (!nm_net_iov_unref_is_last(niov))
+		return;
+	if (__builtin_expect(niov->pp != c->pool || c->count == NM_PP_PUT_CACHE, 0)) {
+		nm_pp_put_cache_flush(c);
+		c->pool = niov->pp;
+	}
+	c->refs[c->count++] = netmem;
+}
+
 #ifdef __cplusplus
 }
 #endif
