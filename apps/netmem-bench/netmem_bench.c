@@ -8,6 +8,8 @@
  *                rte_mempool_get_bulk/put_bulk with the count known only at
  *                run time, on a mempool of as many 2 KiB elements as our pool
  *                holds, with the per-lcore cache rte_mempool.h advises
+ *   floor        the bulk loops' two copies of 32 handles and nothing else:
+ *                what any loop that hands back what it was just given pays
  *   ring         alloc, then put back as a foreign thread would (same thread):
  *                one ring operation per buffer, or through a put cache
  *                (nm_netmem_put_cached: one per 32)
@@ -201,6 +203,29 @@ static NOINLINE double ours_ring(void *ctx)
 	for (uint64_t i = 0; i < n; i++)
 		nm_netmem_put(nm_page_pool_alloc_netmem(pool));
 	return (cpu_ns() - t) / (double)n;
+}
+
+/*
+ * The floor of the bulk loops: the same 32 handles copied out of a cache
+ * and back, as both sides' loops do, and nothing else (no count, no check,
+ * no stats). Each handle goes through store-to-load forwarding twice a
+ * round (put back, then handed out again), which bounds any loop that
+ * hands out what it was just given.
+ */
+static NOINLINE double copy_floor(void *ctx)
+{
+	static NM_ALIGNAS(16) nm_netmem_ref cache[NM_PP_CACHE_SIZE];
+	nm_netmem_ref refs[BULK];
+	unsigned int n = burst_bulk;
+	uint64_t iters = ops / n;
+	double t = cpu_ns();
+
+	(void)ctx;
+	for (uint64_t i = 0; i < iters; i++) {
+		nm_pp_copy_refs(refs, &cache[NM_PP_REFILL - n], n);
+		nm_pp_copy_refs(&cache[NM_PP_REFILL - n], refs, n);
+	}
+	return (cpu_ns() - t) / (double)(iters * n);
 }
 
 /* As a foreign thread with a put cache would: the ring in bulks of 32. */
@@ -528,7 +553,7 @@ int main(int argc, char **argv)
 	const char *bind_sources = "memfd";
 	int vfio_group = -1;
 	bool use_dpdk = true, bind_only = false;
-	static struct pairs single, bulk, sole, ring, pcache, xt;
+	static struct pairs single, bulk, sole, floor_, ring, pcache, xt;
 	struct ours o;
 	int c;
 
@@ -624,6 +649,7 @@ int main(int argc, char **argv)
 		if (pair(&single, b_single, NULL, ours_single, &o) ||
 		    pair(&bulk, b_bulk, NULL, ours_bulk, &o) ||
 		    pair(&sole, b_bulk, NULL, ours_bulk_unrefed, &o) ||
+		    pair(&floor_, b_bulk, NULL, copy_floor, NULL) ||
 		    pair(&ring, NULL, NULL, ours_ring, &o) ||
 		    pair(&pcache, NULL, NULL, ours_put_cache, &o) ||
 		    pair(&xt, b_xt, NULL, ours_cross_thread, &o)) {
@@ -634,6 +660,7 @@ int main(int argc, char **argv)
 	row("fast path, one at a time", &single, use_dpdk);
 	row("fast path, bulks of 32, refs checked", &bulk, use_dpdk);
 	row("fast path, bulks of 32, sole owner", &sole, use_dpdk);
+	row("floor: the 32 copies alone (no pool)", &floor_, use_dpdk);
 	row("put back through the ring (same thread)", &ring, false);
 	row("the same through a put cache of 32", &pcache, false);
 	row("cross-thread: alloc here, bulk put there", &xt, use_dpdk);
