@@ -37,6 +37,16 @@
 #include <netmem/net_iov.h>
 
 
+#ifdef NM_NET_IOV_TEST_HOOKS
+#include "net_iov_test.h"
+
+void (*nm_net_iov_test_hook)(struct nm_net_iov_area *area);
+#define NIOV_TEST_POINT(area) \
+	do { if (nm_net_iov_test_hook) nm_net_iov_test_hook(area); } while (0)
+#else
+#define NIOV_TEST_POINT(area) do { } while (0)
+#endif
+
 #define CACHE_LINE 64u
 #define HUGE_2M (2ull << 20)
 /* Below this much metadata the heap is as fast and ASan sees overflows. */
@@ -208,6 +218,7 @@ static unsigned int stack_pop(struct nm_net_iov_area *area, uint32_t *idx, unsig
 		}
 		if (!k)
 			return 0;
+		NIOV_TEST_POINT(area);
 		/* Acquire (on failure too): the links of the top we retry with. */
 		if (__atomic_compare_exchange_n(&fl->top, &old,
 						((old >> 32) + 1) << 32 | cur, true,
