@@ -12,7 +12,9 @@
  *                what any loop that hands back what it was just given pays
  *   ring         alloc, then put back as a foreign thread would (same thread):
  *                one ring operation per buffer, or through a put cache
- *                (nm_netmem_put_cached: one per 32)
+ *                (nm_netmem_put_cached: one per 32); DPDK: get from the lcore
+ *                cache, rte_mempool_generic_put() with no cache (the ring)
+ *                or a user-owned cache of 32 (rte_mempool_cache_create())
  *   cross-thread one thread allocates, another (pinned to another CPU) puts
  *                back
  *   metadata     host bytes per buffer, from the structs' sizes
@@ -364,6 +366,9 @@ static double ours_cross_thread(void *ctx)
 #ifdef NETMEM_HAVE_DPDK
 static struct rte_mempool *dpdk_mp;
 static unsigned int dpdk_cache;
+/* A user-owned cache, as a non-EAL thread would put through (the put
+ * cache row's baseline). */
+static struct rte_mempool_cache *dpdk_ucache;
 static volatile unsigned int burst_one = 1;
 
 static int dpdk_up(uint32_t n, uint32_t elt_size)
@@ -389,6 +394,12 @@ static int dpdk_up(uint32_t n, uint32_t elt_size)
 				     NULL, SOCKET_ID_ANY, 0);
 	if (!dpdk_mp) {
 		fprintf(stderr, "netmem-bench: rte_mempool_create: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	dpdk_ucache = rte_mempool_cache_create(NM_PP_PUT_CACHE, SOCKET_ID_ANY);
+	if (!dpdk_ucache) {
+		fprintf(stderr, "netmem-bench: rte_mempool_cache_create: %s\n",
 			rte_strerror(rte_errno));
 		return -1;
 	}
@@ -446,6 +457,37 @@ static double dpdk_bulk(void *ctx)
 {
 	(void)ctx;
 	return dpdk_burst(burst_bulk);
+}
+
+/* Get one from the lcore cache, put it back as a thread without one would:
+ * straight to the ring (@ucache NULL), or through a user-owned cache. */
+static NOINLINE double dpdk_put_foreign(struct rte_mempool_cache *ucache)
+{
+	struct rte_mempool *mp = dpdk_mp;
+	void *obj[BULK];
+	unsigned int one = burst_one;
+	uint64_t n = ops / 4;
+	double t = cpu_ns();
+
+	for (uint64_t i = 0; i < n; i++) {
+		rte_mempool_get_bulk(mp, obj, one);
+		rte_mempool_generic_put(mp, obj, one, ucache);
+	}
+	if (ucache)
+		rte_mempool_cache_flush(ucache, mp);
+	return (cpu_ns() - t) / (double)n;
+}
+
+static double dpdk_ring(void *ctx)
+{
+	(void)ctx;
+	return dpdk_put_foreign(NULL);
+}
+
+static double dpdk_put_cache(void *ctx)
+{
+	(void)ctx;
+	return dpdk_put_foreign(dpdk_ucache);
 }
 
 static uintptr_t dpdk_get(void *ctx)
@@ -637,12 +679,15 @@ int main(int argc, char **argv)
 	       "DPDK", "ratio", "quartiles", "range");
 	for (int r = 0; r < rounds; r++) {
 		double (*b_single)(void *) = NULL, (*b_bulk)(void *) = NULL;
+		double (*b_ring)(void *) = NULL, (*b_pcache)(void *) = NULL;
 		double (*b_xt)(void *) = NULL;
 
 #ifdef NETMEM_HAVE_DPDK
 		if (use_dpdk) {
 			b_single = dpdk_single;
 			b_bulk = dpdk_bulk;
+			b_ring = dpdk_ring;
+			b_pcache = dpdk_put_cache;
 			b_xt = dpdk_cross_thread;
 		}
 #endif
@@ -650,8 +695,8 @@ int main(int argc, char **argv)
 		    pair(&bulk, b_bulk, NULL, ours_bulk, &o) ||
 		    pair(&sole, b_bulk, NULL, ours_bulk_unrefed, &o) ||
 		    pair(&floor_, b_bulk, NULL, copy_floor, NULL) ||
-		    pair(&ring, NULL, NULL, ours_ring, &o) ||
-		    pair(&pcache, NULL, NULL, ours_put_cache, &o) ||
+		    pair(&ring, b_ring, NULL, ours_ring, &o) ||
+		    pair(&pcache, b_pcache, NULL, ours_put_cache, &o) ||
 		    pair(&xt, b_xt, NULL, ours_cross_thread, &o)) {
 			fprintf(stderr, "netmem-bench: cannot start the returner thread\n");
 			return 1;
@@ -661,8 +706,8 @@ int main(int argc, char **argv)
 	row("fast path, bulks of 32, refs checked", &bulk, use_dpdk);
 	row("fast path, bulks of 32, sole owner", &sole, use_dpdk);
 	row("floor: the 32 copies alone (no pool)", &floor_, use_dpdk);
-	row("put back through the ring (same thread)", &ring, false);
-	row("the same through a put cache of 32", &pcache, false);
+	row("put back through the ring (same thread)", &ring, use_dpdk);
+	row("the same through a put cache of 32", &pcache, use_dpdk);
 	row("cross-thread: alloc here, bulk put there", &xt, use_dpdk);
 	if (xt_returner_cpu >= 0 && xt_returner_cpu != xt_getter_cpu)
 		printf("cross-thread: getter on CPU %d, returner pinned to CPU %d\n",
