@@ -383,6 +383,15 @@ void nm_netmem_put_bulk(const nm_netmem_ref *refs, unsigned int n)
 		nm_page_pool_return_bulk(cur, batch, k);
 }
 
+void nm_pp_put_cache_flush(struct nm_pp_put_cache *c)
+{
+	if (c->count)
+		nm_page_pool_return_bulk(c->pool, c->refs, c->count);
+	c->count = 0;
+	/* The pool may go once its buffers are home: forget it. */
+	c->pool = NULL;
+}
+
 void nm_page_pool_release_netmems(struct nm_page_pool *pool,
 				  const nm_netmem_ref *refs, unsigned int n)
 {

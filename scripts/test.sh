@@ -51,7 +51,7 @@ if [ -f build-tsan/build.ninja ]; then
 else
 	meson setup build-tsan "${tsan_args[@]}" >/dev/null
 fi
-ninja -C build-tsan -j "$jobs" tests/test_page_pool tests/test_page_pool_race tests/test_threads tests/test_tcp-threads tests/test_net_iov >/dev/null
+ninja -C build-tsan -j "$jobs" tests/test_page_pool tests/test_pp-put-cache tests/test_page_pool_race tests/test_threads tests/test_tcp-threads tests/test_net_iov >/dev/null
 
 # DPDK 25.11 LTS: the targets of the DPDK suite only (the rest is the same
 # code as in build). Skipped, with the reason, where the cache has no 25.11.

@@ -30,7 +30,7 @@ static inline double min_d(double a, double b)
 	return a < b ? a : b;
 }
 
-/* Host bytes per buffer: its descriptor and its free-ring slot (bind.c). */
+/* Host bytes per buffer: its descriptor (bind.c). */
 size_t meta_per_buf(void);
 /* Binding create + unbind against size, then the descriptor area alone. */
 int bind_scaling(uint64_t max, const char *sources, int vfio_group);

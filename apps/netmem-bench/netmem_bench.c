@@ -8,7 +8,13 @@
  *                rte_mempool_get_bulk/put_bulk with the count known only at
  *                run time, on a mempool of as many 2 KiB elements as our pool
  *                holds, with the per-lcore cache rte_mempool.h advises
- *   ring         alloc, then put back as a foreign thread would (same thread)
+ *   floor        the bulk loops' two copies of 32 handles and nothing else:
+ *                what any loop that hands back what it was just given pays
+ *   ring         alloc, then put back as a foreign thread would (same thread):
+ *                one ring operation per buffer, or through a put cache
+ *                (nm_netmem_put_cached: one per 32); DPDK: get from the lcore
+ *                cache, rte_mempool_generic_put() with no cache (the ring)
+ *                or a user-owned cache of 32 (rte_mempool_cache_create())
  *   cross-thread one thread allocates, another (pinned to another CPU) puts
  *                back
  *   metadata     host bytes per buffer, from the structs' sizes
@@ -16,9 +22,11 @@
  *   first use    the first hand-out of every buffer of a fresh binding
  *                (bind.c)
  *
- * Rounds alternate (DPDK, netmem, DPDK, netmem, ...): each round pairs the
+ * Rounds alternate (DPDK, netmem, netmem, DPDK, ...): each round pairs the
  * two sides measured a moment apart, so load that drifts over the run moves
- * both; printed are the medians and each pair's ratio, median and range.
+ * both; printed are the medians and each pair's ratio: median, quartiles and
+ * range. The same-thread loops are timed in the thread's CPU time, so a
+ * preemption by another job does not land in one side's figure.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,9 +51,16 @@
 #endif
 
 #define BULK 32
+/* Each timed loop is its own function, its pool in a local (the project
+ * builds with -fno-strict-aliasing: a pool reached through a global or a
+ * struct is loaded again after every store), so the compiler treats both
+ * sides' loops alike, and callgrind counts each one by name. */
+#define NOINLINE __attribute__((noinline, aligned(64)))
 
-static uint64_t ops = 20000000;
-static int rounds = 5;
+/* Many short rounds: on a shared machine most pairs then fall between two
+ * of another job's turns, and the median pair is a clean one. */
+static uint64_t ops = 2000000;
+static int rounds = 31;
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -135,52 +150,100 @@ static void ours_down(struct ours *o)
  * with a count it cannot see: rte_mempool_get() is not its best). */
 static volatile unsigned int burst_bulk = BULK;
 
-static double ours_single(struct ours *o)
+/* Both sides' loops have the same shape: the iteration count in a local
+ * (read from the global once), the burst read at run time. */
+static NOINLINE double ours_single(void *ctx)
 {
-	double t = now_ns();
+	struct nm_page_pool *pool = ((struct ours *)ctx)->pool;
+	uint64_t iters = ops;
+	double t = cpu_ns();
 
-	for (uint64_t i = 0; i < ops; i++) {
-		nm_netmem_ref n = nm_page_pool_alloc_netmem(o->pool);
+	for (uint64_t i = 0; i < iters; i++) {
+		nm_netmem_ref n = nm_page_pool_alloc_netmem(pool);
 
-		nm_page_pool_put_netmem(o->pool, n, true);
+		nm_page_pool_put_netmem(pool, n, true);
 	}
-	return (now_ns() - t) / (double)ops;
+	return (cpu_ns() - t) / (double)iters;
 }
 
-static double ours_bulk(struct ours *o)
+static NOINLINE double ours_bulk(void *ctx)
 {
+	struct nm_page_pool *pool = ((struct ours *)ctx)->pool;
 	nm_netmem_ref refs[BULK];
 	unsigned int n = burst_bulk;
-	double t = now_ns();
+	uint64_t iters = ops / n;
+	double t = cpu_ns();
 
-	for (uint64_t i = 0; i < ops / BULK; i++) {
-		nm_page_pool_alloc_netmems(o->pool, refs, n);
-		nm_page_pool_put_netmem_bulk(o->pool, refs, n, true);
+	for (uint64_t i = 0; i < iters; i++) {
+		nm_page_pool_alloc_netmems(pool, refs, n);
+		nm_page_pool_put_netmem_bulk(pool, refs, n, true);
 	}
-	return (now_ns() - t) / (double)(ops / BULK * BULK);
+	return (cpu_ns() - t) / (double)(iters * n);
 }
 
-static double ours_bulk_unrefed(struct ours *o)
+static NOINLINE double ours_bulk_unrefed(void *ctx)
 {
+	struct nm_page_pool *pool = ((struct ours *)ctx)->pool;
 	nm_netmem_ref refs[BULK];
 	unsigned int n = burst_bulk;
-	double t = now_ns();
+	uint64_t iters = ops / n;
+	double t = cpu_ns();
 
-	for (uint64_t i = 0; i < ops / BULK; i++) {
-		nm_page_pool_alloc_netmems(o->pool, refs, n);
-		nm_page_pool_recycle_direct_bulk(o->pool, refs, n);
+	for (uint64_t i = 0; i < iters; i++) {
+		nm_page_pool_alloc_netmems(pool, refs, n);
+		nm_page_pool_recycle_direct_bulk(pool, refs, n);
 	}
-	return (now_ns() - t) / (double)(ops / BULK * BULK);
+	return (cpu_ns() - t) / (double)(iters * n);
 }
 
-static double ours_ring(struct ours *o)
+static NOINLINE double ours_ring(void *ctx)
 {
+	struct nm_page_pool *pool = ((struct ours *)ctx)->pool;
 	uint64_t n = ops / 4;
-	double t = now_ns();
+	double t = cpu_ns();
 
 	for (uint64_t i = 0; i < n; i++)
-		nm_netmem_put(nm_page_pool_alloc_netmem(o->pool));
-	return (now_ns() - t) / (double)n;
+		nm_netmem_put(nm_page_pool_alloc_netmem(pool));
+	return (cpu_ns() - t) / (double)n;
+}
+
+/*
+ * The floor of the bulk loops: the same 32 handles copied out of a cache
+ * and back, as both sides' loops do, and nothing else (no count, no check,
+ * no stats). Each handle goes through store-to-load forwarding twice a
+ * round (put back, then handed out again), which bounds any loop that
+ * hands out what it was just given.
+ */
+static NOINLINE double copy_floor(void *ctx)
+{
+	static NM_ALIGNAS(16) nm_netmem_ref cache[NM_PP_CACHE_SIZE];
+	nm_netmem_ref refs[BULK];
+	unsigned int n = burst_bulk;
+	uint64_t iters = ops / n;
+	double t = cpu_ns();
+
+	(void)ctx;
+	for (uint64_t i = 0; i < iters; i++) {
+		nm_pp_copy_refs(refs, &cache[NM_PP_REFILL - n], n);
+		nm_pp_copy_refs(&cache[NM_PP_REFILL - n], refs, n);
+	}
+	return (cpu_ns() - t) / (double)(iters * n);
+}
+
+/* As a foreign thread with a put cache would: the ring in bulks of 32. */
+static NOINLINE double ours_put_cache(void *ctx)
+{
+	struct nm_page_pool *pool = ((struct ours *)ctx)->pool;
+	struct nm_pp_put_cache c;
+	uint64_t n = ops / 4;
+	double t;
+
+	nm_pp_put_cache_init(&c);
+	t = cpu_ns();
+	for (uint64_t i = 0; i < n; i++)
+		nm_netmem_put_cached(&c, nm_page_pool_alloc_netmem(pool));
+	nm_pp_put_cache_flush(&c);
+	return (cpu_ns() - t) / (double)n;
 }
 
 /* Cross-thread: a single-producer handoff queue carries buffers to a
@@ -293,11 +356,19 @@ static void ours_put(void *ctx, uintptr_t *v, unsigned int n)
 	nm_netmem_put_bulk(v, n);
 }
 
+static double ours_cross_thread(void *ctx)
+{
+	return cross_thread(ours_get, ours_put, ctx);
+}
+
 /* ---- DPDK baseline ---- */
 
 #ifdef NETMEM_HAVE_DPDK
 static struct rte_mempool *dpdk_mp;
 static unsigned int dpdk_cache;
+/* A user-owned cache, as a non-EAL thread would put through (the put
+ * cache row's baseline). */
+static struct rte_mempool_cache *dpdk_ucache;
 static volatile unsigned int burst_one = 1;
 
 static int dpdk_up(uint32_t n, uint32_t elt_size)
@@ -326,34 +397,97 @@ static int dpdk_up(uint32_t n, uint32_t elt_size)
 			rte_strerror(rte_errno));
 		return -1;
 	}
+	dpdk_ucache = rte_mempool_cache_create(NM_PP_PUT_CACHE, SOCKET_ID_ANY);
+	if (!dpdk_ucache) {
+		fprintf(stderr, "netmem-bench: rte_mempool_cache_create: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
 	return 0;
 }
 
-static double dpdk_single(void)
-{
-	/* Room for a burst: the count is not known to the compiler. */
-	void *obj[BULK];
-	unsigned int n = burst_one;
-	double t = now_ns();
+/*
+ * DPDK's loop, @burst objects at a time, on @mp: written out twice below,
+ * once with the pool in a local and once read from the global each time.
+ * Which is faster depends on code layout (measured 0.55 against 0.70 ns per
+ * object in bulks of 32, either way round after unrelated edits): each
+ * round takes the faster of the two as DPDK's figure.
+ */
+#define DPDK_LOOP(mp, burst, objs)					\
+	do {								\
+		unsigned int n_ = (burst);				\
+		uint64_t iters_ = ops / n_;				\
+		double t_ = cpu_ns();					\
+									\
+		for (uint64_t i_ = 0; i_ < iters_; i_++) {		\
+			rte_mempool_get_bulk((mp), (objs), n_);		\
+			rte_mempool_put_bulk((mp), (objs), n_);		\
+		}							\
+		return (cpu_ns() - t_) / (double)(iters_ * n_);	\
+	} while (0)
 
-	for (uint64_t i = 0; i < ops; i++) {
-		rte_mempool_get_bulk(dpdk_mp, obj, n);
-		rte_mempool_put_bulk(dpdk_mp, obj, n);
-	}
-	return (now_ns() - t) / (double)ops;
+/* Room for a burst in each: the count is not known to the compiler. */
+static NOINLINE double dpdk_burst_local(unsigned int burst)
+{
+	struct rte_mempool *mp = dpdk_mp;
+	void *objs[BULK];
+
+	DPDK_LOOP(mp, burst, objs);
 }
 
-static double dpdk_bulk(void)
+static NOINLINE double dpdk_burst_global(unsigned int burst)
 {
 	void *objs[BULK];
-	unsigned int n = burst_bulk;
-	double t = now_ns();
 
-	for (uint64_t i = 0; i < ops / BULK; i++) {
-		rte_mempool_get_bulk(dpdk_mp, objs, n);
-		rte_mempool_put_bulk(dpdk_mp, objs, n);
+	DPDK_LOOP(dpdk_mp, burst, objs);
+}
+
+static double dpdk_burst(unsigned int burst)
+{
+	return min_d(dpdk_burst_local(burst), dpdk_burst_global(burst));
+}
+
+static double dpdk_single(void *ctx)
+{
+	(void)ctx;
+	return dpdk_burst(burst_one);
+}
+
+static double dpdk_bulk(void *ctx)
+{
+	(void)ctx;
+	return dpdk_burst(burst_bulk);
+}
+
+/* Get one from the lcore cache, put it back as a thread without one would:
+ * straight to the ring (@ucache NULL), or through a user-owned cache. */
+static NOINLINE double dpdk_put_foreign(struct rte_mempool_cache *ucache)
+{
+	struct rte_mempool *mp = dpdk_mp;
+	void *obj[BULK];
+	unsigned int one = burst_one;
+	uint64_t n = ops / 4;
+	double t = cpu_ns();
+
+	for (uint64_t i = 0; i < n; i++) {
+		rte_mempool_get_bulk(mp, obj, one);
+		rte_mempool_generic_put(mp, obj, one, ucache);
 	}
-	return (now_ns() - t) / (double)(ops / BULK * BULK);
+	if (ucache)
+		rte_mempool_cache_flush(ucache, mp);
+	return (cpu_ns() - t) / (double)n;
+}
+
+static double dpdk_ring(void *ctx)
+{
+	(void)ctx;
+	return dpdk_put_foreign(NULL);
+}
+
+static double dpdk_put_cache(void *ctx)
+{
+	(void)ctx;
+	return dpdk_put_foreign(dpdk_ucache);
 }
 
 static uintptr_t dpdk_get(void *ctx)
@@ -370,9 +504,14 @@ static void dpdk_put(void *ctx, uintptr_t *v, unsigned int n)
 	/* A non-EAL thread has no cache: this goes to the ring, as ours does. */
 	rte_mempool_put_bulk(dpdk_mp, (void **)v, n);
 }
+
+static double dpdk_cross_thread(void *ctx)
+{
+	return cross_thread(dpdk_get, dpdk_put, ctx);
+}
 #endif
 
-#define MAX_ROUNDS 100
+#define MAX_ROUNDS 200
 
 /* One figure: each side's value per round, taken in turns. */
 struct pairs {
@@ -380,21 +519,48 @@ struct pairs {
 	int n;
 };
 
+/* The value at fraction @q of @v[0..n) sorted (nearest rank). */
+static double quantile(const double *v, int n, double q)
+{
+	int i = (int)(q * (n - 1) + 0.5);
+
+	return v[i];
+}
+
+/* One round of @p: both sides, the first alternating from round to round
+ * (ABBA...), so neither always runs on the other's warm-up or cool-down. */
+static int pair(struct pairs *p, double (*base)(void *), void *bctx,
+		double (*ours)(void *), void *octx)
+{
+	int r = p->n;
+
+	if (base && r % 2 == 0)
+		p->base[r] = base(bctx);
+	p->ours[r] = ours(octx);
+	if (base && r % 2 == 1)
+		p->base[r] = base(bctx);
+	if (p->ours[r] < 0 || (base && p->base[r] < 0))
+		return -1;
+	p->n++;
+	return 0;
+}
+
 static void row(const char *name, struct pairs *p, bool have_base)
 {
-	double ratio[MAX_ROUNDS], lo = 1e30, hi = 0;
+	double ratio[MAX_ROUNDS], med;
 
 	if (!have_base) {
-		printf("%-40s %10.2f %12s %18s\n", name, median(p->ours, p->n), "-", "-");
+		printf("%-40s %9.2f %9s %6s %11s %11s\n", name, median(p->ours, p->n), "-", "-",
+		       "-", "-");
 		return;
 	}
-	for (int r = 0; r < p->n; r++) {
+	for (int r = 0; r < p->n; r++)
 		ratio[r] = p->ours[r] / p->base[r];
-		lo = min_d(lo, ratio[r]);
-		hi = ratio[r] > hi ? ratio[r] : hi;
-	}
-	printf("%-40s %10.2f %12.2f %6.2f (%.2f-%.2f)\n", name, median(p->ours, p->n),
-	       median(p->base, p->n), median(ratio, p->n), lo, hi);
+	med = median(ratio, p->n); /* sorts them, for the quantiles */
+	printf("%-40s %9.2f %9.2f %6.2f   %.2f-%.2f   %.2f-%.2f\n", name,
+	       median(p->ours, p->n), median(p->base, p->n), med,
+	       quantile(ratio, p->n, 0.25), quantile(ratio, p->n, 0.75), ratio[0],
+	       ratio[p->n - 1]);
 }
 
 /* A whole decimal number in [lo, hi], nothing after it. */
@@ -429,7 +595,7 @@ int main(int argc, char **argv)
 	const char *bind_sources = "memfd";
 	int vfio_group = -1;
 	bool use_dpdk = true, bind_only = false;
-	static struct pairs single, bulk, sole, ring, xt;
+	static struct pairs single, bulk, sole, floor_, ring, pcache, xt;
 	struct ours o;
 	int c;
 
@@ -504,43 +670,44 @@ int main(int argc, char **argv)
 	else
 		printf("page pool (%u buffers of %u B) vs nothing (built without DPDK or "
 		       "--no-dpdk)\n", o.pool_size, o.buf_size);
-	printf("%d rounds of %llu ops, the two sides in turns; fast paths on CPU %d; medians, "
-	       "and the ratio netmem/DPDK of each round's pair: median (range)\n", rounds,
+	printf("%d rounds of %llu ops, the two sides in turns (which goes first alternates); "
+	       "fast paths on CPU %d, timed in this thread's CPU time (another job's turn on "
+	       "the CPU is not counted), cross-thread in wall time\n", rounds,
 	       (unsigned long long)ops, cpu_a);
-	printf("%-40s %10s %12s %18s\n", "ns per buffer (alloc + put back)", "netmem", "DPDK",
-	       "ratio (range)");
+	printf("ratio: netmem/DPDK of each round's pair: median, quartiles, range\n");
+	printf("%-40s %9s %9s %6s %11s %11s\n", "ns per buffer (alloc + put back)", "netmem",
+	       "DPDK", "ratio", "quartiles", "range");
 	for (int r = 0; r < rounds; r++) {
+		double (*b_single)(void *) = NULL, (*b_bulk)(void *) = NULL;
+		double (*b_ring)(void *) = NULL, (*b_pcache)(void *) = NULL;
+		double (*b_xt)(void *) = NULL;
+
 #ifdef NETMEM_HAVE_DPDK
-		if (use_dpdk)
-			single.base[r] = dpdk_single();
+		if (use_dpdk) {
+			b_single = dpdk_single;
+			b_bulk = dpdk_bulk;
+			b_ring = dpdk_ring;
+			b_pcache = dpdk_put_cache;
+			b_xt = dpdk_cross_thread;
+		}
 #endif
-		single.ours[r] = ours_single(&o);
-#ifdef NETMEM_HAVE_DPDK
-		if (use_dpdk)
-			bulk.base[r] = dpdk_bulk();
-#endif
-		bulk.ours[r] = ours_bulk(&o);
-#ifdef NETMEM_HAVE_DPDK
-		if (use_dpdk)
-			sole.base[r] = dpdk_bulk();
-#endif
-		sole.ours[r] = ours_bulk_unrefed(&o);
-		ring.ours[r] = ours_ring(&o);
-#ifdef NETMEM_HAVE_DPDK
-		if (use_dpdk)
-			xt.base[r] = cross_thread(dpdk_get, dpdk_put, NULL);
-#endif
-		xt.ours[r] = cross_thread(ours_get, ours_put, &o);
-		if (xt.ours[r] < 0 || (use_dpdk && xt.base[r] < 0)) {
+		if (pair(&single, b_single, NULL, ours_single, &o) ||
+		    pair(&bulk, b_bulk, NULL, ours_bulk, &o) ||
+		    pair(&sole, b_bulk, NULL, ours_bulk_unrefed, &o) ||
+		    pair(&floor_, b_bulk, NULL, copy_floor, NULL) ||
+		    pair(&ring, b_ring, NULL, ours_ring, &o) ||
+		    pair(&pcache, b_pcache, NULL, ours_put_cache, &o) ||
+		    pair(&xt, b_xt, NULL, ours_cross_thread, &o)) {
 			fprintf(stderr, "netmem-bench: cannot start the returner thread\n");
 			return 1;
 		}
 	}
-	single.n = bulk.n = sole.n = ring.n = xt.n = rounds;
 	row("fast path, one at a time", &single, use_dpdk);
 	row("fast path, bulks of 32, refs checked", &bulk, use_dpdk);
 	row("fast path, bulks of 32, sole owner", &sole, use_dpdk);
-	row("put back through the ring (same thread)", &ring, false);
+	row("floor: the 32 copies alone (no pool)", &floor_, use_dpdk);
+	row("put back through the ring (same thread)", &ring, use_dpdk);
+	row("the same through a put cache of 32", &pcache, use_dpdk);
 	row("cross-thread: alloc here, bulk put there", &xt, use_dpdk);
 	if (xt_returner_cpu >= 0 && xt_returner_cpu != xt_getter_cpu)
 		printf("cross-thread: getter on CPU %d, returner pinned to CPU %d\n",
@@ -548,9 +715,9 @@ int main(int argc, char **argv)
 	else
 		printf("cross-thread: getter and returner both on CPU %d (only one CPU allowed): "
 		       "no cache line crosses cores\n", xt_getter_cpu);
-	printf("\nhost metadata per buffer: %zu bytes (sizeof struct nm_net_iov %zu + free-ring "
-	       "slot %zu); kernel 6.12 struct net_iov: 48\n", meta_per_buf(),
-	       sizeof(struct nm_net_iov), meta_per_buf() - sizeof(struct nm_net_iov));
+	printf("\nhost metadata per buffer: %zu bytes (sizeof struct nm_net_iov; the area's free "
+	       "list is kept in the free descriptors); kernel 6.12 struct net_iov: 48\n",
+	       meta_per_buf());
 	ours_down(&o);
 	if (bind_max && bind_scaling(bind_max, bind_sources, vfio_group))
 		return 1;

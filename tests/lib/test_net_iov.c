@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The net_iov area's lock-free free list: order, all-or-nothing takes,
- * counts, the large (mapped) layout, and several threads taking and giving
- * at once with every buffer owned by at most one of them at any time and
- * every count back where it started. Runs under ASan and TSan as well.
+ * The net_iov area's lock-free free list (a stack in the free descriptors):
+ * order, all-or-nothing takes, counts, double frees caught, the large
+ * (mapped) layout and its size, and several threads taking and giving at
+ * once with every buffer owned by at most one of them at any time and every
+ * count back where it started. Runs under ASan and TSan as well.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <netmem/net_iov.h>
 
@@ -38,15 +44,17 @@ static void test_order_and_counts(void)
 	CHECK_EQ(nm_net_iov_area_in_use(&a), 10);
 	nm_net_iov_area_free(&a, refs, 10);
 	CHECK_EQ(nm_net_iov_area_in_use(&a), 0);
-	CHECK_EQ(atomic_load(&a.niovs[4].pp_ref_count), 0);
+	/* Free: the count holds the list's link, negative. */
+	CHECK(atomic_load(&a.niovs[4].pp_ref_count) < 0);
 	/* Exact takes: all or nothing, nothing taken on refusal. */
 	CHECK_EQ(nm_net_iov_area_take(&a, idx, 8, true), 8);
 	CHECK_EQ(nm_net_iov_area_take(&a, idx + 8, 3, true), 0);
 	CHECK_EQ(nm_net_iov_area_in_use(&a), 8);
 	CHECK_EQ(nm_net_iov_area_take(&a, idx + 8, 3, false), 2);
-	/* FIFO: the freed ones come back in the order they were freed. */
-	CHECK_EQ(idx[0], 0);
-	CHECK_EQ(idx[7], 7);
+	/* One batch freed comes back in the order it was freed. */
+	for (int i = 0; i < 10; i++)
+		CHECK_EQ(idx[i], i);
+	CHECK_EQ(atomic_load(&a.niovs[4].pp_ref_count), 0);
 	nm_net_iov_area_give(&a, idx, 10);
 	CHECK_EQ(nm_net_iov_area_in_use(&a), 0);
 	/* Buffers not contiguous in IOVA (another allocator's objects): the
@@ -74,7 +82,114 @@ static void test_order_and_counts(void)
 	CHECK_EQ(nm_net_iov_area_init(&a, 0, 4096, 0, 0, NULL, false, NULL), -EINVAL);
 }
 
-/* 2 Mi buffers: 40 MiB of metadata, the mapped (huge page) layout. */
+/*
+ * The stack across batches and with fresh buffers: the last batch freed
+ * comes back first; an exact take that cannot be met (some on the stack,
+ * too few fresh) takes nothing and leaves the stack as it was.
+ */
+static void test_stack_and_fresh(void)
+{
+	struct nm_net_iov_area a;
+	uint32_t idx[8], back[3] = { 2, 0, 1 }, more[1] = { 4 };
+
+	CHECK_EQ(nm_net_iov_area_init(&a, 8, 4096, 0, 0, NULL, false, NULL), 0);
+	CHECK_EQ(nm_net_iov_area_take(&a, idx, 5, true), 5);       /* 0..4 */
+	nm_net_iov_area_give(&a, back, 3);
+	nm_net_iov_area_give(&a, more, 1);
+	CHECK_EQ(nm_net_iov_area_in_use(&a), 1);
+	/* 4 on the stack and 3 fresh: 8 cannot be met. */
+	CHECK_EQ(nm_net_iov_area_take(&a, idx, 8, true), 0);
+	CHECK_EQ(nm_net_iov_area_in_use(&a), 1);
+	/* 7 can: the last batch first (4), the one before in its order
+	 * (2, 0, 1), then the fresh ones in order (5, 6, 7). */
+	CHECK_EQ(nm_net_iov_area_take(&a, idx, 7, true), 7);
+	CHECK_EQ(idx[0], 4);
+	CHECK_EQ(idx[1], 2);
+	CHECK_EQ(idx[2], 0);
+	CHECK_EQ(idx[3], 1);
+	CHECK_EQ(idx[4], 5);
+	CHECK_EQ(idx[6], 7);
+	CHECK_EQ(nm_net_iov_area_in_use(&a), 8);
+	CHECK_EQ(nm_net_iov_area_take(&a, idx + 7, 1, false), 0);
+	idx[7] = 3;
+	nm_net_iov_area_give(&a, idx, 8);
+	CHECK_EQ(nm_net_iov_area_in_use(&a), 0);
+	nm_net_iov_area_fini(&a);
+}
+
+enum bad_free { FREE_TWICE, GIVE_TWICE, GIVE_NEVER_TAKEN };
+
+static void bad_free_child(enum bad_free how)
+{
+	struct nm_net_iov_area a;
+	nm_netmem_ref refs[4];
+	uint32_t idx[2];
+
+	if (nm_net_iov_area_init(&a, 8, 4096, 0, 0, NULL, false, NULL))
+		return;
+	switch (how) {
+	case FREE_TWICE:
+		/* Two out: the count alone would allow the second free. */
+		if (nm_net_iov_area_alloc(&a, refs, 2) != 2)
+			return;
+		nm_net_iov_area_free(&a, refs, 1);
+		nm_net_iov_area_free(&a, refs, 1);
+		break;
+	case GIVE_TWICE:
+		if (nm_net_iov_area_take(&a, idx, 2, true) != 2)
+			return;
+		nm_net_iov_area_give(&a, idx + 1, 1);
+		nm_net_iov_area_give(&a, idx + 1, 1);
+		break;
+	case GIVE_NEVER_TAKEN:
+		if (nm_net_iov_area_take(&a, idx, 1, true) != 1)
+			return;
+		idx[1] = 6;
+		nm_net_iov_area_give(&a, idx + 1, 1);
+		break;
+	}
+}
+
+/* A double free aborts at that free, naming the buffer (a child process
+ * each; its stderr read back). */
+static void test_double_free_caught(void)
+{
+	static const struct { enum bad_free how; const char *says; } cases[] = {
+		{ FREE_TWICE, "buffer 0 given back twice" },
+		{ GIVE_TWICE, "buffer 1 given back twice" },
+		{ GIVE_NEVER_TAKEN, "buffer 6 given back that was never handed out" },
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char log[512];
+		ssize_t len = 0, k;
+		int fds[2], status;
+		pid_t pid;
+
+		CHECK_EQ(pipe(fds), 0);
+		fflush(stdout);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (!pid) {
+			close(fds[0]);
+			dup2(fds[1], STDERR_FILENO);
+			bad_free_child(cases[c].how);
+			_exit(0);       /* not caught */
+		}
+		close(fds[1]);
+		while (len < (ssize_t)sizeof(log) - 1 &&
+		       (k = read(fds[0], log + len, sizeof(log) - 1 - len)) > 0)
+			len += k;
+		log[len] = 0;
+		close(fds[0]);
+		CHECK_EQ(waitpid(pid, &status, 0), pid);
+		CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+			  "case %zu: child status 0x%x, stderr: %s", c, status, log);
+		CHECK_MSG(strstr(log, cases[c].says), "case %zu said: %s", c, log);
+	}
+}
+
+/* 2 Mi buffers: 32 MiB of metadata, the mapped (huge page) layout. */
 static void test_large_area(void)
 {
 	struct nm_net_iov_area a;
@@ -85,8 +200,12 @@ static void test_large_area(void)
 	CHECK(idx && seen);
 	CHECK_EQ(nm_net_iov_area_init(&a, num, 4096, 0, 0, NULL, false, NULL), 0);
 	CHECK(a.map_len > 0);
-	/* Creating it wrote nothing per buffer: of its 40 MiB, at most the
-	 * (huge) pages with the area's head line and the ring's head are in
+	/* 16 B per buffer and nothing else per buffer: the head line, the
+	 * descriptors and the list's line, in whole 2 MiB pages. */
+	CHECK_EQ(a.map_len, (NM_NET_IOV_HEAD + (size_t)num * 16 + 64 + (2u << 20) - 1) &
+			    ~(size_t)((2u << 20) - 1));
+	/* Creating it wrote nothing per buffer: of its 32 MiB, at most the
+	 * (huge) pages with the area's head line and the list's head are in
 	 * memory. */
 	{
 		size_t pages = a.map_len / 4096, resident = 0;
@@ -211,6 +330,8 @@ static void test_threads_conserve_buffers(void)
 
 NM_TEST_MAIN(
 	NM_TEST(test_order_and_counts),
+	NM_TEST(test_stack_and_fresh),
+	NM_TEST(test_double_free_caught),
 	NM_TEST(test_large_area),
 	NM_TEST(test_threads_conserve_buffers),
 )

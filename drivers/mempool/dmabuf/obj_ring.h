@@ -2,7 +2,7 @@
 /*
  * The free list of a "dmabuf" pool: a bounded lock-free ring of object
  * pointers, for any number of producers and consumers. The scheme is
- * rte_ring's, and lib/net_iov.c's for buffer indexes: a thread claims a run
+ * rte_ring's, and lib/ptr_ring.h's for netmem handles: a thread claims a run
  * of slots by moving the head with one CAS, copies, then publishes by moving
  * the tail once the threads that claimed earlier runs have published theirs.
  *

@@ -11,8 +11,9 @@
  *                or write it on the datapath; only its DMA address is used.
  *
  * An area is one contiguous run of equal-sized buffers (a dmabuf binding, or
- * a host memory region) with a lock-free free list of buffer indexes (a
- * multi-producer multi-consumer ring, safe from any number of threads).
+ * a host memory region) with a lock-free free list kept in the free
+ * buffers' descriptors (a stack, safe from any number of threads; no memory
+ * per buffer beyond the descriptor).
  */
 #ifndef NETMEM_NET_IOV_H
 #define NETMEM_NET_IOV_H
@@ -33,7 +34,7 @@ typedef uintptr_t nm_netmem_ref;
 
 struct nm_page_pool;
 struct nm_net_iov_area;
-struct nm_net_iov_ring;
+struct nm_net_iov_free;
 
 /*
  * 16 bytes per buffer (the kernel's struct net_iov is 48 in 6.12), four to a
@@ -45,9 +46,15 @@ struct nm_net_iov_ring;
  */
 struct nm_net_iov {
 	struct nm_page_pool *pp;        /* pool holding it, NULL when free */
-	nm_atomic_int pp_ref_count;     /* 1 while allocated; more when shared */
+	nm_atomic_int pp_ref_count;     /* 1 while allocated; more when shared;
+					 * negative while free in its area
+					 * (NM_NET_IOV_FREE: the free list's
+					 * link, lib/net_iov.c) */
 	uint32_t index;                 /* position in the area */
 };
+
+/* In pp_ref_count: the buffer is free in its area (lib/net_iov.c). */
+#define NM_NET_IOV_FREE 0x80000000u
 
 /* Bytes before niovs[0]: the line that names the area (lib/net_iov.c). */
 #define NM_NET_IOV_HEAD 64
@@ -65,9 +72,10 @@ struct nm_net_iov_area {
 	 * (buffers of another allocator's objects), else NULL; its owner's. */
 	uint64_t *iovas;
 
-	/* Free buffer indexes (lib/net_iov.c): lock-free, FIFO. */
-	struct nm_net_iov_ring *free_ring;
-	size_t map_len;           /* descriptors + ring, 0 when malloc'ed */
+	/* The free list's head (lib/net_iov.c): lock-free, the most recently
+	 * freed first, then never-used buffers in order. */
+	struct nm_net_iov_free *free_list;
+	size_t map_len;           /* descriptors + list head, 0 when malloc'ed */
 };
 
 static inline bool nm_netmem_is_net_iov(nm_netmem_ref netmem)
@@ -146,8 +154,9 @@ void nm_net_iov_area_fini(struct nm_net_iov_area *area);
 /* Take up to @n free buffers (refcount set to 1); returns how many. */
 unsigned int nm_net_iov_area_alloc(struct nm_net_iov_area *area,
 				   nm_netmem_ref *out, unsigned int n);
-/* Give buffers back to the free list. Freeing more than was taken (a
- * double free) aborts: the buffer would be handed out twice. */
+/* Give buffers back to the free list. A double free (a buffer already
+ * free or never taken, or more freed than taken) aborts, naming the buffer:
+ * it would be handed out twice. */
 void nm_net_iov_area_free(struct nm_net_iov_area *area,
 			  const nm_netmem_ref *in, unsigned int n);
 
