@@ -91,8 +91,8 @@ echo "load after: $(uptime)"
 
 if $HOSTILE; then
 	echo
-	echo "hostile peers (rates asserted >= 50 % of the stream alone, NMT_ASSERT_RATE=1; the 1-byte cases as the median of NMT_RATE_ROUNDS=5 pairs):"
+	echo "hostile peers (rates asserted >= 50 % of the stream alone, NMT_ASSERT_RATE=1; the 1-byte cases as the median of NMT_RATE_ROUNDS=5 pairs; the kernel as the receiver of the same 1-byte attack after each, NMT_KERNEL=1):"
 	rl_teardown
-	NMT_ASSERT_RATE=1 NMT_RATE_ROUNDS=${NMT_RATE_ROUNDS:-5} "$ROOT/tests/apps/test_tcp_hostile.sh" "$RX" "$RELAY" || FAILS=$((FAILS + 1))
+	NMT_ASSERT_RATE=1 NMT_KERNEL=1 NMT_RATE_ROUNDS=${NMT_RATE_ROUNDS:-5} "$ROOT/tests/apps/test_tcp_hostile.sh" "$RX" "$RELAY" || FAILS=$((FAILS + 1))
 fi
 [ $FAILS = 0 ]

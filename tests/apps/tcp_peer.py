@@ -132,6 +132,48 @@ def cmd_sink(a):
     return 0
 
 
+def cmd_msink(a):
+    """The kernel as the receiver of N connections at once (select), each
+    read as it has data and written to OUT.I (I in accept order), closed at
+    its end: the kernel's answer to peers that share its listener, as
+    netmem-rx reads all of its connections at once."""
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.addr, a.port))
+    ls.listen(128)
+    ls.setblocking(False)
+    summary("listening", a.addr, a.port)
+    socks, files, accepted, done = {}, {}, 0, 0
+    buf = bytearray(1 << 20)
+    end = time.monotonic() + a.timeout
+    while done < a.connections:
+        if time.monotonic() > end:
+            summary("msink: error timeout with", done, "of", a.connections, "ended")
+            return 1
+        r, _, _ = select.select([ls] + list(socks), [], [], 0.5)
+        for s in r:
+            if s is ls:
+                c, _ = ls.accept()
+                c.setblocking(False)
+                files[c] = open("%s.%d" % (a.out, accepted), "wb")
+                socks[c] = accepted
+                accepted += 1
+                continue
+            try:
+                n = s.recv_into(buf)
+            except BlockingIOError:
+                continue
+            if n:
+                files[s].write(buf[:n])
+                continue
+            files.pop(s).close()
+            del socks[s]
+            s.close()
+            done += 1
+    summary("msink: done", done)
+    return 0
+
+
 def cmd_seq(a):
     """N sequential connections of SIZE bytes each (their data in
     DIR/in.I); for each, the time from its last byte handed over to the
@@ -385,6 +427,12 @@ def main():
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--nodelay", action="store_true")
     p = sub.add_parser("sink")
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("out")
+    p.add_argument("--connections", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=60)
+    p = sub.add_parser("msink")
     p.add_argument("addr")
     p.add_argument("port", type=int)
     p.add_argument("out")

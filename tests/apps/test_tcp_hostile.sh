@@ -25,6 +25,12 @@
 # just before its attacked one) and judges the median of the N ratios: on
 # a shared machine one pair moves by 3x.
 #
+# NMT_KERNEL=1 (a benchmark's option, as NMT_ASSERT_RATE): after each round
+# of the tiny case, the kernel is the receiver of the same stream alone and
+# under the same attack, over the same relay (tcp_peer.py msink reads all
+# five connections at once, as netmem-rx does), and its median rate is
+# printed beside ours: what the kernel keeps on these cores, not asserted.
+#
 # usage: test_tcp_hostile.sh NETMEM_RX TAP_RELAY [CASE...]
 set -u
 RX=${1:?usage: $0 NETMEM_RX TAP_RELAY [case...]}
@@ -40,6 +46,7 @@ FLOOR=10
 ROUNDS=${NMT_RATE_ROUNDS:-1}
 ROUND=1
 RATIOS=()
+KRATIOS=()
 R_ACTIVE=
 
 echo "1..$(wc -w <<<"$CASES")"
@@ -324,6 +331,60 @@ attacked() {
 	finish 15
 	echo "# hostile peer: $(tail -1 "$WORK/$c.peer")"
 	judge "$c" "$WORK/out.4" $sr "$p" "$what"
+	[ -n "${NMT_KERNEL:-}" ] && [ "$c" = tiny ] && kernel_round "$c" "$@"
+}
+
+# kernel_msink LOG CONNS: the kernel's receiver in B for CONNS connections.
+kernel_msink() {
+	rl_stop_all
+	rl_mode kernel
+	ip netns exec "$NSB" python3 "$PEER" msink $IPB $PORT "$WORK/kout" \
+		--connections "$2" --timeout 40 >"$1" 2>&1 &
+	SINKPID=$!
+	wait_line "$1" '^listening' $SINKPID && rl_relay kernel "${1%.sink}.krelay"
+}
+
+# kernel_round CASE CMD...: the stream alone, then under CMD's attack, into
+# the kernel; its ratio joins KRATIOS (printed, never judged).
+kernel_round() {
+	local c=$1 ka kb ap
+	shift
+	rm -f "$WORK"/kout* "$WORK/stop"
+	kernel_msink "$WORK/k-alone.sink" 1 || { echo "# kernel: receiver did not start"; rl_stop_all; return; }
+	rl_send "$WORK/legit" "$WORK/k-alone.send" --timeout 20
+	rl_wait_pid "$SINKPID" 10; SINKPID=
+	rl_relay_stop
+	ka=$(acked_time "$WORK/k-alone.send")
+	[ "$(sha "$WORK/legit")" = "$(sha "$WORK/kout.0" 2>/dev/null)" ] || ka=
+	rm -f "$WORK"/kout*
+	kernel_msink "$WORK/k-$c.sink" 5 || { echo "# kernel: receiver did not start"; rl_stop_all; return; }
+	nsa python3 "$PEER" "$@" --stopfile "$WORK/stop" --seconds 40 >"$WORK/k-$c.peer" 2>&1 &
+	ap=$!
+	BGPIDS="$ap"
+	for i in $(seq 100); do
+		grep -qE 'connected 4' "$WORK/k-$c.peer" && break
+		kill -0 $ap 2>/dev/null || break
+		sleep 0.05
+	done
+	sleep 0.5 # as in attacked()
+	rl_send "$WORK/legit" "$WORK/k-$c.send" --timeout 20
+	touch "$WORK/stop"
+	rl_wait_pid $ap 15
+	BGPIDS=
+	rl_wait_pid "$SINKPID" 15; SINKPID=
+	rl_relay_stop
+	kb=$(acked_time "$WORK/k-$c.send")
+	[ "$(sha "$WORK/legit")" = "$(sha "$WORK/kout.4" 2>/dev/null)" ] || kb=
+	if [ -n "$ka" ] && [ -n "$kb" ]; then
+		KRATIOS+=("$(awk -v a="$ka" -v b="$kb" 'BEGIN { printf "%.0f", 100 * a / b }')")
+		echo "# kernel receiver, round $ROUND: alone $ka s, under the same attack $kb s: ${KRATIOS[-1]} % of its rate ($(tail -1 "$WORK/k-$c.peer"))"
+	else
+		echo "# kernel receiver, round $ROUND: the stream did not land intact (alone ${ka:-failed}, attacked ${kb:-failed})"
+	fi
+	if [ "$ROUND" -ge "$ROUNDS" ] && [ ${#KRATIOS[@]} -gt 0 ]; then
+		echo "# kernel receiver: ${#KRATIOS[@]} rounds, rates ${KRATIOS[*]} %: median $(printf '%s\n' "${KRATIOS[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2 + 0.5)) }') %"
+		KRATIOS=()
+	fi
 }
 
 # rounds CASE ARGS...: CASE's attacked run ROUNDS times, each after a run of
