@@ -307,7 +307,7 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	pattern_fill(s.blk);
 
 	if (!o->host) {
-		dmabuf = udmabuf_create(o->size, NULL);
+		dmabuf = udmabuf_create_huge(o->size, NULL, o->huge);
 		if (dmabuf < 0) {
 			fprintf(stderr, "netmem-kctl rx: udmabuf: %s\n", strerror(-dmabuf));
 			goto out;
@@ -319,15 +319,17 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 		}
 		r = devmem_nl_open(&nl);
 		if (!r)
-			r = devmem_nl_bind_rx(&nl, kd->info.ifindex, dmabuf, o->queue, &id);
+			r = devmem_nl_bind_rx_page(&nl, kd->info.ifindex, dmabuf, o->queue,
+						   o->rx_page_size, &id);
 		if (r) {
 			printf("rx: refused bind-rx of queue %u: %s%s%s\n", o->queue, strerror(-r),
 			       nl.ext_msg[0] ? ": " : "", nl.ext_msg);
 			ret = 3;
 			goto out;
 		}
-		printf("rx: kernel devmem binding %u on %s queue %u (%llu MiB udmabuf)\n", id,
-		       kd->info.ifname, o->queue, (unsigned long long)(o->size >> 20));
+		printf("rx: kernel devmem binding %u on %s queue %u (%llu MiB udmabuf%s, rx-page-size %u)\n",
+		       id, kd->info.ifname, o->queue, (unsigned long long)(o->size >> 20),
+		       o->huge ? " on hugetlb pages" : "", o->rx_page_size ? o->rx_page_size : 4096);
 	}
 	lsock = listen_on(o->port);
 	if (lsock < 0) {
