@@ -111,6 +111,22 @@ struct rx_opts {
 
 int kctl_rx(struct kdev *kd, const struct rx_opts *o);
 
+/* tcp_send.py's stream: byte i is block[i % PATTERN_LEN] (rx.c). */
+#define PATTERN_WORDS 131071u
+#define PATTERN_LEN   (PATTERN_WORDS * 8u)
+void pattern_fill(uint8_t *blk);
+/* A TCP listener on @port (any address); fd or -errno. */
+int listen_on(uint16_t port);
+/* CPU seconds of this process, and busy seconds of every CPU (/proc/stat). */
+double cpu_self_s(void);
+double cpu_all_s(void);
+
+/* ---- zcrx.c: io_uring zero-copy receive (7.3) ----------------------------- */
+
+/* The same stream through IORING_OP_RECV_ZC: a udmabuf area (or host memory
+ * with o->host), o->rx_page_size as rx_buf_len; 77 without the 7.3 header. */
+int kctl_zcrx(struct kdev *kd, const struct rx_opts *o);
+
 /* ---- checks.c / bench.c --------------------------------------------------- */
 
 struct kctl_opts {

@@ -21,6 +21,9 @@
  *   netmem-kctl pools                    the kernel's page pools on nmk0 (page-pool-get)
  *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
  *                  [--rx-page-size BYTES] [--huge]
+ *   netmem-kctl zcrx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--rx-page-size BYTES] [--huge] [-w S]
+ *                                        the same stream through io_uring zcrx (7.3):
+ *                                        a udmabuf area (host memory with --host)
  *                                        receive a tcp_send.py stream: devmem TCP
  *                                        (bind-rx of a udmabuf to Q) or host memory
  *
@@ -49,6 +52,7 @@ static void usage(FILE *f)
 	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | pools\n"
 	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
 	      "                      [--rx-page-size BYTES] [--huge]\n"
+	      "       netmem-kctl zcrx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--rx-page-size BYTES] [--huge] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
 }
 
@@ -359,14 +363,14 @@ int main(int argc, char **argv)
 		print_rxstats(&kd);
 	} else if (!strcmp(cmd, "pools")) {
 		ret = print_pools(&kd);
-	} else if (!strcmp(cmd, "rx")) {
+	} else if (!strcmp(cmd, "rx") || !strcmp(cmd, "zcrx")) {
 		rxo.queue = queue;
 		rxo.size = o.size;
 		if (!rxo.port || !rxo.expect) {
-			fprintf(stderr, "netmem-kctl: rx needs -p PORT and -n BYTES\n");
+			fprintf(stderr, "netmem-kctl: %s needs -p PORT and -n BYTES\n", cmd);
 			ret = 2;
 		} else {
-			ret = kctl_rx(&kd, &rxo);
+			ret = !strcmp(cmd, "rx") ? kctl_rx(&kd, &rxo) : kctl_zcrx(&kd, &rxo);
 			kdev_close(&kd);
 			return ret;
 		}

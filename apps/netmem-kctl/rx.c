@@ -58,10 +58,8 @@ struct dmabuf_token {
 /* tcp_send.py's stream: byte i is block[i % PATTERN_LEN]; word k of the block
  * is splitmix64's k-th output, little-endian. PATTERN_LEN is no multiple of
  * a page, so a fragment placed at the wrong page cannot pass. */
-#define PATTERN_WORDS 131071u
-#define PATTERN_LEN   (PATTERN_WORDS * 8u)
 
-static void pattern_fill(uint8_t *blk)
+void pattern_fill(uint8_t *blk)
 {
 	uint64_t x = 0;
 
@@ -109,7 +107,7 @@ static void check_bytes(struct rx_state *s, const uint8_t *p, uint64_t len)
 	}
 }
 
-static double cpu_self_s(void)
+double cpu_self_s(void)
 {
 	struct rusage ru;
 
@@ -119,7 +117,7 @@ static double cpu_self_s(void)
 }
 
 /* Busy jiffies of every CPU (/proc/stat: all but idle and iowait), in s. */
-static double cpu_all_s(void)
+double cpu_all_s(void)
 {
 	unsigned long long v[10] = { 0 };
 	FILE *f = fopen("/proc/stat", "r");
@@ -271,7 +269,7 @@ static int recv_host(int sock, struct rx_state *s)
 	}
 }
 
-static int listen_on(uint16_t port)
+int listen_on(uint16_t port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
