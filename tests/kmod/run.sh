@@ -40,6 +40,13 @@ if hidden "$ko" || hidden "$kctl"; then
 fi
 
 cd "$repo"
+if [ "$group" = zcrx ]; then
+	# Upstream's iou-zcrx as a second receiver: built into the cache (visible to
+	# the guest); its absence is reported there, with the reason.
+	iou=$("$repo/scripts/iou-zcrx.sh" build 2>"$outdir/iou-zcrx-build.log") ||
+		iou="none: $(tail -n 1 "$outdir/iou-zcrx-build.log")"
+	set -- "${1:-64}" "$iou"
+fi
 if [ "$group" = stream ] || [ "$group" = rxbuf ] || [ "$group" = zcrx ]; then
 	# Real TCP through the NIC pair: its own script (loads the module itself).
 	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-300}" -- \

@@ -3,7 +3,9 @@
 # zero-copy receive (zcrx) on the module's NIC, received by netmem-kctl zcrx
 # (apps/netmem-kctl/zcrx.c), every byte checked where it landed.
 #
-#   zcrx.sh KO KCTL [STREAM_MIB]
+#   zcrx.sh KO KCTL [STREAM_MIB [IOU_ZCRX]]
+#
+# IOU_ZCRX: upstream's iou-zcrx (scripts/iou-zcrx.sh build), or "none: why".
 #
 # The wiring of stream.sh: nmkp0 in a namespace of its own, a stock sender
 # (tcp_send.py), RSS on queue 0, an ntuple rule sends port 5201 to queue 1.
@@ -11,7 +13,7 @@
 # is refused, after the driver callbacks the kernel's check-after path costs.
 set -u
 
-ko=$1 kctl=$2 mib=${3:-64}
+ko=$1 kctl=$2 mib=${3:-64} iou=${4:-none: not given}
 here=$(cd "$(dirname "$0")" && pwd)
 send=$here/tcp_send.py
 py=/usr/bin/python3
@@ -39,13 +41,17 @@ insmod "$ko" && ip netns add $ns &&
 	ip addr add 169.254.89.1/24 dev nmk0 && "$kctl" up && "$kctl" rss-equal 1 &&
 	"$kctl" flow -p 5201 -q 1 >/dev/null
 ok $? "insmod, nmkp0 in $ns, RSS on queue 0, tcp4 dst-port 5201 -> queue 1"
-# Without 7.3's uapi header at build time the receiver says so (77).
-out=$("$kctl" zcrx -p 1 -n 1 2>&1)
-if [ $? -eq 77 ]; then
+# Without 7.3's uapi header at build time the receiver says so (77); with it,
+# a queue the NIC does not have is refused by the kernel (3), nothing touched.
+out=$("$kctl" zcrx -p 1 -n 1 -q 99 2>&1)
+rc=$?
+if [ $rc -eq 77 ]; then
 	rmmod netmem_kmod
 	echo "zcrx.sh: SKIP: $out" >&2
 	exit 77
 fi
+[ $rc -eq 3 ]
+ok $? "zcrx on queue 99 (nmk0 has $("$kctl" info | sed -n 's/.*), \([0-9]*\) RX queues.*/\1/p')) refused: $out"
 
 # The ring's close tears the ifq down from a worker: wait (bounded) until the
 # queue runs on host pages again before the next registration.
@@ -125,15 +131,54 @@ zc_stream after $((2 << 20)) -q 1 -s 4
 [ $rxrc -eq 0 ] && [ "$(field mismatches "$line")" = 0 ]
 ok $? "queue 1 receives through zcrx again afterwards ($(field bytes "$line") bytes)"
 
+# 7. Upstream's iou-zcrx (linux-source-7.3's selftest tool) as the receiver on
+# nmk0: its cases as iou-zcrx.py runs them (IPv6, a tcp6 rule to queue 1).
+# Its server checks each byte against its pattern and gives up after 5 s.
+if [ -x "${iou%% *}" ]; then
+	ip addr add fd00:89::1/64 dev nmk0 nodad &&
+		ip -n $ns addr add fd00:89::2/64 dev nmkp0 nodad &&
+		ethtool -N nmk0 flow-type tcp6 dst-port 9999 action 1 >/dev/null
+	ok $? "iou-zcrx: nmk0 fd00:89::1, nmkp0 fd00:89::2, tcp6 dst-port 9999 -> queue 1"
+	iou_case() { # iou_case NAME SERVER-ARGS -- CLIENT-ARGS
+		local name=$1 sargs=() cargs=() pd0 pd1 rc crc
+		shift
+		while [ "$1" != -- ]; do sargs+=("$1"); shift; done
+		shift
+		cargs=("$@")
+		queue_host 1
+		pd0=$("$kctl" rxstats | awk '$1 == 1 { print $5 }')
+		"$iou" -s -p 9999 -i nmk0 -q 1 "${sargs[@]}" >/tmp/iou-$name.log 2>&1 &
+		local spid=$!
+		for _ in $(seq 50); do ss -ltn 2>/dev/null | grep -q ':9999 ' && break; sleep 0.1; done
+		ip netns exec $ns "$iou" -c -h fd00:89::1 -p 9999 "${cargs[@]}" >>/tmp/iou-$name.log 2>&1
+		crc=$?
+		wait $spid
+		rc=$?
+		pd1=$("$kctl" rxstats | awk '$1 == 1 { print $5 }')
+		[ $rc -eq 0 ] && [ $crc -eq 0 ] && [ $((pd1 - pd0)) -ge "$want" ]
+		ok $? "upstream iou-zcrx $name: server exit $rc, client exit $crc, $((pd1 - pd0)) payload bytes into io_uring's net_iovs on queue 1 (>= $want): $(tr '\n' ' ' </tmp/iou-$name.log | head -c 200)"
+	}
+	want=$((2 << 20))
+	iou_case single -- -l 12840
+	want=16384
+	iou_case oneshot -o 4 -- -l 4096 -z 16384
+	want=$((2 << 20))
+	iou_case large-chunks -x 8 -- -l 12840
+else
+	echo "ok $((n += 1)) # SKIP upstream iou-zcrx: $iou"
+fi
+
 "$kctl" rxstats | sed 's/^/# /'
 ip netns del $ns
 sleep 0.5
 info=$("$kctl" info | grep '^live')
 grep -q '^live: 0 bindings, 0 kmod pools, 0 net_iovs out, 0 kernel devmem pools' <<<"$info"
 ok $? "module accounting back to zero: $info"
+"$kctl" pools | sed 's/^/# before rmmod: /'
 "$kctl" down
+t0=$(date +%s)
 rmmod netmem_kmod
-ok $? "rmmod netmem_kmod"
+ok $? "rmmod netmem_kmod ($(( $(date +%s) - t0 )) s)"
 sleep 2
 bad=$(dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops|general protection|refcount_t|stalled pool|stays registered' || true)
 [ -z "$bad" ]
