@@ -81,6 +81,8 @@ struct rx_state {
 	uint64_t mismatches, first_bad;
 	uint64_t dmabuf_bytes, linear_bytes, frags, linear_cmsgs;
 	uint64_t tokens_returned, dontneed_calls, dontneed_short;
+	uint64_t recv_calls;     /* recvmsg/recv, each a syscall */
+	uint64_t syncs;          /* recvmsg with data: a DMA_BUF_IOCTL_SYNC pair */
 	uint32_t *held;          /* tokens not returned yet */
 	uint32_t nheld, maxheld;
 };
@@ -197,6 +199,8 @@ static int recv_devmem(int sock, struct rx_state *s, const uint8_t *map, uint64_
 		struct cmsghdr *cm;
 		ssize_t n = recvmsg(sock, &msg, MSG_SOCK_DEVMEM);
 
+		s->recv_calls++;
+
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -211,6 +215,7 @@ static int recv_devmem(int sock, struct rx_state *s, const uint8_t *map, uint64_
 			return -EMSGSIZE;
 		}
 		ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
+		s->syncs++;
 		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 			struct dmabuf_cmsg dc;
 
@@ -255,6 +260,8 @@ static int recv_host(int sock, struct rx_state *s)
 
 	for (;;) {
 		ssize_t n = recv(sock, buf, sizeof(buf), 0);
+
+		s->recv_calls++;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -365,7 +372,7 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	       "secs=%.3f cpu_self_s=%.3f cpu_all_s=%.3f "
 	       "q_packets=%llu q_split=%llu q_hdr_bytes=%llu q_payload_devmem=%llu "
 	       "q_payload_host=%llu q_drop_no_buf=%llu q_drop_backlog=%llu "
-	       "q_ring_allocs=%llu q_ring_alloc_ns=%llu q_pool_hold=%llu\n",
+	       "q_ring_allocs=%llu q_ring_alloc_ns=%llu q_pool_hold=%llu syscalls=%llu\n",
 	       o->host ? "host" : "devmem", o->queue, (unsigned long long)s.off,
 	       (unsigned long long)o->expect, (unsigned long long)s.mismatches,
 	       (unsigned long long)s.first_bad, (unsigned long long)s.dmabuf_bytes,
@@ -382,7 +389,11 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	       (unsigned long long)(st1.drop_backlog - st0.drop_backlog),
 	       (unsigned long long)(st1.ring_allocs - st0.ring_allocs),
 	       (unsigned long long)(st1.ring_alloc_ns - st0.ring_alloc_ns),
-	       (unsigned long long)(st1.pool_hold - st0.pool_hold));
+	       (unsigned long long)(st1.pool_hold - st0.pool_hold),
+	       /* the data path's: recv(msg), SO_DEVMEM_DONTNEED, and the two
+		* DMA_BUF_IOCTL_SYNC around each devmem recvmsg with data */
+	       (unsigned long long)(s.recv_calls + s.dontneed_calls +
+				    (o->host ? 0 : 2 * s.syncs)));
 	if (!r && s.off == o->expect && !s.mismatches && !s.dontneed_short)
 		ret = 0;
 	if (o->hold && s.nheld) {

@@ -205,6 +205,7 @@ struct zc_state {
 	uint64_t off, mismatches, first_bad;
 	uint64_t cqes, frags, events[__ZCRX_EVENT_TYPE_LAST], rearms, cq_full;
 	uint64_t max_frag;
+	uint64_t syncs, arms;    /* DMA_BUF_IOCTL_SYNC pairs, ZCRX_CTRL_ARM_EVENT calls */
 };
 
 static void zc_check(struct zc_state *s, const uint8_t *p, uint64_t len)
@@ -241,8 +242,10 @@ static int zc_reap(struct zc_ring *r, struct zc_refill *q, struct zc_state *s,
 
 	if (head == tail)
 		return 0;
-	if (dmabuf_fd >= 0)
+	if (dmabuf_fd >= 0) {
 		ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
+		s->syncs++;
+	}
 	for (; head != tail && !ret; head++) {
 		const struct io_uring_cqe *cqe =
 			(const void *)(r->cqes + (size_t)(head & *r->cq_mask) * 32);
@@ -253,6 +256,7 @@ static int zc_reap(struct zc_ring *r, struct zc_refill *q, struct zc_state *s,
 		if (cqe->user_data == ZC_UD_EVENT) {
 			if (cqe->res >= 0 && cqe->res < __ZCRX_EVENT_TYPE_LAST) {
 				s->events[cqe->res]++;
+				s->arms++;
 				ret = zc_ctrl_arm(r->fd, zcrx_id, (uint32_t)cqe->res);
 			}
 			continue;
@@ -459,7 +463,8 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	       "refill_full_waits=%llu copy_fallbacks=%llu copy_bytes=%llu events_copy=%llu "
 	       "events_alloc_fail=%llu rearms=%llu cq_full=%llu enters=%llu secs=%.3f cpu_self_s=%.3f "
 	       "cpu_all_s=%.3f q_packets=%llu q_split=%llu q_hdr_bytes=%llu q_payload_devmem=%llu "
-	       "q_payload_host=%llu q_drop_no_buf=%llu q_drop_backlog=%llu q_ring_allocs=%llu\n",
+	       "q_payload_host=%llu q_drop_no_buf=%llu q_drop_backlog=%llu q_ring_allocs=%llu "
+	       "syscalls=%llu\n",
 	       o->host ? "host" : "dmabuf", o->queue, reg.rx_buf_len,
 	       (unsigned long long)s.off, (unsigned long long)o->expect,
 	       (unsigned long long)s.mismatches, (unsigned long long)s.first_bad,
@@ -480,7 +485,9 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	       (unsigned long long)(st1.payload_host - st0.payload_host),
 	       (unsigned long long)(st1.drop_no_buf - st0.drop_no_buf),
 	       (unsigned long long)(st1.drop_backlog - st0.drop_backlog),
-	       (unsigned long long)(st1.ring_allocs - st0.ring_allocs));
+	       (unsigned long long)(st1.ring_allocs - st0.ring_allocs),
+	       /* the data path's: io_uring_enter, DMA_BUF_IOCTL_SYNC pairs, arms */
+	       (unsigned long long)(r.enters - enters0 + 2 * s.syncs + s.arms));
 	if (rc == 1 && s.off == o->expect && !s.mismatches)
 		ret = 0;
 out:
