@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "kctl.h"
+#include "tap.h"
 
 #ifndef KCTL_IO_URING_H
 
@@ -326,6 +327,7 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	struct io_uring_region_desc rd = { 0 };
 	struct zcrx_event_desc ev = { 0 };
 	struct io_uring_zcrx_ifq_reg reg = { 0 };
+	struct nmk_queue q0, q1;
 	uint8_t *map = MAP_FAILED;
 	uint64_t area_len = o->size;
 	int dmabuf = -1, lsock = -1, sock = -1, ret = 1, rc;
@@ -400,9 +402,20 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	reg.event_desc = (uint64_t)(uintptr_t)&ev;
 
 	ioctl(kd->fd, NMK_IOC_RXQ_STATS, &st0);
+	if (o->queue >= kd->info.num_rx_queues || kdev_queue(kd, o->queue, &q0))
+		memset(&q0, 0, sizeof(q0));
 	if (syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_ZCRX_IFQ, &reg, 1) < 0) {
-		printf("zcrx: refused IORING_REGISTER_ZCRX_IFQ on %s queue %u: %s\n",
-		       kd->info.ifname, o->queue, strerror(errno));
+		int e = errno;
+		struct nmk_rxq_counters d = { 0 };
+
+		/* What the kernel's path cost the queue before it said no. */
+		if (o->queue < kd->info.num_rx_queues && !kdev_queue(kd, o->queue, &q1))
+			d = counters_delta(&q0.counters, &q1.counters);
+		printf("zcrx: refused IORING_REGISTER_ZCRX_IFQ on %s queue %u: %s; queue cost: "
+		       "callbacks=%llu mem_alloc=%llu mem_free=%llu bufs_posted=%llu\n",
+		       kd->info.ifname, o->queue, strerror(e), (unsigned long long)callbacks(&d),
+		       (unsigned long long)d.cb_mem_alloc, (unsigned long long)d.cb_mem_free,
+		       (unsigned long long)d.bufs_posted);
 		ret = 3;
 		goto out;
 	}
