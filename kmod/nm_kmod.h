@@ -279,6 +279,10 @@ struct nm_vnic_qmem {
 	struct page_pool *hpp;          /* host pages for split-off headers */
 	unsigned long *ring;            /* posted buffers (netmem refs) */
 	u32 ring_fill;
+	u32 ring_cap;                   /* buffers posted: ring_size >> order */
+	u32 buf_size;                   /* PAGE_SIZE, or the qcfg's rx_page_size */
+	unsigned long part;             /* large buffers: the one being filled */
+	u32 part_off;                   /* bytes of @part used */
 	bool kernel_devmem;             /* kpp runs on the kernel's devmem */
 };
 
@@ -372,6 +376,18 @@ netdev_tx_t nm_vnic_rx_enqueue(struct nm_vnic *dev, struct sk_buff *skb);
 /* Refill @qm's ring from its pool (process context at build, NAPI after). */
 void nm_vnic_ring_refill(struct nm_vnic *dev, struct nm_vnic_qmem *qm,
 			 struct nmk_rxq_stats *st, gfp_t gfp);
+
+/* ---- vnic_qcfg.c: large RX buffers (QCFG_RX_PAGE_SIZE, 7.0+) ------------- */
+
+#if NM_HAVE_QCFG
+void nm_vnic_default_qcfg(struct net_device *nd, struct netdev_queue_config *qcfg);
+int nm_vnic_validate_qcfg(struct net_device *nd, struct netdev_queue_config *qcfg,
+			  struct netlink_ext_ack *extack);
+/* The buffer size @qcfg asks for (PAGE_SIZE when unset). */
+u32 nm_vnic_qcfg_buf_size(const struct netdev_queue_config *qcfg);
+#endif
+/* Queue @idx's buffer size as the core configures it now (PAGE_SIZE on 6.12). */
+u32 nm_vnic_queue_buf_size(struct nm_vnic *dev, u32 idx);
 
 /* ---- vnic_ethtool.c: tcp-data-split, ntuple rules, RSS -------------------- */
 

@@ -116,12 +116,12 @@ static int qmem_build_kernel(struct nm_vnic *dev, struct nm_rxq *rxq,
 			     struct nm_vnic_qmem *qm)
 {
 	struct page_pool_params pp = {
-		.order = 0,
+		.order = get_order(qm->buf_size),
 		.pool_size = dev->pool_size,
 		.nid = NUMA_NO_NODE,
 		.dev = dev->dma_dev,
 		.dma_dir = DMA_FROM_DEVICE,
-		.max_len = PAGE_SIZE,
+		.max_len = qm->buf_size,
 		.offset = 0,
 		.netdev = dev->netdev,
 		.queue_idx = rxq->index,
@@ -157,6 +157,8 @@ static void qmem_release(struct nm_vnic_qmem *qm)
 		nm_page_pool_destroy(qm->npp);
 	}
 	if (qm->kpp) {
+		if (qm->part)   /* the large buffer being filled: our reference */
+			page_pool_put_full_netmem(qm->kpp, (__force netmem_ref)qm->part, false);
 		for (i = 0; i < qm->ring_fill; i++)
 			page_pool_put_full_netmem(qm->kpp,
 						  (__force netmem_ref)qm->ring[i],
@@ -171,12 +173,16 @@ static void qmem_release(struct nm_vnic_qmem *qm)
 	memset(qm, 0, sizeof(*qm));
 }
 
-static int qmem_build(struct nm_vnic *dev, struct nm_vnic_qmem *qm, u32 idx)
+/* @buf_size: PAGE_SIZE, or larger where the core's qcfg asks (vnic_qcfg.c). */
+static int qmem_build(struct nm_vnic *dev, struct nm_vnic_qmem *qm, u32 idx, u32 buf_size)
 {
 	struct nm_rxq *rxq = &dev->rxqs[idx];
 	int ret;
 
 	memset(qm, 0, sizeof(*qm));
+	qm->buf_size = buf_size;
+	/* The same bytes posted whatever the buffer size, as bnxt does. */
+	qm->ring_cap = max(1u, dev->ring_size >> get_order(buf_size));
 	qm->ring = kvcalloc(dev->ring_size, sizeof(*qm->ring), GFP_KERNEL);
 	if (!qm->ring)
 		return -ENOMEM;
@@ -219,7 +225,11 @@ static int nm_vnic_queue_mem_alloc(struct net_device *nd, NM_QCFG_ARG void *mem,
 			    "tcp-data-split is off");
 		return -EOPNOTSUPP;
 	}
-	return qmem_build(dev, mem, idx);
+#if NM_HAVE_QCFG
+	return qmem_build(dev, mem, idx, nm_vnic_qcfg_buf_size(qcfg));
+#else
+	return qmem_build(dev, mem, idx, PAGE_SIZE);
+#endif
 }
 
 static void nm_vnic_queue_mem_free(struct net_device *nd, void *mem)
@@ -275,6 +285,11 @@ static const struct netdev_queue_mgmt_ops nm_vnic_qops = {
 	.ndo_queue_mem_free = nm_vnic_queue_mem_free,
 	.ndo_queue_start = nm_vnic_queue_start,
 	.ndo_queue_stop = nm_vnic_queue_stop,
+#if NM_HAVE_QCFG
+	.ndo_default_qcfg = nm_vnic_default_qcfg,
+	.ndo_validate_qcfg = nm_vnic_validate_qcfg,
+	.supported_params = QCFG_RX_PAGE_SIZE,
+#endif
 };
 
 /* ---- net_device_ops ------------------------------------------------------- */
@@ -303,7 +318,7 @@ static int nm_vnic_open(struct net_device *nd)
 
 	/* The queues ethtool -L left (all of them unless it took some away). */
 	for (i = 0; i < nd->real_num_rx_queues; i++) {
-		ret = qmem_build(dev, &dev->cur[i], i);
+		ret = qmem_build(dev, &dev->cur[i], i, nm_vnic_queue_buf_size(dev, i));
 		if (ret) {
 			nm_vnic_close_queues(dev);
 			return ret;

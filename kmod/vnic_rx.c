@@ -68,7 +68,8 @@ static void *dma_to_va(const struct nm_vnic *dev, dma_addr_t dma, unsigned int l
 {
 	unsigned long pfn = PHYS_PFN(dma);
 
-	if (!dev->dma_identity || !pfn_valid(pfn) || offset_in_page(dma) + len > PAGE_SIZE)
+	/* A large buffer is physically contiguous (one DMA segment, identity). */
+	if (!dev->dma_identity || !len || !pfn_valid(pfn) || !pfn_valid(PHYS_PFN(dma + len - 1)))
 		return NULL;
 	return page_address(pfn_to_page(pfn)) + offset_in_page(dma);
 }
@@ -120,13 +121,13 @@ static bool ring_take(struct nm_vnic_qmem *qm, unsigned long *ref)
 void nm_vnic_ring_refill(struct nm_vnic *dev, struct nm_vnic_qmem *qm,
 			 struct nmk_rxq_stats *st, gfp_t gfp)
 {
-	u32 want = dev->ring_size - qm->ring_fill, got = 0;
+	u32 want = qm->ring_cap - qm->ring_fill, got = 0;
 	u64 t0;
 
 	if (!want)
 		return;
 	t0 = ktime_get_ns();
-	while (qm->ring_fill < dev->ring_size) {
+	while (qm->ring_fill < qm->ring_cap) {
 		unsigned long ref;
 
 		if (qm->npp)
@@ -171,6 +172,44 @@ static bool place_kmod(struct nm_vnic_rx *rx, struct nm_vnic_qmem *qm,
 	return true;
 }
 
+/*
+ * Where the next @want payload bytes go: a posted buffer of one page, or,
+ * with large buffers (rx_page_size), the rest of the buffer being filled,
+ * as a NIC's aggregation ring packs a flow's payloads into one buffer. The
+ * frag gets a reference of its own; the queue keeps one on the buffer it
+ * fills until the buffer is full (or the queue memory is released).
+ */
+static bool frag_take(struct nm_vnic_qmem *qm, unsigned int want, netmem_ref *netmem,
+		      unsigned int *boff, unsigned int *chunk)
+{
+	unsigned long ref;
+
+	if (qm->buf_size <= PAGE_SIZE) {
+		if (!ring_take(qm, &ref))
+			return false;
+		*netmem = (__force netmem_ref)ref;
+		*boff = 0;
+		*chunk = min_t(unsigned int, want, PAGE_SIZE);
+		return true;
+	}
+	if (!qm->part) {
+		if (!ring_take(qm, &ref))
+			return false;
+		qm->part = ref;
+		qm->part_off = 0;
+	}
+	*netmem = (__force netmem_ref)qm->part;
+	*boff = qm->part_off;
+	*chunk = min_t(unsigned int, want, qm->buf_size - qm->part_off);
+	page_pool_ref_netmem(*netmem);
+	qm->part_off += *chunk;
+	if (qm->part_off == qm->buf_size) {
+		page_pool_put_full_netmem(qm->kpp, *netmem, false);
+		qm->part = 0;
+	}
+	return true;
+}
+
 /* The payload of @src from @off into posted buffers, as frags of @skb. */
 static bool place_frags(struct nm_vnic_rx *rx, struct nm_vnic_qmem *qm,
 			struct sk_buff *skb, const struct sk_buff *src,
@@ -179,20 +218,19 @@ static bool place_frags(struct nm_vnic_rx *rx, struct nm_vnic_qmem *qm,
 	int frag = 0;
 
 	while (off < src->len) {
-		unsigned int chunk = min_t(unsigned int, src->len - off, PAGE_SIZE);
+		unsigned int chunk, boff;
 		netmem_ref netmem;
-		unsigned long ref;
 		bool niov;
 		void *va;
 
-		if (frag == MAX_SKB_FRAGS || !ring_take(qm, &ref)) {
+		if (frag == MAX_SKB_FRAGS ||
+		    !frag_take(qm, src->len - off, &netmem, &boff, &chunk)) {
 			rx->st.drop_no_buf++;
 			return false;
 		}
-		netmem = (__force netmem_ref)ref;
 		niov = netmem_is_net_iov(netmem);
-		va = niov ? dma_to_va(rx->dev, page_pool_get_dma_addr_netmem(netmem), chunk) :
-			    netmem_address(netmem);
+		va = niov ? dma_to_va(rx->dev, page_pool_get_dma_addr_netmem(netmem) + boff, chunk) :
+			    netmem_address(netmem) + boff;
 		if (!va || skb_copy_bits(src, off, va, chunk)) {
 			page_pool_put_full_netmem(qm->kpp, netmem, false);
 			return false;
@@ -200,10 +238,12 @@ static bool place_frags(struct nm_vnic_rx *rx, struct nm_vnic_qmem *qm,
 		if (niov) {
 			rx->st.payload_devmem += chunk;
 		} else {
-			page_pool_dma_sync_for_cpu(qm->kpp, netmem_to_page(netmem), 0, chunk);
+			page_pool_dma_sync_for_cpu(qm->kpp, netmem_to_page(netmem), boff, chunk);
 			rx->st.payload_host += chunk;
 		}
-		skb_add_rx_frag_netmem(skb, frag++, netmem, 0, chunk, PAGE_SIZE);
+		/* A packed buffer's truesize is what the frag used of it. */
+		skb_add_rx_frag_netmem(skb, frag++, netmem, boff, chunk,
+				       qm->buf_size <= PAGE_SIZE ? PAGE_SIZE : chunk);
 		off += chunk;
 	}
 	return true;

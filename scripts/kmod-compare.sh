@@ -20,6 +20,13 @@
 #   --stream-reps N  streams per mode and size, median reported (default 3)
 #   --from RAW    write the report from an earlier run's raw output
 #                 (DIR/kmod-compare/raw.txt) without booting the guest
+#   --rx3 ROUNDS  instead: the 7.3 receive comparison (kernel devmem TCP 4K/32K,
+#                 io_uring zcrx 4K/32K, kernel TCP into host memory on the
+#                 module's NIC, netmem userspace TCP on the VFIO igb), ROUNDS
+#                 interleaved rounds of --stream MiB, one 7.3 boot
+#                 (tests/kmod/rx3-bench.sh); its section of kmod-compare.md and
+#                 kmod-rx3.svg (scripts/kmod-rx3-report.py); with --from RAW,
+#                 DIR/kmod-compare-7.3/rx3-raw.txt
 #
 # Needs what tests/kmod needs (kernel headers: scripts/guest-kernel.sh [--kernel K] headers;
 # QEMU and the guest kernel: scripts/install-deps.sh guest) and python3.
@@ -35,6 +42,7 @@ stream=64
 stream_reps=3
 out=$repo/docs
 from=""
+rx3=""
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -49,7 +57,8 @@ while [ $# -gt 0 ]; do
 	--stream) stream=$2; shift 2 ;;
 	--stream-reps) stream_reps=$2; shift 2 ;;
 	--from) from=$(readlink -f "$2"); shift 2 ;;
-	-h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--rx3) rx3=$2; export NETMEM_GUEST_KERNEL_SERIES=7.3; shift 2 ;;
+	-h | --help) sed -n '2,31s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "kmod-compare: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -77,6 +86,36 @@ work=$build/kmod-compare
 [ "${NETMEM_GUEST_KERNEL_SERIES:-6.12}" = 6.12 ] || work=$work-$NETMEM_GUEST_KERNEL_SERIES
 mkdir -p "$work" "$out"
 log() { printf 'kmod-compare: %s\n' "$*" >&2; }
+
+# --rx3: the 7.3 receive comparison, its own boot and its own section.
+if [ -n "$rx3" ]; then
+	[[ $rx3 =~ ^[0-9]+$ ]] && [ "$rx3" -ge 1 ] && [ "$rx3" -le 16 ] && [ "$stream" -ge 1 ] ||
+		{ echo "kmod-compare: --rx3 takes 1 to 16 rounds, --stream at least 1 MiB" >&2; exit 2; }
+	raw=$work/rx3-raw.txt
+	if [ -n "$from" ]; then
+		raw=$from
+	else
+		rc=0
+		ko=$("$repo/tests/kmod/build.sh" "$work") || rc=$?
+		[ $rc -eq 0 ] || exit $rc
+		kctl=$build/apps/netmem-kctl/netmem-kctl
+		[ -x "$kctl" ] || { log "no $kctl: build it (meson) with the 7.3 headers in the cache"; exit 1; }
+		netmem_rx=$build/apps/netmem-rx
+		[ -x "$netmem_rx" ] || netmem_rx=""
+		qemu_ver=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || true)
+		echo "env,$(date -u +%Y-%m-%d), guest $("$repo/scripts/guest-kernel.sh" version) under ${qemu_ver:-QEMU} TCG (2 vCPUs), host $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start, $rx3 rounds of $stream MiB" >"$raw"
+		log "one 7.3 guest boot: $rx3 rounds of five receivers, $stream MiB each"
+		(cd "$repo" && "$repo/tests/vm/guest-run.sh" --timeout 900 -- \
+			"$repo/tests/kmod/rx3-bench.sh" "$ko" "$kctl" "$stream" "$rx3" "$netmem_rx") >>"$raw" || rc=$?
+		if [ $rc -ne 0 ]; then
+			tail -n 30 "$raw" >&2
+			log "the guest run failed (exit $rc)"
+			exit $rc
+		fi
+	fi
+	python3 "$here/kmod-rx3-report.py" "$raw" "$out/kmod-compare.md" "$out/kmod-rx3.svg"
+	exit
+fi
 
 # Build what the guest runs, boot it once, keep its output in $raw.
 run_guest() {
@@ -432,6 +471,13 @@ if stream_sizes:
         out.append("netmem's own userspace TCP on the VFIO igb port, and kernel TCP over "
                    "the kernel's igb driver between the guest's two ports, did not run for "
                    "this report.\n")
+# The 7.3 receive comparison (--rx3) keeps its section across this rewrite.
+try:
+    old = open(md_path).read()
+    keep = old[old.index("<!-- rx3 begin -->"):old.index("<!-- rx3 end -->") + len("<!-- rx3 end -->")]
+    out.append("\n" + keep)
+except (OSError, ValueError):
+    pass
 open(md_path, "w").write("\n".join(out) + "\n")
 
 # ---- the plot: three log-scale panels, plain SVG --------------------------------

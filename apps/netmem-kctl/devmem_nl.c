@@ -30,7 +30,8 @@ enum { NETDEV_A_PAGE_POOL_ID_ = 1, NETDEV_A_PAGE_POOL_IFINDEX_ = 2,
 enum { NETDEV_A_QUEUE_ID_ = 1, NETDEV_A_QUEUE_IFINDEX_ = 2,
        NETDEV_A_QUEUE_TYPE_ = 3, NETDEV_A_QUEUE_DMABUF_ = 5 };
 enum { NETDEV_A_DMABUF_IFINDEX_ = 1, NETDEV_A_DMABUF_QUEUES_ = 2,
-       NETDEV_A_DMABUF_FD_ = 3, NETDEV_A_DMABUF_ID_ = 4 };
+       NETDEV_A_DMABUF_FD_ = 3, NETDEV_A_DMABUF_ID_ = 4,
+       NETDEV_A_DMABUF_RX_PAGE_SIZE_ = 5 };
 enum { NETDEV_QUEUE_TYPE_RX_ = 0 };
 
 #ifndef SOL_NETLINK
@@ -286,6 +287,12 @@ static void u32_msg(const struct nlmsghdr *n, void *arg)
 int devmem_nl_bind_rx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
 		      uint32_t queue, uint32_t *id)
 {
+	return devmem_nl_bind_rx_page(nl, ifindex, dmabuf_fd, queue, 0, id);
+}
+
+int devmem_nl_bind_rx_page(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
+			   uint32_t queue, uint32_t rx_page_size, uint32_t *id)
+{
 	uint32_t want[2] = { NETDEV_A_DMABUF_ID_, 0 };
 	struct nlattr *nest;
 	struct nlreq r;
@@ -298,6 +305,8 @@ int devmem_nl_bind_rx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
 	put_u32(&r, NETDEV_A_QUEUE_ID_, queue);
 	put_u32(&r, NETDEV_A_QUEUE_TYPE_, NETDEV_QUEUE_TYPE_RX_);
 	nest_end(&r, nest);
+	if (rx_page_size)       /* 7.3: NETDEV_A_DMABUF_RX_PAGE_SIZE */
+		put_u32(&r, NETDEV_A_DMABUF_RX_PAGE_SIZE_, rx_page_size);
 	ret = transact(nl, &r, u32_msg, want);
 	if (!ret && id)
 		*id = want[1];

@@ -36,6 +36,9 @@ int link_set_up(const char *ifname, bool up);
 /* A udmabuf of @bytes over a sealed memfd, pages faulted in; returns the
  * dmabuf fd or -errno. *memfd_out (may be NULL) gets the memfd. */
 int udmabuf_create(uint64_t bytes, int *memfd_out);
+/* The same over @huge 2 MiB hugetlb pages (physically contiguous runs, which
+ * buffers larger than a page need); @bytes rounded up to 2 MiB. */
+int udmabuf_create_huge(uint64_t bytes, int *memfd_out, bool huge);
 /* Free memory in bytes: MemFree plus the pages on per-cpu lists. */
 uint64_t mem_free_bytes(void);
 /* /sys/module/netmem_kmod/refcnt, or -1. */
@@ -63,6 +66,9 @@ void devmem_nl_close(struct devmem_nl *nl);
  * long as this socket. Returns 0 and *id, or -errno (ext_msg says why). */
 int devmem_nl_bind_rx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
 		      uint32_t queue, uint32_t *id);
+/* The same with rx-page-size @rx_page_size (7.3; 0: the attribute left out). */
+int devmem_nl_bind_rx_page(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
+			   uint32_t queue, uint32_t rx_page_size, uint32_t *id);
 /* queue-get: the dmabuf id bound to RX queue @queue (0: none). */
 int devmem_nl_queue_dmabuf(struct devmem_nl *nl, uint32_t ifindex,
 			   uint32_t queue, uint32_t *dmabuf_id);
@@ -98,10 +104,28 @@ struct rx_opts {
 	uint32_t hold;           /* tokens kept at the end, then unbind + close */
 	uint32_t batch;          /* tokens collected before giving them back */
 	uint32_t timeout_s;      /* for the connection */
+	uint32_t rx_page_size;   /* devmem: bind-rx's rx-page-size (0: none) */
+	bool huge;               /* devmem: the udmabuf over hugetlb pages */
 	bool host;
 };
 
 int kctl_rx(struct kdev *kd, const struct rx_opts *o);
+
+/* tcp_send.py's stream: byte i is block[i % PATTERN_LEN] (rx.c). */
+#define PATTERN_WORDS 131071u
+#define PATTERN_LEN   (PATTERN_WORDS * 8u)
+void pattern_fill(uint8_t *blk);
+/* A TCP listener on @port (any address); fd or -errno. */
+int listen_on(uint16_t port);
+/* CPU seconds of this process, and busy seconds of every CPU (/proc/stat). */
+double cpu_self_s(void);
+double cpu_all_s(void);
+
+/* ---- zcrx.c: io_uring zero-copy receive (7.3) ----------------------------- */
+
+/* The same stream through IORING_OP_RECV_ZC: a udmabuf area (or host memory
+ * with o->host), o->rx_page_size as rx_buf_len; 77 without the 7.3 header. */
+int kctl_zcrx(struct kdev *kd, const struct rx_opts *o);
 
 /* ---- checks.c / bench.c --------------------------------------------------- */
 

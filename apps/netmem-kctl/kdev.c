@@ -107,10 +107,18 @@ out:
 
 int udmabuf_create(uint64_t bytes, int *memfd_out)
 {
+	return udmabuf_create_huge(bytes, memfd_out, false);
+}
+
+int udmabuf_create_huge(uint64_t bytes, int *memfd_out, bool huge)
+{
 	struct udmabuf_create create = { 0 };
 	int memfd, dev, buf, e;
 
-	memfd = memfd_create("netmem-kctl", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (huge)
+		bytes = (bytes + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+	memfd = memfd_create("netmem-kctl", MFD_ALLOW_SEALING | MFD_CLOEXEC |
+			     (huge ? MFD_HUGETLB : 0));
 	if (memfd < 0)
 		return -errno;
 	if (ftruncate(memfd, (off_t)bytes) < 0 ||

@@ -7,8 +7,10 @@
  *   netmem-kctl up | down                set the virtual NIC's link
  *   netmem-kctl bind -q Q [-s MiB] [-b BYTES] [-c MODE] [-t SECONDS]
  *                                        bind a new udmabuf through the module
- *   netmem-kctl bind-rx -q Q [-s MiB] [-t SECONDS]
- *                                        the same through the kernel (netlink)
+ *   netmem-kctl bind-rx -q Q [-s MiB] [-t SECONDS] [--rx-page-size BYTES] [--huge]
+ *                                        the same through the kernel (netlink);
+ *                                        7.3: buffers of BYTES (a udmabuf on
+ *                                        hugetlb pages with --huge)
  *   netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]
  *   netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]
  *   netmem-kctl hds on|off               ethtool -G nmk0 tcp-data-split on|off
@@ -18,6 +20,10 @@
  *   netmem-kctl rxstats                  every RX queue's datapath counters
  *   netmem-kctl pools                    the kernel's page pools on nmk0 (page-pool-get)
  *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
+ *                  [--rx-page-size BYTES] [--huge]
+ *   netmem-kctl zcrx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--rx-page-size BYTES] [--huge] [-w S]
+ *                                        the same stream through io_uring zcrx (7.3):
+ *                                        a udmabuf area (host memory with --host)
  *                                        receive a tcp_send.py stream: devmem TCP
  *                                        (bind-rx of a udmabuf to Q) or host memory
  *
@@ -40,11 +46,13 @@ static void usage(FILE *f)
 {
 	fputs("usage: netmem-kctl info | queues | up | down\n"
 	      "       netmem-kctl bind -q QUEUE [-s MiB] [-b BYTES] [-c MODE] [-t SECONDS]\n"
-	      "       netmem-kctl bind-rx -q QUEUE [-s MiB] [-t SECONDS]\n"
+	      "       netmem-kctl bind-rx -q QUEUE [-s MiB] [-t SECONDS] [--rx-page-size BYTES] [--huge]\n"
 	      "       netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]\n"
 	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
 	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | pools\n"
 	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
+	      "                      [--rx-page-size BYTES] [--huge]\n"
+	      "       netmem-kctl zcrx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--rx-page-size BYTES] [--huge] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
 }
 
@@ -89,9 +97,9 @@ static void print_queues(struct kdev *kd)
 }
 
 static int cmd_bind(struct kdev *kd, bool kernel, uint32_t queue, uint32_t check,
-		    const struct kctl_opts *o, unsigned int hold)
+		    const struct kctl_opts *o, const struct rx_opts *rxo, unsigned int hold)
 {
-	int fd = udmabuf_create(o->size, NULL), ret;
+	int fd = udmabuf_create_huge(o->size, NULL, rxo->huge), ret;
 
 	if (fd < 0) {
 		fprintf(stderr, "netmem-kctl: udmabuf: %s\n", strerror(-fd));
@@ -103,13 +111,15 @@ static int cmd_bind(struct kdev *kd, bool kernel, uint32_t queue, uint32_t check
 
 		ret = devmem_nl_open(&nl);
 		if (!ret)
-			ret = devmem_nl_bind_rx(&nl, kd->info.ifindex, fd, queue, &id);
+			ret = devmem_nl_bind_rx_page(&nl, kd->info.ifindex, fd, queue,
+						     rxo->rx_page_size, &id);
 		if (ret) {
 			fprintf(stderr, "netmem-kctl: bind-rx: %s%s%s\n", strerror(-ret),
 				nl.ext_msg[0] ? ": " : "", nl.ext_msg);
 			return 1;
 		}
-		printf("kernel devmem binding %u on %s queue %u\n", id, kd->info.ifname, queue);
+		printf("kernel devmem binding %u on %s queue %u, rx-page-size %u\n", id,
+		       kd->info.ifname, queue, rxo->rx_page_size ? rxo->rx_page_size : 4096);
 		print_queues(kd);
 		sleep(hold);
 		devmem_nl_close(&nl);
@@ -236,6 +246,8 @@ int main(int argc, char **argv)
 		{ "host", no_argument, NULL, 'H' },
 		{ "keep-tokens", required_argument, NULL, 'K' },
 		{ "batch", required_argument, NULL, 'B' },
+		{ "rx-page-size", required_argument, NULL, 'P' },
+		{ "huge", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -268,6 +280,8 @@ int main(int argc, char **argv)
 		case 'H': rxo.host = true; break;
 		case 'K': rxo.hold = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'B': rxo.batch = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'P': rxo.rx_page_size = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'G': rxo.huge = true; break;
 		case 's': o.size = strtoull(optarg, NULL, 0) << 20; break;
 		case 'b': o.buf_size = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'c':
@@ -349,19 +363,19 @@ int main(int argc, char **argv)
 		print_rxstats(&kd);
 	} else if (!strcmp(cmd, "pools")) {
 		ret = print_pools(&kd);
-	} else if (!strcmp(cmd, "rx")) {
+	} else if (!strcmp(cmd, "rx") || !strcmp(cmd, "zcrx")) {
 		rxo.queue = queue;
 		rxo.size = o.size;
 		if (!rxo.port || !rxo.expect) {
-			fprintf(stderr, "netmem-kctl: rx needs -p PORT and -n BYTES\n");
+			fprintf(stderr, "netmem-kctl: %s needs -p PORT and -n BYTES\n", cmd);
 			ret = 2;
 		} else {
-			ret = kctl_rx(&kd, &rxo);
+			ret = !strcmp(cmd, "rx") ? kctl_rx(&kd, &rxo) : kctl_zcrx(&kd, &rxo);
 			kdev_close(&kd);
 			return ret;
 		}
 	} else if (!strcmp(cmd, "bind") || !strcmp(cmd, "bind-rx")) {
-		ret = cmd_bind(&kd, !strcmp(cmd, "bind-rx"), queue, check, &o, hold);
+		ret = cmd_bind(&kd, !strcmp(cmd, "bind-rx"), queue, check, &o, &rxo, hold);
 	} else {
 		usage(stderr);
 		ret = 2;

@@ -58,10 +58,8 @@ struct dmabuf_token {
 /* tcp_send.py's stream: byte i is block[i % PATTERN_LEN]; word k of the block
  * is splitmix64's k-th output, little-endian. PATTERN_LEN is no multiple of
  * a page, so a fragment placed at the wrong page cannot pass. */
-#define PATTERN_WORDS 131071u
-#define PATTERN_LEN   (PATTERN_WORDS * 8u)
 
-static void pattern_fill(uint8_t *blk)
+void pattern_fill(uint8_t *blk)
 {
 	uint64_t x = 0;
 
@@ -83,6 +81,8 @@ struct rx_state {
 	uint64_t mismatches, first_bad;
 	uint64_t dmabuf_bytes, linear_bytes, frags, linear_cmsgs;
 	uint64_t tokens_returned, dontneed_calls, dontneed_short;
+	uint64_t recv_calls;     /* recvmsg/recv, each a syscall */
+	uint64_t syncs;          /* recvmsg with data: a DMA_BUF_IOCTL_SYNC pair */
 	uint32_t *held;          /* tokens not returned yet */
 	uint32_t nheld, maxheld;
 };
@@ -109,7 +109,7 @@ static void check_bytes(struct rx_state *s, const uint8_t *p, uint64_t len)
 	}
 }
 
-static double cpu_self_s(void)
+double cpu_self_s(void)
 {
 	struct rusage ru;
 
@@ -119,7 +119,7 @@ static double cpu_self_s(void)
 }
 
 /* Busy jiffies of every CPU (/proc/stat: all but idle and iowait), in s. */
-static double cpu_all_s(void)
+double cpu_all_s(void)
 {
 	unsigned long long v[10] = { 0 };
 	FILE *f = fopen("/proc/stat", "r");
@@ -199,6 +199,8 @@ static int recv_devmem(int sock, struct rx_state *s, const uint8_t *map, uint64_
 		struct cmsghdr *cm;
 		ssize_t n = recvmsg(sock, &msg, MSG_SOCK_DEVMEM);
 
+		s->recv_calls++;
+
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -213,6 +215,7 @@ static int recv_devmem(int sock, struct rx_state *s, const uint8_t *map, uint64_
 			return -EMSGSIZE;
 		}
 		ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
+		s->syncs++;
 		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 			struct dmabuf_cmsg dc;
 
@@ -258,6 +261,8 @@ static int recv_host(int sock, struct rx_state *s)
 	for (;;) {
 		ssize_t n = recv(sock, buf, sizeof(buf), 0);
 
+		s->recv_calls++;
+
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -271,7 +276,7 @@ static int recv_host(int sock, struct rx_state *s)
 	}
 }
 
-static int listen_on(uint16_t port)
+int listen_on(uint16_t port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -307,7 +312,7 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	pattern_fill(s.blk);
 
 	if (!o->host) {
-		dmabuf = udmabuf_create(o->size, NULL);
+		dmabuf = udmabuf_create_huge(o->size, NULL, o->huge);
 		if (dmabuf < 0) {
 			fprintf(stderr, "netmem-kctl rx: udmabuf: %s\n", strerror(-dmabuf));
 			goto out;
@@ -319,15 +324,17 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 		}
 		r = devmem_nl_open(&nl);
 		if (!r)
-			r = devmem_nl_bind_rx(&nl, kd->info.ifindex, dmabuf, o->queue, &id);
+			r = devmem_nl_bind_rx_page(&nl, kd->info.ifindex, dmabuf, o->queue,
+						   o->rx_page_size, &id);
 		if (r) {
 			printf("rx: refused bind-rx of queue %u: %s%s%s\n", o->queue, strerror(-r),
 			       nl.ext_msg[0] ? ": " : "", nl.ext_msg);
 			ret = 3;
 			goto out;
 		}
-		printf("rx: kernel devmem binding %u on %s queue %u (%llu MiB udmabuf)\n", id,
-		       kd->info.ifname, o->queue, (unsigned long long)(o->size >> 20));
+		printf("rx: kernel devmem binding %u on %s queue %u (%llu MiB udmabuf%s, rx-page-size %u)\n",
+		       id, kd->info.ifname, o->queue, (unsigned long long)(o->size >> 20),
+		       o->huge ? " on hugetlb pages" : "", o->rx_page_size ? o->rx_page_size : 4096);
 	}
 	lsock = listen_on(o->port);
 	if (lsock < 0) {
@@ -365,7 +372,7 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	       "secs=%.3f cpu_self_s=%.3f cpu_all_s=%.3f "
 	       "q_packets=%llu q_split=%llu q_hdr_bytes=%llu q_payload_devmem=%llu "
 	       "q_payload_host=%llu q_drop_no_buf=%llu q_drop_backlog=%llu "
-	       "q_ring_allocs=%llu q_ring_alloc_ns=%llu q_pool_hold=%llu\n",
+	       "q_ring_allocs=%llu q_ring_alloc_ns=%llu q_pool_hold=%llu syscalls=%llu\n",
 	       o->host ? "host" : "devmem", o->queue, (unsigned long long)s.off,
 	       (unsigned long long)o->expect, (unsigned long long)s.mismatches,
 	       (unsigned long long)s.first_bad, (unsigned long long)s.dmabuf_bytes,
@@ -382,7 +389,11 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	       (unsigned long long)(st1.drop_backlog - st0.drop_backlog),
 	       (unsigned long long)(st1.ring_allocs - st0.ring_allocs),
 	       (unsigned long long)(st1.ring_alloc_ns - st0.ring_alloc_ns),
-	       (unsigned long long)(st1.pool_hold - st0.pool_hold));
+	       (unsigned long long)(st1.pool_hold - st0.pool_hold),
+	       /* the data path's: recv(msg), SO_DEVMEM_DONTNEED, and the two
+		* DMA_BUF_IOCTL_SYNC around each devmem recvmsg with data */
+	       (unsigned long long)(s.recv_calls + s.dontneed_calls +
+				    (o->host ? 0 : 2 * s.syncs)));
 	if (!r && s.off == o->expect && !s.mismatches && !s.dontneed_short)
 		ret = 0;
 	if (o->hold && s.nheld) {

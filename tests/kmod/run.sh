@@ -4,7 +4,8 @@
 #
 #   tests/kmod/run.sh KCTL OUTDIR GROUP [SIZE_MIB]
 #
-# GROUP provider or devmem: guest.sh; stream: stream.sh (SIZE_MIB: the stream).
+# GROUP provider or devmem: guest.sh; stream, rxbuf, zcrx: that script
+# (SIZE_MIB: the stream).
 # The kernel: NETMEM_GUEST_KERNEL_SERIES (6.12, the default, or 7.3), for the
 # module build and the guest alike.
 #
@@ -39,10 +40,17 @@ if hidden "$ko" || hidden "$kctl"; then
 fi
 
 cd "$repo"
-if [ "$group" = stream ]; then
-	# Real TCP through the NIC pair: its own script (loads the module twice).
+if [ "$group" = zcrx ]; then
+	# Upstream's iou-zcrx as a second receiver: built into the cache (visible to
+	# the guest); its absence is reported there, with the reason.
+	iou=$("$repo/scripts/iou-zcrx.sh" build 2>"$outdir/iou-zcrx-build.log") ||
+		iou="none: $(tail -n 1 "$outdir/iou-zcrx-build.log")"
+	set -- "${1:-64}" "$iou"
+fi
+if [ "$group" = stream ] || [ "$group" = rxbuf ] || [ "$group" = zcrx ]; then
+	# Real TCP through the NIC pair: its own script (loads the module itself).
 	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-300}" -- \
-		"$here/stream.sh" "$ko" "$kctl" "$@"
+		"$here/$group.sh" "$ko" "$kctl" "$@"
 fi
 exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-200}" -- \
 	"$here/guest.sh" "$ko" "$kctl" "$group" "$@"

@@ -85,44 +85,9 @@ igb_streams() {
 	ip addr del 169.254.88.1/24 dev "$a"
 	ip netns del nmk-igb
 }
-# netmem's userspace TCP on the same wire: port B to vfio-pci, netmem-rx
-# --listen (one poller thread) into a udmabuf, port A's kernel sending. CPU:
-# the whole guest's busy time, as for the others, and netmem-rx's own.
+# netmem's userspace TCP on the same wire (tests/kmod/igb-netmem.sh).
 igb_netmem_streams() {
-	local a=${NETMEM_GUEST_PORT_A_IF:-} bdf=${NETMEM_GUEST_PORT_B_BDF:-} log=/tmp/sb-nm.log
-	local dev=/sys/bus/pci/devices/$bdf r
-	if [ -z "$netmem_rx" ] || [ ! -x "$netmem_rx" ] || [ -z "$a" ] || [ ! -e "$dev/driver" ]; then
-		echo "igb-netmem: skipped: no netmem-rx, or port A/B missing"
-		return 0
-	fi
-	bind_vfio "$bdf" >/dev/null || { echo "igb-netmem: skipped: port B not on vfio-pci"; return 0; }
-	ip addr add 169.254.88.1/24 dev "$a"
-	for r in $(seq "$reps"); do
-		local j0 j1 c0 c1 line got secs
-		"$netmem_rx" --dev "igb:$bdf" --dmabuf udmabuf:16M --listen 5203 --listen-queues 1,2 \
-			--pollers 1 --addr4 169.254.88.2/24 --quiet >$log 2>&1 &
-		local pid=$!
-		for _ in $(seq 600); do grep -q '^listening on' $log && break; sleep 0.1; done
-		j0=$(awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
-		c0=$(awk '{ print $14 + $15 }' /proc/$pid/stat 2>/dev/null || echo 0)
-		/usr/bin/python3 "$here/tcp_send.py" 169.254.88.2 5203 $bytes >/dev/null 2>&1
-		local txrc=$?
-		c1=$(awk '{ print $14 + $15 }' /proc/$pid/stat 2>/dev/null || echo "$c0")
-		wait $pid
-		local rxrc=$?
-		j1=$(awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
-		line=$(grep '^received ' $log)
-		got=$(awk '{ print $2 }' <<<"$line")
-		secs=$(sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' <<<"$line")
-		if [ $txrc -ne 0 ] || [ $rxrc -ne 0 ] || [ "$got" != "$bytes" ]; then
-			echo "igb-netmem: stream failed (rx $rxrc, tx $txrc): $(tr '\n' ' ' <$log)"
-			break
-		fi
-		echo "stream,0,igb-netmem,$r"
-		awk -v b="$bytes" -v s="$secs" -v j=$((j1 - j0)) -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
-			'BEGIN { printf "rx: mode=netmem bytes=%d expect=%d secs=%s cpu_self_s=%.3f cpu_all_s=%.3f\n", b, b, s, c / hz, j / hz }'
-	done
-	ip addr del 169.254.88.1/24 dev "$a"
+	"$here/igb-netmem.sh" "$netmem_rx" "$bytes" "$reps"
 }
 igb_streams
 igb_netmem_streams
