@@ -42,6 +42,16 @@ uint64_t mem_free_bytes(void);
 long module_refcnt(void);
 
 double now_us(void);
+/* CPU seconds of this process (getrusage), of every CPU (/proc/stat busy). */
+double cpu_self_s(void);
+double cpu_all_s(void);
+
+/* tcp_send.py's stream: byte i is block[i % PATTERN_LEN]; word k of the block
+ * is splitmix64's k-th output, little-endian. PATTERN_LEN is no multiple of
+ * a page, so a fragment placed at the wrong page cannot pass. */
+#define PATTERN_WORDS 131071u
+#define PATTERN_LEN   (PATTERN_WORDS * 8u)
+void pattern_fill(uint8_t *blk);
 const char *caps_str(uint32_t caps, char *buf, size_t len);
 const char *provider_str(uint32_t provider);
 const char *check_str(uint32_t check);
@@ -63,6 +73,9 @@ void devmem_nl_close(struct devmem_nl *nl);
  * long as this socket. Returns 0 and *id, or -errno (ext_msg says why). */
 int devmem_nl_bind_rx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
 		      uint32_t queue, uint32_t *id);
+/* bind-tx (6.16+): @dmabuf_fd mapped for nmk0's transmit; lives as long as
+ * this socket. Returns 0 and *id, or -errno (ext_msg says why). */
+int devmem_nl_bind_tx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd, uint32_t *id);
 /* queue-get: the dmabuf id bound to RX queue @queue (0: none). */
 int devmem_nl_queue_dmabuf(struct devmem_nl *nl, uint32_t ifindex,
 			   uint32_t queue, uint32_t *dmabuf_id);
@@ -102,6 +115,20 @@ struct rx_opts {
 };
 
 int kctl_rx(struct kdev *kd, const struct rx_opts *o);
+
+/* ---- tx.c: a TCP sender, devmem TX or host memory ------------------------ */
+
+struct tx_opts {
+	const char *addr;        /* the receiver's IPv4 address */
+	uint16_t port;
+	uint64_t size;           /* udmabuf bytes */
+	uint64_t bytes;          /* stream bytes to send */
+	uint64_t chunk;          /* bytes per sendmsg */
+	uint32_t timeout_s;
+	bool host;
+};
+
+int kctl_tx(struct kdev *kd, const struct tx_opts *o);
 
 /* ---- checks.c / bench.c --------------------------------------------------- */
 

@@ -20,6 +20,9 @@
  *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
  *                                        receive a tcp_send.py stream: devmem TCP
  *                                        (bind-rx of a udmabuf to Q) or host memory
+ *   netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [-w S]
+ *                                        send that stream: devmem TX (bind-tx of a
+ *                                        udmabuf, MSG_ZEROCOPY) or host memory
  *
  * MODE: check-first (default), check-after-alloc, check-after-restart.
  * A binding lives while the command runs (-t keeps it that long).
@@ -45,6 +48,7 @@ static void usage(FILE *f)
 	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
 	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | pools\n"
 	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
+	      "       netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
 }
 
@@ -236,13 +240,16 @@ int main(int argc, char **argv)
 		{ "host", no_argument, NULL, 'H' },
 		{ "keep-tokens", required_argument, NULL, 'K' },
 		{ "batch", required_argument, NULL, 'B' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "chunk", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct kctl_opts o = { .size = 16ull << 20, .buf_size = 4096, .reps = 5 };
 	uint32_t queue = 0, check = NMK_CHECK_FIRST, loc = 0;
 	struct rx_opts rxo = { .batch = 64, .timeout_s = 120 };
-	bool queue_set = false;
+	struct tx_opts txo = { .chunk = 256 * 1024 };
+	bool queue_set = false, size_set = false;
 	unsigned int hold = 0;
 	const char *cmd;
 	struct kdev kd;
@@ -258,7 +265,7 @@ int main(int argc, char **argv)
 	optind = 2;
 	if (!strcmp(cmd, "check"))
 		optind = 3;
-	while ((c = getopt_long(argc, argv, "q:s:b:c:t:r:p:n:l:w:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:s:b:c:t:r:p:n:l:w:a:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': queue = (uint32_t)strtoul(optarg, NULL, 0); queue_set = true; break;
 		case 'p': rxo.port = (uint16_t)strtoul(optarg, NULL, 0); break;
@@ -268,7 +275,9 @@ int main(int argc, char **argv)
 		case 'H': rxo.host = true; break;
 		case 'K': rxo.hold = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'B': rxo.batch = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 's': o.size = strtoull(optarg, NULL, 0) << 20; break;
+		case 'a': txo.addr = optarg; break;
+		case 'C': txo.chunk = strtoull(optarg, NULL, 0); break;
+		case 's': o.size = strtoull(optarg, NULL, 0) << 20; size_set = true; break;
 		case 'b': o.buf_size = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'c':
 			if (check_parse(optarg, &check)) {
@@ -357,6 +366,20 @@ int main(int argc, char **argv)
 			ret = 2;
 		} else {
 			ret = kctl_rx(&kd, &rxo);
+			kdev_close(&kd);
+			return ret;
+		}
+	} else if (!strcmp(cmd, "tx")) {
+		txo.port = rxo.port;
+		txo.bytes = rxo.expect;
+		txo.host = rxo.host;
+		txo.timeout_s = rxo.timeout_s;
+		txo.size = size_set ? o.size : 4ull << 20;
+		if (!txo.addr || !txo.port || !txo.bytes || !txo.chunk) {
+			fprintf(stderr, "netmem-kctl: tx needs -a ADDR, -p PORT, -n BYTES (and --chunk > 0)\n");
+			ret = 2;
+		} else {
+			ret = kctl_tx(&kd, &txo);
 			kdev_close(&kd);
 			return ret;
 		}

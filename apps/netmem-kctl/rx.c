@@ -55,13 +55,7 @@ struct dmabuf_token {
 	uint32_t token_count;
 };
 
-/* tcp_send.py's stream: byte i is block[i % PATTERN_LEN]; word k of the block
- * is splitmix64's k-th output, little-endian. PATTERN_LEN is no multiple of
- * a page, so a fragment placed at the wrong page cannot pass. */
-#define PATTERN_WORDS 131071u
-#define PATTERN_LEN   (PATTERN_WORDS * 8u)
-
-static void pattern_fill(uint8_t *blk)
+void pattern_fill(uint8_t *blk)
 {
 	uint64_t x = 0;
 
@@ -109,7 +103,7 @@ static void check_bytes(struct rx_state *s, const uint8_t *p, uint64_t len)
 	}
 }
 
-static double cpu_self_s(void)
+double cpu_self_s(void)
 {
 	struct rusage ru;
 
@@ -119,7 +113,7 @@ static double cpu_self_s(void)
 }
 
 /* Busy jiffies of every CPU (/proc/stat: all but idle and iowait), in s. */
-static double cpu_all_s(void)
+double cpu_all_s(void)
 {
 	unsigned long long v[10] = { 0 };
 	FILE *f = fopen("/proc/stat", "r");

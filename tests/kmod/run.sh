@@ -4,7 +4,8 @@
 #
 #   tests/kmod/run.sh KCTL OUTDIR GROUP [SIZE_MIB]
 #
-# GROUP provider or devmem: guest.sh; stream: stream.sh (SIZE_MIB: the stream).
+# GROUP provider or devmem: guest.sh; stream: stream.sh (SIZE_MIB: the stream);
+# tx: tx.sh, devmem TX (6.16+: skipped on 6.12, with the reason, before a boot).
 # The kernel: NETMEM_GUEST_KERNEL_SERIES (6.12, the default, or 7.3), for the
 # module build and the guest alike.
 #
@@ -18,6 +19,11 @@ repo=$(cd "$here/../.." && pwd)
 # meson may pass paths relative to the build directory: pin them down.
 kctl=$(readlink -f "$1") outdir=$(readlink -f "$2") group=$3
 shift 3
+
+if [ "$group" = tx ] && [ "${NETMEM_GUEST_KERNEL_SERIES:-6.12}" = 6.12 ]; then
+	echo "kmod-tx: SKIP: Linux 6.12 has no devmem TX (netdev bind-tx, SCM_DEVMEM_DMABUF and the driver's NETMEM_TX came in 6.16); kmod-tx-7.3 runs it" >&2
+	exit 77
+fi
 
 rc=0
 ko=$("$here/build.sh" "$outdir") || rc=$?
@@ -39,6 +45,10 @@ if hidden "$ko" || hidden "$kctl"; then
 fi
 
 cd "$repo"
+if [ "$group" = tx ]; then
+	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-300}" -- \
+		"$here/tx.sh" "$ko" "$kctl" "$@"
+fi
 if [ "$group" = stream ]; then
 	# Real TCP through the NIC pair: its own script (loads the module twice).
 	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-300}" -- \
