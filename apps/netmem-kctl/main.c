@@ -16,6 +16,7 @@
  *   netmem-kctl flow-del -l LOC          ethtool -N nmk0 delete LOC
  *   netmem-kctl rss-equal N              ethtool -X nmk0 equal N
  *   netmem-kctl rxstats                  every RX queue's datapath counters
+ *   netmem-kctl txstats                  nmk0's transmit: payload read from DMA addresses
  *   netmem-kctl pools                    the kernel's page pools on nmk0 (page-pool-get)
  *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
  *                                        receive a tcp_send.py stream: devmem TCP
@@ -46,7 +47,7 @@ static void usage(FILE *f)
 	      "       netmem-kctl bind-rx -q QUEUE [-s MiB] [-t SECONDS]\n"
 	      "       netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]\n"
 	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
-	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | pools\n"
+	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | txstats | pools\n"
 	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
 	      "       netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
@@ -356,6 +357,21 @@ int main(int argc, char **argv)
 				n, strerror(-ret));
 	} else if (!strcmp(cmd, "rxstats")) {
 		print_rxstats(&kd);
+	} else if (!strcmp(cmd, "txstats")) {
+		struct nmk_tx_stats st;
+
+		ret = ioctl(kd.fd, NMK_IOC_TX_STATS, &st) < 0 ? -errno : 0;
+		if (ret)
+			fprintf(stderr, "netmem-kctl: tx stats: %s\n", strerror(-ret));
+		else
+			printf("tx: netmem_tx=%u packets=%llu dma_read=%llu frags_devmem=%llu "
+			       "bytes_devmem=%llu frags_host=%llu bytes_host=%llu drop_nomem=%llu "
+			       "drop_unmapped=%llu drop_other=%llu\n", st.netmem_tx,
+			       (unsigned long long)st.packets, (unsigned long long)st.dma_read,
+			       (unsigned long long)st.frags_devmem, (unsigned long long)st.bytes_devmem,
+			       (unsigned long long)st.frags_host, (unsigned long long)st.bytes_host,
+			       (unsigned long long)st.drop_nomem, (unsigned long long)st.drop_unmapped,
+			       (unsigned long long)st.drop_other);
 	} else if (!strcmp(cmd, "pools")) {
 		ret = print_pools(&kd);
 	} else if (!strcmp(cmd, "rx")) {

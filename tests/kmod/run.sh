@@ -5,7 +5,9 @@
 #   tests/kmod/run.sh KCTL OUTDIR GROUP [SIZE_MIB]
 #
 # GROUP provider or devmem: guest.sh; stream: stream.sh (SIZE_MIB: the stream);
-# tx: tx.sh, devmem TX (6.16+: skipped on 6.12, with the reason, before a boot).
+# tx: tx.sh, devmem TX (6.16+: skipped on 6.12, with the reason, before a boot);
+# ncdevmem: ncdevmem.sh, upstream's ncdevmem built from the kernel's source package
+# (scripts/ncdevmem.sh, into the cache) against nmk0.
 # The kernel: NETMEM_GUEST_KERNEL_SERIES (6.12, the default, or 7.3), for the
 # module build and the guest alike.
 #
@@ -45,6 +47,14 @@ if hidden "$ko" || hidden "$kctl"; then
 fi
 
 cd "$repo"
+if [ "$group" = ncdevmem ]; then
+	ncdir=$("$repo/scripts/ncdevmem.sh" --kernel "${NETMEM_GUEST_KERNEL_SERIES:-6.12}") || {
+		echo "kmod-ncdevmem: SKIP: upstream's ncdevmem could not be built from linux-source-${NETMEM_GUEST_KERNEL_SERIES:-6.12} (scripts/ncdevmem.sh, above)" >&2
+		exit 77
+	}
+	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-400}" -- \
+		"$here/ncdevmem.sh" "$ko" "$kctl" "$ncdir" "$@"
+fi
 if [ "$group" = tx ]; then
 	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-300}" -- \
 		"$here/tx.sh" "$ko" "$kctl" "$@"

@@ -4,7 +4,10 @@
 # until EOF with plain recv() and checks every byte.
 #
 #   tcp_recv.py ADDR PORT BYTES [--sha256 HEX] [--timeout S]
+#   tcp_recv.py --stdin BYTES [--sha256 HEX]
 #
+# --stdin checks a stream piped in instead (what upstream's ncdevmem prints
+# to stdout: every payload byte it read out of its dmabuf).
 # Without --sha256 the stream must be tcp_send.py's (byte i is
 # block[i % len(block)], the splitmix64 block): each byte is compared at its
 # offset, and the sha256 of what came is compared with the sha256 of the
@@ -34,24 +37,35 @@ def main():
         i = args.index("--timeout")
         timeout = float(args[i + 1])
         del args[i:i + 2]
-    if len(args) != 3:
-        print("usage: tcp_recv.py ADDR PORT BYTES [--sha256 HEX] [--timeout S]", file=sys.stderr)
+    stdin = "--stdin" in args
+    if stdin:
+        args.remove("--stdin")
+    if len(args) != (1 if stdin else 3):
+        print("usage: tcp_recv.py ADDR PORT BYTES [--sha256 HEX] [--timeout S]\n"
+              "       tcp_recv.py --stdin BYTES [--sha256 HEX]", file=sys.stderr)
         return 2
-    addr, port, total = args[0], int(args[1]), int(args[2])
+    total = int(args[-1])
 
     blk = b"" if want_sha else block()
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, port))
-    ls.listen(1)
-    ls.settimeout(timeout)
-    print(f"listening on {addr}:{port}", flush=True)
-    try:
-        s, peer = ls.accept()
-    except OSError as e:
-        print(f"recv: no connection: {e}", flush=True)
-        return 1
-    s.settimeout(timeout)
+    if stdin:
+        src = sys.stdin.buffer.raw
+        recv_into = src.readinto
+    else:
+        addr, port = args[0], int(args[1])
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((addr, port))
+        ls.listen(1)
+        ls.settimeout(timeout)
+        print(f"listening on {addr}:{port}", flush=True)
+        try:
+            src, _ = ls.accept()
+        except OSError as e:
+            print(f"recv: no connection: {e}", flush=True)
+            return 1
+        ls.close()
+        src.settimeout(timeout)
+        recv_into = src.recv_into
     got = hashlib.sha256()
     exp = hashlib.sha256()
     n = 0
@@ -63,7 +77,7 @@ def main():
     err = ""
     while True:
         try:
-            k = s.recv_into(buf)
+            k = recv_into(buf)
         except OSError as e:
             err = f" error={e.__class__.__name__}"
             break
@@ -88,8 +102,7 @@ def main():
                 off += m
         n += k
     secs = time.monotonic() - t0
-    s.close()
-    ls.close()
+    src.close()
     if blk:
         # The digest of the expected stream covers what came; a short one fails on n.
         want_sha = exp.hexdigest()
