@@ -58,10 +58,11 @@ cat >$shim/ethtool <<EOF
 #!/bin/sh
 # ethtool -G IF tcp-data-split on|off through ynl (ethtool 6.1 lacks it).
 if [ "\$1" = -G ] && [ "\$3" = tcp-data-split ] && [ \$# -eq 4 ]; then
-	case \$4 in on) v=enabled ;; off) v=disabled ;; *) v=unknown ;; esac
+	# ETHTOOL_TCP_DATA_SPLIT_ENABLED 2, _DISABLED 1 (6.12's spec has no enum names).
+	case \$4 in on) v=2 ;; off) v=1 ;; *) v=0 ;; esac
 	echo "ethtool shim: tcp-data-split \$4 on \$2 through ynl rings-set" >&2
 	exec $py $cli --spec $ncdir/ynl/Documentation/netlink/specs/ethtool.yaml --no-schema \\
-		--do rings-set --json "{\"header\": {\"dev-name\": \"\$2\"}, \"tcp-data-split\": \"\$v\"}" >&2
+		--do rings-set --json "{\"header\": {\"dev-name\": \"\$2\"}, \"tcp-data-split\": \$v}" >&2
 fi
 exec $realethtool "\$@"
 EOF
