@@ -120,6 +120,7 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o);
 
 struct tx_opts {
 	const char *addr;        /* the receiver's IPv4 address */
+	const char *dev;         /* send through this device (default: nmk0) */
 	uint16_t port;
 	uint64_t size;           /* udmabuf bytes */
 	uint64_t bytes;          /* stream bytes to send */

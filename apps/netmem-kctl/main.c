@@ -21,7 +21,7 @@
  *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
  *                                        receive a tcp_send.py stream: devmem TCP
  *                                        (bind-rx of a udmabuf to Q) or host memory
- *   netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [-w S]
+ *   netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [--dev IF] [-w S]
  *                                        send that stream: devmem TX (bind-tx of a
  *                                        udmabuf, MSG_ZEROCOPY) or host memory
  *
@@ -49,7 +49,7 @@ static void usage(FILE *f)
 	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
 	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | txstats | pools\n"
 	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
-	      "       netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [-w SECONDS]\n"
+	      "       netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [--dev IF] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
 }
 
@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'B' },
 		{ "addr", required_argument, NULL, 'a' },
 		{ "chunk", required_argument, NULL, 'C' },
+		{ "dev", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -278,6 +279,7 @@ int main(int argc, char **argv)
 		case 'B': rxo.batch = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'a': txo.addr = optarg; break;
 		case 'C': txo.chunk = strtoull(optarg, NULL, 0); break;
+		case 'D': txo.dev = optarg; break;
 		case 's': o.size = strtoull(optarg, NULL, 0) << 20; size_set = true; break;
 		case 'b': o.buf_size = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'c':

@@ -152,12 +152,17 @@ int kctl_tx(struct kdev *kd, const struct tx_opts *o)
 	uint8_t *map = MAP_FAILED;
 	int dmabuf = -1, memfd = -1, sock = -1, ret = 1, r = 0;
 	uint64_t sent = 0, size = o->size;
-	uint32_t id = 0;
+	const char *ifname = o->dev ? o->dev : kd->info.ifname;
+	uint32_t id = 0, ifindex = o->dev ? if_nametoindex(o->dev) : kd->info.ifindex;
 	double t0, t1, c0, c1, a0, a1;
 	char b;
 
 	/* The stream at offset i is the block at i % PATTERN_LEN: two blocks
 	 * back to back serve any send of up to one block. */
+	if (!ifindex) {
+		fprintf(stderr, "netmem-kctl tx: no device '%s'\n", ifname);
+		return 2;
+	}
 	if (size < 2ull * PATTERN_LEN) {
 		fprintf(stderr, "netmem-kctl tx: -s must hold two pattern blocks (%u bytes)\n",
 			2 * PATTERN_LEN);
@@ -184,20 +189,20 @@ int kctl_tx(struct kdev *kd, const struct tx_opts *o)
 	if (!o->host) {
 		r = devmem_nl_open(&nl);
 		if (!r)
-			r = devmem_nl_bind_tx(&nl, kd->info.ifindex, dmabuf, &id);
+			r = devmem_nl_bind_tx(&nl, ifindex, dmabuf, &id);
 		if (r) {
-			printf("tx: refused bind-tx on %s: %s%s%s\n", kd->info.ifname, strerror(-r),
+			printf("tx: refused bind-tx on %s: %s%s%s\n", ifname, strerror(-r),
 			       nl.ext_msg[0] ? ": " : "", nl.ext_msg);
 			ret = 3;
 			goto out;
 		}
 		printf("tx: kernel devmem TX binding %u on %s (%llu MiB udmabuf)\n", id,
-		       kd->info.ifname, (unsigned long long)(size >> 20));
+		       ifname, (unsigned long long)(size >> 20));
 	}
-	sock = connect_to(o, kd->info.ifname);
+	sock = connect_to(o, ifname);
 	if (sock < 0) {
 		fprintf(stderr, "netmem-kctl tx: connect to %s:%u via %s: %s\n", o->addr, o->port,
-			kd->info.ifname, strerror(-sock));
+			ifname, strerror(-sock));
 		goto out;
 	}
 	ioctl(kd->fd, NMK_IOC_TX_STATS, &st0);

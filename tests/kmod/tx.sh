@@ -94,6 +94,17 @@ dm=$(field nic_bytes_devmem "$txline")
 	[ "$(field nic_drops "$txline")" = 0 ]
 ok $? "the NIC read every payload byte at the net_iovs' DMA addresses: $dm bytes ($((${dm:-0} - bytes)) retransmitted) in $(field nic_frags_devmem "$txline") fragments, 0 from host pages, $(field nic_drops "$txline") drops"
 
+# A device that does not declare devmem TX: bind-tx refused, nothing sent.
+out=$("$kctl" tx -a 127.0.0.1 -p 5301 -n 4096 -s 4 --dev lo 2>&1)
+rc=$?
+[ $rc -eq 3 ] && grep -q '^tx: refused bind-tx on lo' <<<"$out"
+ok $? "bind-tx on lo (no NETMEM_TX) refused (exit $rc): $(grep '^tx:' <<<"$out")"
+# Bad input: a udmabuf too small for the pattern, refused before anything.
+out=$("$kctl" tx -a 169.254.88.2 -p 5301 -n 4096 -s 1 2>&1)
+rc=$?
+[ $rc -eq 2 ]
+ok $? "netmem-kctl tx -s 1 refused (exit $rc): $out"
+
 # The binding lives as long as its netlink socket: the tool is gone.
 ip netns del $ns
 sleep 0.5
