@@ -52,7 +52,7 @@ if [ "$group" = ncdevmem ]; then
 		echo "kmod-ncdevmem: SKIP: upstream's ncdevmem could not be built from linux-source-${NETMEM_GUEST_KERNEL_SERIES:-6.12} (scripts/ncdevmem.sh, above)" >&2
 		exit 77
 	}
-	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-400}" -- \
+	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-600}" -- \
 		"$here/ncdevmem.sh" "$ko" "$kctl" "$ncdir" "$@"
 fi
 if [ "$group" = tx ]; then
