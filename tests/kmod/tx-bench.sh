@@ -29,21 +29,21 @@ insmod "$ko" || exit 1
 ip netns add $ns || exit 1
 ip link set nmkp0 netns $ns &&
 	ip -n $ns link set lo up &&
-	ip -n $ns addr add 169.254.88.2/24 dev nmkp0 &&
+	ip -n $ns addr add 169.254.90.2/24 dev nmkp0 &&
 	ip -n $ns link set nmkp0 up &&
-	ip addr add 169.254.88.1/24 dev nmk0 &&
+	ip addr add 169.254.90.1/24 dev nmk0 &&
 	"$kctl" up || exit 1
 echo "txstream,pinning,sender (netmem-kctl tx) on CPU 0, receiver (tcp_recv.py) on CPU 1, both modes"
 
 one() { # one MODE REP
 	local log=/tmp/txb-recv.log
-	ip netns exec $ns taskset -c 1 /usr/bin/python3 "$here/tcp_recv.py" 169.254.88.2 5301 $bytes >$log 2>&1 &
+	ip netns exec $ns taskset -c 1 /usr/bin/python3 "$here/tcp_recv.py" 169.254.90.2 5301 $bytes >$log 2>&1 &
 	local pid=$!
 	for _ in $(seq 100); do grep -q '^listening' $log && break; sleep 0.1; done
 	local args=(-s 4)
 	[ "$1" = host ] && args=(--host)
 	echo "txstream,$1,$2"
-	taskset -c 0 "$kctl" tx -a 169.254.88.2 -p 5301 -n $bytes "${args[@]}" >/tmp/txb-tx.log 2>&1
+	taskset -c 0 "$kctl" tx -a 169.254.90.2 -p 5301 -n $bytes "${args[@]}" >/tmp/txb-tx.log 2>&1
 	local txrc=$?
 	wait $pid
 	local rxrc=$?
