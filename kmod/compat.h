@@ -107,4 +107,43 @@ static inline void nm_unlock(struct net_device *nd)
 #define NM_HAVE_NETDEV_CFG_HDS 0
 #endif
 
+/*
+ * Devmem TX (6.16): a driver whose TX path takes net_iov fragments by their
+ * DMA address says so, and bind-tx accepts it. 6.16 had a flag
+ * (netmem_tx = true); 7.2 made it enum netmem_tx_mode.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define NM_HAVE_NETMEM_TX 1
+static inline void nm_set_netmem_tx(struct net_device *nd)
+{
+	nd->netmem_tx = NETMEM_TX_DMA;
+}
+
+static inline bool nm_vnic_netmem_tx(const struct net_device *nd)
+{
+	return nd->netmem_tx == NETMEM_TX_DMA;
+}
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+#define NM_HAVE_NETMEM_TX 1
+static inline void nm_set_netmem_tx(struct net_device *nd)
+{
+	nd->netmem_tx = true;
+}
+
+static inline bool nm_vnic_netmem_tx(const struct net_device *nd)
+{
+	return nd->netmem_tx;
+}
+#else
+#define NM_HAVE_NETMEM_TX 0
+static inline void nm_set_netmem_tx(struct net_device *nd)
+{
+}
+
+static inline bool nm_vnic_netmem_tx(const struct net_device *nd)
+{
+	return false;
+}
+#endif
+
 #endif /* NM_KMOD_COMPAT_H */

@@ -288,6 +288,12 @@ static long nm_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		nm_unlock(nf->dev->netdev);
 		return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 	}
+	case NMK_IOC_TX_STATS: {
+		struct nmk_tx_stats st;
+
+		nm_vnic_tx_stats(nf->dev, &st);
+		return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+	}
 	case NMK_IOC_QUEUE_GET: {
 		struct nmk_queue q;
 		int ret;

@@ -309,6 +309,13 @@ struct nm_vnic_stats {
 	atomic64_t free_errors;
 };
 
+/* nmk0's transmit (vnic_tx.c): xmit runs on any CPU. */
+struct nm_vnic_tx_stats {
+	atomic64_t packets, dma_read;
+	atomic64_t frags_devmem, bytes_devmem, frags_host, bytes_host;
+	atomic64_t drop_nomem, drop_unmapped, drop_other;
+};
+
 struct nm_vnic {
 	struct net_device *netdev;
 	struct device *dma_dev;         /* netdev's parent: dmabufs attach to it */
@@ -332,6 +339,7 @@ struct nm_vnic {
 	u32 indir[NM_RSS_INDIR];
 	atomic_t next_binding_id;
 	struct nm_vnic_stats stats;
+	struct nm_vnic_tx_stats tx_st;
 };
 
 int nm_vnic_create(struct device *parent, const u32 *caps, u32 nrxq,
@@ -376,6 +384,15 @@ netdev_tx_t nm_vnic_rx_enqueue(struct nm_vnic *dev, struct sk_buff *skb);
 /* Refill @qm's ring from its pool (process context at build, NAPI after). */
 void nm_vnic_ring_refill(struct nm_vnic *dev, struct nm_vnic_qmem *qm,
 			 struct nmk_rxq_stats *st, gfp_t gfp);
+/* Where the device reads or writes for DMA address @dma (@len within one
+ * page); NULL when it is not a physical address the CPU can reach. */
+void *nm_vnic_dma_to_va(const struct nm_vnic *dev, dma_addr_t dma, unsigned int len);
+
+/* ---- vnic_tx.c: nmk0 transmits to its peer -------------------------------- */
+
+/* ndo_start_xmit: payload read from its DMA addresses (devmem TX too). */
+netdev_tx_t nm_vnic_tx(struct nm_vnic *dev, struct sk_buff *skb);
+void nm_vnic_tx_stats(struct nm_vnic *dev, struct nmk_tx_stats *out);
 
 /* ---- vnic_qcfg.c: large RX buffers (QCFG_RX_PAGE_SIZE, 7.0+) ------------- */
 

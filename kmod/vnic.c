@@ -341,19 +341,10 @@ static int nm_vnic_stop(struct net_device *nd)
 	return 0;
 }
 
-/* nmk0 sends: the peer receives, as veth's other end does. */
+/* nmk0 sends: the peer receives (vnic_tx.c). */
 static netdev_tx_t nm_vnic_xmit(struct sk_buff *skb, struct net_device *nd)
 {
-	struct nm_vnic *dev = to_vnic(nd);
-	unsigned int len = skb->len;
-
-	if (dev_forward_skb(dev->peer, skb) == NET_RX_SUCCESS) {
-		DEV_STATS_INC(nd, tx_packets);
-		DEV_STATS_ADD(nd, tx_bytes, len);
-	} else {
-		DEV_STATS_INC(nd, tx_dropped);
-	}
-	return NETDEV_TX_OK;
+	return nm_vnic_tx(to_vnic(nd), skb);
 }
 
 static const struct net_device_ops nm_vnic_netdev_ops = {
@@ -379,6 +370,11 @@ static void nm_vnic_setup(struct net_device *nd)
 	nd->features = NM_FEATURES | NETIF_F_NTUPLE;
 	nd->hw_features = NM_FEATURES | NETIF_F_NTUPLE;
 	nd->max_mtu = NM_MAX_FRAME - ETH_HLEN;
+	/* TSO: the TX path hands the peer whole GSO frames, as veth does, and
+	 * reads their payload by DMA address (devmem TX: NETMEM_TX_DMA). */
+	nd->features |= NETIF_F_TSO | NETIF_F_TSO6;
+	nd->hw_features |= NETIF_F_TSO | NETIF_F_TSO6;
+	nm_set_netmem_tx(nd);
 }
 
 /* ---- the peer: a plain end, in whatever namespace it is moved to -------- */

@@ -64,7 +64,7 @@ bool nm_vnic_rx_dma_identity(struct device *dma_dev)
 }
 
 /* Where the device would write for DMA address @dma (see above). */
-static void *dma_to_va(const struct nm_vnic *dev, dma_addr_t dma, unsigned int len)
+void *nm_vnic_dma_to_va(const struct nm_vnic *dev, dma_addr_t dma, unsigned int len)
 {
 	unsigned long pfn = PHYS_PFN(dma);
 
@@ -162,7 +162,7 @@ static bool place_kmod(struct nm_vnic_rx *rx, struct nm_vnic_qmem *qm,
 			rx->st.drop_no_buf++;
 			return false;
 		}
-		va = dma_to_va(rx->dev, nm_netmem_to_net_iov(ref)->dma_addr, chunk);
+		va = nm_vnic_dma_to_va(rx->dev, nm_netmem_to_net_iov(ref)->dma_addr, chunk);
 		if (va && !skb_copy_bits(src, off, va, chunk))
 			rx->st.payload_kmod += chunk;
 		nm_page_pool_put_netmem(qm->npp, ref, true);
@@ -229,7 +229,7 @@ static bool place_frags(struct nm_vnic_rx *rx, struct nm_vnic_qmem *qm,
 			return false;
 		}
 		niov = netmem_is_net_iov(netmem);
-		va = niov ? dma_to_va(rx->dev, page_pool_get_dma_addr_netmem(netmem) + boff, chunk) :
+		va = niov ? nm_vnic_dma_to_va(rx->dev, page_pool_get_dma_addr_netmem(netmem) + boff, chunk) :
 			    netmem_address(netmem) + boff;
 		if (!va || skb_copy_bits(src, off, va, chunk)) {
 			page_pool_put_full_netmem(qm->kpp, netmem, false);

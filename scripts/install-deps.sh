@@ -109,6 +109,9 @@ if [ "$what" = guest ] || [ "$what" = all ]; then
 	apt_install -t bookworm-backports qemu-system-x86
 	# 7.3's kbuild tools are rebuilt here (objtool links libelf).
 	apt_install libelf-dev
+	# Upstream's ncdevmem and its ynl library are generated from the kernel's
+	# netlink specs by ynl's Python (scripts/ncdevmem.sh, kmod-ncdevmem).
+	apt_install python3-yaml python3-jsonschema
 	# The guest's kernels, 6.12 and 7.3, and the headers kernel modules are built
 	# against: unpacked into ~/.cache/netmem, never installed on this machine
 	# (scripts/guest-kernel.sh resolves the versions and says what it does).

@@ -18,6 +18,8 @@
 #                 0 skips it): kernel devmem TCP vs kernel TCP into host
 #                 memory on the module's NIC, at each udmabuf size
 #   --stream-reps N  streams per mode and size, median reported (default 3)
+#                 The TX row (7.3: devmem TX vs plain send from nmk0,
+#                 tests/kmod/tx-bench.sh) uses the same length and count.
 #   --from RAW    write the report from an earlier run's raw output
 #                 (DIR/kmod-compare/raw.txt) without booting the guest
 #   --rx3 ROUNDS  instead: the 7.3 receive comparison (kernel devmem TCP 4K/32K,
@@ -87,6 +89,80 @@ work=$build/kmod-compare
 mkdir -p "$work" "$out"
 log() { printf 'kmod-compare: %s\n' "$*" >&2; }
 
+# ---- the TX row: devmem TX vs plain send (tests/kmod/tx-bench.sh) ----------------
+# The guest's part, one line of the guest command; skipped by the script itself
+# on a kernel without devmem TX (6.12), which it says in the raw output.
+tx_guest_cmd() { # KO KCTL
+	[ "$stream" -gt 0 ] || return 0
+	printf "'%s' '%s' '%s' %s %s || exit 1\n" "$repo/tests/kmod/tx-bench.sh" "$1" "$2" "$stream" "$stream_reps"
+}
+
+# Append the TX section to the report from the raw output's txstream blocks.
+tx_report() { # RAW MD
+	python3 - "$1" "$2" <<'PY'
+import statistics
+import sys
+
+raw, md = sys.argv[1:]
+runs = {"devmem": [], "host": []}
+mode, skipped, pinning = None, None, None
+for line in open(raw, errors="replace"):
+    line = line.rstrip("\n")
+    if line.startswith("txstream,"):
+        parts = line.split(",", 2)
+        if parts[1] == "skipped":
+            skipped = parts[2]
+        elif parts[1] == "pinning":
+            pinning = parts[2]
+        else:
+            mode = parts[1]
+        continue
+    if mode and line.startswith("tx: mode="):
+        runs[mode].append(dict(kv.split("=", 1) for kv in line[4:].split() if "=" in kv))
+        mode = None
+out = ["\n## TCP send from the module's NIC: devmem TX vs plain send\n"]
+if skipped or not runs["devmem"]:
+    out.append(f"Not run: {skipped or 'no txstream blocks in the raw output'}.\n")
+else:
+    def med(m, fn):
+        v = [x for x in (fn(r) for r in runs[m]) if x is not None]
+        return statistics.median(v) if v else None
+    def gbps(r):
+        return int(r["bytes"]) * 8 / float(r["secs"]) / 1e9 if float(r["secs"]) else None
+    def cpu(key):
+        return lambda r: float(r[key]) / (int(r["bytes"]) / 2**30)
+    def nic(key):
+        return lambda r: int(r[key]) / (int(r["bytes"]) / 2**20)
+    mib = int(runs["devmem"][0]["bytes"]) >> 20
+    out.append(f"The same {mib} MiB stream (`tcp_send.py`'s pattern) from `netmem-kctl tx` on `nmk0` "
+               "to a stock receiver (`tests/kmod/tcp_recv.py`: plain `recv()`, every byte compared "
+               "and the sha256 checked) behind `nmkp0` in its own namespace, two ways in turn, "
+               f"median of {len(runs['devmem'])}: the kernel's devmem TX from a 4 MiB udmabuf "
+               "(netlink bind-tx, `sendmsg(MSG_ZEROCOPY)` with `SCM_DEVMEM_DMABUF`, every "
+               "zerocopy completion reaped) and plain `send()` from host memory. The NIC reads "
+               "each payload fragment at its DMA address by CPU copy in both modes (net_iovs "
+               "of the binding, or host pages mapped for the send); plain send pays the "
+               "kernel's copy from user memory on top. "
+               f"Pinning: {pinning or 'not printed'}. CPU is the whole guest's busy time per "
+               "GiB sent (sender, stack, NIC copy, receiver's check); under TCG read the ratio.\n")
+    out.append("| figure | devmem TX | plain send | devmem / plain |")
+    out.append("|---|---|---|---|")
+    def row(label, fn, digits=2):
+        d, h = med("devmem", fn), med("host", fn)
+        f = lambda v: "n/a" if v is None else f"{v:.{digits}f}"
+        r = "" if not d or not h else f"{d / h:.2f}"
+        out.append(f"| {label} | {f(d)} | {f(h)} | {r} |")
+    row("throughput (Gbit/s)", gbps)
+    row("CPU seconds per GiB, whole guest", cpu("cpu_all_s"))
+    row("CPU seconds per GiB, sending process", cpu("cpu_self_s"))
+    # Above 1 MiB per MiB: TCP retransmits, read again.
+    row("payload bytes the NIC read from net_iovs, per MiB sent", nic("nic_bytes_devmem"), 0)
+    row("payload bytes the NIC read from host pages, per MiB sent", nic("nic_bytes_host"), 0)
+    out.append("")
+open(md, "a").write("\n".join(out) + "\n")
+PY
+}
+
 # --rx3: the 7.3 receive comparison, its own boot and its own section.
 if [ -n "$rx3" ]; then
 	[[ $rx3 =~ ^[0-9]+$ ]] && [ "$rx3" -ge 1 ] && [ "$rx3" -le 16 ] && [ "$stream" -ge 1 ] ||
@@ -150,6 +226,8 @@ done
 rmmod netmem_kmod || exit 1
 if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
 if [ $stream -gt 0 ]; then '$repo/tests/kmod/stream-bench.sh' '$ko' '$kctl' '$sizes' $stream $stream_reps '$netmem_rx' || exit 1; fi
+if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
+$(tx_guest_cmd "$ko" "$kctl")
 if dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops'; then echo 'kmod-compare: the kernel warned'; exit 1; fi
 if [ -n '$bench_cmd' ]; then echo 'userspace-bench-begin'; ${bench_cmd:-true}; echo 'userspace-bench-end'; fi"
 
@@ -583,4 +661,5 @@ if stream_sizes:
 
 print(f"kmod-compare: wrote {md_path} and {svg_path}", file=sys.stderr)
 PY
+tx_report "$raw" "$out/kmod-compare.md"
 log "raw figures: $raw"

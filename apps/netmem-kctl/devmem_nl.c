@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A small client of the kernel's "netdev" generic netlink family: bind-rx,
- * queue-get and page-pool-get, what `ynl --family netdev` does, so the
+ * bind-tx (6.16+), queue-get and page-pool-get, what `ynl --family netdev` does, so the
  * kernel's own devmem path can run on the module's virtual NIC. Raw netlink,
  * no library.
  *
@@ -24,6 +24,7 @@ enum {
 	NETDEV_CMD_PAGE_POOL_GET_ = 5,
 	NETDEV_CMD_QUEUE_GET_ = 10,
 	NETDEV_CMD_BIND_RX_ = 13,
+	NETDEV_CMD_BIND_TX_ = 15,   /* 6.16 */
 };
 enum { NETDEV_A_PAGE_POOL_ID_ = 1, NETDEV_A_PAGE_POOL_IFINDEX_ = 2,
        NETDEV_A_PAGE_POOL_INFLIGHT_ = 4, NETDEV_A_PAGE_POOL_DMABUF_ = 7 };
@@ -307,6 +308,21 @@ int devmem_nl_bind_rx_page(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd
 	nest_end(&r, nest);
 	if (rx_page_size)       /* 7.3: NETDEV_A_DMABUF_RX_PAGE_SIZE */
 		put_u32(&r, NETDEV_A_DMABUF_RX_PAGE_SIZE_, rx_page_size);
+	ret = transact(nl, &r, u32_msg, want);
+	if (!ret && id)
+		*id = want[1];
+	return ret;
+}
+
+int devmem_nl_bind_tx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd, uint32_t *id)
+{
+	uint32_t want[2] = { NETDEV_A_DMABUF_ID_, 0 };
+	struct nlreq r;
+	int ret;
+
+	req_init(nl, &r, nl->family, NETDEV_CMD_BIND_TX_, NLM_F_ACK);
+	put_u32(&r, NETDEV_A_DMABUF_IFINDEX_, ifindex);
+	put_u32(&r, NETDEV_A_DMABUF_FD_, (uint32_t)dmabuf_fd);
 	ret = transact(nl, &r, u32_msg, want);
 	if (!ret && id)
 		*id = want[1];

@@ -45,6 +45,16 @@ uint64_t mem_free_bytes(void);
 long module_refcnt(void);
 
 double now_us(void);
+/* CPU seconds of this process (getrusage), of every CPU (/proc/stat busy). */
+double cpu_self_s(void);
+double cpu_all_s(void);
+
+/* tcp_send.py's stream: byte i is block[i % PATTERN_LEN]; word k of the block
+ * is splitmix64's k-th output, little-endian. PATTERN_LEN is no multiple of
+ * a page, so a fragment placed at the wrong page cannot pass. */
+#define PATTERN_WORDS 131071u
+#define PATTERN_LEN   (PATTERN_WORDS * 8u)
+void pattern_fill(uint8_t *blk);
 const char *caps_str(uint32_t caps, char *buf, size_t len);
 const char *provider_str(uint32_t provider);
 const char *check_str(uint32_t check);
@@ -69,6 +79,9 @@ int devmem_nl_bind_rx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
 /* The same with rx-page-size @rx_page_size (7.3; 0: the attribute left out). */
 int devmem_nl_bind_rx_page(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd,
 			   uint32_t queue, uint32_t rx_page_size, uint32_t *id);
+/* bind-tx (6.16+): @dmabuf_fd mapped for nmk0's transmit; lives as long as
+ * this socket. Returns 0 and *id, or -errno (ext_msg says why). */
+int devmem_nl_bind_tx(struct devmem_nl *nl, uint32_t ifindex, int dmabuf_fd, uint32_t *id);
 /* queue-get: the dmabuf id bound to RX queue @queue (0: none). */
 int devmem_nl_queue_dmabuf(struct devmem_nl *nl, uint32_t ifindex,
 			   uint32_t queue, uint32_t *dmabuf_id);
@@ -111,21 +124,29 @@ struct rx_opts {
 
 int kctl_rx(struct kdev *kd, const struct rx_opts *o);
 
-/* tcp_send.py's stream: byte i is block[i % PATTERN_LEN] (rx.c). */
-#define PATTERN_WORDS 131071u
-#define PATTERN_LEN   (PATTERN_WORDS * 8u)
-void pattern_fill(uint8_t *blk);
 /* A TCP listener on @port (any address); fd or -errno. */
 int listen_on(uint16_t port);
-/* CPU seconds of this process, and busy seconds of every CPU (/proc/stat). */
-double cpu_self_s(void);
-double cpu_all_s(void);
 
 /* ---- zcrx.c: io_uring zero-copy receive (7.3) ----------------------------- */
 
 /* The same stream through IORING_OP_RECV_ZC: a udmabuf area (or host memory
  * with o->host), o->rx_page_size as rx_buf_len; 77 without the 7.3 header. */
 int kctl_zcrx(struct kdev *kd, const struct rx_opts *o);
+
+/* ---- tx.c: a TCP sender, devmem TX or host memory ------------------------ */
+
+struct tx_opts {
+	const char *addr;        /* the receiver's IPv4 address */
+	const char *dev;         /* send through this device (default: nmk0) */
+	uint16_t port;
+	uint64_t size;           /* udmabuf bytes */
+	uint64_t bytes;          /* stream bytes to send */
+	uint64_t chunk;          /* bytes per sendmsg */
+	uint32_t timeout_s;
+	bool host;
+};
+
+int kctl_tx(struct kdev *kd, const struct tx_opts *o);
 
 /* ---- checks.c / bench.c --------------------------------------------------- */
 

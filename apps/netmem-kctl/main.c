@@ -18,6 +18,7 @@
  *   netmem-kctl flow-del -l LOC          ethtool -N nmk0 delete LOC
  *   netmem-kctl rss-equal N              ethtool -X nmk0 equal N
  *   netmem-kctl rxstats                  every RX queue's datapath counters
+ *   netmem-kctl txstats                  nmk0's transmit: payload read from DMA addresses
  *   netmem-kctl pools                    the kernel's page pools on nmk0 (page-pool-get)
  *   netmem-kctl rx -p PORT -n BYTES [-q Q] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w S]
  *                  [--rx-page-size BYTES] [--huge]
@@ -26,6 +27,9 @@
  *                                        a udmabuf area (host memory with --host)
  *                                        receive a tcp_send.py stream: devmem TCP
  *                                        (bind-rx of a udmabuf to Q) or host memory
+ *   netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [--dev IF] [-w S]
+ *                                        send that stream: devmem TX (bind-tx of a
+ *                                        udmabuf, MSG_ZEROCOPY) or host memory
  *
  * MODE: check-first (default), check-after-alloc, check-after-restart.
  * A binding lives while the command runs (-t keeps it that long).
@@ -49,10 +53,11 @@ static void usage(FILE *f)
 	      "       netmem-kctl bind-rx -q QUEUE [-s MiB] [-t SECONDS] [--rx-page-size BYTES] [--huge]\n"
 	      "       netmem-kctl check alloc|refuse|bad-input|devmem|all [-s MiB] [-b BYTES]\n"
 	      "       netmem-kctl bench [-s MiB] [-b BYTES] [-r REPS]\n"
-	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | pools\n"
+	      "       netmem-kctl hds on|off | flow -p PORT -q QUEUE | flow-del -l LOC | rss-equal N | rxstats | txstats | pools\n"
 	      "       netmem-kctl rx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--keep-tokens N] [--batch N] [-w SECONDS]\n"
 	      "                      [--rx-page-size BYTES] [--huge]\n"
 	      "       netmem-kctl zcrx -p PORT -n BYTES [-q QUEUE] [-s MiB] [--host] [--rx-page-size BYTES] [--huge] [-w SECONDS]\n"
+	      "       netmem-kctl tx -a ADDR -p PORT -n BYTES [-s MiB] [--chunk BYTES] [--host] [--dev IF] [-w SECONDS]\n"
 	      "MODE: check-first | check-after-alloc | check-after-restart\n", f);
 }
 
@@ -248,13 +253,17 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'B' },
 		{ "rx-page-size", required_argument, NULL, 'P' },
 		{ "huge", no_argument, NULL, 'G' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "chunk", required_argument, NULL, 'C' },
+		{ "dev", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct kctl_opts o = { .size = 16ull << 20, .buf_size = 4096, .reps = 5 };
 	uint32_t queue = 0, check = NMK_CHECK_FIRST, loc = 0;
 	struct rx_opts rxo = { .batch = 64, .timeout_s = 120 };
-	bool queue_set = false;
+	struct tx_opts txo = { .chunk = 256 * 1024 };
+	bool queue_set = false, size_set = false;
 	unsigned int hold = 0;
 	const char *cmd;
 	struct kdev kd;
@@ -270,7 +279,7 @@ int main(int argc, char **argv)
 	optind = 2;
 	if (!strcmp(cmd, "check"))
 		optind = 3;
-	while ((c = getopt_long(argc, argv, "q:s:b:c:t:r:p:n:l:w:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:s:b:c:t:r:p:n:l:w:a:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': queue = (uint32_t)strtoul(optarg, NULL, 0); queue_set = true; break;
 		case 'p': rxo.port = (uint16_t)strtoul(optarg, NULL, 0); break;
@@ -282,7 +291,10 @@ int main(int argc, char **argv)
 		case 'B': rxo.batch = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'P': rxo.rx_page_size = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'G': rxo.huge = true; break;
-		case 's': o.size = strtoull(optarg, NULL, 0) << 20; break;
+		case 'a': txo.addr = optarg; break;
+		case 'C': txo.chunk = strtoull(optarg, NULL, 0); break;
+		case 'D': txo.dev = optarg; break;
+		case 's': o.size = strtoull(optarg, NULL, 0) << 20; size_set = true; break;
 		case 'b': o.buf_size = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'c':
 			if (check_parse(optarg, &check)) {
@@ -361,6 +373,21 @@ int main(int argc, char **argv)
 				n, strerror(-ret));
 	} else if (!strcmp(cmd, "rxstats")) {
 		print_rxstats(&kd);
+	} else if (!strcmp(cmd, "txstats")) {
+		struct nmk_tx_stats st;
+
+		ret = ioctl(kd.fd, NMK_IOC_TX_STATS, &st) < 0 ? -errno : 0;
+		if (ret)
+			fprintf(stderr, "netmem-kctl: tx stats: %s\n", strerror(-ret));
+		else
+			printf("tx: netmem_tx=%u packets=%llu dma_read=%llu frags_devmem=%llu "
+			       "bytes_devmem=%llu frags_host=%llu bytes_host=%llu drop_nomem=%llu "
+			       "drop_unmapped=%llu drop_other=%llu\n", st.netmem_tx,
+			       (unsigned long long)st.packets, (unsigned long long)st.dma_read,
+			       (unsigned long long)st.frags_devmem, (unsigned long long)st.bytes_devmem,
+			       (unsigned long long)st.frags_host, (unsigned long long)st.bytes_host,
+			       (unsigned long long)st.drop_nomem, (unsigned long long)st.drop_unmapped,
+			       (unsigned long long)st.drop_other);
 	} else if (!strcmp(cmd, "pools")) {
 		ret = print_pools(&kd);
 	} else if (!strcmp(cmd, "rx") || !strcmp(cmd, "zcrx")) {
@@ -371,6 +398,20 @@ int main(int argc, char **argv)
 			ret = 2;
 		} else {
 			ret = !strcmp(cmd, "rx") ? kctl_rx(&kd, &rxo) : kctl_zcrx(&kd, &rxo);
+			kdev_close(&kd);
+			return ret;
+		}
+	} else if (!strcmp(cmd, "tx")) {
+		txo.port = rxo.port;
+		txo.bytes = rxo.expect;
+		txo.host = rxo.host;
+		txo.timeout_s = rxo.timeout_s;
+		txo.size = size_set ? o.size : 4ull << 20;
+		if (!txo.addr || !txo.port || !txo.bytes || !txo.chunk) {
+			fprintf(stderr, "netmem-kctl: tx needs -a ADDR, -p PORT, -n BYTES (and --chunk > 0)\n");
+			ret = 2;
+		} else {
+			ret = kctl_tx(&kd, &txo);
 			kdev_close(&kd);
 			return ret;
 		}

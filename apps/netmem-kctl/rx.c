@@ -55,10 +55,6 @@ struct dmabuf_token {
 	uint32_t token_count;
 };
 
-/* tcp_send.py's stream: byte i is block[i % PATTERN_LEN]; word k of the block
- * is splitmix64's k-th output, little-endian. PATTERN_LEN is no multiple of
- * a page, so a fragment placed at the wrong page cannot pass. */
-
 void pattern_fill(uint8_t *blk)
 {
 	uint64_t x = 0;

@@ -5,7 +5,10 @@
 #   tests/kmod/run.sh KCTL OUTDIR GROUP [SIZE_MIB]
 #
 # GROUP provider or devmem: guest.sh; stream, rxbuf, zcrx: that script
-# (SIZE_MIB: the stream).
+# (SIZE_MIB: the stream); tx: tx.sh, devmem TX (6.16+: skipped on 6.12, with
+# the reason, before a boot); ncdevmem: ncdevmem.sh, upstream's ncdevmem built
+# from the kernel's source package (scripts/ncdevmem.sh, into the cache)
+# against nmk0.
 # The kernel: NETMEM_GUEST_KERNEL_SERIES (6.12, the default, or 7.3), for the
 # module build and the guest alike.
 #
@@ -19,6 +22,11 @@ repo=$(cd "$here/../.." && pwd)
 # meson may pass paths relative to the build directory: pin them down.
 kctl=$(readlink -f "$1") outdir=$(readlink -f "$2") group=$3
 shift 3
+
+if [ "$group" = tx ] && [ "${NETMEM_GUEST_KERNEL_SERIES:-6.12}" = 6.12 ]; then
+	echo "kmod-tx: SKIP: Linux 6.12 has no devmem TX (netdev bind-tx, SCM_DEVMEM_DMABUF and the driver's NETMEM_TX came in 6.16); kmod-tx-7.3 runs it" >&2
+	exit 77
+fi
 
 rc=0
 ko=$("$here/build.sh" "$outdir") || rc=$?
@@ -40,6 +48,18 @@ if hidden "$ko" || hidden "$kctl"; then
 fi
 
 cd "$repo"
+if [ "$group" = ncdevmem ]; then
+	ncdir=$("$repo/scripts/ncdevmem.sh" --kernel "${NETMEM_GUEST_KERNEL_SERIES:-6.12}") || {
+		echo "kmod-ncdevmem: SKIP: upstream's ncdevmem could not be built from linux-source-${NETMEM_GUEST_KERNEL_SERIES:-6.12} (scripts/ncdevmem.sh, above)" >&2
+		exit 77
+	}
+	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-600}" -- \
+		"$here/ncdevmem.sh" "$ko" "$kctl" "$ncdir" "$@"
+fi
+if [ "$group" = tx ]; then
+	exec "$repo/tests/vm/guest-run.sh" --timeout "${NETMEM_KMOD_TIMEOUT:-300}" -- \
+		"$here/tx.sh" "$ko" "$kctl" "$@"
+fi
 if [ "$group" = zcrx ]; then
 	# Upstream's iou-zcrx as a second receiver: built into the cache (visible to
 	# the guest); its absence is reported there, with the reason.

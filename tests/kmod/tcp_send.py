@@ -5,8 +5,10 @@
 # byte i is block[i % len(block)], word k of the block splitmix64's k-th
 # output, little-endian, 131071 words.
 #
-#   tcp_send.py HOST PORT BYTES [--tries N]
+#   tcp_send.py HOST PORT BYTES [--tries N] [--src-port P]
 #
+# --src-port binds the source port first (upstream's ncdevmem steers its flow
+# with a rule on the source port too: the port it listens on).
 # Prints "sent BYTES bytes in SECONDS s"; exit 0 when every byte was sent
 # and the receiver closed, 1 otherwise.
 import socket
@@ -36,13 +38,15 @@ def main():
         print(__doc__ or "usage: tcp_send.py HOST PORT BYTES [--tries N]", file=sys.stderr)
         return 2
     host, port, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    tries = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--tries" else 50
+    opts = dict(zip(sys.argv[4::2], sys.argv[5::2]))
+    tries = int(opts.get("--tries", 50))
+    src = ("", int(opts["--src-port"])) if "--src-port" in opts else None
     blk = block()
     twice = memoryview(blk + blk)
     s = None
     for _ in range(tries):
         try:
-            s = socket.create_connection((host, port), timeout=10)
+            s = socket.create_connection((host, port), timeout=10, source_address=src)
             break
         except OSError:
             time.sleep(0.2)

@@ -144,6 +144,26 @@ struct nmk_rxq_stats {
 	__u64 polls;            /* NAPI polls */
 };
 
+/*
+ * What nmk0's transmit did since load (NMK_IOC_TX_STATS). A frame with
+ * payload in fragments is read from each fragment's DMA address (a CPU copy
+ * standing in for the device's DMA): net_iovs of a devmem TX binding, or
+ * host pages mapped for the send.
+ */
+struct nmk_tx_stats {
+	__u32 netmem_tx;        /* the NIC declares devmem TX (NETMEM_TX_DMA) */
+	__u32 reserved;
+	__u64 packets;          /* frames handed to the peer */
+	__u64 dma_read;         /* of them read from DMA addresses */
+	__u64 frags_devmem;     /* fragments that were net_iovs (devmem TX) */
+	__u64 bytes_devmem;     /* payload bytes read from them */
+	__u64 frags_host;       /* fragments in host pages */
+	__u64 bytes_host;
+	__u64 drop_nomem;       /* frames dropped: no memory for the copy */
+	__u64 drop_unmapped;    /* frames dropped: a DMA address not readable */
+	__u64 drop_other;       /* frames dropped: too many pages, no TX support */
+};
+
 struct nmk_bind {
 	__s32 dmabuf_fd;    /* in */
 	__u32 queue;        /* in */
@@ -207,5 +227,6 @@ struct nmk_bench {
 #define NMK_IOC_UNBIND    _IOWR(NMK_IOC_MAGIC, 0x04, struct nmk_unbind)
 #define NMK_IOC_BENCH     _IOWR(NMK_IOC_MAGIC, 0x05, struct nmk_bench)
 #define NMK_IOC_RXQ_STATS _IOWR(NMK_IOC_MAGIC, 0x06, struct nmk_rxq_stats)
+#define NMK_IOC_TX_STATS  _IOR(NMK_IOC_MAGIC, 0x10, struct nmk_tx_stats)
 
 #endif
