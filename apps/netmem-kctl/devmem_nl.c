@@ -57,9 +57,12 @@ static void req_init(struct devmem_nl *nl, struct nlreq *r, uint16_t type,
 	r->g.version = 1;
 }
 
-/* GCC cannot follow the offset arithmetic into attrs[] and warns falsely. */
+/* GCC cannot follow the offset arithmetic into attrs[] and warns falsely;
+ * clang has no such warning (and -Werror refuses the unknown option). */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 static struct nlattr *put(struct nlreq *r, uint16_t type, const void *data,
 			  uint16_t len)
 {
@@ -72,7 +75,9 @@ static struct nlattr *put(struct nlreq *r, uint16_t type, const void *data,
 	r->n.nlmsg_len = NLMSG_ALIGN(r->n.nlmsg_len) + NLA_ALIGN(a->nla_len);
 	return a;
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 static void put_u32(struct nlreq *r, uint16_t type, uint32_t v)
 {
