@@ -55,6 +55,12 @@ double cpu_all_s(void);
 #define PATTERN_WORDS 131071u
 #define PATTERN_LEN   (PATTERN_WORDS * 8u)
 void pattern_fill(uint8_t *blk);
+/* A receiver's check of that stream: mismatches from stream offset off. */
+struct stream_check {
+	uint8_t *blk;            /* pattern_fill()ed, PATTERN_LEN bytes */
+	uint64_t off, mismatches, first_bad;
+};
+void stream_check(struct stream_check *sc, const uint8_t *p, uint64_t len);
 const char *caps_str(uint32_t caps, char *buf, size_t len);
 const char *provider_str(uint32_t provider);
 const char *check_str(uint32_t check);

@@ -72,9 +72,7 @@ void pattern_fill(uint8_t *blk)
 
 struct rx_state {
 	const struct rx_opts *o;
-	uint8_t *blk;
-	uint64_t off;            /* stream bytes seen */
-	uint64_t mismatches, first_bad;
+	struct stream_check chk; /* chk.off: stream bytes seen */
 	uint64_t dmabuf_bytes, linear_bytes, frags, linear_cmsgs;
 	uint64_t tokens_returned, dontneed_calls, dontneed_short;
 	uint64_t recv_calls;     /* recvmsg/recv, each a syscall */
@@ -83,25 +81,25 @@ struct rx_state {
 	uint32_t nheld, maxheld;
 };
 
-/* Compare @len bytes at @p with the stream from s->off; advance. */
-static void check_bytes(struct rx_state *s, const uint8_t *p, uint64_t len)
+/* Compare @len bytes at @p with the stream from sc->off; advance. */
+void stream_check(struct stream_check *sc, const uint8_t *p, uint64_t len)
 {
 	while (len) {
-		uint64_t at = s->off % PATTERN_LEN;
+		uint64_t at = sc->off % PATTERN_LEN;
 		uint64_t n = PATTERN_LEN - at < len ? PATTERN_LEN - at : len;
 
-		if (memcmp(p, s->blk + at, n)) {
+		if (memcmp(p, sc->blk + at, n)) {
 			for (uint64_t i = 0; i < n; i++) {
-				if (p[i] != s->blk[at + i]) {
-					if (!s->mismatches)
-						s->first_bad = s->off + i;
-					s->mismatches++;
+				if (p[i] != sc->blk[at + i]) {
+					if (!sc->mismatches)
+						sc->first_bad = sc->off + i;
+					sc->mismatches++;
 				}
 			}
 		}
 		p += n;
 		len -= n;
-		s->off += n;
+		sc->off += n;
 	}
 }
 
@@ -224,7 +222,7 @@ static int recv_devmem(int sock, struct rx_state *s, const uint8_t *map, uint64_
 					fprintf(stderr, "netmem-kctl rx: linear cmsg past the data\n");
 					return -EPROTO;
 				}
-				check_bytes(s, linear + lin_used, dc.frag_size);
+				stream_check(&s->chk, linear + lin_used, dc.frag_size);
 				lin_used += dc.frag_size;
 				s->linear_bytes += dc.frag_size;
 				s->linear_cmsgs++;
@@ -237,7 +235,7 @@ static int recv_devmem(int sock, struct rx_state *s, const uint8_t *map, uint64_
 					dc.frag_size, dmabuf_id, (unsigned long long)map_len);
 				return -EPROTO;
 			}
-			check_bytes(s, map + dc.frag_offset, dc.frag_size);
+			stream_check(&s->chk, map + dc.frag_offset, dc.frag_size);
 			s->dmabuf_bytes += dc.frag_size;
 			s->frags++;
 			if (hold_token(sock, s, dc.frag_token))
@@ -245,7 +243,7 @@ static int recv_devmem(int sock, struct rx_state *s, const uint8_t *map, uint64_
 		}
 		sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
 		ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &sync);
-		if (s->off > s->o->expect)
+		if (s->chk.off > s->o->expect)
 			return 0;       /* more than was announced: reported below */
 	}
 }
@@ -267,7 +265,7 @@ static int recv_host(int sock, struct rx_state *s)
 		}
 		if (n == 0)
 			return 0;
-		check_bytes(s, buf, (uint64_t)n);
+		stream_check(&s->chk, buf, (uint64_t)n);
 		s->linear_bytes += (uint64_t)n;
 	}
 }
@@ -300,12 +298,12 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	double t0 = 0, t1, c0 = 0, c1, a0 = 0, a1;
 	struct pollfd pfd;
 
-	s.blk = malloc(PATTERN_LEN);
+	s.chk.blk = malloc(PATTERN_LEN);
 	s.maxheld = o->hold + (o->batch ? o->batch : 1);
 	s.held = calloc(s.maxheld, sizeof(*s.held));
-	if (!s.blk || !s.held)
+	if (!s.chk.blk || !s.held)
 		goto out;
-	pattern_fill(s.blk);
+	pattern_fill(s.chk.blk);
 
 	if (!o->host) {
 		dmabuf = udmabuf_create_huge(o->size, NULL, o->huge);
@@ -369,9 +367,9 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	       "q_packets=%llu q_split=%llu q_hdr_bytes=%llu q_payload_devmem=%llu "
 	       "q_payload_host=%llu q_drop_no_buf=%llu q_drop_backlog=%llu "
 	       "q_ring_allocs=%llu q_ring_alloc_ns=%llu q_pool_hold=%llu syscalls=%llu\n",
-	       o->host ? "host" : "devmem", o->queue, (unsigned long long)s.off,
-	       (unsigned long long)o->expect, (unsigned long long)s.mismatches,
-	       (unsigned long long)s.first_bad, (unsigned long long)s.dmabuf_bytes,
+	       o->host ? "host" : "devmem", o->queue, (unsigned long long)s.chk.off,
+	       (unsigned long long)o->expect, (unsigned long long)s.chk.mismatches,
+	       (unsigned long long)s.chk.first_bad, (unsigned long long)s.dmabuf_bytes,
 	       (unsigned long long)s.linear_bytes, (unsigned long long)s.frags,
 	       (unsigned long long)s.linear_cmsgs, (unsigned long long)s.tokens_returned,
 	       (unsigned long long)s.dontneed_calls, (unsigned long long)s.dontneed_short,
@@ -390,7 +388,7 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 		* DMA_BUF_IOCTL_SYNC around each devmem recvmsg with data */
 	       (unsigned long long)(s.recv_calls + s.dontneed_calls +
 				    (o->host ? 0 : 2 * s.syncs)));
-	if (!r && s.off == o->expect && !s.mismatches && !s.dontneed_short)
+	if (!r && s.chk.off == o->expect && !s.chk.mismatches && !s.dontneed_short)
 		ret = 0;
 	if (o->hold && s.nheld) {
 		/* Unbind first, then close, with the tokens still out. */
@@ -411,6 +409,6 @@ out:
 	if (dmabuf >= 0)
 		close(dmabuf);
 	free(s.held);
-	free(s.blk);
+	free(s.chk.blk);
 	return ret;
 }

@@ -202,33 +202,11 @@ static int zc_ctrl_arm(int ring_fd, uint32_t zcrx_id, uint32_t type)
 
 struct zc_state {
 	const struct rx_opts *o;
-	uint8_t *blk;
-	uint64_t off, mismatches, first_bad;
+	struct stream_check chk; /* chk.off: stream bytes seen */
 	uint64_t cqes, frags, events[__ZCRX_EVENT_TYPE_LAST], rearms, cq_full;
 	uint64_t max_frag;
 	uint64_t syncs, arms;    /* DMA_BUF_IOCTL_SYNC pairs, ZCRX_CTRL_ARM_EVENT calls */
 };
-
-static void zc_check(struct zc_state *s, const uint8_t *p, uint64_t len)
-{
-	while (len) {
-		uint64_t at = s->off % PATTERN_LEN;
-		uint64_t n = PATTERN_LEN - at < len ? PATTERN_LEN - at : len;
-
-		if (memcmp(p, s->blk + at, n)) {
-			for (uint64_t i = 0; i < n; i++) {
-				if (p[i] != s->blk[at + i]) {
-					if (!s->mismatches)
-						s->first_bad = s->off + i;
-					s->mismatches++;
-				}
-			}
-		}
-		p += n;
-		len -= n;
-		s->off += n;
-	}
-}
 
 /* Reap every CQE; returns 1 at the end of the stream, 0 to go on, -errno. */
 static int zc_reap(struct zc_ring *r, struct zc_refill *q, struct zc_state *s,
@@ -288,7 +266,7 @@ static int zc_reap(struct zc_ring *r, struct zc_refill *q, struct zc_state *s,
 				ret = -EPROTO;
 				break;
 			}
-			zc_check(s, area + off, (uint64_t)cqe->res);
+			stream_check(&s->chk, area + off, (uint64_t)cqe->res);
 			s->frags++;
 			if ((uint64_t)cqe->res > s->max_frag)
 				s->max_frag = (uint64_t)cqe->res;
@@ -336,10 +314,10 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	struct pollfd pfd;
 	size_t stats_off;
 
-	s.blk = malloc(PATTERN_LEN);
-	if (!s.blk)
+	s.chk.blk = malloc(PATTERN_LEN);
+	if (!s.chk.blk)
 		goto out;
-	pattern_fill(s.blk);
+	pattern_fill(s.chk.blk);
 
 	rc = zc_ring_setup(&r);
 	if (rc) {
@@ -463,7 +441,7 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 			break;
 		}
 		rc = zc_reap(&r, &q, &s, map, area_len, sock, reg.zcrx_id, dmabuf);
-		if (s.off > o->expect)
+		if (s.chk.off > o->expect)
 			break;  /* more than was announced: reported below */
 	}
 	t1 = now_us();
@@ -479,8 +457,8 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	       "q_payload_host=%llu q_drop_no_buf=%llu q_drop_backlog=%llu q_ring_allocs=%llu "
 	       "syscalls=%llu\n",
 	       o->host ? "host" : "dmabuf", o->queue, reg.rx_buf_len,
-	       (unsigned long long)s.off, (unsigned long long)o->expect,
-	       (unsigned long long)s.mismatches, (unsigned long long)s.first_bad,
+	       (unsigned long long)s.chk.off, (unsigned long long)o->expect,
+	       (unsigned long long)s.chk.mismatches, (unsigned long long)s.chk.first_bad,
 	       (unsigned long long)s.frags, (unsigned long long)s.max_frag,
 	       (unsigned long long)s.cqes, (unsigned long long)q.pushed,
 	       (unsigned long long)q.full_waits,
@@ -501,7 +479,7 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	       (unsigned long long)(st1.ring_allocs - st0.ring_allocs),
 	       /* the data path's: io_uring_enter, DMA_BUF_IOCTL_SYNC pairs, arms */
 	       (unsigned long long)(r.enters - enters0 + 2 * s.syncs + s.arms));
-	if (rc == 1 && s.off == o->expect && !s.mismatches)
+	if (rc == 1 && s.chk.off == o->expect && !s.chk.mismatches)
 		ret = 0;
 out:
 	if (sock >= 0)
@@ -515,7 +493,7 @@ out:
 		munmap(map, area_len);
 	if (dmabuf >= 0)
 		close(dmabuf);
-	free(s.blk);
+	free(s.chk.blk);
 	return ret;
 }
 
