@@ -15,9 +15,6 @@ set -u
 
 ko=$1 kctl=$2 sizes=$3 mib=$4 reps=$5 netmem_rx=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
-# bind_vfio
-# shellcheck source=../vm/smoke-lib.sh
-. "$here/../vm/smoke-lib.sh"
 ns=nmk-bench
 bytes=$((mib << 20))
 
