@@ -28,18 +28,12 @@ set -u
 
 ko=$1 kctl=$2 ncdir=$3 mib=${4:-64}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=check_lib.sh
+. "$here/check_lib.sh"
 send=$here/tcp_send.py recv=$here/tcp_recv.py
 py=/usr/bin/python3
 ns=nmk-nc
 bytes=$((mib << 20))
-n=0 failed=0
-
-ok() { # ok STATUS MESSAGE
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-note() { echo "# $*"; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 [ -e /dev/udmabuf ] || { echo "ncdevmem.sh: SKIP: the guest has no /dev/udmabuf" >&2; exit 77; }
 [ -x "$ncdir/ncdevmem" ] || { echo "ncdevmem.sh: SKIP: no ncdevmem in $ncdir" >&2; exit 77; }

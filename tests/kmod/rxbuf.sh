@@ -13,18 +13,11 @@ set -u
 
 ko=$1 kctl=$2 mib=${3:-64}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=check_lib.sh
+. "$here/check_lib.sh"
 send=$here/tcp_send.py
 py=/usr/bin/python3
 ns=nmk-big
-n=0 failed=0
-
-ok() { # ok STATUS MESSAGE
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-note() { echo "# $*"; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-qcol() { "$kctl" queues | awk -v q="$1" -v c="$2" '$1 == q { print $c }'; }
 
 [ -e /dev/udmabuf ] || { echo "rxbuf.sh: SKIP: the guest has no /dev/udmabuf" >&2; exit 77; }
 [ -x $py ] || { echo "rxbuf.sh: SKIP: no $py for the sender" >&2; exit 77; }

@@ -13,23 +13,12 @@ set -u
 
 ko=$1 kctl=$2 mib=${3:-64}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=check_lib.sh
+. "$here/check_lib.sh"
 send=$here/tcp_send.py
 py=/usr/bin/python3
 ns=nmk-snd
 bytes=$((mib << 20))
-n=0 failed=0
-
-ok() { # ok STATUS MESSAGE
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-note() { echo "# $*"; }
-field() { # field KEY LINE: the value of KEY=... in an "rx:" line
-	sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
-}
-qcol() { # qcol QUEUE COLUMN: a column of `netmem-kctl queues` (6 restarts, 7 refused, 9 callbacks)
-	"$kctl" queues | awk -v q="$1" -v c="$2" '$1 == q { print $c }'
-}
 
 [ -e /dev/udmabuf ] || { echo "stream.sh: SKIP: the guest has no /dev/udmabuf" >&2; exit 77; }
 [ -x $py ] || { echo "stream.sh: SKIP: no $py for the sender" >&2; exit 77; }

@@ -17,20 +17,12 @@ set -u
 
 ko=$1 kctl=$2 mib=${3:-64}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=check_lib.sh
+. "$here/check_lib.sh"
 recv=$here/tcp_recv.py
 py=/usr/bin/python3
 ns=nmk-tx
 bytes=$((mib << 20))
-n=0 failed=0
-
-ok() { # ok STATUS MESSAGE
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-note() { echo "# $*"; }
-field() { # field KEY LINE: the value of KEY=... in a "tx:" or "recv:" line
-	sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
-}
 
 [ -e /dev/udmabuf ] || { echo "tx.sh: SKIP: the guest has no /dev/udmabuf" >&2; exit 77; }
 [ -x $py ] || { echo "tx.sh: SKIP: no $py for the receiver" >&2; exit 77; }
