@@ -206,14 +206,7 @@ sleep 0.5
 "$kctl" down
 rmmod netmem_kmod
 ok $? "rmmod netmem_kmod"
-sleep 2
-bad=$(dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops|general protection|refcount_t|stalled pool|stays registered' || true)
-[ -z "$bad" ]
-ok $? "dmesg since insmod has no WARNING/BUG/leak/Oops/refcount_t/stalled pool$( [ -n "$bad" ] && printf ':\n%s' "$bad")"
-taint1=$(cat /proc/sys/kernel/tainted)
-new=$(( taint1 & ~(taint0 | 4096 | 8192) ))
-[ "$new" -eq 0 ]
-ok $? "no new taint but out-of-tree/unsigned (tainted $taint0 -> $taint1)"
+kernel_clean 2
 
 echo "1..$n"
 echo "# kmod ncdevmem: $((n - failed)) passed, $failed failed"

@@ -217,17 +217,7 @@ sleep 1
 rmmod netmem_kmod
 ok $? "rmmod after the second load"
 
-# The kernel frees page pools with buffers out from a worker, a second or so
-# later: give it the time to show anything that went wrong there.
-sleep 3
-bad=$(dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops|general protection|refcount_t|stalled pool|stays registered' || true)
-[ -z "$bad" ]
-ok $? "dmesg, 3 s after the last rmmod, has no WARNING/BUG/leak/Oops/refcount_t/stalled pool/device left registered$( [ -n "$bad" ] && printf ':\n%s' "$bad")"
-dmesg | tail -n 30 | sed 's/^/#   /'
-taint1=$(cat /proc/sys/kernel/tainted)
-new=$(( taint1 & ~(taint0 | 4096 | 8192) ))
-[ "$new" -eq 0 ]
-ok $? "no new taint but out-of-tree/unsigned (tainted $taint0 -> $taint1)"
+kernel_clean 3
 
 echo "1..$n"
 echo "# kmod stream: $((n - failed)) passed, $failed failed"

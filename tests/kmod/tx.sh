@@ -109,15 +109,7 @@ ok $? "rmmod netmem_kmod"
 [ ! -e /sys/module/netmem_kmod ] && ! ip link show nmkp0 >/dev/null 2>&1
 ok $? "module gone, nmk0 and nmkp0 gone"
 
-sleep 2
-bad=$(dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops|general protection|refcount_t|stalled pool|stays registered' || true)
-[ -z "$bad" ]
-ok $? "dmesg since insmod has no WARNING/BUG/leak/Oops/refcount_t/stalled pool$( [ -n "$bad" ] && printf ':\n%s' "$bad")"
-dmesg | tail -n 20 | sed 's/^/#   /'
-taint1=$(cat /proc/sys/kernel/tainted)
-new=$(( taint1 & ~(taint0 | 4096 | 8192) ))
-[ "$new" -eq 0 ]
-ok $? "no new taint but out-of-tree/unsigned (tainted $taint0 -> $taint1)"
+kernel_clean 2
 
 echo "1..$n"
 echo "# kmod tx: $((n - failed)) passed, $failed failed"

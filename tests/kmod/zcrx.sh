@@ -173,15 +173,7 @@ ok $? "module accounting back to zero: $info"
 t0=$(date +%s)
 rmmod netmem_kmod
 ok $? "rmmod netmem_kmod ($(( $(date +%s) - t0 )) s)"
-sleep 2
-bad=$(dmesg | grep -E 'WARNING|BUG|[Ll]eak|Oops|general protection|refcount_t|stalled pool|stays registered' || true)
-[ -z "$bad" ]
-ok $? "dmesg has no WARNING/BUG/leak/Oops/refcount_t/stalled pool$( [ -n "$bad" ] && printf ':\n%s' "$bad")"
-dmesg | tail -n 20 | sed 's/^/#   /'
-taint1=$(cat /proc/sys/kernel/tainted)
-new=$(( taint1 & ~(taint0 | 4096 | 8192) ))
-[ "$new" -eq 0 ]
-ok $? "no new taint but out-of-tree/unsigned (tainted $taint0 -> $taint1)"
+kernel_clean 2
 
 echo "1..$n"
 echo "# kmod zcrx: $((n - failed)) passed, $failed failed"
