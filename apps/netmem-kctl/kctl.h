@@ -132,6 +132,8 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o);
 
 /* A TCP listener on @port (any address); fd or -errno. */
 int listen_on(uint16_t port);
+/* One connection on it within @timeout_s: fd, or -1 (said why). */
+int accept_within(int lsock, uint32_t timeout_s, const char *who);
 
 /* ---- zcrx.c: io_uring zero-copy receive (7.3) ----------------------------- */
 

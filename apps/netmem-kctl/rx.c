@@ -287,6 +287,23 @@ int listen_on(uint16_t port)
 	return fd;
 }
 
+/* One connection on @lsock within @timeout_s: its fd, or -1 (said why, as
+ * "netmem-kctl @who: ..."). */
+int accept_within(int lsock, uint32_t timeout_s, const char *who)
+{
+	struct pollfd pfd = { .fd = lsock, .events = POLLIN };
+	int sock;
+
+	if (poll(&pfd, 1, (int)timeout_s * 1000) != 1) {
+		fprintf(stderr, "netmem-kctl %s: no connection within %u s\n", who, timeout_s);
+		return -1;
+	}
+	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+	if (sock < 0)
+		fprintf(stderr, "netmem-kctl %s: accept: %s\n", who, strerror(errno));
+	return sock;
+}
+
 int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 {
 	struct rx_state s = { .o = o };
@@ -296,7 +313,6 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	int dmabuf = -1, lsock = -1, sock = -1, ret = 1, r;
 	uint32_t id = 0;
 	double t0 = 0, t1, c0 = 0, c1, a0 = 0, a1;
-	struct pollfd pfd;
 
 	s.chk.blk = malloc(PATTERN_LEN);
 	s.maxheld = o->hold + (o->batch ? o->batch : 1);
@@ -338,16 +354,9 @@ int kctl_rx(struct kdev *kd, const struct rx_opts *o)
 	/* Before the sender can send: payload may land before accept returns. */
 	ioctl(kd->fd, NMK_IOC_RXQ_STATS, &st0);
 	printf("listening on port %u (%s)\n", o->port, o->host ? "host memory" : "devmem");
-	pfd = (struct pollfd){ .fd = lsock, .events = POLLIN };
-	if (poll(&pfd, 1, (int)o->timeout_s * 1000) != 1) {
-		fprintf(stderr, "netmem-kctl rx: no connection within %u s\n", o->timeout_s);
+	sock = accept_within(lsock, o->timeout_s, "rx");
+	if (sock < 0)
 		goto out;
-	}
-	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-	if (sock < 0) {
-		fprintf(stderr, "netmem-kctl rx: accept: %s\n", strerror(errno));
-		goto out;
-	}
 	t0 = now_us();
 	c0 = cpu_self_s();
 	a0 = cpu_all_s();

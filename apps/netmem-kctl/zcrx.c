@@ -311,7 +311,6 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 	int dmabuf = -1, lsock = -1, sock = -1, ret = 1, rc;
 	double t0 = 0, t1, c0 = 0, c1, a0 = 0, a1;
 	uint64_t enters0 = 0;
-	struct pollfd pfd;
 	size_t stats_off;
 
 	s.chk.blk = malloc(PATTERN_LEN);
@@ -415,16 +414,9 @@ int kctl_zcrx(struct kdev *kd, const struct rx_opts *o)
 		goto out;
 	}
 	printf("listening on port %u (io_uring zcrx)\n", o->port);
-	pfd = (struct pollfd){ .fd = lsock, .events = POLLIN };
-	if (poll(&pfd, 1, (int)o->timeout_s * 1000) != 1) {
-		fprintf(stderr, "netmem-kctl zcrx: no connection within %u s\n", o->timeout_s);
+	sock = accept_within(lsock, o->timeout_s, "zcrx");
+	if (sock < 0)
 		goto out;
-	}
-	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-	if (sock < 0) {
-		fprintf(stderr, "netmem-kctl zcrx: accept: %s\n", strerror(errno));
-		goto out;
-	}
 	t0 = now_us();
 	c0 = cpu_self_s();
 	a0 = cpu_all_s();
